@@ -1,0 +1,19 @@
+"""dynapai_sym: symbolic models of races to build a risky technology.
+
+Components build sympy expressions; the payoff and its first-order conditions
+are derived symbolically, compiled once per model structure, and solved for
+certified Nash equilibria.
+"""
+
+from .actions import Actions, InvestActions, SharingActions, Strategies
+from .aggregator import Aggregator, State, solve
+from .components import CSF, CostFunc, DisasterCost, ProdFunc, RewardFunc, RiskFunc, Transition
+from .payoff import PayoffFunc
+from .solvers import SolverOptions, SolverResult, Status
+
+__all__ = [
+    "Actions", "Aggregator", "CSF", "CostFunc", "DisasterCost", "InvestActions", "PayoffFunc",
+    "ProdFunc", "RewardFunc", "RiskFunc", "SharingActions", "SolverOptions", "SolverResult",
+    "State", "Status", "Strategies", "Transition", "solve",
+]
+__version__ = "0.1.0"

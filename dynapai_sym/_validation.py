@@ -1,0 +1,102 @@
+"""Checks of user input, so that bad input fails at construction with a clear message."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["as_player_vector", "as_matrix", "check_n", "as_positive_int"]
+
+
+def _as_float_array(value, name: str) -> np.ndarray:
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a number or a sequence of numbers, got {value!r}")
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"{name} must be a number or a sequence of numbers, got {value!r}"
+        ) from exc
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return arr
+
+
+def as_player_vector(
+    value,
+    name: str,
+    n: int | None = None,
+    *,
+    positive: bool = False,
+    nonnegative: bool = False,
+    upper: float | None = None,
+) -> np.ndarray:
+    """Return ``value`` as a float vector of one entry per player.
+
+    A scalar is broadcast to ``n`` players when ``n`` is known.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not numeric.
+    ValueError
+        If it has the wrong length, is not finite, or breaks a sign bound.
+    """
+    arr = _as_float_array(value, name)
+    if arr.ndim == 0:
+        if n is None:
+            raise ValueError(f"{name} must be a sequence with one entry per player, got {value!r}")
+        arr = np.full(n, float(arr))
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional (one entry per player), got shape {arr.shape}")
+    if n is not None and arr.shape[0] != n:
+        raise ValueError(f"{name} must have one entry per player ({n}), got {arr.shape[0]}")
+    if positive and np.any(arr <= 0):
+        raise ValueError(f"{name} must be positive, got {arr.tolist()}")
+    if nonnegative and np.any(arr < 0):
+        raise ValueError(f"{name} must be non-negative, got {arr.tolist()}")
+    if upper is not None and np.any(arr > upper):
+        raise ValueError(f"{name} must be at most {upper}, got {arr.tolist()}")
+    arr.setflags(write=False)
+    return arr
+
+
+def as_matrix(value, name: str, shape: tuple[int, int], *, nonnegative: bool = False) -> np.ndarray:
+    """Return ``value`` as a float matrix of the given shape (scalars broadcast)."""
+    arr = _as_float_array(value, name)
+    if arr.ndim == 0:
+        arr = np.full(shape, float(arr))
+    if arr.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
+    if nonnegative and np.any(arr < 0):
+        raise ValueError(f"{name} must be non-negative, got {arr.tolist()}")
+    arr.setflags(write=False)
+    return arr
+
+
+def check_n(n, name: str = "n") -> int:
+    """Return ``n`` as an int, requiring at least two players."""
+    n = as_positive_int(n, name)
+    if n < 2:
+        raise ValueError(f"{name} (number of players) must be at least 2, got {n}")
+    return n
+
+
+def as_positive_int(value, name: str) -> int:
+    """Return ``value`` as a positive int."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}")
+    return int(value)
+
+
+def same_length(items: Sequence[tuple[str, int]]) -> int:
+    """Require that every named length is equal; return it."""
+    lengths = {length for _, length in items}
+    if len(lengths) > 1:
+        desc = ", ".join(f"{name}={length}" for name, length in items)
+        raise ValueError(f"all per-player vectors must have the same length, got {desc}")
+    return lengths.pop()

@@ -1,0 +1,333 @@
+r"""Aggregation over periods, beliefs, and the solve entry point.
+
+.. math::
+
+    U_i = \sum_{t=0}^{T-1} \gamma_i^t P_t\, u_i(t)
+
+with the first period undiscounted, :math:`P_t = 1`, or with ``end_on_win``
+:math:`P_t = \prod_{\tau < t} (1 - \sum_j q_j(\tau))`, the probability that
+nobody has won before t. Between periods the state (A, B) moves by the
+model's transition. With heterogeneous beliefs player i evaluates its payoff
+with its own payoff function, and every belief's state moves with the same
+actions.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import numpy as np
+
+from ._validation import as_player_vector, as_positive_int
+from .actions import Actions, Strategies
+from .game import Belief, NumericGame
+from .payoff import PayoffFunc
+from .solvers import SolverOptions, SolverResult, Status, solve_game
+from .solvers.result import _Optimum
+
+__all__ = ["State", "Aggregator", "solve"]
+
+
+class State:
+    """Players' beliefs about the payoff function.
+
+    Use :meth:`common_beliefs` (one payoff function for all) or
+    :meth:`het_beliefs` (player i evaluates with ``payoffs[i]``).
+    """
+
+    def __init__(self, beliefs: Sequence[PayoffFunc], common: bool):
+        beliefs = list(beliefs)
+        for j, b in enumerate(beliefs):
+            if not isinstance(b, PayoffFunc):
+                raise TypeError(f"beliefs[{j}] must be a PayoffFunc, got {type(b).__name__}")
+        first = beliefs[0]
+        for j, b in enumerate(beliefs[1:], start=1):
+            if b.n != first.n or b.k != first.k:
+                raise ValueError(f"beliefs[{j}] has n={b.n}, k={b.k}; beliefs[0] has n={first.n}, k={first.k}")
+            if b.transition.upper_bounds(b.k) != first.transition.upper_bounds(first.k):
+                raise ValueError("all beliefs must bound actions alike (same share_map)")
+        if not common and len(beliefs) != first.n:
+            raise ValueError(f"heterogeneous beliefs need one payoff function per player ({first.n}), "
+                             f"got {len(beliefs)}")
+        self.beliefs = beliefs
+        self.common = common
+
+    @classmethod
+    def common_beliefs(cls, payoff: PayoffFunc) -> State:
+        """Every player evaluates with the same payoff function."""
+        return cls([payoff], True)
+
+    @classmethod
+    def het_beliefs(cls, payoffs: Sequence[PayoffFunc]) -> State:
+        """Player i evaluates its payoff with ``payoffs[i]``."""
+        if isinstance(payoffs, PayoffFunc) or not isinstance(payoffs, Sequence):
+            raise TypeError("het_beliefs needs a list of PayoffFunc, one per player")
+        return cls(payoffs, False)
+
+    @property
+    def n(self) -> int:
+        return self.beliefs[0].n
+
+    @property
+    def k(self) -> int:
+        return self.beliefs[0].k
+
+    def belief_of(self, i: int) -> PayoffFunc:
+        return self.beliefs[0] if self.common else self.beliefs[i]
+
+    def __repr__(self) -> str:
+        kind = "common_beliefs" if self.common else "het_beliefs"
+        return f"State.{kind}({self.beliefs if not self.common else self.beliefs[0]!r})"
+
+
+class Aggregator:
+    """Multi-period objective of every player, and the Nash solver.
+
+    Parameters
+    ----------
+    state : PayoffFunc, State, or list of PayoffFunc
+        A payoff function (common beliefs), a :class:`State`, or one payoff
+        function per player (heterogeneous beliefs).
+    gammas : array_like, shape (n,), optional
+        Discount factors in (0, 1]; required for more than one period.
+    end_on_win : bool
+        The game ends the first time someone wins (see module docstring).
+    """
+
+    def __init__(self, state, gammas=None, end_on_win: bool = False):
+        if isinstance(state, Aggregator):  # the original allowed wrapping an aggregator
+            gammas = state.gammas if gammas is None else gammas
+            end_on_win = state.end_on_win or end_on_win
+            state = state.state
+        if isinstance(state, PayoffFunc):
+            state = State.common_beliefs(state)
+        elif isinstance(state, (list, tuple)):
+            state = State.het_beliefs(list(state))
+        elif not isinstance(state, State):
+            raise TypeError(f"state must be a PayoffFunc, a State or a list of PayoffFunc, "
+                            f"got {type(state).__name__}")
+        self.state = state
+        self.n, self.k = state.n, state.k
+        self.gammas = None if gammas is None else as_player_vector(gammas, "gammas", self.n,
+                                                                    positive=True, upper=1.0)
+        if not isinstance(end_on_win, (bool, np.bool_)):
+            raise TypeError(f"end_on_win must be True or False, got {end_on_win!r}")
+        self.end_on_win = bool(end_on_win)
+        self._games: dict[int, NumericGame] = {}
+
+    @property
+    def action_type(self):
+        return self.state.beliefs[0].action_type
+
+    # ------------------------------------------------------------ game building
+    def _check_t(self, t) -> int:
+        t = as_positive_int(t, "t (number of periods)")
+        if t > 1 and self.gammas is None:
+            raise ValueError("gammas (one discount factor per player) are required for t > 1")
+        if self.end_on_win and t > 1:
+            for b in self.state.beliefs:
+                if b.csf.always_someone_wins:
+                    raise ValueError(
+                        "end_on_win with a contest in which someone always wins (CSF.default) ends "
+                        "the game after the first period; use CSF.maybe_no_win")
+        return t
+
+    def game(self, t: int) -> NumericGame:
+        """The numeric game over ``t`` periods (built once per horizon)."""
+        t = self._check_t(t)
+        if t not in self._games:
+            beliefs, belief_of, index = [], [], {}
+            for i in range(self.n):
+                pf = self.state.belief_of(i)
+                if id(pf) not in index:
+                    index[id(pf)] = len(beliefs)
+                    beliefs.append(Belief(pf.compiled, pf.param_vector(), pf.state_vector()))
+                belief_of.append(index[id(pf)])
+            gammas = self.gammas if self.gammas is not None else np.ones(self.n)
+            symmetric = (self.state.common and self.state.beliefs[0].is_symmetric()
+                         and np.all(gammas == gammas[0]))
+            self._games[t] = NumericGame(beliefs, belief_of, gammas, t, self.end_on_win, symmetric)
+        return self._games[t]
+
+    def _strategies(self, strategies, name: str = "strategies") -> Strategies:
+        if isinstance(strategies, SolverResult):
+            strategies = strategies.strategies
+        if isinstance(strategies, Actions):
+            strategies = Strategies([strategies])
+        if not isinstance(strategies, Strategies):
+            strategies = Strategies(strategies)
+        if strategies.action_type is not self.action_type:
+            raise TypeError(f"{name} hold {strategies.action_type.__name__}; this model takes "
+                            f"{self.action_type.__name__}")
+        if strategies.n != self.n:
+            raise ValueError(f"{name} are for {strategies.n} players; the model has {self.n}")
+        if self.k == 6 and self.state.beliefs[0].share_map == "fraction" and np.any(strategies.data[..., 4:] > 1):
+            raise ValueError(f"{name}: shares must be fractions in [0, 1]")
+        return strategies
+
+    # ------------------------------------------------------------ evaluation
+    def u(self, strategies) -> np.ndarray:
+        """:math:`U_i` for every player: (n,)."""
+        s = self._strategies(strategies)
+        return self.game(s.t).payoffs(s.data.reshape(-1))
+
+    def u_i(self, i: int, strategies) -> float:
+        """:math:`U_i` of player ``i`` (0-based)."""
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < self.n:
+            raise ValueError(f"i (player index) must be an integer in 0..{self.n - 1}, got {i!r}")
+        return float(self.u(strategies)[i])
+
+    def probas(self, strategies) -> np.ndarray:
+        r"""Survival probabilities :math:`P_t` per period and player (by the player's belief): (T, n)."""
+        if not self.end_on_win:
+            raise ValueError("probas needs end_on_win=True (otherwise every period is reached)")
+        s = self._strategies(strategies)
+        game = self.game(s.t)
+        return game.weights(s.data.reshape(-1)).T / (game.gammas[None, :] ** np.arange(s.t)[:, None])
+
+    def states(self, strategies) -> np.ndarray:
+        """State (A_i, B_i) in each period by each player's belief: (T, n, 2) for common beliefs,
+        (n_beliefs, T, n, 2) for heterogeneous ones."""
+        s = self._strategies(strategies)
+        game = self.game(s.t)
+        out = []
+        for chain in game.chains:
+            _, y, _, _ = chain.forward(s.data.reshape(s.t, -1))
+            out.append(self._full_state(chain, y[:-1]))
+        return out[0] if self.state.common else np.stack(out)
+
+    def _full_state(self, chain, y: np.ndarray) -> np.ndarray:
+        pf = self.state.belief_of(int(chain.players[0]))
+        pv = pf.param_values
+        T = y.shape[0]
+        names = [sym.name for sym in pf.structure.states]
+        out = np.empty((T, self.n, 2))
+        for i in range(self.n):
+            for c, base in enumerate(("A", "B")):
+                name = f"{base}{i + 1}"
+                if name in names:
+                    out[:, i, c] = y[:, names.index(name)]
+                else:
+                    out[:, i, c] = next(v for sym, v in pv.items() if sym.name == name)
+        return out
+
+    def state0(self) -> np.ndarray:
+        """The state (A_i, B_i) at t = 0 by each belief: (n, 2), or (n_beliefs, n, 2)."""
+        out = []
+        for pf in (self.state.beliefs if not self.state.common else self.state.beliefs[:1]):
+            out.append(np.column_stack([pf.prod_func.a, pf.prod_func.b]))
+        return out[0] if self.state.common else np.stack(out)
+
+    # ------------------------------------------------------------ solving
+    def default_init(self, t: int) -> np.ndarray:
+        """A starting profile: 1 for x_s, x_p; small investments; half shares."""
+        base = np.array([1.0, 1.0, 0.05, 0.05, 0.5, 0.5])[: self.k]
+        return np.tile(base, (t, self.n, 1)).reshape(-1)
+
+    def _init(self, init, t: int) -> np.ndarray:
+        if init is None:
+            if t > 1:
+                static = self.solve(1, options={"restarts": 2, "probe_samples": 32})
+                if static.success:
+                    x = np.tile(static.strategies.data, (t, 1, 1))
+                    if self.k >= 4:
+                        x[..., 2:4] = 0.05
+                    if self.k == 6:
+                        x[..., 4:6] = 0.5
+                    return x.reshape(-1)
+            return self.default_init(t)
+        if isinstance(init, SolverResult):
+            init = init.strategies
+        if isinstance(init, Actions):
+            init = Strategies([init] * t)
+        s = self._strategies(init, "init")
+        if s.t != t:
+            raise ValueError(f"init has {s.t} periods; solving for t={t}")
+        return s.data.reshape(-1).astype(float)
+
+    def solve(self, t: int = 1, init=None, options=None, method: str = "auto") -> SolverResult:
+        """Find a pure-strategy Nash equilibrium over ``t`` periods (certified), or say why not.
+
+        Parameters
+        ----------
+        t : int
+            Number of periods T.
+        init : Strategies, array (T, n, k), Actions, or SolverResult, optional
+            Starting profile.
+        options : SolverOptions or dict, optional
+        method : {"auto", "kkt", "best_response", "best_response_nm", "mixed"}
+
+        Returns
+        -------
+        SolverResult
+            ``success`` is True only for a certified equilibrium.
+        """
+        t = self._check_t(t)
+        options = SolverOptions.coerce(options)
+        if method == "mixed":
+            from .solvers.mixed import solve_mixed
+
+            game = self.game(t)
+            x0 = self._init(init, t)
+            out = solve_mixed(game, x0, options)
+            return self._result(game, out.x, out, samples=out.samples)
+        game = self.game(t)
+        x0 = self._init(init, t)
+        out = solve_game(game, x0, options, method)
+        return self._result(game, out.x if out.x is not None else x0, out)
+
+    def _result(self, game: NumericGame, x: np.ndarray, out, samples=None) -> SolverResult:
+        T, n, k = game.T, game.n, game.k
+        X = x.reshape(T, n, k)
+        strategies = Strategies(np.maximum(X, 0.0))
+        with np.errstate(all="ignore"):
+            payoffs = game.payoffs(x)
+            qty = {key: np.empty((T, n)) for key in ("s", "p", "sigma", "q")}
+            for chain in game.chains:
+                _, y, _, _ = chain.forward(X.reshape(T, -1))
+                for tt in range(T):
+                    vals = chain.model.quantities(X[tt].reshape(-1), y[tt], chain.theta)
+                    for key in qty:
+                        qty[key][tt, chain.players] = vals[key][chain.players]
+        cert = out.certificate
+        deviation = cert.best_deviation if cert is not None else None
+        return SolverResult(
+            optimum=_Optimum(strategies.actions),
+            strategies=strategies,
+            success=out.success,
+            status=out.status,
+            message=out.message,
+            payoffs=payoffs,
+            s=qty["s"], p=qty["p"], sigma=qty["sigma"], q=qty["q"],
+            kkt_residual=out.kkt_residual,
+            iterations=out.iterations,
+            method=out.method,
+            seconds=out.seconds,
+            evaluations=game.evaluations,
+            backend=game.beliefs[0].model.backend,
+            certificate=cert,
+            symmetric=cert.symmetric if cert is not None else None,
+            indeterminate=cert.indeterminate if cert is not None else None,
+            deviation=deviation,
+            samples=samples,
+            notes=list(out.notes),
+        )
+
+    @staticmethod
+    def expand_from(state_list, gammas_list, end_on_win: bool = False) -> list[Aggregator]:
+        """One aggregator per combination of state and gammas (as in the original bindings)."""
+        states, gammas = list(state_list), list(gammas_list)
+        if not states or not gammas:
+            raise ValueError("state_list and gammas_list must not be empty")
+        return [Aggregator(s, g, end_on_win) for s, g in itertools.product(states, gammas)]
+
+    def __repr__(self) -> str:
+        g = None if self.gammas is None else self.gammas.tolist()
+        return f"Aggregator({self.state!r}, gammas={g}, end_on_win={self.end_on_win})"
+
+
+def solve(payoff_func, t: int = 1, gammas=None, end_on_win: bool = False, init=None, options=None,
+          method: str = "auto") -> SolverResult:
+    """Solve a game in one call: ``Aggregator(payoff_func, gammas, end_on_win).solve(t, ...)``."""
+    return Aggregator(payoff_func, gammas, end_on_win).solve(t, init=init, options=options, method=method)

@@ -1,0 +1,112 @@
+"""Base class of the model components and helpers for user-written expressions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import sympy as sp
+
+from ..symbols import glossary, sort_symbols
+
+__all__ = ["Component", "rebind", "as_param_values"]
+
+
+class Component:
+    """A small immutable piece of the one-period model.
+
+    A component knows its parameter symbols and their values
+    (:attr:`param_values`) and builds sympy expressions in the package's
+    symbols. Values are stored separately from the expressions, so that one
+    compiled model serves every calibration.
+    """
+
+    __slots__ = ()
+
+    #: short name used in messages and LaTeX headings
+    kind: str = "component"
+
+    @property
+    def param_values(self) -> dict[sp.Symbol, float]:  # pragma: no cover - abstract
+        """Mapping from each parameter symbol to its value."""
+        raise NotImplementedError
+
+    @property
+    def parameters(self) -> tuple[sp.Symbol, ...]:
+        """The parameter symbols, in deterministic order."""
+        return sort_symbols(self.param_values)
+
+    def __setattr__(self, name, value):  # immutability
+        raise AttributeError(f"{type(self).__name__} is immutable; build a new one instead")
+
+    def _set(self, **fields) -> None:
+        for key, value in fields.items():
+            object.__setattr__(self, key, value)
+
+    def _latex_symbols(self, *exprs) -> dict[sp.Symbol, str]:
+        free = set()
+        for expr in exprs:
+            free |= sp.sympify(expr).free_symbols
+        return glossary(free)
+
+
+def as_param_values(params: Mapping | None, name: str = "params") -> dict[sp.Symbol, float]:
+    """Validate a mapping of extra user parameters ``{Symbol or name: value}``."""
+    if params is None:
+        return {}
+    if not isinstance(params, Mapping):
+        raise TypeError(f"{name} must be a mapping from sympy Symbol to a number, got {params!r}")
+    out: dict[sp.Symbol, float] = {}
+    for key, value in params.items():
+        sym = sp.Symbol(key, real=True) if isinstance(key, str) else key
+        if not isinstance(sym, sp.Symbol):
+            raise TypeError(f"keys of {name} must be sympy Symbols or names, got {key!r}")
+        if not key_is_identifier(sym.name):
+            raise ValueError(f"parameter name {sym.name!r} in {name} is not a valid identifier")
+        try:
+            val = float(value)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name}[{sym.name}] must be a number, got {value!r}") from exc
+        if not np.isfinite(val):
+            raise ValueError(f"{name}[{sym.name}] must be finite, got {value!r}")
+        out[sym] = val
+    return out
+
+
+def key_is_identifier(name: str) -> bool:
+    import keyword
+
+    return name.isidentifier() and not keyword.iskeyword(name)
+
+
+def rebind(expr, known: Mapping[str, sp.Symbol]):
+    """Replace symbols in a user expression by the package's symbols of the same name.
+
+    Users may build expressions with plain ``sympy.Symbol("p1")``; the
+    package's own ``p1`` carries assumptions, so it is a different object.
+    Matching by name makes both spellings work.
+    """
+    expr = sp.sympify(expr, strict=True)
+    subs = {
+        s: known[s.name]
+        for s in expr.free_symbols
+        if isinstance(s, sp.Symbol) and s.name in known and known[s.name] is not s
+    }
+    return expr.xreplace(subs) if subs else expr
+
+
+def call_or_rebind(spec, args: tuple, known: Mapping[str, sp.Symbol], name: str):
+    """Evaluate a user component given as a callable or as expressions.
+
+    ``spec`` is either a callable taking the intermediate symbols ``args``
+    and returning expression(s), or expression(s) written in the documented
+    symbols.
+    """
+    if isinstance(spec, Callable):
+        out = spec(*args)
+    else:
+        out = spec
+    if isinstance(out, (list, tuple, sp.MatrixBase)):
+        return [rebind(e, known) if not isinstance(e, (list, tuple)) else
+                [rebind(x, known) for x in e] for e in (out.tolist() if isinstance(out, sp.MatrixBase) else out)]
+    return rebind(out, known)

@@ -1,0 +1,266 @@
+r"""Input cost :math:`c_i`: what player i pays for its actions this period.
+
+* linear (fixed prices): :math:`c_i = r_i \cdot a_i`, one price per action column
+  and per player (``fixed_basic``, ``fixed_invest``, ``fixed_sharing``,
+  ``fixed``, ``linear``). Each player pays its own prices.
+* quadratic: :math:`c_i = \sum_c r_{0,ic} a_{ic} + r_{1,ic} a_{ic}^2/2` over
+  :math:`x_s, x_p`.
+* threshold costs (discontinuous):
+
+  - certification: :math:`c_i = r_0 (x_{s,i}+x_{p,i})` if :math:`s_i < \bar s`,
+    else :math:`r_s (x_{s,i}+x_{p,i})`;
+  - penalty: :math:`c_i = r (x_{s,i}+x_{p,i}) + P\,[s_i < \bar s]`.
+* custom: any expressions in the action symbols, :math:`s_i`, :math:`p_i`.
+
+The width k of the action vector (2, 4 or 6) is fixed by the cost function:
+it decides the action type a model accepts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import sympy as sp
+
+from .._validation import as_matrix, as_player_vector
+from ..symbols import ACTION_COLUMNS, action_symbols, intermediate, player_symbols
+from .base import Component, as_param_values, call_or_rebind
+
+__all__ = ["CostFunc"]
+
+S_THRESH = sp.Symbol("s_thresh", positive=True)
+
+
+def _n_of(*values) -> int:
+    for v in values:
+        if v is not None and np.ndim(v) >= 1:
+            return int(np.shape(v)[0])
+    raise ValueError("cost parameters need at least one per-player vector (to know n)")
+
+
+class CostFunc(Component):
+    r"""Input cost. Build with the class methods below."""
+
+    __slots__ = ("n", "k", "form", "values", "_spec", "_extra")
+    kind = "cost"
+
+    def __init__(self, n: int, k: int, form: str, values: dict[str, np.ndarray],
+                 spec=None, extra=None):
+        if k not in (2, 4, 6):
+            raise ValueError(f"k (actions per player) must be 2, 4 or 6, got {k!r}")
+        self._set(n=n, k=k, form=form, values=values, _spec=spec, _extra=extra or {})
+
+    # constructors ----------------------------------------------------------------
+    @classmethod
+    def fixed(cls, r, r_inv=None, r_share=None) -> CostFunc:
+        r"""Fixed unit prices: :math:`c_i = r_i(x_s + x_p) + r^{inv}_i (i_s + i_p) + r^{sh}_i (sh_s + sh_p)`.
+
+        The action type follows from what is given: ``r`` alone → ``Actions``
+        (k = 2); with ``r_inv`` → ``InvestActions`` (k = 4); with ``r_share``
+        → ``SharingActions`` (k = 6, ``r_inv`` then required).
+        """
+        n = _n_of(r, r_inv, r_share)
+        vals = {"r": as_player_vector(r, "r", n, nonnegative=True)}
+        k = 2
+        if r_share is not None and r_inv is None:
+            raise ValueError("r_inv is required when r_share is given (sharing actions include investment)")
+        if r_inv is not None:
+            vals["rinv"] = as_player_vector(r_inv, "r_inv", n, nonnegative=True)
+            k = 4
+        if r_share is not None:
+            vals["rshare"] = as_player_vector(r_share, "r_share", n, nonnegative=True)
+            k = 6
+        return cls(n, k, "fixed", vals)
+
+    @classmethod
+    def fixed_basic(cls, r) -> CostFunc:
+        r""":math:`c_i = r_i (x_{s,i} + x_{p,i})` for ``Actions``."""
+        return cls.fixed(r)
+
+    @classmethod
+    def fixed_invest(cls, r, r_inv) -> CostFunc:
+        r""":math:`c_i = r_i (x_s + x_p) + r^{inv}_i (i_s + i_p)` for ``InvestActions``."""
+        return cls.fixed(r, r_inv)
+
+    @classmethod
+    def fixed_sharing(cls, r, r_inv, r_share=None) -> CostFunc:
+        r"""Fixed prices for ``SharingActions``; ``r_share`` defaults to 0."""
+        n = _n_of(r, r_inv, r_share)
+        return cls.fixed(r, r_inv, np.zeros(n) if r_share is None else r_share)
+
+    @classmethod
+    def linear(cls, prices) -> CostFunc:
+        r"""General fixed prices: an (n, k) matrix, :math:`c_i = \sum_c r_{ic} a_{ic}`.
+
+        Separate prices for safety and performance (``rs``, ``rp``) are the
+        k = 2 case: ``CostFunc.linear(np.column_stack([rs, rp]))``.
+        """
+        arr = np.asarray(prices, dtype=float) if not isinstance(prices, str) else None
+        if arr is None or arr.ndim != 2:
+            raise ValueError(f"prices must be an (n, k) matrix, got {prices!r}")
+        n, k = arr.shape
+        if k not in (2, 4, 6):
+            raise ValueError(f"prices must have 2, 4 or 6 columns (one per action), got {k}")
+        mat = as_matrix(arr, "prices", (n, k), nonnegative=True)
+        return cls(n, k, "linear", {f"r_{c}": mat[:, j] for j, c in enumerate(ACTION_COLUMNS[:k])})
+
+    @classmethod
+    def separate(cls, rs, rp) -> CostFunc:
+        r""":math:`c_i = r^s_i x_{s,i} + r^p_i x_{p,i}` (the static model's two prices)."""
+        n = _n_of(rs, rp)
+        rs = as_player_vector(rs, "rs", n, nonnegative=True)
+        rp = as_player_vector(rp, "rp", n, nonnegative=True)
+        return cls.linear(np.column_stack([rs, rp]))
+
+    @classmethod
+    def quadratic(cls, r0, r1) -> CostFunc:
+        r""":math:`c_i = \sum_{c \in \{s, p\}} r_{0,ic} x_{c,i} + r_{1,ic} x_{c,i}^2 / 2`.
+
+        ``r0`` and ``r1`` are per-player vectors (same for both inputs) or (n, 2) matrices.
+        """
+        n = _n_of(r0, r1)
+        vals = {}
+        for name, v in (("r0", r0), ("r1", r1)):
+            if np.ndim(v) == 2:
+                mat = as_matrix(v, name, (n, 2), nonnegative=True)
+            else:
+                vec = as_player_vector(v, name, n, nonnegative=True)
+                mat = np.column_stack([vec, vec])
+            vals[f"{name}_xs"], vals[f"{name}_xp"] = mat[:, 0], mat[:, 1]
+        return cls(n, 2, "quadratic", vals)
+
+    @classmethod
+    def certification(cls, r0, rs, s_thresh: float) -> CostFunc:
+        r"""Certification cost: price :math:`r_0` below the safety threshold :math:`\bar s`, :math:`r_s` at or above.
+
+        Discontinuous: models with it are solved by iterated best response.
+        """
+        n = _n_of(r0, rs)
+        vals = {"r0_xs": as_player_vector(r0, "r0", n, nonnegative=True),
+                "r_xs": as_player_vector(rs, "rs", n, nonnegative=True)}
+        thresh = {S_THRESH: _positive(s_thresh, "s_thresh")}
+        return cls(n, 2, "certification", vals, extra=thresh)
+
+    @classmethod
+    def penalty(cls, r, penalty, s_thresh: float) -> CostFunc:
+        r"""Penalty cost: :math:`r_i(x_s + x_p)` plus a fixed penalty :math:`P_i` when :math:`s_i < \bar s`.
+
+        Discontinuous: models with it are solved by iterated best response.
+        """
+        n = _n_of(r, penalty)
+        vals = {"r": as_player_vector(r, "r", n, nonnegative=True),
+                "P": as_player_vector(penalty, "penalty", n, nonnegative=True)}
+        return cls(n, 2, "penalty", vals, extra={S_THRESH: _positive(s_thresh, "s_thresh")})
+
+    @classmethod
+    def custom(cls, n: int, k: int, cost: Callable | list, params: Mapping | None = None,
+               smooth: bool = True) -> CostFunc:
+        r"""A user-written cost.
+
+        ``cost(X, s, p) -> [c_1..c_n]`` with ``X`` the (n, k) tuple of action
+        symbols (see :func:`dynapai_sym.symbols.action_symbols`), or the list of
+        n expressions in those symbols, ``s1..sn``, ``p1..pn`` and ``params``.
+        Set ``smooth=False`` if the cost is not differentiable.
+        """
+        from .._validation import check_n
+
+        obj = cls(check_n(n), k, "custom" if smooth else "custom_nonsmooth", {}, spec=cost,
+                  extra=as_param_values(params, "params"))
+        return obj
+
+    # properties ----------------------------------------------------------------
+    @property
+    def smooth(self) -> bool:
+        """False for threshold (discontinuous) costs."""
+        return self.form not in ("certification", "penalty", "custom_nonsmooth")
+
+    @property
+    def param_values(self) -> dict[sp.Symbol, float]:
+        out: dict[sp.Symbol, float] = {}
+        for base, vals in self.values.items():
+            out.update(zip(player_symbols(base, self.n), map(float, vals)))
+        out.update(self._extra)
+        return out
+
+    def cost(self, X, s, p) -> list[sp.Expr]:
+        r"""Return :math:`[c_1, \dots, c_n]` for action symbols ``X`` (n x k), safety ``s``, performance ``p``."""
+        n = self.n
+        sym = {base: player_symbols(base, n) for base in self.values}
+        if self.form == "fixed":
+            out = []
+            for i in range(n):
+                c = sym["r"][i] * (X[i][0] + X[i][1])
+                if "rinv" in sym:
+                    c += sym["rinv"][i] * (X[i][2] + X[i][3])
+                if "rshare" in sym:
+                    c += sym["rshare"][i] * (X[i][4] + X[i][5])
+                out.append(c)
+            return out
+        if self.form == "linear":
+            return [sp.Add(*[sym[f"r_{c}"][i] * X[i][j] for j, c in enumerate(ACTION_COLUMNS[:self.k])])
+                    for i in range(n)]
+        if self.form == "quadratic":
+            return [sp.Add(*[sym[f"r0_{c}"][i] * X[i][j] + sym[f"r1_{c}"][i] * X[i][j] ** 2 / 2
+                             for j, c in enumerate(("xs", "xp"))]) for i in range(n)]
+        if self.form == "certification":
+            return [sp.Piecewise((sym["r0_xs"][i] * (X[i][0] + X[i][1]), s[i] < S_THRESH),
+                                 (sym["r_xs"][i] * (X[i][0] + X[i][1]), True)) for i in range(n)]
+        if self.form == "penalty":
+            return [sym["r"][i] * (X[i][0] + X[i][1])
+                    + sp.Piecewise((sym["P"][i], s[i] < S_THRESH), (0, True)) for i in range(n)]
+        X_syms = action_symbols(n, self.k)
+        s_syms, p_syms = intermediate("s", n), intermediate("p", n)
+        known = {x.name: x for row in X_syms for x in row}
+        known |= {x.name: x for x in (*s_syms, *p_syms)} | {x.name: x for x in self._extra}
+        exprs = call_or_rebind(self._spec, (X_syms, s_syms, p_syms), known, "cost")
+        if not isinstance(exprs, list) or len(exprs) != n:
+            raise ValueError(f"custom cost must give a list of {n} expressions (one per player)")
+        mapping = dict(zip(s_syms, s)) | dict(zip(p_syms, p))
+        mapping |= {X_syms[i][j]: X[i][j] for i in range(n) for j in range(self.k)}
+        return [sp.sympify(e).xreplace(mapping) for e in exprs]
+
+    def is_symmetric(self) -> bool:
+        if self.form.startswith("custom"):
+            return False
+        return all(np.all(v == v[0]) for v in self.values.values())
+
+    def __repr__(self) -> str:
+        vals = ", ".join(f"{k}={v.tolist()}" for k, v in self.values.items())
+        return f"CostFunc.{self.form}({vals})"
+
+    def to_latex(self) -> str:
+        """The cost function as LaTeX."""
+        if self.form == "fixed":
+            terms = [r"r_i (x_{s,i} + x_{p,i})"]
+            if self.k >= 4:
+                terms.append(r"r^{inv}_i (i_{s,i} + i_{p,i})")
+            if self.k == 6:
+                terms.append(r"r^{sh}_i (\mathit{sh}_{s,i} + \mathit{sh}_{p,i})")
+            return "c_i = " + " + ".join(terms)
+        if self.form == "linear":
+            return r"c_i = \sum_c r^{c}_i a_{c,i}"
+        if self.form == "quadratic":
+            return r"c_i = \sum_{c \in \{s,p\}} \left(r^{x_c}_{0,i} x_{c,i} + r^{x_c}_{1,i} x_{c,i}^2 / 2\right)"
+        if self.form == "certification":
+            return (r"c_i = \begin{cases} r_{0,i}(x_{s,i}+x_{p,i}) & s_i < \bar s \\ "
+                    r"r_{s,i}(x_{s,i}+x_{p,i}) & s_i \ge \bar s \end{cases}")
+        if self.form == "penalty":
+            return r"c_i = r_i (x_{s,i} + x_{p,i}) + P_i \mathbf{1}[s_i < \bar s]"
+        from ..symbols import glossary
+
+        X = action_symbols(self.n, self.k)
+        exprs = self.cost(X, intermediate("s", self.n), intermediate("p", self.n))
+        names = glossary(set().union(*[e.free_symbols for e in exprs]))
+        return r" \\ ".join(rf"c_{{{i + 1}}} = {sp.latex(e, symbol_names=names)}"
+                            for i, e in enumerate(exprs))
+
+
+def _positive(value, name: str) -> float:
+    try:
+        val = float(value)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a number, got {value!r}") from exc
+    if not np.isfinite(val) or val <= 0:
+        raise ValueError(f"{name} must be positive and finite, got {value!r}")
+    return val

@@ -1,0 +1,138 @@
+r"""State transitions between periods: how actions move :math:`A_i` and :math:`B_i`.
+
+* none (basic actions): the state does not move.
+* invest: :math:`A_i(t+1) = A_i(t) + i_{s,i}(t)`, :math:`B_i(t+1) = B_i(t) + i_{p,i}(t)`.
+* sharing:
+
+  .. math::
+
+     A_i(t+1) = A_i(t) + i_{s,i}(t) + \sum_{j \ne i} g(\mathit{sh}_{s,j}(t))\, \max(0, A_j(t) - A_i(t))
+
+  and the same for :math:`B` with :math:`i_p`, :math:`\mathit{sh}_p`, with
+  :math:`g(\mathit{sh}) = \mathit{sh}` (``share_map="fraction"``, the share is a
+  fraction in [0, 1]) or :math:`g(\mathit{sh}) = 1 - e^{-\mathit{sh}}`
+  (``share_map="exp"``, the reference engine's unbounded choice).
+
+  Derivative convention at the kink of :math:`\max(0, x)`: the derivative at
+  :math:`x = 0` is taken as 1/2 (the mean of the one-sided derivatives, sympy's
+  ``Heaviside(0)``), and the second derivative is taken as 0 everywhere. At
+  exactly symmetric states the share then has no first-order effect.
+* custom: any expressions for the next :math:`A_i, B_i` in the current state
+  and the actions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import sympy as sp
+
+from ..symbols import action_symbols, player_symbols
+from .base import Component, as_param_values, call_or_rebind
+
+__all__ = ["Transition"]
+
+
+class Transition(Component):
+    """State transition rule. Build with :meth:`none`, :meth:`invest`, :meth:`sharing`, :meth:`custom`."""
+
+    __slots__ = ("form", "share_map", "_spec", "_extra")
+    kind = "transition"
+
+    def __init__(self, form: str, share_map: str = "fraction", spec=None, extra=None):
+        if form not in ("none", "invest", "sharing", "custom"):
+            raise ValueError(f"form must be 'none', 'invest', 'sharing' or 'custom', got {form!r}")
+        if share_map not in ("fraction", "exp"):
+            raise ValueError(f"share_map must be 'fraction' or 'exp', got {share_map!r}")
+        self._set(form=form, share_map=share_map, _spec=spec, _extra=extra or {})
+
+    @classmethod
+    def none(cls) -> Transition:
+        """The state does not move."""
+        return cls("none")
+
+    @classmethod
+    def invest(cls) -> Transition:
+        r""":math:`A' = A + i_s`, :math:`B' = B + i_p`."""
+        return cls("invest")
+
+    @classmethod
+    def sharing(cls, share_map: str = "fraction") -> Transition:
+        """Investment plus catch-up spill-overs from shared technology."""
+        return cls("sharing", share_map)
+
+    @classmethod
+    def custom(cls, next_state: Callable | Mapping, params: Mapping | None = None) -> Transition:
+        r"""A user-written transition.
+
+        ``next_state(X, A, B) -> {"A1": expr, ...}`` (or the mapping itself)
+        gives the next value of any of the state symbols ``A1..An``,
+        ``B1..Bn`` in the current state, the action symbols ``X`` and the
+        symbols of ``params``; state symbols not given stay constant.
+        """
+        return cls("custom", spec=next_state, extra=as_param_values(params, "params"))
+
+    @property
+    def param_values(self) -> dict[sp.Symbol, float]:
+        return dict(self._extra)
+
+    def upper_bounds(self, k: int) -> tuple[float, ...]:
+        """Upper bound of each action column (shares are fractions when ``share_map='fraction'``)."""
+        inf = float("inf")
+        if k == 6 and self.share_map == "fraction":
+            return (inf, inf, inf, inf, 1.0, 1.0)
+        return (inf,) * k
+
+    def next_state(self, X, n: int) -> dict[sp.Symbol, sp.Expr]:
+        """Return ``{state symbol: next value}`` for the moving state symbols."""
+        A, B = player_symbols("A", n, positive=True), player_symbols("B", n, positive=True)
+        k = len(X[0])
+        if self.form == "none":
+            return {}
+        if self.form in ("invest", "sharing"):
+            if k < 4:
+                raise ValueError(f"the {self.form} transition needs InvestActions or SharingActions, got k={k}")
+            out = {}
+            for i in range(n):
+                out[A[i]] = A[i] + X[i][2]
+                out[B[i]] = B[i] + X[i][3]
+            if self.form == "sharing":
+                if k < 6:
+                    raise ValueError(f"the sharing transition needs SharingActions (k=6), got k={k}")
+                g = (lambda sh: sh) if self.share_map == "fraction" else (lambda sh: 1 - sp.exp(-sh))
+                for i in range(n):
+                    out[A[i]] += sp.Add(*[g(X[j][4]) * sp.Max(0, A[j] - A[i]) for j in range(n) if j != i])
+                    out[B[i]] += sp.Add(*[g(X[j][5]) * sp.Max(0, B[j] - B[i]) for j in range(n) if j != i])
+            return out
+        X_syms = action_symbols(n, k)
+        known = {s.name: s for s in (*A, *B)} | {x.name: x for row in X_syms for x in row}
+        known |= {s.name: s for s in self._extra}
+        spec = self._spec
+        result = spec(X_syms, A, B) if callable(spec) else dict(spec)
+        out = {}
+        mapping = {X_syms[i][j]: X[i][j] for i in range(n) for j in range(k)}
+        for key, expr in result.items():
+            name = key.name if isinstance(key, sp.Symbol) else str(key)
+            if name not in known or known[name] not in (*A, *B):
+                raise ValueError(f"custom transition keys must be state symbols A1..A{n}, B1..B{n}; got {key!r}")
+            out[known[name]] = call_or_rebind(expr, (), known, "next_state").xreplace(mapping)
+        return out
+
+    def __repr__(self) -> str:
+        if self.form == "sharing":
+            return f"Transition.sharing(share_map={self.share_map!r})"
+        return f"Transition.{self.form}()"
+
+    def to_latex(self) -> str:
+        """The transition equations as LaTeX."""
+        if self.form == "none":
+            return r"A_i(t+1) = A_i(t), \qquad B_i(t+1) = B_i(t)"
+        if self.form == "invest":
+            return r"A_i(t+1) = A_i(t) + i_{s,i}(t), \qquad B_i(t+1) = B_i(t) + i_{p,i}(t)"
+        if self.form == "sharing":
+            g = r"\mathit{sh}_{%s,j}(t)" if self.share_map == "fraction" else r"\left(1 - e^{-\mathit{sh}_{%s,j}(t)}\right)"
+            return (r"A_i(t+1) = A_i(t) + i_{s,i}(t) + \sum_{j \ne i} " + g % "s"
+                    + r" \max\{0, A_j(t) - A_i(t)\} \\ "
+                    r"B_i(t+1) = B_i(t) + i_{p,i}(t) + \sum_{j \ne i} " + g % "p"
+                    + r" \max\{0, B_j(t) - B_i(t)\}")
+        return r"\text{custom transition}"

@@ -1,0 +1,200 @@
+r"""The numeric game seen by the solvers: one flat variable vector and its conditions.
+
+Layout of the free vector ``x`` (length ``N = T n k``)::
+
+    x[t * m + i * k + c]  =  action column c of player i in period t,   m = n k
+
+i.e. ``x.reshape(T, n, k)``. Bounds: :math:`0 \le x`, and :math:`x \le 1` for
+shares under ``share_map="fraction"``.
+
+The conditions solved are the scaled first-order conditions
+
+.. math::
+
+    G_{t,i,c}(x) = \frac{1}{\omega_{i,t}} \frac{\partial U_i}{\partial a_{t,i,c}}, \qquad
+    \omega_{i,t} = \gamma_i^t L_t,
+
+with the complementarity :math:`x = \Pi_{[l,u]}(x + G(x))` (projected gradient zero).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .chain import BeliefChain
+
+__all__ = ["NumericGame", "Belief"]
+
+
+@dataclass(frozen=True)
+class Belief:
+    """A compiled model with its parameter values (one player's view of the game)."""
+
+    model: object  # CompiledModel
+    theta: np.ndarray
+    y0: np.ndarray
+
+
+class NumericGame:
+    """Numeric T-period game over a flat variable vector (see module docstring).
+
+    Parameters
+    ----------
+    beliefs : list of Belief
+        Distinct beliefs.
+    belief_of : sequence of int, length n
+        Which belief each player evaluates its payoff with.
+    gammas : array_like, shape (n,)
+    horizon : int
+    end_on_win : bool
+    symmetric : bool
+        Whether permuting players leaves the game unchanged.
+    """
+
+    def __init__(self, beliefs, belief_of, gammas, horizon: int, end_on_win: bool,
+                 symmetric: bool = False):
+        self.beliefs = list(beliefs)
+        self.belief_of = np.asarray(belief_of, dtype=int)
+        model0 = self.beliefs[0].model
+        self.n, self.k, self.m = model0.n, model0.k, model0.m
+        self.T = int(horizon)
+        self.N = self.T * self.m
+        self.gammas = np.asarray(gammas, dtype=float)
+        self.end_on_win = bool(end_on_win)
+        self.symmetric = bool(symmetric)
+        self.lower = np.zeros(self.N)
+        self.upper = np.tile(model0.upper, self.T)
+        self.smooth = all(b.model.structure.smooth for b in self.beliefs)
+        self.chains = []
+        for b_idx, belief in enumerate(self.beliefs):
+            players = np.flatnonzero(self.belief_of == b_idx)
+            if players.size:
+                self.chains.append(BeliefChain(belief.model, belief.theta, belief.y0, self.gammas,
+                                               self.T, end_on_win, players))
+        self.static = self.T == 1
+        self._own = [np.array([t * self.m + i * self.k + c for t in range(self.T)
+                               for c in range(self.k)]) for i in range(self.n)]
+        self.evaluations = 0
+
+    # ------------------------------------------------------------ helpers
+    def own_index(self, i: int) -> np.ndarray:
+        """Indices in ``x`` of player i's actions (period-major)."""
+        return self._own[i]
+
+    def chain_of(self, i: int) -> tuple[BeliefChain, int]:
+        """The chain that evaluates player i, and i's position in it."""
+        for chain in self.chains:
+            pos = np.flatnonzero(chain.players == i)
+            if pos.size:
+                return chain, int(pos[0])
+        raise ValueError(f"player {i} has no belief")
+
+    def _Z(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(x, dtype=float).reshape(self.T, self.m)
+
+    # ------------------------------------------------------------ values
+    def payoffs(self, x: np.ndarray) -> np.ndarray:
+        """:math:`U_i` for every player: (n,)."""
+        Z = self._Z(x)
+        out = np.empty(self.n)
+        for chain in self.chains:
+            out[chain.players] = chain.objective(Z)
+        self.evaluations += 1
+        return out
+
+    def player_objective(self, i: int, own: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """:math:`U_i` when player i plays each schedule in ``own`` (B, T, k) and the others play ``x``."""
+        own = np.asarray(own, dtype=float)
+        B = own.shape[0]
+        Z = np.repeat(self._Z(x)[:, :, None], B, axis=2)  # (T, m, B)
+        Z[:, i * self.k:(i + 1) * self.k, :] = np.moveaxis(own, 0, -1)
+        chain, pos = self.chain_of(i)
+        self.evaluations += B
+        with np.errstate(all="ignore"):
+            return chain.objective(Z)[pos]
+
+    def player_gradient(self, i: int, x: np.ndarray) -> tuple[float, np.ndarray]:
+        """:math:`U_i` and its (unscaled) gradient with respect to player i's own actions."""
+        chain, pos = self.chain_of(i)
+        grad, _, values = chain.gradient(self._Z(x))
+        own = grad[pos].reshape(self.T, self.n, self.k)[:, i, :].reshape(-1)
+        self.evaluations += 1
+        return float(values[pos]), own
+
+    # ------------------------------------------------------------ conditions
+    def kkt_function(self, x: np.ndarray) -> np.ndarray:
+        """Scaled first-order conditions :math:`G(x)`: (N,)."""
+        Z = self._Z(x)
+        self.evaluations += 1
+        if self.static:
+            G = np.empty((self.n, self.k))
+            for chain in self.chains:
+                g, _ = chain.model.static(Z[0], chain.y0, chain.theta)
+                G[chain.players] = g[chain.players]
+            return G.reshape(-1)
+        G = np.empty((self.T, self.n, self.k))
+        for chain in self.chains:
+            grad, weights, _ = chain.gradient(Z)
+            for p, i in enumerate(chain.players):
+                G[:, i, :] = grad[p].reshape(self.T, self.n, self.k)[:, i, :] / weights[p][:, None]
+        return G.reshape(-1)
+
+    def kkt_jacobian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:math:`G(x)` and its exact Jacobian :math:`\\partial G / \\partial x`: (N,), (N, N)."""
+        Z = self._Z(x)
+        self.evaluations += 1
+        n, k, m, T = self.n, self.k, self.m, self.T
+        if self.static:
+            G = np.empty((n, k))
+            J = np.empty((n, k, m))
+            for chain in self.chains:
+                g, jac = chain.model.static(Z[0], chain.y0, chain.theta)
+                G[chain.players] = g[chain.players]
+                J[chain.players] = jac[chain.players]
+            return G.reshape(-1), J.reshape(m, m)
+        G = np.empty((T, n, k))
+        J = np.empty((T, n, k, T * m))
+        for chain in self.chains:
+            hess, grad, weights, dweights = chain.hessian_rows(Z)
+            for p, i in enumerate(chain.players):
+                w = weights[p]  # (T,)
+                g_own = grad[p].reshape(T, n, k)[:, i, :] / w[:, None]  # (T, k)
+                G[:, i, :] = g_own
+                H = hess[p].reshape(T, k, T * m)
+                dW = dweights[p].reshape(T, T * m)
+                J[:, i] = (H - g_own[:, :, None] * dW[:, None, :]) / w[:, None, None]
+        return G.reshape(-1), J.reshape(self.N, self.N)
+
+    def natural_residual(self, x: np.ndarray, G: np.ndarray | None = None) -> np.ndarray:
+        r""":math:`x - \Pi_{[l,u]}(x + G(x))`, zero exactly at KKT points."""
+        G = self.kkt_function(x) if G is None else G
+        return x - np.clip(x + G, self.lower, self.upper)
+
+    def weights(self, x: np.ndarray) -> np.ndarray:
+        r"""Period weights :math:`\omega_{i,t}` as an (n, T) array."""
+        Z = self._Z(x)
+        out = np.empty((self.n, self.T))
+        for chain in self.chains:
+            out[chain.players] = chain.weights(Z)
+        return out
+
+    def own_hessian(self, i: int, x: np.ndarray) -> np.ndarray:
+        r"""Symmetric, weight-normalised Hessian of :math:`U_i` in player i's own actions.
+
+        :math:`D^{-1/2} \nabla^2_{a_i} U_i D^{-1/2}` with :math:`D` the period weights:
+        a congruence, so its eigenvalue signs are those of the Hessian.
+        """
+        chain, pos = self.chain_of(i)
+        Z = self._Z(x)
+        n, k, m, T = self.n, self.k, self.m, self.T
+        if self.static:
+            _, jac = chain.model.static(Z[0], chain.y0, chain.theta)
+            H = jac[i][:, i * k:(i + 1) * k]
+            return 0.5 * (H + H.T)
+        hess, _, weights, _ = chain.hessian_rows(Z)
+        H = hess[pos].reshape(T * k, T * m)[:, self._own[i]]
+        scale = 1.0 / np.sqrt(np.repeat(weights[pos], k))
+        H = scale[:, None] * H * scale[None, :]
+        return 0.5 * (H + H.T)

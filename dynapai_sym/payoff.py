@@ -1,0 +1,433 @@
+r"""The one-period payoff, composed from components.
+
+.. math::
+
+    u_i = \sum_j \sigma_j q_j \rho_{ij} - \sum_j (1 - \sigma_j) q_j d_{ij} - c_i
+
+(``disaster="seed"``, the default). ``disaster="complement"`` gives the older
+implementations' form :math:`u_i = \sum_j \sigma_j q_j \rho_{ij} - (1 - \sum_j
+\sigma_j q_j) d_i - c_i`, which also counts "nobody won this period" as a
+disaster; the two agree whenever :math:`\sum_j q_j = 1` (the default contest).
+
+Derived objects (sympy, for reading and typesetting): :meth:`PayoffFunc.payoff_expr`,
+:meth:`PayoffFunc.focs` (:math:`\partial u_i / \partial a_i`),
+:meth:`PayoffFunc.kkt` (with the bounds :math:`a \ge 0`), :meth:`PayoffFunc.jacobian`.
+Numbers come from compiled functions (:mod:`dynapai_sym.compile`), built once per
+model structure; parameter values are call arguments.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import sympy as sp
+
+from .actions import Actions, action_type_for
+from .components import CSF, CostFunc, DisasterCost, ProdFunc, RewardFunc, RiskFunc, Transition
+from .symbols import action_symbols, glossary, player_symbols, sort_symbols
+
+__all__ = ["PayoffFunc", "KKTSystem", "ModelStructure"]
+
+
+@dataclass(frozen=True)
+class ModelStructure:
+    """Everything the compiler needs, with parameters left as symbols.
+
+    Two payoff functions with the same structure and different parameter
+    values share one compiled model.
+    """
+
+    n: int
+    k: int
+    actions: tuple[sp.Symbol, ...]  # flat, player-major: index i * k + c
+    states: tuple[sp.Symbol, ...]  # moving state symbols (subset of A, B)
+    params: tuple[sp.Symbol, ...]  # every other parameter, sorted by name
+    payoffs: tuple[sp.Expr, ...]  # u_i
+    next_state: tuple[sp.Expr, ...]  # one per moving state symbol
+    win_probability: sp.Expr  # sum_j q_j
+    upper: tuple[float, ...]  # per action column
+    smooth: bool
+    quantities: tuple[tuple[str, tuple[sp.Expr, ...]], ...] = ()  # s, p, sigma, q for reports
+
+
+@dataclass(frozen=True)
+class KKTSystem:
+    r"""KKT conditions of the one-period game, as sympy objects.
+
+    For each action variable :math:`a` with gradient :math:`g = \partial u_i / \partial a`:
+    :math:`a \ge 0`, :math:`g \le 0`, :math:`a g = 0` (and with an upper bound
+    :math:`\bar a`: :math:`a = \bar a \Rightarrow g \ge 0`).
+    """
+
+    variables: tuple[sp.Symbol, ...]
+    gradients: tuple[sp.Expr, ...]
+    lower: tuple[float, ...]
+    upper: tuple[float, ...]
+
+    def conditions(self) -> list[sp.Basic]:
+        """One sympy boolean per variable stating its complementarity condition."""
+        out = []
+        for a, g, lo, hi in zip(self.variables, self.gradients, self.lower, self.upper):
+            cond = sp.Or(sp.And(sp.Eq(a, lo), g <= 0), sp.Eq(g, 0), evaluate=False)
+            if np.isfinite(hi):
+                cond = sp.Or(cond, sp.And(sp.Eq(a, hi), g >= 0), evaluate=False)
+            out.append(cond)
+        return out
+
+
+class PayoffFunc:
+    r"""One-period payoff of every player.
+
+    .. math::
+
+        u_i = \sum_j \sigma_j q_j \rho_{ij} - \sum_j (1 - \sigma_j) q_j d_{ij} - c_i
+
+    Parameters
+    ----------
+    prod_func : ProdFunc
+        Production of safety and performance.
+    risk_func : RiskFunc
+        Probability of a safe outcome given each winner (holds :math:`\theta`).
+    d : array_like, shape (n,) or (n, n), or DisasterCost
+        Disaster cost :math:`d_i` or :math:`d_{ij}`.
+    cost_func : CostFunc, optional
+        Input cost; its width k fixes the action type. Give either this or ``r``.
+    csf : CSF, optional
+        Contest success function (default Tullock :math:`p_j / \sum p`).
+    reward_func : RewardFunc, optional
+        Reward matrix (default: the winner gets 1).
+    r, r_inv, r_share : array_like, optional
+        Fixed unit prices, as in the original bindings
+        (``CostFunc.fixed(r, r_inv, r_share)``).
+    disaster : {"seed", "complement"}
+        Form of the disaster term (see module docstring).
+    share_map : {"fraction", "exp"}
+        How the sharing choice enters the transition (SharingActions only).
+    transition : Transition, optional
+        State transition; default follows the action type (none, invest, sharing).
+    """
+
+    def __init__(
+        self,
+        prod_func: ProdFunc,
+        risk_func: RiskFunc,
+        d,
+        cost_func: CostFunc | None = None,
+        csf: CSF | None = None,
+        reward_func: RewardFunc | None = None,
+        r=None,
+        r_inv=None,
+        r_share=None,
+        disaster: str = "seed",
+        share_map: str = "fraction",
+        transition: Transition | None = None,
+    ):
+        if not isinstance(prod_func, ProdFunc):
+            raise TypeError(f"prod_func must be a ProdFunc, got {type(prod_func).__name__}")
+        if not isinstance(risk_func, RiskFunc):
+            raise TypeError(f"risk_func must be a RiskFunc, got {type(risk_func).__name__}")
+        n = prod_func.n
+        if risk_func.n != n:
+            raise ValueError(f"risk_func has {risk_func.n} players but prod_func has {n}")
+        csf = CSF.default() if csf is None else csf
+        if not isinstance(csf, CSF):
+            raise TypeError(f"csf must be a CSF, got {type(csf).__name__}")
+        reward_func = RewardFunc(n) if reward_func is None else reward_func
+        if not isinstance(reward_func, RewardFunc):
+            raise TypeError(f"reward_func must be a RewardFunc, got {type(reward_func).__name__}")
+        if reward_func.n != n:
+            raise ValueError(f"reward_func has {reward_func.n} players but prod_func has {n}")
+        disaster_cost = d if isinstance(d, DisasterCost) else DisasterCost(d, n)
+        if disaster_cost.n != n:
+            raise ValueError(f"d must have {n} entries (or be {n}x{n}), got {disaster_cost.n}")
+        if cost_func is None:
+            if r is None:
+                raise ValueError("give either cost_func or r (fixed unit prices)")
+            cost_func = CostFunc.fixed(r, r_inv, r_share)
+        elif r is not None or r_inv is not None or r_share is not None:
+            raise ValueError("give either cost_func or r/r_inv/r_share, not both")
+        if not isinstance(cost_func, CostFunc):
+            raise TypeError(f"cost_func must be a CostFunc, got {type(cost_func).__name__}")
+        if cost_func.n != n:
+            raise ValueError(f"cost_func has {cost_func.n} players but prod_func has {n}")
+        if disaster not in ("seed", "complement"):
+            raise ValueError(f"disaster must be 'seed' or 'complement', got {disaster!r}")
+        if disaster == "complement" and disaster_cost.is_matrix:
+            raise ValueError("disaster='complement' needs d as a vector (one cost per player), not a matrix")
+        k = cost_func.k
+        if transition is None:
+            transition = {2: Transition.none(), 4: Transition.invest(),
+                          6: Transition.sharing(share_map)}[k]
+        elif not isinstance(transition, Transition):
+            raise TypeError(f"transition must be a Transition, got {type(transition).__name__}")
+        elif share_map != "fraction" and transition.share_map != share_map:
+            raise ValueError("give share_map either to PayoffFunc or to the Transition, not both")
+        self.n = n
+        self.k = k
+        self.prod_func = prod_func
+        self.risk_func = risk_func
+        self.csf = csf
+        self.reward_func = reward_func
+        self.disaster_cost = disaster_cost
+        self.cost_func = cost_func
+        self.transition = transition
+        self.disaster = disaster
+        self.action_type: type[Actions] = action_type_for(k)
+        # build once now, so that a bad custom component fails at construction
+        self.structure  # noqa: B018
+
+    # ------------------------------------------------------------------ symbols
+    @property
+    def share_map(self) -> str:
+        return self.transition.share_map
+
+    @property
+    def d(self) -> np.ndarray:
+        return self.disaster_cost.d
+
+    @property
+    def components(self) -> tuple:
+        return (self.prod_func, self.risk_func, self.csf, self.reward_func, self.disaster_cost,
+                self.cost_func, self.transition)
+
+    @property
+    def action_symbols(self) -> tuple[tuple[sp.Symbol, ...], ...]:
+        """The (n, k) action symbols."""
+        return action_symbols(self.n, self.k)
+
+    @cached_property
+    def param_values(self) -> dict[sp.Symbol, float]:
+        """Value of every parameter symbol (including the state A, B)."""
+        out: dict[sp.Symbol, float] = {}
+        for comp in self.components:
+            for sym, val in comp.param_values.items():
+                if sym in out and out[sym] != val:
+                    raise ValueError(f"parameter {sym} is given two values by different components")
+                out[sym] = val
+        return out
+
+    @cached_property
+    def intermediates(self) -> dict[str, list]:
+        r"""The model's quantities as expressions in actions and parameters.
+
+        Keys: ``p``, ``s``, ``sigma``, ``q``, ``rho`` (n x n), ``d`` (n x n), ``c``.
+        """
+        X = self.action_symbols
+        xs, xp = [row[0] for row in X], [row[1] for row in X]
+        p = self.prod_func.performance(xp)
+        s = self.prod_func.safety(xs, p, self.risk_func.theta_symbols)
+        return {
+            "p": p,
+            "s": s,
+            "sigma": self.risk_func.sigma(s, p),
+            "q": self.csf.q(p),
+            "rho": self.reward_func.rho(p),
+            "d": self.disaster_cost.matrix(),
+            "c": self.cost_func.cost(X, s, p),
+        }
+
+    def payoff_expr(self, i: int | None = None):
+        r"""Return :math:`u_i` as a sympy expression (all players as a list if ``i`` is None)."""
+        exprs = self._payoffs
+        if i is None:
+            return list(exprs)
+        return exprs[self._player(i)]
+
+    @cached_property
+    def _payoffs(self) -> tuple[sp.Expr, ...]:
+        m = self.intermediates
+        n = self.n
+        sigma, q, rho, dmat, c = m["sigma"], m["q"], m["rho"], m["d"], m["c"]
+        out = []
+        for i in range(n):
+            reward = sp.Add(*[sigma[j] * q[j] * rho[i][j] for j in range(n)])
+            if self.disaster == "seed":
+                loss = sp.Add(*[(1 - sigma[j]) * q[j] * dmat[i][j] for j in range(n)])
+            else:
+                loss = (1 - sp.Add(*[sigma[j] * q[j] for j in range(n)])) * dmat[i][i]
+            out.append(reward - loss - c[i])
+        return tuple(out)
+
+    def _player(self, i) -> int:
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
+            raise TypeError(f"i (player index) must be an integer, got {i!r}")
+        if not 0 <= i < self.n:
+            raise ValueError(f"i (player index) must be in 0..{self.n - 1}, got {i}")
+        return int(i)
+
+    @cached_property
+    def win_probability(self) -> sp.Expr:
+        r""":math:`\sum_j q_j`, the probability that someone wins this period."""
+        return sp.together(sp.Add(*self.intermediates["q"]))
+
+    @cached_property
+    def next_state(self) -> dict[sp.Symbol, sp.Expr]:
+        """Next-period value of each moving state symbol."""
+        return self.transition.next_state(self.action_symbols, self.n)
+
+    @property
+    def state_symbols(self) -> tuple[sp.Symbol, ...]:
+        """All state symbols (A_i, B_i), moving or not."""
+        return (*player_symbols("A", self.n, positive=True), *player_symbols("B", self.n, positive=True))
+
+    @cached_property
+    def structure(self) -> ModelStructure:
+        """The model with parameters as symbols: the key of the compile cache."""
+        actions = tuple(itertools.chain.from_iterable(self.action_symbols))
+        moving = tuple(s for s in self.state_symbols if s in self.next_state
+                       and sp.simplify(self.next_state[s] - s) != 0)
+        payoffs = self._payoffs
+        free = set()
+        for e in (*payoffs, *self.next_state.values(), self.win_probability):
+            free |= e.free_symbols
+        unknown = free - set(actions) - set(self.param_values)
+        if unknown:
+            names = ", ".join(sorted(s.name for s in unknown))
+            raise ValueError(f"the model uses symbols with no value: {names} "
+                             "(give them in a component's params)")
+        params = sort_symbols(set(self.param_values) - set(moving))
+        upper = self.transition.upper_bounds(self.k)
+        return ModelStructure(
+            n=self.n, k=self.k, actions=actions, states=moving, params=params,
+            payoffs=payoffs, next_state=tuple(self.next_state[s] for s in moving),
+            win_probability=self.win_probability, upper=upper,
+            smooth=self.cost_func.smooth,
+            quantities=tuple((key, tuple(self.intermediates[key])) for key in ("s", "p", "sigma", "q")),
+        )
+
+    def param_vector(self) -> np.ndarray:
+        """Values of :attr:`ModelStructure.params`, in order (read-only)."""
+        return self._vectors[0]
+
+    def state_vector(self) -> np.ndarray:
+        """Values of the moving state symbols at t = 0 (read-only)."""
+        return self._vectors[1]
+
+    @cached_property
+    def _vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        pv = self.param_values
+        params = np.array([pv[s] for s in self.structure.params], dtype=float)
+        states = np.array([pv[s] for s in self.structure.states], dtype=float)
+        params.setflags(write=False)
+        states.setflags(write=False)
+        return params, states
+
+    # ------------------------------------------------------------------ derived
+    def focs(self) -> sp.Matrix:
+        r"""First-order conditions: the (n, k) matrix :math:`\partial u_i / \partial a_{i,c}`."""
+        X = self.action_symbols
+        u = self._payoffs
+        return sp.Matrix(self.n, self.k, lambda i, c: sp.diff(u[i], X[i][c]))
+
+    def kkt(self) -> KKTSystem:
+        """The KKT system of the one-period game with the bounds on actions."""
+        X = self.action_symbols
+        focs = self.focs()
+        upper = self.transition.upper_bounds(self.k)
+        variables = tuple(X[i][c] for i in range(self.n) for c in range(self.k))
+        grads = tuple(focs[i, c] for i in range(self.n) for c in range(self.k))
+        return KKTSystem(variables, grads, (0.0,) * len(variables), upper * self.n)
+
+    def jacobian(self) -> sp.Matrix:
+        r"""Jacobian of the stacked first-order conditions with respect to all actions: (nk, nk)."""
+        focs = self.focs()
+        flat = [focs[i, c] for i in range(self.n) for c in range(self.k)]
+        variables = [x for row in self.action_symbols for x in row]
+        return sp.Matrix(flat).jacobian(variables)
+
+    def glossary(self) -> dict[sp.Symbol, str]:
+        """Typeset names of every symbol in the model."""
+        syms = set(self.param_values) | set(self.structure.actions)
+        return glossary(syms)
+
+    # ------------------------------------------------------------------ numbers
+    @property
+    def compiled(self):
+        """The compiled numeric model (shared by every model of the same structure)."""
+        from .compile import compile_model
+
+        return compile_model(self.structure)
+
+    def _check_actions(self, actions) -> np.ndarray:
+        if isinstance(actions, Actions):
+            if type(actions) is not self.action_type:
+                raise TypeError(f"this payoff function takes {self.action_type.__name__} "
+                                f"(k={self.k}), got {type(actions).__name__}")
+            data = actions.data
+        else:
+            data = np.asarray(actions, dtype=float)
+            if data.shape != (self.n, self.k):
+                raise ValueError(f"actions must have shape ({self.n}, {self.k}), got {data.shape}")
+        if data.shape[0] != self.n:
+            raise ValueError(f"actions are for {data.shape[0]} players, the model has {self.n}")
+        return data
+
+    def __call__(self, actions) -> np.ndarray:
+        """Payoff vector :math:`(u_1, \\dots, u_n)` at the given actions."""
+        data = self._check_actions(actions)
+        return self.compiled.payoffs(data.reshape(-1), self.state_vector(), self.param_vector())
+
+    u = __call__
+
+    def u_i(self, i: int, actions) -> float:
+        """Payoff of player ``i`` (0-based)."""
+        return float(self(actions)[self._player(i)])
+
+    def quantities(self, actions) -> dict[str, np.ndarray]:
+        """Numeric s, p, sigma, q and payoffs at the given actions."""
+        data = self._check_actions(actions)
+        return self.compiled.quantities(data.reshape(-1), self.state_vector(), self.param_vector())
+
+    def is_symmetric(self) -> bool:
+        """True when permuting players leaves the model unchanged."""
+        return all(c.is_symmetric() for c in (self.prod_func, self.risk_func, self.reward_func,
+                                               self.disaster_cost, self.cost_func)) and \
+            self.csf.form != "custom" and self.transition.form != "custom"
+
+    def replace(self, **components) -> PayoffFunc:
+        """A copy with some components (or ``d``, ``disaster``) replaced."""
+        kw = dict(prod_func=self.prod_func, risk_func=self.risk_func, d=self.disaster_cost,
+                  cost_func=self.cost_func, csf=self.csf, reward_func=self.reward_func,
+                  disaster=self.disaster, transition=self.transition)
+        unknown = set(components) - set(kw)
+        if unknown:
+            raise ValueError(f"unknown components: {sorted(unknown)}; expected some of {sorted(kw)}")
+        kw.update(components)
+        return PayoffFunc(**kw)
+
+    @staticmethod
+    def expand_from(prod_func_list, risk_func_list, d_list, csf_list=None, reward_func_list=None,
+                    r_list=None, r_inv_list=None, r_share_list=None, cost_func_list=None,
+                    disaster: str = "seed", share_map: str = "fraction") -> list[PayoffFunc]:
+        """Every combination of the given lists of components (lists of length 1 broadcast).
+
+        As in the original bindings: the result has one payoff function per
+        element of the Cartesian product of the lists.
+        """
+        lists = dict(
+            prod_func=list(prod_func_list), risk_func=list(risk_func_list), d=list(d_list),
+            csf=list(csf_list) if csf_list is not None else [None],
+            reward_func=list(reward_func_list) if reward_func_list is not None else [None],
+            r=list(r_list) if r_list is not None else [None],
+            r_inv=list(r_inv_list) if r_inv_list is not None else [None],
+            r_share=list(r_share_list) if r_share_list is not None else [None],
+            cost_func=list(cost_func_list) if cost_func_list is not None else [None],
+        )
+        for name, values in lists.items():
+            if not values:
+                raise ValueError(f"{name}_list must not be empty")
+        keys = list(lists)
+        return [PayoffFunc(**dict(zip(keys, combo)), disaster=disaster, share_map=share_map)
+                for combo in itertools.product(*lists.values())]
+
+    def __repr__(self) -> str:
+        parts = [repr(self.prod_func), repr(self.risk_func), repr(self.csf), repr(self.reward_func),
+                 repr(self.disaster_cost), repr(self.cost_func)]
+        if self.transition.form not in ("none",):
+            parts.append(repr(self.transition))
+        if self.disaster != "seed":
+            parts.append(f"disaster={self.disaster!r}")
+        return "PayoffFunc(\n  " + ",\n  ".join(parts) + "\n)"

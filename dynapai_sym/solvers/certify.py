@@ -1,0 +1,233 @@
+r"""Certification: is a profile a pure-strategy Nash equilibrium?
+
+Checks, in order of cost:
+
+1. **KKT residual** :math:`\|x - \Pi_{[l,u]}(x + G(x))\|_\infty \le` ``kkt_tol``
+   (projected scaled gradient zero; complementary slackness at the bounds).
+2. **Second order**: each player's weight-normalised Hessian in its own
+   actions, restricted to the free (not strictly active) variables, is
+   negative semi-definite.
+3. **Global best-response probe** per player: the payoff of a batch of
+   candidate deviations — drop-out schedules (no effort from period
+   :math:`t_0` on, for every :math:`t_0`), no performance, no safety, each
+   action column scaled by factors from 0 to 100, and random schedules — is
+   computed in one vectorised call; promising candidates are polished with
+   L-BFGS-B (exact gradient). A gain above ``gain_tol * (1 + |U_i|)`` defeats
+   the profile.
+4. **Symmetry** (reported, not required): when the game is symmetric, whether
+   the profile is.
+
+A profile where first- and second-order conditions hold can still fail 3:
+this is the trap where a player prefers to drop out of the race.
+
+Compare QuantEcon's ``is_nash`` (tolerance on best-response payoffs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import minimize
+
+__all__ = ["Certificate", "certify", "Deviation"]
+
+_TINY = 1e-10  # stands for 0 in inputs whose payoff is singular at exactly 0
+
+
+@dataclass
+class Deviation:
+    """A profitable deviation: player, its schedule (T, k), and the payoff gain."""
+
+    player: int
+    schedule: np.ndarray
+    gain: float
+
+
+@dataclass
+class Certificate:
+    """Result of :func:`certify`."""
+
+    kkt_residual: float
+    kkt_ok: bool
+    second_order_ok: bool
+    max_eigenvalues: np.ndarray
+    gains: np.ndarray
+    deviations: list[Deviation] = field(default_factory=list)
+    symmetric: bool | None = None
+    indeterminate: np.ndarray | None = None
+    checked_global: bool = True
+
+    @property
+    def passed(self) -> bool:
+        return self.kkt_ok and self.second_order_ok and not self.deviations
+
+    @property
+    def best_deviation(self) -> Deviation | None:
+        return max(self.deviations, key=lambda d: d.gain) if self.deviations else None
+
+    def describe(self) -> str:
+        if self.passed:
+            return "certified equilibrium"
+        parts = []
+        if not self.kkt_ok:
+            parts.append(f"KKT residual {self.kkt_residual:.2e} too large")
+        if not self.second_order_ok:
+            bad = np.flatnonzero(self.max_eigenvalues > 0)
+            parts.append(f"not a local maximum for player(s) {bad.tolist()}")
+        if self.deviations:
+            d = self.best_deviation
+            parts.append(f"player {d.player} gains {d.gain:.3g} by deviating")
+        return "; ".join(parts)
+
+
+def _candidates(own: np.ndarray, upper: np.ndarray, k: int, rng: np.random.Generator,
+                n_random: int) -> np.ndarray:
+    """Candidate deviation schedules (B, T, k) around and far from ``own`` (T, k)."""
+    T = own.shape[0]
+    scale = np.maximum(own.max(axis=0), 1e-3)  # per column
+    floor = np.zeros(k)
+    floor[: min(k, 2)] = _TINY  # x_s, x_p: stand-in for exact zero
+    cands = []
+    # drop out from period t0 on
+    for t0 in range(T):
+        c = own.copy()
+        c[t0:] = floor
+        cands.append(c)
+    # no performance / no safety, all periods
+    for col in range(min(k, 2)):
+        c = own.copy()
+        c[:, col] = _TINY
+        cands.append(c)
+    # each column, and the whole schedule, scaled
+    factors = np.array([0.0, 0.01, 0.1, 0.3, 0.6, 0.9, 1.1, 1.5, 3.0, 10.0, 100.0])
+    for f in factors:
+        cands.append(np.maximum(own * f, floor))
+        for col in range(k):
+            c = own.copy()
+            c[:, col] = max(f * 1.0, 0) * own[:, col] if own[:, col].any() else f * 0.1 * scale[col]
+            cands.append(np.maximum(c, floor))
+    # per-period effort changes (for T > 1)
+    if T > 1:
+        for t in range(T):
+            for f in (0.0, 0.3, 3.0):
+                c = own.copy()
+                c[t] = np.maximum(own[t] * f, floor)
+                cands.append(c)
+    # random
+    if n_random:
+        logn = own[None] * np.exp(rng.normal(0.0, 1.5, size=(n_random // 2, T, k)))
+        unif = rng.uniform(0, 1, size=(n_random - n_random // 2, T, k)) * (3 * scale + 1.0)
+        cands.extend(np.concatenate([logn, unif]))
+    out = np.array(cands)
+    out = np.minimum(np.maximum(out, floor), upper.reshape(T, k))
+    return out
+
+
+def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None,
+            check_global: bool = True) -> Certificate:
+    """Certify the profile ``x`` of ``game`` (see module docstring)."""
+    rng = np.random.default_rng(options.seed) if rng is None else rng
+    n, k, T = game.n, game.k, game.T
+    lower, upper = game.lower, game.upper
+    with np.errstate(all="ignore"):
+        if game.smooth:
+            G, JG = game.kkt_jacobian(x)
+            residual = float(np.max(np.abs(x - np.clip(x + G, lower, upper))))
+        else:
+            G, JG, residual = None, None, float("nan")
+    kkt_ok = (not game.smooth) or (np.isfinite(residual) and residual <= options.kkt_tol)
+
+    # second order, per player, on free variables
+    max_eigs = np.full(n, -np.inf)
+    so_ok = True
+    if game.smooth and kkt_ok:
+        for i in range(n):
+            idx = game.own_index(i)
+            xi, gi = x[idx], G[idx]
+            at_bound = ((xi <= lower[idx]) & (gi < -options.kkt_tol)) | \
+                       ((xi >= upper[idx]) & (gi > options.kkt_tol))
+            free = ~at_bound
+            if not free.any():
+                continue
+            with np.errstate(all="ignore"):
+                H = game.own_hessian(i, x)
+            Hf = H[np.ix_(free, free)]
+            if not np.all(np.isfinite(Hf)):
+                max_eigs[i] = np.inf
+                so_ok = False
+                continue
+            eig = float(np.max(np.linalg.eigvalsh(Hf)))
+            max_eigs[i] = eig
+            scale = max(1.0, float(np.max(np.abs(Hf))))
+            if eig > 1e-7 * scale:
+                so_ok = False
+
+    # indeterminate variables: no first-order effect on any condition, condition ~ 0
+    indeterminate = None
+    if game.smooth and JG is not None and np.all(np.isfinite(JG)):
+        col_norm = np.max(np.abs(JG), axis=0)
+        indeterminate = ((col_norm <= 1e-12) & (np.abs(G) <= options.kkt_tol)).reshape(T, n, k)
+
+    # global probe
+    gains = np.zeros(n)
+    deviations: list[Deviation] = []
+    if check_global:
+        U = game.payoffs(x)
+        for i in range(n):
+            idx = game.own_index(i)
+            own = x[idx].reshape(T, k)
+            cands = _candidates(own, upper[idx], k, rng, options.probe_samples)
+            vals = game.player_objective(i, cands, x)
+            vals = np.where(np.isfinite(vals), vals, -np.inf)
+            dist = np.max(np.abs(cands - own[None]), axis=(1, 2)) / (1e-9 + np.max(np.abs(own)))
+            far = dist > 1e-3
+            best_val, best_sched = -np.inf, None
+            if far.any():
+                j = int(np.argmax(np.where(far, vals, -np.inf)))
+                best_val, best_sched = float(vals[j]), cands[j]
+            # polish the most promising candidates
+            drop = float(vals[0]) if np.isfinite(vals[0]) else U[i] - 1.0
+            margin = 0.1 * max(abs(U[i]), abs(U[i] - drop), 1e-9)
+            order = np.argsort(-np.where(far, vals, -np.inf))[: options.probe_polish]
+            for j in order:
+                if not np.isfinite(vals[j]) or vals[j] < U[i] - margin:
+                    continue
+                val, sched = _polish(game, i, cands[j], x, upper[idx], lower[idx])
+                if val > best_val:
+                    best_val, best_sched = val, sched
+            gain = best_val - U[i]
+            gains[i] = gain
+            if gain > options.gain_tol * (1.0 + abs(U[i])):
+                deviations.append(Deviation(i, best_sched.reshape(T, k), float(gain)))
+
+    symmetric = None
+    if game.symmetric:
+        X = x.reshape(T, n, k)
+        symmetric = bool(np.allclose(X, X[:, :1, :], rtol=1e-6, atol=1e-9))
+    return Certificate(residual, bool(kkt_ok), so_ok, max_eigs, gains, deviations, symmetric,
+                       indeterminate, check_global)
+
+
+def _polish(game, i: int, start: np.ndarray, x: np.ndarray, upper: np.ndarray,
+            lower: np.ndarray) -> tuple[float, np.ndarray]:
+    """Local maximisation of player i's payoff from ``start`` (L-BFGS-B, exact gradient)."""
+    idx = game.own_index(i)
+
+    def negative(own_flat):
+        xv = x.copy()
+        xv[idx] = own_flat
+        with np.errstate(all="ignore"):
+            val, grad = game.player_gradient(i, xv)
+        if not (np.isfinite(val) and np.all(np.isfinite(grad))):
+            return 1e300, np.zeros_like(own_flat)
+        return -val, -grad
+
+    bounds = list(zip(np.maximum(lower, _TINY * 0), np.where(np.isfinite(upper), upper, None)))
+    res = minimize(negative, start.reshape(-1), jac=True, method="L-BFGS-B", bounds=bounds,
+                   options={"maxiter": 200, "ftol": 1e-13, "gtol": 1e-10})
+    own = res.x
+    val = float(game.player_objective(i, own.reshape(1, *start.shape), x)[0])
+    if not np.isfinite(val):
+        return -np.inf, own
+    return val, own

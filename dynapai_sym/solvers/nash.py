@@ -1,0 +1,149 @@
+r"""The pure-strategy Nash solver: staged KKT root-finding plus certification.
+
+Strategy (``method="kkt"``, the default for smooth models):
+
+1. Projected Levenberg–Marquardt on the Fischer–Burmeister form of the KKT
+   system (:mod:`.kkt`) from the given start.
+2. If it fails: a few rounds of iterated best response (L-BFGS-B) to get close, then 1 again.
+3. Then restarts from seeded random perturbations of the start.
+4. Every converged point is certified (:mod:`.certify`). A point defeated by a
+   profitable deviation seeds a new start (the deviating player's schedule
+   replaced), since the equilibrium, if any, often lies there.
+
+Only a certified point is reported as success. If converged points exist but
+all are defeated, the status is "no pure equilibrium found" with the profile
+whose best deviation gains least, and the deviation.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .best_response import best_response
+from .certify import Certificate, certify
+from .kkt import solve_kkt
+from .result import Status
+
+__all__ = ["solve_game", "Outcome"]
+
+
+@dataclass
+class Outcome:
+    x: np.ndarray
+    success: bool
+    status: str
+    message: str
+    method: str
+    iterations: int
+    kkt_residual: float
+    certificate: Certificate | None
+    seconds: float
+    notes: list
+
+
+def _random_start(x0: np.ndarray, game, rng) -> np.ndarray:
+    base = np.where(x0 > 0, x0, 0.1)
+    x = base * np.exp(rng.uniform(-2.0, 2.0, size=x0.shape))
+    return np.clip(x, game.lower, game.upper)
+
+
+def solve_game(game, x0: np.ndarray, options, method: str = "auto") -> Outcome:
+    """Find and certify a pure-strategy equilibrium of ``game`` starting at ``x0``.
+
+    Parameters
+    ----------
+    game : NumericGame
+    x0 : ndarray (N,)
+    options : SolverOptions
+    method : {"auto", "kkt", "best_response", "best_response_nm"}
+        ``"auto"`` is ``"kkt"`` for smooth models and Nelder–Mead best response otherwise.
+    """
+    t0 = time.perf_counter()
+    if method not in ("auto", "kkt", "best_response", "best_response_nm"):
+        raise ValueError(f"method must be 'auto', 'kkt', 'best_response', 'best_response_nm' "
+                         f"or 'mixed', got {method!r}")
+    if method == "auto":
+        method = "kkt" if game.smooth else "best_response_nm"
+    if method == "kkt" and not game.smooth:
+        raise ValueError("method='kkt' needs a smooth model; this one has a threshold cost "
+                         "(use method='best_response')")
+    rng = np.random.default_rng(options.seed)
+    notes: list[str] = []
+    tried: list[tuple[np.ndarray, Certificate]] = []
+    iterations = 0
+
+    def finish(x, cert, success, status, message):
+        return Outcome(x, success, status, message, method, iterations,
+                       cert.kkt_residual if cert else float("nan"), cert,
+                       time.perf_counter() - t0, notes)
+
+    if method.startswith("best_response"):
+        inner = "nelder-mead" if (method == "best_response_nm" or not game.smooth) else "lbfgsb"
+        starts = [x0] + [_random_start(x0, game, rng) for _ in range(min(options.restarts, 2))]
+        for start in starts:
+            run = best_response(game, start, options, inner=inner)
+            iterations += run.rounds
+            cert = certify(game, run.x, options, rng)
+            if not run.converged:
+                notes.append(f"best response did not settle (last relative change {run.change:.2e})")
+            if cert.passed and run.converged:
+                return finish(run.x, cert, True, Status.CERTIFIED, cert.describe())
+            tried.append((run.x, cert))
+        return _failure(tried, finish)
+
+    queue = [np.asarray(x0, dtype=float)]
+    used_br = False
+    attempts = 0
+    max_attempts = 1 + options.restarts
+    while queue and attempts < max_attempts:
+        start = queue.pop(0)
+        attempts += 1
+        run = solve_kkt(game, start, tol=options.tol, max_iter=options.iters)
+        iterations += run.iterations
+        converged = run.converged or run.residual <= options.kkt_tol
+        if not converged and not used_br:
+            used_br = True
+            br = best_response(game, start, options.with_(iters=5))
+            iterations += br.rounds
+            run = solve_kkt(game, br.x, tol=options.tol, max_iter=options.iters)
+            iterations += run.iterations
+            converged = run.converged or run.residual <= options.kkt_tol
+            notes.append("started from iterated best response after a failed KKT solve")
+        if converged:
+            cert = certify(game, run.x, options, rng)
+            if cert.passed:
+                if game.symmetric and cert.symmetric is False:
+                    notes.append("the game is symmetric but this equilibrium is not")
+                return finish(run.x, cert, True, Status.CERTIFIED, cert.describe())
+            tried.append((run.x, cert))
+            dev = cert.best_deviation
+            if dev is not None:
+                nxt = run.x.copy()
+                nxt[game.own_index(dev.player)] = dev.schedule.reshape(-1)
+                queue.insert(0, nxt)
+        if not queue and attempts < max_attempts:
+            queue.append(_random_start(x0, game, rng))
+    return _failure(tried, finish)
+
+
+def _failure(tried, finish):
+    if not tried:
+        return finish(None, None, False, Status.NOT_CONVERGED,
+                      "no start reached the first-order conditions")
+    # prefer points that satisfy first and second order, then smallest gain
+    def badness(item):
+        _, cert = item
+        local = cert.kkt_ok and cert.second_order_ok
+        gain = max(cert.gains.max(), 0.0) if cert.gains.size else 0.0
+        return (not local, gain if np.isfinite(gain) else np.inf)
+
+    x, cert = min(tried, key=badness)
+    if cert.kkt_ok and cert.second_order_ok and cert.deviations:
+        d = cert.best_deviation
+        message = (f"every converged candidate is defeated by a profitable deviation; best profile: "
+                   f"player {d.player} gains {d.gain:.4g} by deviating. Try method='mixed'.")
+        return finish(x, cert, False, Status.NO_PURE, message)
+    return finish(x, cert, False, Status.NOT_CONVERGED, cert.describe())

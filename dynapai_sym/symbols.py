@@ -1,0 +1,170 @@
+r"""Symbols of the model and their typeset names.
+
+Every symbol the package creates comes from here, so that one glossary serves
+docstrings, LaTeX output and Jupyter display. Players are labelled ``1..n`` in
+symbol names and formulas (``x_s1`` is :math:`x_{s,1}`, the safety input of the
+first player); Python indices stay 0-based (player ``i`` in code is labelled
+``i + 1`` in formulas).
+
+Action columns (per player, per period)
+
+====================  =========================  ==============================
+column                name                       meaning
+====================  =========================  ==============================
+``xs``                :math:`x_{s,i}`            input to safety
+``xp``                :math:`x_{p,i}`            input to performance
+``is``                :math:`i_{s,i}`            investment in safety productivity
+``ip``                :math:`i_{p,i}`            investment in performance productivity
+``shs``               :math:`sh_{s,i}`           share of the safety lead given away
+``shp``               :math:`sh_{p,i}`           share of the performance lead given away
+====================  =========================  ==============================
+
+Intermediate quantities: :math:`s_i` (safety), :math:`p_i` (performance),
+:math:`\sigma_i` (probability of a safe outcome if ``i`` wins), :math:`q_i`
+(probability that ``i`` wins).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import sympy as sp
+
+__all__ = [
+    "ACTION_COLUMNS",
+    "action_symbols",
+    "intermediate",
+    "latex_name",
+    "player_symbols",
+    "glossary",
+    "sort_symbols",
+]
+
+#: The action columns in storage order; an action type of width k uses the first k.
+ACTION_COLUMNS: tuple[str, ...] = ("xs", "xp", "is", "ip", "shs", "shp")
+
+_ACTION_LATEX = {
+    "xs": r"x_{s,%s}",
+    "xp": r"x_{p,%s}",
+    "is": r"i_{s,%s}",
+    "ip": r"i_{p,%s}",
+    "shs": r"\mathit{sh}_{s,%s}",
+    "shp": r"\mathit{sh}_{p,%s}",
+}
+
+# base name -> LaTeX template with one %s for the player label.
+_PLAYER_LATEX = {
+    "A": r"A_{%s}",
+    "B": r"B_{%s}",
+    "alpha": r"\alpha_{%s}",
+    "beta": r"\beta_{%s}",
+    "theta": r"\theta_{%s}",
+    "w": r"w_{%s}",
+    "d": r"d_{%s}",
+    "winA": r"a^{\mathrm{win}}_{%s}",
+    "winB": r"b^{\mathrm{win}}_{%s}",
+    "loseA": r"a^{\mathrm{lose}}_{%s}",
+    "loseB": r"b^{\mathrm{lose}}_{%s}",
+    "gamma": r"\gamma_{%s}",
+    "s": r"s_{%s}",
+    "p": r"p_{%s}",
+    "sigma": r"\sigma_{%s}",
+    "q": r"q_{%s}",
+    "c": r"c_{%s}",
+    "u": r"u_{%s}",
+}
+# price symbols: r_<column><player>, r0_<column><player>, r1_<column><player>
+for _col in ACTION_COLUMNS:
+    _sub = {"xs": "x_s", "xp": "x_p", "is": "i_s", "ip": "i_p", "shs": "sh_s", "shp": "sh_p"}[_col]
+    _PLAYER_LATEX[f"r_{_col}"] = r"r^{%s}_{%%s}" % _sub.replace("_", "")
+    _PLAYER_LATEX[f"r0_{_col}"] = r"r^{%s}_{0,%%s}" % _sub.replace("_", "")
+    _PLAYER_LATEX[f"r1_{_col}"] = r"r^{%s}_{1,%%s}" % _sub.replace("_", "")
+    _PLAYER_LATEX[_col] = _ACTION_LATEX[_col]
+
+_SCALAR_LATEX = {"kappa": r"\kappa", "L": r"L", "s_thresh": r"\bar{s}"}
+
+_NAME_RE = re.compile(r"^([A-Za-z0-9_]*?[A-Za-z_])(\d+)(?:_(\d+))?$")
+
+
+def _make(name: str, **assumptions: bool) -> sp.Symbol:
+    return sp.Symbol(name, **assumptions)
+
+
+@lru_cache(maxsize=None)
+def player_symbols(base: str, n: int, *, positive: bool = False) -> tuple[sp.Symbol, ...]:
+    """Return ``(base1, ..., base_n)``: one real symbol per player.
+
+    Parameters
+    ----------
+    base : str
+        Base name, e.g. ``"A"`` gives ``A1, A2, ...``.
+    n : int
+        Number of players.
+    positive : bool
+        Declare the symbols positive (helps simplification).
+    """
+    assumptions = {"positive": True} if positive else {"real": True}
+    return tuple(_make(f"{base}{i + 1}", **assumptions) for i in range(n))
+
+
+@lru_cache(maxsize=None)
+def pair_symbols(base: str, n: int) -> tuple[tuple[sp.Symbol, ...], ...]:
+    """Return an ``n x n`` tuple of symbols ``base{i}_{j}`` (e.g. ``d1_2``)."""
+    return tuple(
+        tuple(_make(f"{base}{i + 1}_{j + 1}", real=True) for j in range(n)) for i in range(n)
+    )
+
+
+@lru_cache(maxsize=None)
+def action_symbols(n: int, k: int) -> tuple[tuple[sp.Symbol, ...], ...]:
+    """Return the ``(n, k)`` action symbols, row ``i`` for player ``i``.
+
+    Column ``c`` is :data:`ACTION_COLUMNS` ``[c]``; all are non-negative.
+    """
+    if k not in (2, 4, 6):
+        raise ValueError(f"k (actions per player) must be 2, 4 or 6, got {k!r}")
+    return tuple(
+        tuple(_make(f"{col}{i + 1}", nonnegative=True) for col in ACTION_COLUMNS[:k])
+        for i in range(n)
+    )
+
+
+@lru_cache(maxsize=None)
+def intermediate(name: str, n: int) -> tuple[sp.Symbol, ...]:
+    r"""Return placeholder symbols for an intermediate quantity.
+
+    ``name`` is one of ``"s"``, ``"p"``, ``"sigma"``, ``"q"``; custom
+    components are written in these (e.g. ``p1, p2`` for :math:`p_1, p_2`).
+    """
+    if name not in ("s", "p", "sigma", "q"):
+        raise ValueError(f"name must be one of 's', 'p', 'sigma', 'q', got {name!r}")
+    return tuple(_make(f"{name}{i + 1}", positive=True) for i in range(n))
+
+
+def latex_name(sym: sp.Symbol) -> str:
+    """Return the typeset name of a package symbol (falls back to sympy's own)."""
+    name = sym.name
+    if name in _SCALAR_LATEX:
+        return _SCALAR_LATEX[name]
+    match = _NAME_RE.match(name)
+    if match:
+        base, i, j = match.groups()
+        template = _PLAYER_LATEX.get(base)
+        if template is not None:
+            return template % (i if j is None else f"{i}{j}")
+    return sp.latex(sp.Symbol(name))
+
+
+def glossary(symbols) -> dict[sp.Symbol, str]:
+    """Map each symbol to its typeset name, for ``sympy.latex(..., symbol_names=...)``."""
+    return {s: latex_name(s) for s in symbols if isinstance(s, sp.Symbol)}
+
+
+def sort_symbols(symbols) -> tuple[sp.Symbol, ...]:
+    """Return symbols in a deterministic order: by name, numbers compared as numbers."""
+
+    def key(sym: sp.Symbol):
+        return [int(tok) if tok.isdigit() else tok for tok in re.split(r"(\d+)", sym.name)]
+
+    return tuple(sorted(set(symbols), key=key))
