@@ -218,4 +218,5 @@ class Strategies:
         return self.data[:, :, 1]
 
     def __repr__(self) -> str:
-        return f"Strategies({self.action_type.__name__}, T={self.t}, n={self.n})\n{np.array2string(self.data, precision=5)}"
+        head = f"Strategies({self.action_type.__name__}, T={self.t}, n={self.n})"
+        return head + "\n" + np.array2string(self.data, precision=5)

@@ -23,7 +23,7 @@ from ._validation import as_player_vector, as_positive_int
 from .actions import Actions, Strategies
 from .game import Belief, NumericGame
 from .payoff import PayoffFunc
-from .solvers import SolverOptions, SolverResult, Status, solve_game
+from .solvers import SolverOptions, SolverResult, solve_game
 from .solvers.result import _Optimum
 
 __all__ = ["State", "Aggregator", "solve"]

@@ -21,9 +21,19 @@ win probability :math:`Q = \sum_j q_j`.
 *static*: own gradients :math:`\partial u_i/\partial a_i` (n, k) and their
 Jacobian rows :math:`\partial^2 u_i / \partial a_i \partial z` (n, k, m).
 
-*dynamic*: with :math:`v = (z, y)` of size ``nv = m + ds``: :math:`u_v` (n, nv),
-:math:`u_{vv}` (n, nv, nv), :math:`f_v` (ds, nv), :math:`f_{vv}` (ds, nv, nv),
-:math:`Q_v` (nv,), :math:`Q_{vv}` (nv, nv).
+*first* / *dynamic*: with :math:`v = (z, y)` of size ``nv = m + ds``: :math:`u_v` (n, nv),
+:math:`f_v` (ds, nv), :math:`Q_v` (nv,), and the Hessians :math:`u_{vv}` (n, nv, nv),
+:math:`f_{vv}` (ds, nv, nv), :math:`Q_{vv}` (nv, nv).
+
+Backends
+--------
+``"symengine"`` (when installed; the ``fast`` extra): expressions are
+differentiated by symengine (about 100x faster than sympy) and compiled by its
+LLVM ``Lambdify`` (or its Python backend if LLVM is missing). Expressions that
+symengine cannot differentiate (``Max``, ``Piecewise``, ``Heaviside``, ``Abs``:
+the sharing transition, threshold costs) go through sympy's ``lambdify`` in the
+same model; :attr:`CompiledModel.backend` names what was used for what.
+``"sympy"``: everything through sympy. Both use common-subexpression elimination.
 
 Derivative conventions: at a kink of :math:`\max(0, x)` the derivative is
 ``Heaviside(0) = 1/2``; second derivatives of kinks (``DiracDelta``) are 0.
@@ -41,86 +51,166 @@ import sympy as sp
 
 from .payoff import ModelStructure
 
-__all__ = ["compile_model", "CompiledModel", "ArrayFunction", "available_backends"]
+__all__ = ["compile_model", "CompiledModel", "ArrayFunction", "available_backends", "default_backend"]
 
 log = logging.getLogger(__name__)
 
+#: functions symengine cannot differentiate or compile the way we need
+_SYMPY_ONLY = (sp.Max, sp.Min, sp.Piecewise, sp.Heaviside, sp.DiracDelta, sp.Abs, sp.sign)
+
 
 def available_backends() -> tuple[str, ...]:
-    """Code generators available: ``"sympy"`` (``lambdify`` with CSE)."""
-    return ("sympy",)
+    """Code generators available here: ``"sympy"`` always, ``"symengine"`` when installed."""
+    try:
+        import symengine  # noqa: F401
+    except ImportError:
+        return ("sympy",)
+    return ("sympy", "symengine")
 
 
-def _clean(expr: sp.Expr) -> sp.Expr:
-    """Apply the derivative conventions for kinks (DiracDelta -> 0)."""
-    if expr.has(sp.DiracDelta):
+def default_backend() -> str:
+    """``"symengine"`` when installed, else ``"sympy"``."""
+    return available_backends()[-1]
+
+
+def _clean(expr):
+    """Apply the derivative conventions for kinks (DiracDelta -> 0) to a sympy expression."""
+    if isinstance(expr, sp.Basic) and expr.has(sp.DiracDelta):
         expr = expr.replace(sp.DiracDelta, lambda *args: sp.Integer(0))
     return expr
+
+
+class _Algebra:
+    """Differentiation in symengine where possible, sympy otherwise (per expression)."""
+
+    def __init__(self, structure: ModelStructure, backend: str):
+        self.backend = backend
+        self.variables = (*structure.actions, *structure.states)
+        if backend == "symengine":
+            import symengine as se
+
+            self.se = se
+            self._se_vars = {v: se.sympify(v) for v in (*structure.actions, *structure.states)}
+        self.used: set[str] = set()
+
+    def convert(self, expr):
+        """Expression in the backend that will differentiate it."""
+        if self.backend == "symengine" and not expr.has(*_SYMPY_ONLY):
+            return self.se.sympify(expr)
+        return expr
+
+    def diff(self, expr, var):
+        if isinstance(expr, sp.Basic):
+            return _clean(sp.diff(expr, var))
+        return expr.diff(self._se_vars[var])
+
+    @staticmethod
+    def is_zero(expr) -> bool:
+        return expr == 0
 
 
 @dataclass
 class ArrayFunction:
     """A compiled function returning arrays of fixed shapes.
 
-    Only the structurally non-zero entries are computed; the rest are zeros.
+    Only the structurally non-zero entries are computed (by up to two
+    generated functions, one per backend); the rest are zeros.
     """
 
     shapes: tuple[tuple[int, ...], ...]
-    entries: tuple[tuple[tuple[int, int], ...], ...]  # per output: (flat index, position in list)
-    func: object
+    plan: list  # per output: (shape, size, flat indices, positions in the value vector)
+    parts: list  # (kind, callable, n_exprs)
+    n_entries: int
     backend: str
-    compile_seconds: float
-    n_entries: int = field(default=0)
+    compile_seconds: float = field(default=0.0)
+
+    def _values(self, z, y, theta, batch) -> np.ndarray:
+        chunks = []
+        for kind, func, count in self.parts:
+            if kind == "symengine":
+                z2 = np.asarray(z, dtype=float)
+                y2 = np.asarray(y, dtype=float)
+                th = np.asarray(theta, dtype=float)
+                if batch:
+                    nb = len(batch)
+                    y2 = np.broadcast_to(y2.reshape(y2.shape[0], *([1] * nb)) if y2.ndim == 1 else y2,
+                                         (y2.shape[0], *batch))
+                    th = np.broadcast_to(th.reshape(th.shape[0], *([1] * nb)), (th.shape[0], *batch))
+                    inp = np.moveaxis(np.concatenate([z2, y2, th], axis=0), 0, -1)
+                    chunks.append(np.moveaxis(np.asarray(func(inp)).reshape(*batch, count), -1, 0))
+                else:
+                    chunks.append(np.asarray(func(np.concatenate([z2, y2, th]))).reshape(count))
+            else:
+                vals = func(z, y, theta)
+                if batch:
+                    chunks.append(np.stack(np.broadcast_arrays(
+                        *[np.asarray(v, dtype=float) for v in vals], np.empty(batch))[:-1]))
+                else:
+                    chunks.append(np.array(vals, dtype=float).reshape(count))
+        if not chunks:
+            return np.empty((0, *batch))
+        return chunks[0] if len(chunks) == 1 else np.concatenate(chunks, axis=0)
 
     def __call__(self, z, y, theta) -> tuple[np.ndarray, ...]:
-        vals = self.func(z, y, theta)
         batch = np.shape(z)[1:]
-        if batch:
-            vals = np.broadcast_arrays(*[np.asarray(v, dtype=float) for v in vals],
-                                       np.empty(batch))[:-1] if vals else []
+        vals = self._values(z, y, theta, batch)
         outs = []
-        for shape, entries in zip(self.shapes, self.entries):
-            size = int(np.prod(shape)) if shape else 1
+        for shape, size, flat, pos in self.plan:
             out = np.zeros((size, *batch))
-            if entries:
-                flat_idx = [e[0] for e in entries]
-                out[flat_idx] = [vals[e[1]] for e in entries]
+            if flat.size:
+                out[flat] = vals[pos]
             outs.append(out.reshape((*shape, *batch)))
         return tuple(outs)
 
 
-def _build(structure: ModelStructure, outputs: list[tuple[tuple[int, ...], dict[int, sp.Expr]]],
-           cse: bool, backend: str) -> ArrayFunction:
-    """Lambdify the non-zero entries of several arrays into one function.
+def _build(structure: ModelStructure, outputs: list, cse: bool, backend: str) -> ArrayFunction:
+    """Compile the non-zero entries of several arrays.
 
-    Equal expressions (e.g. the two halves of a symmetric Hessian) are
-    generated once.
+    ``outputs`` is a list of ``(shape, {flat index: expression})``. Equal
+    expressions (e.g. both halves of a symmetric Hessian) are generated once.
     """
     t0 = time.perf_counter()
-    position: dict[sp.Expr, int] = {}
-    entries = []
+    groups: dict[str, dict] = {"symengine": {}, "sympy": {}}
     for _shape, nonzero in outputs:
-        ent = []
-        for flat, expr in sorted(nonzero.items()):
-            ent.append((flat, position.setdefault(expr, len(position))))
-        entries.append(tuple(ent))
-    exprs = list(position)
-    args = (list(structure.actions), list(structure.states), list(structure.params))
-    func = sp.lambdify(args, exprs, modules="numpy", cse=cse, docstring_limit=0)
+        for expr in nonzero.values():
+            kind = "sympy" if isinstance(expr, sp.Basic) else "symengine"
+            groups[kind].setdefault(expr, len(groups[kind]))
+    offset = {"symengine": 0, "sympy": len(groups["symengine"])}
+    plan = []
+    for shape, nonzero in outputs:
+        size = int(np.prod(shape)) if shape else 1
+        items = sorted(nonzero.items())
+        flat = np.array([f for f, _ in items], dtype=int)
+        pos = np.array([offset["sympy" if isinstance(e, sp.Basic) else "symengine"]
+                        + groups["sympy" if isinstance(e, sp.Basic) else "symengine"][e]
+                        for _, e in items], dtype=int)
+        plan.append((shape, size, flat, pos))
+    parts = []
+    used = []
+    if groups["symengine"]:
+        import symengine as se
+
+        args = [se.sympify(a) for a in (*structure.actions, *structure.states, *structure.params)]
+        exprs = list(groups["symengine"])
+        llvm = bool(getattr(se, "have_llvm", False))
+        func = se.Lambdify(args, exprs, cse=cse, backend="llvm" if llvm else "lambda")
+        parts.append(("symengine", func, len(exprs)))
+        used.append("symengine-llvm" if llvm else "symengine")
+    if groups["sympy"]:
+        args = (list(structure.actions), list(structure.states), list(structure.params))
+        exprs = list(groups["sympy"])
+        func = sp.lambdify(args, exprs, modules="numpy", cse=cse, docstring_limit=0)
+        parts.append(("sympy", func, len(exprs)))
+        used.append("sympy")
     seconds = time.perf_counter() - t0
-    log.debug("compiled %d expressions in %.3f s", len(exprs), seconds)
-    return ArrayFunction(
-        shapes=tuple(shape for shape, _ in outputs),
-        entries=tuple(entries),
-        func=func,
-        backend=backend,
-        compile_seconds=seconds,
-        n_entries=len(exprs),
-    )
+    n_entries = sum(len(g) for g in groups.values())
+    log.debug("compiled %d expressions in %.3f s (%s)", n_entries, seconds, "+".join(used))
+    return ArrayFunction(tuple(s for s, _ in outputs), plan, parts, n_entries,
+                         "+".join(used) or backend, seconds)
 
 
-def _nonzero(exprs) -> dict[int, sp.Expr]:
-    return {i: e for i, e in enumerate(exprs) if e != 0}
+def _nonzero(exprs) -> dict[int, object]:
+    return {i: e for i, e in enumerate(exprs) if not _Algebra.is_zero(e)}
 
 
 class CompiledModel:
@@ -132,111 +222,132 @@ class CompiledModel:
     cse : bool
         Common-subexpression elimination in the generated code (default on).
     backend : {"sympy", "symengine"}
-        Code generator; differentiation is done by sympy in both cases.
+        Differentiation and code generation (see module docstring).
     """
 
-    def __init__(self, structure: ModelStructure, cse: bool = True, backend: str = "sympy"):
+    def __init__(self, structure: ModelStructure, cse: bool = True, backend: str | None = None):
+        backend = default_backend() if backend is None else backend
         if backend not in available_backends():
             raise ValueError(f"backend must be one of {available_backends()}, got {backend!r}")
         self.structure = structure
         self.cse = cse
-        self.backend = backend
+        self.requested_backend = backend
         self.n, self.k = structure.n, structure.k
         self.m = self.n * self.k
         self.ds = len(structure.states)
         self.upper = np.tile(np.asarray(structure.upper, dtype=float), self.n)
+        self._algebra = _Algebra(structure, backend)
+
+    @property
+    def backend(self) -> str:
+        """What produced the functions built so far, e.g. ``"symengine-llvm+sympy"``."""
+        used = []
+        for name in ("_values", "_static", "_first", "_dynamic", "_quantities"):
+            if name in self.__dict__:
+                used.extend(self.__dict__[name].backend.split("+"))
+        used = list(dict.fromkeys(used))
+        return "+".join(used) if used else self.requested_backend
+
+    # -------------------------------------------------------------- expressions
+    @cached_property
+    def _payoffs(self) -> list:
+        return [self._algebra.convert(e) for e in self.structure.payoffs]
+
+    @cached_property
+    def _next_state(self) -> list:
+        return [self._algebra.convert(e) for e in self.structure.next_state]
+
+    @cached_property
+    def _win(self):
+        return self._algebra.convert(self.structure.win_probability)
+
+    def _gradient(self, exprs: list) -> list[list]:
+        variables = self._algebra.variables
+        return [[self._algebra.diff(e, v) for v in variables] for e in exprs]
+
+    def _hessian(self, grad_row: list) -> dict[tuple[int, int], object]:
+        variables = self._algebra.variables
+        out = {}
+        for a, g in enumerate(grad_row):
+            if _Algebra.is_zero(g):
+                continue
+            for b in range(a, len(variables)):
+                h = self._algebra.diff(g, variables[b])
+                if not _Algebra.is_zero(h):
+                    out[(a, b)] = h
+        return out
 
     # -------------------------------------------------------------- blocks
     @cached_property
     def _values(self) -> ArrayFunction:
-        s = self.structure
-        return _build(s, [((self.n,), _nonzero(s.payoffs)), ((self.ds,), _nonzero(s.next_state)),
-                          ((), _nonzero([s.win_probability]))], self.cse, self.backend)
+        return _build(self.structure, [((self.n,), _nonzero(self._payoffs)),
+                                       ((self.ds,), _nonzero(self._next_state)),
+                                       ((), _nonzero([self._win]))], self.cse, self.requested_backend)
 
     @cached_property
     def _quantities(self) -> ArrayFunction:
-        s = self.structure
-        return _build(s, [((self.n,), _nonzero(exprs)) for _, exprs in s.quantities],
-                      self.cse, self.backend)
-
-    @cached_property
-    def static_gradient_exprs(self) -> list[list[sp.Expr]]:
-        r""":math:`\partial u_i / \partial a_{i,c}` as an (n, k) nested list."""
-        s, k = self.structure, self.k
-        return [[_clean(sp.diff(s.payoffs[i], s.actions[i * k + c])) for c in range(k)]
-                for i in range(self.n)]
+        outputs = [((self.n,), _nonzero([self._algebra.convert(e) for e in exprs]))
+                   for _, exprs in self.structure.quantities]
+        return _build(self.structure, outputs, self.cse, self.requested_backend)
 
     @cached_property
     def _static(self) -> ArrayFunction:
-        s, n, k, m = self.structure, self.n, self.k, self.m
-        grads = self.static_gradient_exprs
+        n, k, m = self.n, self.k, self.m
+        alg = self._algebra
+        actions = self.structure.actions
+        grads = [[alg.diff(self._payoffs[i], actions[i * k + c]) for c in range(k)] for i in range(n)]
         jac = {}
         for i in range(n):
             for c in range(k):
-                for j, var in enumerate(s.actions):
-                    e = _clean(sp.diff(grads[i][c], var))
-                    if e != 0:
+                if _Algebra.is_zero(grads[i][c]):
+                    continue
+                for j, var in enumerate(actions):
+                    e = alg.diff(grads[i][c], var)
+                    if not _Algebra.is_zero(e):
                         jac[(i * k + c) * m + j] = e
-        gflat = {i * k + c: grads[i][c] for i in range(n) for c in range(k) if grads[i][c] != 0}
-        return _build(s, [((n, k), gflat), ((n, k, m), jac)], self.cse, self.backend)
+        gflat = {i * k + c: grads[i][c] for i in range(n) for c in range(k)
+                 if not _Algebra.is_zero(grads[i][c])}
+        return _build(self.structure, [((n, k), gflat), ((n, k, m), jac)], self.cse,
+                      self.requested_backend)
+
+    @cached_property
+    def _grads(self) -> tuple[list, list, list]:
+        return (self._gradient(self._payoffs), self._gradient(self._next_state),
+                self._gradient([self._win])[0])
 
     @cached_property
     def _first(self) -> ArrayFunction:
-        s, n = self.structure, self.n
-        variables = (*s.actions, *s.states)
-        nv = len(variables)
+        n, ds = self.n, self.ds
+        nv = self.m + ds
+        gu, gf, gq = self._grads
 
-        def grad(exprs, rows):
-            out = {}
-            for r, e in enumerate(exprs):
-                for a, v in enumerate(variables):
-                    d = _clean(sp.diff(e, v))
-                    if d != 0:
-                        out[r * nv + a] = d
-            return out
+        def flat(rows):
+            return {r * nv + a: e for r, row in enumerate(rows) for a, e in enumerate(row)
+                    if not _Algebra.is_zero(e)}
 
-        return _build(s, [((n, nv), grad(s.payoffs, n)), ((self.ds, nv), grad(s.next_state, self.ds)),
-                          ((nv,), grad([s.win_probability], 1))], self.cse, self.backend)
+        return _build(self.structure, [((n, nv), flat(gu)), ((ds, nv), flat(gf)),
+                                       ((nv,), flat([gq]))], self.cse, self.requested_backend)
 
     @cached_property
     def _dynamic(self) -> ArrayFunction:
-        s, n = self.structure, self.n
-        variables = (*s.actions, *s.states)
-        nv = len(variables)
-
-        def grad_hess(expr):
-            g = [_clean(sp.diff(expr, v)) for v in variables]
-            h = {}
-            for a in range(nv):
-                if g[a] == 0:
-                    continue
-                for b in range(a, nv):
-                    e = _clean(sp.diff(g[a], variables[b]))
-                    if e != 0:
-                        h[(a, b)] = e
-            return g, h
-
-        outputs = []
-        u_v, u_vv = {}, {}
-        for i, u in enumerate(s.payoffs):
-            g, h = grad_hess(u)
-            u_v.update({i * nv + a: e for a, e in enumerate(g) if e != 0})
-            for (a, b), e in h.items():
+        n, ds = self.n, self.ds
+        nv = self.m + ds
+        gu, gf, gq = self._grads
+        u_v, u_vv, f_v, f_vv, q_v, q_vv = {}, {}, {}, {}, {}, {}
+        for i, row in enumerate(gu):
+            u_v.update({i * nv + a: e for a, e in enumerate(row) if not _Algebra.is_zero(e)})
+            for (a, b), e in self._hessian(row).items():
                 u_vv[(i * nv + a) * nv + b] = u_vv[(i * nv + b) * nv + a] = e
-        f_v, f_vv = {}, {}
-        for kk, f in enumerate(s.next_state):
-            g, h = grad_hess(f)
-            f_v.update({kk * nv + a: e for a, e in enumerate(g) if e != 0})
-            for (a, b), e in h.items():
+        for kk, row in enumerate(gf):
+            f_v.update({kk * nv + a: e for a, e in enumerate(row) if not _Algebra.is_zero(e)})
+            for (a, b), e in self._hessian(row).items():
                 f_vv[(kk * nv + a) * nv + b] = f_vv[(kk * nv + b) * nv + a] = e
-        gq, hq = grad_hess(s.win_probability)
-        q_v = {a: e for a, e in enumerate(gq) if e != 0}
-        q_vv = {}
-        for (a, b), e in hq.items():
+        q_v.update({a: e for a, e in enumerate(gq) if not _Algebra.is_zero(e)})
+        for (a, b), e in self._hessian(gq).items():
             q_vv[a * nv + b] = q_vv[b * nv + a] = e
-        outputs = [((n, nv), u_v), ((n, nv, nv), u_vv), ((self.ds, nv), f_v),
-                   ((self.ds, nv, nv), f_vv), ((nv,), q_v), ((nv, nv), q_vv)]
-        return _build(s, outputs, self.cse, self.backend)
+        outputs = [((n, nv), u_v), ((n, nv, nv), u_vv), ((ds, nv), f_v),
+                   ((ds, nv, nv), f_vv), ((nv,), q_v), ((nv, nv), q_vv)]
+        return _build(self.structure, outputs, self.cse, self.requested_backend)
 
     # -------------------------------------------------------------- calls
     def values(self, z, y, theta) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -268,7 +379,7 @@ class CompiledModel:
 
     @property
     def compile_seconds(self) -> dict[str, float]:
-        """Seconds spent building each block built so far."""
+        """Seconds spent generating code for each block built so far."""
         out = {}
         for name in ("_values", "_static", "_first", "_dynamic", "_quantities"):
             if name in self.__dict__:
@@ -277,7 +388,7 @@ class CompiledModel:
 
     def __getstate__(self):
         # lambdified functions do not pickle with the standard library: rebuild on load
-        return {"structure": self.structure, "cse": self.cse, "backend": self.backend}
+        return {"structure": self.structure, "cse": self.cse, "backend": self.requested_backend}
 
     def __setstate__(self, state):
         self.__init__(state["structure"], state["cse"], state["backend"])
@@ -285,8 +396,8 @@ class CompiledModel:
 
 @lru_cache(maxsize=64)
 def compile_model(structure: ModelStructure, cse: bool = True, backend: str | None = None) -> CompiledModel:
-    """The compiled model of ``structure`` (cached: one compile per structure).
+    """The compiled model of ``structure`` (cached: one compile per structure and backend).
 
-    ``backend=None`` uses sympy's ``lambdify``.
+    ``backend=None`` means :func:`default_backend`.
     """
-    return CompiledModel(structure, cse=cse, backend=backend or "sympy")
+    return CompiledModel(structure, cse=cse, backend=backend)

@@ -118,6 +118,12 @@ class NumericGame:
     def player_gradient(self, i: int, x: np.ndarray) -> tuple[float, np.ndarray]:
         """:math:`U_i` and its (unscaled) gradient with respect to player i's own actions."""
         chain, pos = self.chain_of(i)
+        if self.static:
+            z = np.asarray(x, dtype=float)
+            u = chain.model.payoffs(z, chain.y0, chain.theta)
+            g, _ = chain.model.static(z, chain.y0, chain.theta)
+            self.evaluations += 1
+            return float(u[i]), g[i].copy()
         grad, _, values = chain.gradient(self._Z(x))
         own = grad[pos].reshape(self.T, self.n, self.k)[:, i, :].reshape(-1)
         self.evaluations += 1
@@ -188,7 +194,7 @@ class NumericGame:
         """
         chain, pos = self.chain_of(i)
         Z = self._Z(x)
-        n, k, m, T = self.n, self.k, self.m, self.T
+        _n, k, m, T = self.n, self.k, self.m, self.T
         if self.static:
             _, jac = chain.model.static(Z[0], chain.y0, chain.theta)
             H = jac[i][:, i * k:(i + 1) * k]

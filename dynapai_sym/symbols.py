@@ -27,7 +27,7 @@ Intermediate quantities: :math:`s_i` (safety), :math:`p_i` (performance),
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 
 import sympy as sp
 
@@ -91,7 +91,7 @@ def _make(name: str, **assumptions: bool) -> sp.Symbol:
     return sp.Symbol(name, **assumptions)
 
 
-@lru_cache(maxsize=None)
+@cache
 def player_symbols(base: str, n: int, *, positive: bool = False) -> tuple[sp.Symbol, ...]:
     """Return ``(base1, ..., base_n)``: one real symbol per player.
 
@@ -108,7 +108,7 @@ def player_symbols(base: str, n: int, *, positive: bool = False) -> tuple[sp.Sym
     return tuple(_make(f"{base}{i + 1}", **assumptions) for i in range(n))
 
 
-@lru_cache(maxsize=None)
+@cache
 def pair_symbols(base: str, n: int) -> tuple[tuple[sp.Symbol, ...], ...]:
     """Return an ``n x n`` tuple of symbols ``base{i}_{j}`` (e.g. ``d1_2``)."""
     return tuple(
@@ -116,7 +116,7 @@ def pair_symbols(base: str, n: int) -> tuple[tuple[sp.Symbol, ...], ...]:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def action_symbols(n: int, k: int) -> tuple[tuple[sp.Symbol, ...], ...]:
     """Return the ``(n, k)`` action symbols, row ``i`` for player ``i``.
 
@@ -130,7 +130,7 @@ def action_symbols(n: int, k: int) -> tuple[tuple[sp.Symbol, ...], ...]:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def intermediate(name: str, n: int) -> tuple[sp.Symbol, ...]:
     r"""Return placeholder symbols for an intermediate quantity.
 

@@ -130,7 +130,8 @@ class Transition(Component):
         if self.form == "invest":
             return r"A_i(t+1) = A_i(t) + i_{s,i}(t), \qquad B_i(t+1) = B_i(t) + i_{p,i}(t)"
         if self.form == "sharing":
-            g = r"\mathit{sh}_{%s,j}(t)" if self.share_map == "fraction" else r"\left(1 - e^{-\mathit{sh}_{%s,j}(t)}\right)"
+            g = (r"\mathit{sh}_{%s,j}(t)" if self.share_map == "fraction"
+                 else r"\left(1 - e^{-\mathit{sh}_{%s,j}(t)}\right)")
             return (r"A_i(t+1) = A_i(t) + i_{s,i}(t) + \sum_{j \ne i} " + g % "s"
                     + r" \max\{0, A_j(t) - A_i(t)\} \\ "
                     r"B_i(t+1) = B_i(t) + i_{p,i}(t) + \sum_{j \ne i} " + g % "p"

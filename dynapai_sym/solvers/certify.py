@@ -33,6 +33,7 @@ from scipy.optimize import minimize
 __all__ = ["Certificate", "certify", "Deviation"]
 
 _TINY = 1e-10  # stands for 0 in inputs whose payoff is singular at exactly 0
+_ZERO_LEVELS = (1e-12, 1e-100, 1e-250)  # orders of "zero" performance for singular limits
 
 
 @dataclass
@@ -99,6 +100,18 @@ def _candidates(own: np.ndarray, upper: np.ndarray, k: int, rng: np.random.Gener
         c = own.copy()
         c[:, col] = _TINY
         cands.append(c)
+    # give up performance entirely (p -> 0) while safety s = A x_s^alpha p^(-theta) blows up:
+    # the payoff's limit at p = 0 can beat the equilibrium under shared (additive or
+    # multiplicative) risk. Several orders of "zero" and of safety effort, from t0 on.
+    for xp_level in _ZERO_LEVELS:
+        for xs_factor in (1.0, 1e-3, 0.0):
+            for t0 in range(T):
+                c = own.copy()
+                c[t0:, 1] = xp_level
+                c[t0:, 0] = np.maximum(own[t0:, 0] * xs_factor, 1e-8)
+                if k > 2:
+                    c[t0:, 2:] = 0.0
+                cands.append(c)
     # each column, and the whole schedule, scaled
     factors = np.array([0.0, 0.01, 0.1, 0.3, 0.6, 0.9, 1.1, 1.5, 3.0, 10.0, 100.0])
     for f in factors:
@@ -180,15 +193,16 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
             cands = _candidates(own, upper[idx], k, rng, options.probe_samples)
             vals = game.player_objective(i, cands, x)
             vals = np.where(np.isfinite(vals), vals, -np.inf)
-            dist = np.max(np.abs(cands - own[None]), axis=(1, 2)) / (1e-9 + np.max(np.abs(own)))
-            far = dist > 1e-3
+            col_scale = 1e-6 + np.max(np.abs(own), axis=0)  # (k,)
+            dist = np.max(np.abs(cands - own[None]) / col_scale, axis=(1, 2))
+            far = dist > 0.25  # nearer candidates are the local check's business
             best_val, best_sched = -np.inf, None
             if far.any():
                 j = int(np.argmax(np.where(far, vals, -np.inf)))
                 best_val, best_sched = float(vals[j]), cands[j]
             # polish the most promising candidates
             drop = float(vals[0]) if np.isfinite(vals[0]) else U[i] - 1.0
-            margin = 0.1 * max(abs(U[i]), abs(U[i] - drop), 1e-9)
+            margin = 0.02 * max(abs(U[i]), abs(U[i] - drop), 1e-9)
             order = np.argsort(-np.where(far, vals, -np.inf))[: options.probe_polish]
             for j in order:
                 if not np.isfinite(vals[j]) or vals[j] < U[i] - margin:

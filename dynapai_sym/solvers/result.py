@@ -75,8 +75,8 @@ class SolverResult:
 
     @property
     def probability_safe(self) -> np.ndarray:
-        r"""Probability of a safe outcome per period, :math:`\sum_j \sigma_j q_j` (T,) (given someone wins when q sums to 1)."""
-        return np.sum(self.sigma * self.q, axis=1)
+        r"""P(safe | someone wins) per period: :math:`\sum_j \sigma_j q_j / \sum_j q_j`, shape (T,)."""
+        return np.sum(self.sigma * self.q, axis=1) / np.sum(self.q, axis=1)
 
     def __str__(self) -> str:
         lines = [f"SolverResult: {self.status} ({self.method}, {self.iterations} iterations, "

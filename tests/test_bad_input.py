@@ -1,0 +1,106 @@
+"""Bad input fails early with a clear message naming the argument."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import dynapai_sym as dp
+from dynapai_sym import models
+
+PROD = dict(a=[10.0, 10.0], alpha=[0.5, 0.5], b=[10.0, 10.0], beta=[0.5, 0.5])
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        (dict(PROD, a=[10.0, 10.0, 10.0]), ValueError, "same length"),
+        (dict(PROD, a=[10.0, -1.0]), ValueError, "a must be positive"),
+        (dict(PROD, beta=[0.5, np.nan]), ValueError, "beta must be finite"),
+        (dict(PROD, alpha="0.5"), TypeError, "alpha must be a number"),
+        (dict(a=[10.0], alpha=[0.5], b=[10.0], beta=[0.5]), ValueError, "at least 2"),
+    ],
+)
+def test_prod_func_rejects(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        dp.ProdFunc(**kwargs)
+
+
+def test_payoff_func_rejects_mismatches():
+    prod = dp.ProdFunc(**PROD)
+    risk = dp.RiskFunc.winner_only([0.5, 0.5])
+    with pytest.raises(ValueError, match="d must have 2 entries|one entry per player"):
+        dp.PayoffFunc(prod, risk, d=[1.0, 1.0, 1.0], r=[0.1, 0.1])
+    with pytest.raises(ValueError, match="risk_func has 3 players"):
+        dp.PayoffFunc(prod, dp.RiskFunc.winner_only([0.5] * 3), d=[1.0, 1.0], r=[0.1, 0.1])
+    with pytest.raises(ValueError, match="cost_func or r"):
+        dp.PayoffFunc(prod, risk, d=[1.0, 1.0])
+    with pytest.raises(ValueError, match="disaster must be"):
+        dp.PayoffFunc(prod, risk, d=[1.0, 1.0], r=[0.1, 0.1], disaster="other")
+    with pytest.raises(ValueError, match="complement"):
+        dp.PayoffFunc(prod, risk, d=np.ones((2, 2)), r=[0.1, 0.1], disaster="complement")
+    with pytest.raises(TypeError, match="risk_func must be a RiskFunc"):
+        dp.PayoffFunc(prod, "winner_only", d=[1.0, 1.0], r=[0.1, 0.1])
+    with pytest.raises(ValueError, match="d must be non-negative"):
+        dp.PayoffFunc(prod, risk, d=[1.0, -1.0], r=[0.1, 0.1])
+    with pytest.raises(ValueError, match="r must be non-negative"):
+        dp.PayoffFunc(prod, risk, d=[1.0, 1.0], r=[0.1, -0.1])
+
+
+def test_action_type_must_match_the_cost_function():
+    pf = models.readme_payoff()
+    with pytest.raises(TypeError, match="takes Actions"):
+        pf(dp.InvestActions(np.ones((2, 4))))
+    with pytest.raises(ValueError, match="shape"):
+        pf(np.ones((3, 2)))
+    with pytest.raises(ValueError, match="non-negative"):
+        dp.Actions.from_inputs([1.0, -1.0], [1.0, 1.0])
+    with pytest.raises(ValueError, match="player index"):
+        pf.u_i(5, dp.Actions.from_inputs([1.0, 1.0], [1.0, 1.0]))
+
+
+def test_components_reject_bad_values():
+    with pytest.raises(ValueError, match="scale must be positive"):
+        dp.CSF.maybe_no_win(-1.0)
+    with pytest.raises(ValueError, match="theta must be non-negative"):
+        dp.RiskFunc.winner_only([0.5, -0.5])
+    with pytest.raises(ValueError, match="w .risk weights. only applies"):
+        dp.RiskFunc("winner_only", [0.5, 0.5], w=[1.0, 1.0])
+    with pytest.raises(ValueError, match="prices must have 2, 4 or 6 columns"):
+        dp.CostFunc.linear(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="r_inv is required"):
+        dp.CostFunc.fixed([0.1, 0.1], r_share=[0.0, 0.0])
+    with pytest.raises(ValueError, match="at least 2"):
+        dp.RewardFunc(1)
+    with pytest.raises(ValueError, match="s_thresh must be positive"):
+        dp.CostFunc.certification([0.1, 0.1], [0.1, 0.1], s_thresh=-1)
+
+
+def test_custom_component_with_unknown_symbol_is_rejected():
+    import sympy as sp
+
+    mystery = sp.Symbol("mystery")
+    csf = dp.CSF.custom(lambda p: [pi * mystery / sum(p) for pi in p])
+    with pytest.raises(ValueError, match="mystery"):
+        dp.PayoffFunc(dp.ProdFunc(**PROD), dp.RiskFunc.winner_only([0.5, 0.5]), d=[1.0, 1.0],
+                      r=[0.1, 0.1], csf=csf)
+    with pytest.raises(TypeError):
+        dp.CSF.custom(lambda p: [p[0], p[1]], params={"phi": "two"})
+
+
+def test_solver_options_and_solve_arguments():
+    agg = dp.Aggregator(models.readme_payoff())
+    with pytest.raises(ValueError, match="unknown solver options"):
+        agg.solve(options={"iterations": 5})
+    with pytest.raises(ValueError, match="tol must be positive"):
+        dp.SolverOptions(tol=-1.0)
+    with pytest.raises(ValueError, match="method must be"):
+        agg.solve(method="newton")
+    with pytest.raises(ValueError, match="t .number of periods. must be at least 1"):
+        agg.solve(0)
+    with pytest.raises(ValueError, match="gammas"):
+        agg.solve(3)
+    with pytest.raises(ValueError, match="gammas must be at most 1"):
+        dp.Aggregator(models.readme_payoff(), gammas=[0.9, 1.5])
+    with pytest.raises(ValueError, match="gammas must have one entry per player"):
+        dp.Aggregator(models.readme_payoff(), gammas=[0.9, 0.9, 0.9])

@@ -1,0 +1,159 @@
+"""Static equilibria: closed forms, the equilibrium property, corners, games with no pure equilibrium."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+from conftest import independent_best_gain
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import dynapai_sym as dp
+from dynapai_sym import models
+
+
+def tullock_closed_form(n, A, d, r, beta):
+    r"""theta = 0, alpha = 1, winner-only risk, Tullock contest, symmetric.
+
+    x_s: (1 + d) sigma'(x_s) / n = r with sigma = A x/(1 + A x)  =>  x_s = (sqrt((1+d) A/(n r)) - 1)/A.
+    x_p: the Tullock contest for a prize sigma: sigma (n - 1) beta / (n^2 x_p) = r.
+    (Derived by hand in the test module's docstring; see docs/model.md.)
+    """
+    xs = (np.sqrt((1 + d) * A / (n * r)) - 1) / A
+    sigma = A * xs / (1 + A * xs)
+    xp = sigma * (n - 1) * beta / (n**2 * r)
+    return xs, xp
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 6])
+def test_symmetric_tullock_closed_form(n):
+    A, d, r, beta = 3.0, 0.7, 0.05, 0.6
+    prod = dp.ProdFunc(np.full(n, A), np.ones(n), np.full(n, 2.0), np.full(n, beta))
+    pf = dp.PayoffFunc(prod, dp.RiskFunc.winner_only(np.zeros(n)), d=np.full(n, d), r=np.full(n, r))
+    res = dp.solve(pf)
+    assert res.success, res.message
+    xs, xp = tullock_closed_form(n, A, d, r, beta)
+    np.testing.assert_allclose(res.strategies.data[0, :, 0], xs, rtol=1e-9)
+    np.testing.assert_allclose(res.strategies.data[0, :, 1], xp, rtol=1e-9)
+    assert res.kkt_residual <= 1e-10
+    assert res.symmetric is True
+
+
+def test_readme_model_equilibrium_is_certified_and_unbeatable():
+    agg = dp.Aggregator(models.readme_payoff())
+    res = agg.solve()
+    assert res.success and res.status == dp.Status.CERTIFIED
+    assert res.kkt_residual <= 1e-10
+    assert np.all(independent_best_gain(agg, res) <= 1e-7)
+    text = str(res)
+    assert "certified equilibrium" in text and "KKT residual" in text
+    assert len(res.optimum) == 1 and res.optimum() is res.optimum
+    np.testing.assert_allclose(res.payoffs, agg.u(res.strategies))
+
+
+def test_corner_equilibrium_has_an_exact_zero():
+    """Additive risk, alpha = 1: expensive safety makes player 2 free-ride exactly at x_s = 0."""
+    prod = dp.ProdFunc([10.0, 10.0], [1.0, 1.0], [10.0, 10.0], [0.5, 0.5])
+    pf = dp.PayoffFunc(prod, dp.RiskFunc.additive([0.0, 0.0]), d=[1.0, 1.0],
+                       cost_func=dp.CostFunc.separate([0.05, 10.0], [0.1, 0.1]))
+    agg = dp.Aggregator(pf)
+    res = agg.solve()
+    assert res.success, res.message
+    assert res.strategies.data[0, 1, 0] == 0.0  # exactly zero, not 1e-9
+    assert res.strategies.data[0, 0, 0] > 0.1
+    g = agg.game(1).kkt_function(res.strategies.data.reshape(-1))
+    assert g[2] < 0  # strictly negative marginal payoff at the corner
+    assert np.all(independent_best_gain(agg, res) <= 1e-7)
+
+
+def test_static_invest_actions_put_investment_at_zero():
+    pf = models.invest_aggregator(2).state.beliefs[0]
+    res = dp.solve(pf, t=1)
+    assert res.success
+    assert np.all(res.strategies.data[0, :, 2:] == 0.0)
+
+
+def test_game_without_pure_equilibrium_is_not_reported_as_success():
+    """Tullock contest with exponent 3 (> 2): the symmetric first-order point is beaten by dropping out."""
+    phi = sp.Symbol("phi")
+    csf = dp.CSF.custom(lambda p: [pi**phi / sum(pj**phi for pj in p) for pi in p], params={phi: 3.0})
+    prod = dp.ProdFunc([10.0, 10.0], [0.5, 0.5], [1.0, 1.0], [1.0, 1.0])
+    pf = dp.PayoffFunc(prod, dp.RiskFunc.winner_only([0.0, 0.0]), d=[0.0, 0.0], r=[0.1, 0.1], csf=csf)
+    agg = dp.Aggregator(pf)
+    res = agg.solve()
+    assert not res.success
+    assert res.status == dp.Status.NO_PURE
+    assert "mixed" in res.message
+    dev = res.deviation
+    assert dev is not None and dev.gain > 0.1
+    # the reported deviation really gains
+    X = res.strategies.data.copy()
+    X[:, dev.player, :] = dev.schedule
+    assert agg.u(dp.Strategies(X))[dev.player] > res.payoffs[dev.player] + 0.1
+
+
+def test_threshold_cost_model_is_solved_by_best_response():
+    prod = dp.ProdFunc([10.0, 10.0], [0.5, 0.5], [10.0, 10.0], [0.5, 0.5])
+    cert = dp.CostFunc.certification(r0=[0.15, 0.15], rs=[0.1, 0.1], s_thresh=2.0)
+    pf = dp.PayoffFunc(prod, dp.RiskFunc.winner_only([0.5, 0.5]), d=[1.0, 1.0], cost_func=cert)
+    agg = dp.Aggregator(pf)
+    res = agg.solve()
+    assert res.method == "best_response_nm"
+    assert np.isnan(res.kkt_residual)
+    if res.success:
+        assert np.all(independent_best_gain(agg, res, starts=3) <= 1e-5)
+    else:
+        assert res.status in (dp.Status.NO_PURE, dp.Status.NOT_CONVERGED)
+    with pytest.raises(ValueError, match="smooth"):
+        agg.solve(method="kkt")
+
+
+def test_best_response_and_kkt_agree_on_a_smooth_game():
+    agg = dp.Aggregator(models.readme_payoff(3))
+    a = agg.solve(method="kkt")
+    b = agg.solve(method="best_response")
+    assert a.success and b.success
+    np.testing.assert_allclose(a.strategies.data, b.strategies.data, rtol=1e-6)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n=st.integers(2, 4),
+    A=st.floats(2.0, 20.0), B=st.floats(2.0, 20.0),
+    alpha=st.floats(0.3, 0.8), beta=st.floats(0.3, 0.8),
+    theta=st.floats(0.0, 1.0), d=st.floats(0.0, 2.0), r=st.floats(0.02, 0.2),
+    spread=st.floats(0.0, 0.3),
+)
+def test_winner_only_equilibria_have_the_equilibrium_property(n, A, B, alpha, beta, theta, d, r, spread):
+    scale = 1.0 + spread * np.linspace(-1, 1, n)  # asymmetric players
+    prod = dp.ProdFunc(A * scale, np.full(n, alpha), B / scale, np.full(n, beta))
+    pf = dp.PayoffFunc(prod, dp.RiskFunc.winner_only(np.full(n, theta)), d=np.full(n, d), r=np.full(n, r))
+    agg = dp.Aggregator(pf)
+    res = agg.solve()
+    assert res.success, res.message
+    assert res.kkt_residual <= 1e-8
+    assert np.all(independent_best_gain(agg, res, starts=2) <= 1e-6 * (1 + np.abs(res.payoffs)))
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n=st.integers(2, 3), risk=st.sampled_from(["multiplicative", "additive"]),
+    theta=st.floats(0.0, 1.0), d=st.floats(0.1, 2.0), r=st.floats(0.02, 0.2),
+)
+def test_shared_risk_games_never_report_an_unverified_success(n, risk, theta, d, r):
+    prod = dp.ProdFunc(np.full(n, 10.0), np.full(n, 0.5), np.full(n, 10.0), np.full(n, 0.5))
+    pf = dp.PayoffFunc(prod, getattr(dp.RiskFunc, risk)(np.full(n, theta)), d=np.full(n, d),
+                       r=np.full(n, r))
+    agg = dp.Aggregator(pf)
+    res = agg.solve()
+    if res.success:
+        assert res.kkt_residual <= 1e-8
+        assert np.all(independent_best_gain(agg, res, starts=2) <= 1e-6 * (1 + np.abs(res.payoffs)))
+    else:
+        assert res.status in (dp.Status.NO_PURE, dp.Status.NOT_CONVERGED)
+        if res.status == dp.Status.NO_PURE:
+            dev = res.deviation
+            X = res.strategies.data.copy()
+            X[:, dev.player, :] = dev.schedule
+            assert agg.u(dp.Strategies(X))[dev.player] > res.payoffs[dev.player]
