@@ -219,6 +219,53 @@ class Aggregator:
             out.append(np.column_stack([pf.prod_func.a, pf.prod_func.b]))
         return out[0] if self.state.common else np.stack(out)
 
+    # ------------------------------------------------------------ symbolic view
+    def objective_expr(self, t: int) -> list:
+        r"""The aggregate objectives :math:`U_i` over ``t`` periods as sympy expressions.
+
+        For reading and typesetting small horizons (the numeric path never
+        builds these). Actions of period :math:`\tau` are ``xs1_t0``-style
+        symbols (:math:`x_{s,1}(0)`); discount factors are the symbols
+        ``gamma1..gamma_n``; states are substituted through the transition.
+        """
+        import sympy as sp
+
+        from .symbols import period_symbol, player_symbols
+
+        t = as_positive_int(t, "t (number of periods)")
+        if t > 6:
+            raise ValueError(f"objective_expr is for display and small horizons (t <= 6), got t={t}")
+        gammas = player_symbols("gamma", self.n, positive=True)
+        out = []
+        for i in range(self.n):
+            pf = self.state.belief_of(i)
+            actions = pf.structure.actions
+            state = {s: s for s in pf.structure.states}
+            survive = sp.Integer(1)
+            total = sp.Integer(0)
+            for tau in range(t):
+                subs = {a: period_symbol(a, tau) for a in actions} | state
+                total += gammas[i] ** tau * survive * pf.payoff_expr(i).xreplace(subs)
+                if self.end_on_win:
+                    survive = survive * (1 - pf.win_probability.xreplace(subs))
+                state = {s: f.xreplace(subs) for s, f in zip(pf.structure.states, pf.structure.next_state)}
+            out.append(total)
+        return out
+
+    def focs_expr(self, t: int) -> list:
+        r"""First-order conditions :math:`\partial U_i / \partial a_{i,c}(\tau)` for small ``t`` (list per player)."""
+        import sympy as sp
+
+        from .symbols import period_symbol
+
+        objectives = self.objective_expr(t)
+        out = []
+        for i, U in enumerate(objectives):
+            pf = self.state.belief_of(i)
+            own = pf.structure.actions[i * self.k:(i + 1) * self.k]
+            out.append([sp.diff(U, period_symbol(a, tau)) for tau in range(t) for a in own])
+        return out
+
     # ------------------------------------------------------------ solving
     def default_init(self, t: int) -> np.ndarray:
         """A starting profile: 1 for x_s, x_p; small investments; half shares."""
@@ -271,7 +318,9 @@ class Aggregator:
             game = self.game(t)
             x0 = self._init(init, t)
             out = solve_mixed(game, x0, options)
-            return self._result(game, out.x, out, samples=out.samples)
+            res = self._result(game, out.x, out, samples=out.samples)
+            res.exploitability = out.epsilon
+            return res
         game = self.game(t)
         x0 = self._init(init, t)
         out = solve_game(game, x0, options, method)

@@ -37,6 +37,7 @@ __all__ = [
     "intermediate",
     "latex_name",
     "player_symbols",
+    "period_symbol",
     "glossary",
     "sort_symbols",
 ]
@@ -142,9 +143,20 @@ def intermediate(name: str, n: int) -> tuple[sp.Symbol, ...]:
     return tuple(_make(f"{name}{i + 1}", positive=True) for i in range(n))
 
 
+_PERIOD_RE = re.compile(r"^(.*)_t(\d+)$")
+
+
+def period_symbol(sym: sp.Symbol, t: int) -> sp.Symbol:
+    """The copy of ``sym`` for period ``t`` (e.g. ``xs1`` -> ``xs1_t0``, typeset :math:`x_{s,1}(0)`)."""
+    return sp.Symbol(f"{sym.name}_t{t}", **sym.assumptions0)
+
+
 def latex_name(sym: sp.Symbol) -> str:
     """Return the typeset name of a package symbol (falls back to sympy's own)."""
     name = sym.name
+    period = _PERIOD_RE.match(name)
+    if period:
+        return latex_name(sp.Symbol(period.group(1))) + f"({period.group(2)})"
     if name in _SCALAR_LATEX:
         return _SCALAR_LATEX[name]
     match = _NAME_RE.match(name)

@@ -70,7 +70,8 @@ class SolverResult:
     symmetric: bool | None = None
     indeterminate: np.ndarray | None = None
     deviation: object = None
-    samples: object = None  # mixed strategies: Strategies samples (S, T, n, k)
+    samples: np.ndarray | None = None  # mixed strategies: sampled profiles (S, T, n, k)
+    exploitability: np.ndarray | None = None  # mixed strategies: best-response gain per player
     notes: list[str] = field(default_factory=list)
 
     @property

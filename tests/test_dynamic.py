@@ -1,0 +1,304 @@
+"""Multi-period games (SPEC section 3): gradients through time, weighting, certified equilibria."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+from scipy.optimize import minimize
+
+import dynapai_sym as dp
+from dynapai_sym import models
+
+
+def payoff(k: int, csf=None, n: int = 2, seed: int = 0, share_map="fraction", **kw):
+    rng = np.random.default_rng(seed)
+    prod = dp.ProdFunc(rng.uniform(5, 12, n), rng.uniform(0.3, 0.7, n), rng.uniform(1, 3, n),
+                       rng.uniform(0.3, 0.7, n))
+    risk = dp.RiskFunc.winner_only(rng.uniform(0.2, 0.8, n))
+    r = rng.uniform(0.05, 0.15, n)
+    if k == 2:
+        cost = dp.CostFunc.fixed_basic(r)
+    elif k == 4:
+        cost = dp.CostFunc.fixed_invest(r, rng.uniform(0.01, 0.05, n))
+    else:
+        cost = dp.CostFunc.fixed_sharing(r, rng.uniform(0.01, 0.05, n), rng.uniform(0.001, 0.01, n))
+    return dp.PayoffFunc(prod, risk, d=rng.uniform(0.5, 1.5, n), cost_func=cost,
+                         csf=csf or dp.CSF.maybe_no_win(0.5), share_map=share_map, **kw)
+
+
+def central(f, x, eps=1e-6):
+    cols = []
+    for j in range(len(x)):
+        e = np.zeros_like(x)
+        h = eps * max(1.0, abs(x[j]))
+        e[j] = h
+        cols.append((f(x + e) - f(x - e)) / (2 * h))
+    return np.stack(cols, axis=-1)
+
+
+def random_profile(game, rng):
+    x = rng.uniform(0.2, 2.0, game.N)
+    if game.k == 6:
+        X = x.reshape(game.T, game.n, game.k)
+        X[..., 4:] = rng.uniform(0.1, 0.9, X[..., 4:].shape)
+    return x
+
+
+@pytest.mark.parametrize("k", [2, 4, 6])
+@pytest.mark.parametrize("end_on_win", [False, True])
+@pytest.mark.parametrize("het", [False, True])
+def test_gradients_and_jacobian_through_time_match_finite_differences(k, end_on_win, het):
+    T = 3
+    if het:
+        state = [payoff(k, seed=1), payoff(k, seed=2)]
+    else:
+        state = payoff(k, seed=1)
+    agg = dp.Aggregator(state, gammas=[0.9, 0.7], end_on_win=end_on_win)
+    game = agg.game(T)
+    x = random_profile(game, np.random.default_rng(4))
+    # gradient of each player's objective in its own actions, against finite differences of U
+    for i in range(2):
+        val, grad = game.player_gradient(i, x)
+        assert val == pytest.approx(game.payoffs(x)[i], rel=1e-12)
+        idx = game.own_index(i)
+        def U_own(v, i=i, idx=idx):
+            y = x.copy()
+            y[idx] = v
+            return game.payoffs(y)[i]
+        fd = central(U_own, x[idx])
+        np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-10)
+    # exact Jacobian of the scaled conditions
+    G, J = game.kkt_jacobian(x)
+    np.testing.assert_allclose(G, game.kkt_function(x), rtol=1e-12, atol=1e-15)
+    Jfd = central(game.kkt_function, x)
+    np.testing.assert_allclose(J, Jfd, rtol=1e-5, atol=1e-8)
+
+
+def test_scaled_conditions_are_gradients_divided_by_period_weights():
+    agg = models.invest_aggregator(2, end_on_win=True)
+    game = agg.game(4)
+    x = random_profile(game, np.random.default_rng(0))
+    G = game.kkt_function(x).reshape(4, 2, 4)
+    W = game.weights(x)  # (n, T)
+    for i in range(2):
+        _, grad = game.player_gradient(i, x)
+        np.testing.assert_allclose(G[:, i, :], grad.reshape(4, 4) / W[i][:, None], rtol=1e-12)
+
+
+def test_aggregate_weights_periods_as_specified():
+    """U_i = sum_t gamma_i^t P_t u_i(t), states moved by investment, P_t = prod (1 - sum q)."""
+    pf = payoff(4, seed=3)
+    gammas = np.array([0.8, 0.6])
+    agg = dp.Aggregator(pf, gammas=gammas, end_on_win=True)
+    rng = np.random.default_rng(1)
+    X = rng.uniform(0.1, 1.0, (3, 2, 4))
+    strategies = dp.Strategies(X)
+    A, B = pf.prod_func.a.copy(), pf.prod_func.b.copy()
+    total, survive = np.zeros(2), 1.0
+    probas = []
+    for t in range(3):
+        probas.append(survive)
+        prod_t = dp.ProdFunc(A, pf.prod_func.alpha, B, pf.prod_func.beta)
+        pf_t = pf.replace(prod_func=prod_t)
+        acts = dp.InvestActions(X[t])
+        total += gammas**t * survive * pf_t(acts)
+        survive *= 1 - pf_t.quantities(acts)["q"].sum()
+        A, B = A + X[t, :, 2], B + X[t, :, 3]
+    np.testing.assert_allclose(agg.u(strategies), total, rtol=1e-12)
+    np.testing.assert_allclose(agg.probas(strategies)[:, 0], probas, rtol=1e-12)
+    states = agg.states(strategies)
+    assert states.shape == (3, 2, 2)
+    np.testing.assert_allclose(states[2, :, 0], pf.prod_func.a + X[0, :, 2] + X[1, :, 2])
+    np.testing.assert_allclose(agg.state0()[:, 1], pf.prod_func.b)
+    with pytest.raises(ValueError, match="end_on_win"):
+        dp.Aggregator(pf, gammas=gammas).probas(strategies)
+
+
+def test_one_period_equals_static_and_basic_periods_repeat_it():
+    pf = models.readme_payoff()
+    static = dp.Aggregator(pf).solve()
+    agg = dp.Aggregator(pf, gammas=[1.0, 1.0])
+    one = agg.solve(1)
+    np.testing.assert_allclose(one.strategies.data, static.strategies.data, rtol=1e-12)
+    many = agg.solve(4)
+    assert many.success
+    np.testing.assert_allclose(many.strategies.data, np.repeat(static.strategies.data, 4, axis=0), rtol=1e-8)
+    np.testing.assert_allclose(many.payoffs, 4 * static.payoffs, rtol=1e-8)
+
+
+def independent_gain_multi(agg, res, seed=0):
+    """Gain of each player's re-optimised schedule: L-BFGS-B with finite-difference gradients."""
+    X = res.strategies.data
+    T, n, k = X.shape
+    rng = np.random.default_rng(seed)
+    base = agg.u(res.strategies)
+    gains = []
+    upper = 1.0 if k == 6 else None
+    for i in range(n):
+        def neg(v, i=i):
+            Y = X.copy()
+            Y[:, i, :] = v.reshape(T, k)
+            return -agg.u(dp.Strategies(Y))[i]
+        bounds = [(1e-9, upper if (c >= 4 and upper) else None) for _ in range(T) for c in range(k)]
+        best = -np.inf
+        starts = [X[:, i, :].ravel(), X[:, i, :].ravel() * 0.3 + 1e-3,
+                  np.where(np.arange(T * k) < k, X[:, i, :].ravel(), 1e-6)]  # drop out after t = 0
+        starts += [rng.uniform(0.01, 2, T * k) for _ in range(2)]
+        for s0 in starts:
+            s0 = np.array([min(v, 1.0 - 1e-6) if (j % k >= 4 and upper) else v for j, v in enumerate(s0)])
+            out = minimize(neg, np.maximum(s0, 1e-6), method="L-BFGS-B", bounds=bounds)
+            best = max(best, -out.fun)
+        gains.append(best - base[i])
+    return np.array(gains)
+
+
+def test_invest_equilibrium_T5_is_certified_with_zero_last_period_investment():
+    agg = models.invest_aggregator(2)
+    res = agg.solve(5)
+    assert res.success, res.message
+    assert res.kkt_residual <= 1e-8
+    X = res.strategies.data
+    assert np.all(X[-1, :, 2:] == 0.0)  # investment in the last period is pure cost: exactly 0
+    assert np.all(independent_gain_multi(agg, res) <= 1e-6)
+
+
+def test_end_on_win_invest_T5_is_certified():
+    agg = models.invest_aggregator(2, end_on_win=True)
+    res = agg.solve(5)
+    assert res.success, res.message
+    assert np.all(res.strategies.data[-1, :, 2:] == 0.0)
+    probas = agg.probas(res)
+    assert probas[0, 0] == 1.0 and np.all(np.diff(probas[:, 0]) < 0)
+    assert np.all(independent_gain_multi(agg, res) <= 1e-6)
+
+
+def test_sharing_T3_is_certified():
+    agg = models.sharing_aggregator(2)
+    res = agg.solve(3)
+    assert res.success, res.message
+    X = res.strategies.data
+    assert np.all((X[..., 4:] >= 0) & (X[..., 4:] <= 1))
+    assert np.all(X[-1, :, 2:] == 0.0)  # nothing done in the last period moves a state that matters
+    assert np.all(independent_gain_multi(agg, res) <= 1e-6)
+
+
+def test_heterogeneous_beliefs_are_certified_and_differ_from_common():
+    prod_optimist = dp.ProdFunc([10.0, 10.0], [0.5, 0.5], [1.0, 1.0], [0.5, 0.5])
+    prod_pessimist = dp.ProdFunc([10.0, 10.0], [0.5, 0.5], [1.0, 1.0], [0.5, 0.5])
+    kw = dict(csf=dp.CSF.maybe_no_win(), r=[0.1, 0.1], r_inv=[0.01, 0.01])
+    b0 = dp.PayoffFunc(prod_optimist, dp.RiskFunc.winner_only([0.5, 0.5]), d=[0.5, 0.5], **kw)
+    b1 = dp.PayoffFunc(prod_pessimist, dp.RiskFunc.winner_only([0.5, 0.5]), d=[2.0, 2.0], **kw)
+    agg = dp.Aggregator(dp.State.het_beliefs([b0, b1]), gammas=[0.9, 0.9])
+    res = agg.solve(3)
+    assert res.success, res.message
+    common = dp.Aggregator(b0, gammas=[0.9, 0.9]).solve(3)
+    assert not np.allclose(res.strategies.data, common.strategies.data)
+    assert np.all(independent_gain_multi(agg, res) <= 1e-6)
+
+
+def test_every_belief_state_moves_including_player_zero():
+    b = [payoff(4, seed=5), payoff(4, seed=6)]
+    agg = dp.Aggregator(b, gammas=[0.9, 0.9])
+    X = np.full((2, 2, 4), 0.5)
+    states = agg.states(dp.Strategies(X))  # (beliefs, T, n, 2)
+    for j in range(2):
+        np.testing.assert_allclose(states[j, 1, :, 0], b[j].prod_func.a + 0.5)
+        np.testing.assert_allclose(states[j, 1, :, 1], b[j].prod_func.b + 0.5)
+
+
+def test_share_map_exp_reproduces_the_reference_engine_transition():
+    pf = payoff(6, seed=2, share_map="exp")
+    agg = dp.Aggregator(pf, gammas=[0.9, 0.9])
+    X = np.zeros((2, 2, 6))
+    X[..., :2] = 1.0
+    X[0, :, 4] = 2.0  # unbounded under "exp"
+    states = agg.states(dp.Strategies(X))
+    a = pf.prod_func.a
+    lead = np.maximum(0, a[::-1] - a)
+    np.testing.assert_allclose(states[1, :, 0], a + (1 - np.exp(-2.0)) * lead)
+    frac = dp.Aggregator(payoff(6, seed=2), gammas=[0.9, 0.9])
+    with pytest.raises(ValueError, match="fractions"):
+        frac.u(dp.Strategies(X))
+
+
+def test_custom_transition_with_depreciation():
+    delta = sp.Symbol("delta")
+    trans = dp.Transition.custom(lambda X, A, B: {A[i]: (1 - delta) * A[i] + X[i][2] for i in range(2)} |
+                                 {B[i]: B[i] + X[i][3] for i in range(2)}, params={delta: 0.1})
+    pf = payoff(4, seed=1, transition=trans)
+    agg = dp.Aggregator(pf, gammas=[0.9, 0.9])
+    X = np.full((2, 2, 4), 0.5)
+    states = agg.states(dp.Strategies(X))
+    np.testing.assert_allclose(states[1, :, 0], 0.9 * pf.prod_func.a + 0.5)
+    res = agg.solve(3)
+    assert res.success, res.message
+
+
+def test_share_is_reported_indeterminate_when_it_has_no_effect():
+    """Symmetric states and a free share: the share changes nothing, so it is not determined."""
+    n = 2
+    cost = dp.CostFunc.fixed_sharing(np.full(n, 0.1), np.full(n, 0.01), np.zeros(n))
+    prod = dp.ProdFunc(np.full(n, 10.0), np.full(n, 0.5), np.full(n, 1.0), np.full(n, 0.5))
+    pf = dp.PayoffFunc(prod, dp.RiskFunc.winner_only(np.full(n, 0.5)), csf=dp.CSF.maybe_no_win(),
+                       d=np.full(n, 1.0), cost_func=cost)
+    res = dp.Aggregator(pf, gammas=[0.9, 0.9]).solve(2)
+    assert res.success, res.message
+    assert res.indeterminate is not None
+    assert np.all(res.indeterminate[..., 4:])  # every share
+    assert not np.any(res.indeterminate[..., :2])
+    assert "indeterminate" in str(res)
+
+
+def no_pure_game():
+    phi = sp.Symbol("phi")
+    csf = dp.CSF.custom(lambda p: [pi**phi / sum(pj**phi for pj in p) for pi in p], params={phi: 3.0})
+    prod = dp.ProdFunc([10.0, 10.0], [0.5, 0.5], [1.0, 1.0], [1.0, 1.0])
+    return dp.PayoffFunc(prod, dp.RiskFunc.winner_only([0.0, 0.0]), d=[0.0, 0.0], r=[0.1, 0.1], csf=csf)
+
+
+def test_local_solution_defeated_by_global_deviation_then_mixed_samples():
+    agg = dp.Aggregator(no_pure_game(), gammas=[0.9, 0.9])
+    res = agg.solve(2)
+    assert not res.success
+    assert res.status == dp.Status.NO_PURE
+    cert = res.certificate
+    assert cert.kkt_ok and cert.second_order_ok  # the first- and second-order conditions hold...
+    assert res.deviation.gain > 0  # ...but a global deviation wins
+    mixed = agg.solve(2, method="mixed", options={"hist_size": 6, "mixed_samples": 12})
+    assert mixed.samples.shape == (12, 2, 2, 2)
+    assert mixed.status == dp.Status.MIXED
+    assert mixed.exploitability is not None and mixed.exploitability.shape == (2,)
+
+
+def test_symbolic_objective_for_small_horizons_matches_numbers():
+    agg = models.invest_aggregator(2, end_on_win=True)
+    U = agg.objective_expr(2)
+    pf = agg.state.beliefs[0]
+    X = np.random.default_rng(2).uniform(0.2, 1.0, (2, 2, 4))
+    subs = {sp.Symbol(f"{a.name}_t{t}", **a.assumptions0): X[t].reshape(-1)[j]
+            for t in range(2) for j, a in enumerate(pf.structure.actions)}
+    subs |= pf.param_values
+    subs |= dict(zip(dp.symbols.player_symbols("gamma", 2, positive=True), agg.gammas))
+    vals = [float(u.xreplace(subs)) for u in U]
+    np.testing.assert_allclose(vals, agg.u(dp.Strategies(X)), rtol=1e-12)
+    focs = agg.focs_expr(2)
+    assert len(focs[0]) == 2 * 4
+    with pytest.raises(ValueError, match="small horizons"):
+        agg.objective_expr(20)
+
+
+def test_bad_multi_period_input():
+    agg = models.invest_aggregator(2)
+    with pytest.raises(TypeError, match="InvestActions"):
+        agg.u(dp.Strategies(np.ones((2, 2, 2))))
+    with pytest.raises(ValueError, match="init has 2 periods"):
+        agg.solve(3, init=np.ones((2, 2, 4)))
+    with pytest.raises(ValueError, match="non-negative"):
+        agg.solve(2, init=-np.ones((2, 2, 4)))
+    with pytest.raises(ValueError, match="maybe_no_win"):
+        dp.Aggregator(models.readme_payoff(), gammas=[0.9, 0.9], end_on_win=True).solve(3)
+    with pytest.raises(TypeError, match="state must be"):
+        dp.Aggregator("model")
+    with pytest.raises(ValueError, match="one payoff function per player"):
+        dp.State.het_beliefs([models.readme_payoff()])
