@@ -194,47 +194,62 @@ class BeliefChain:
                 new_lam_y -= lam_L[:, None] * Lt * q_v[None, m:]
                 lam_L = g * ut[pl] + lam_L * (1.0 - qt)
             lam_y = new_lam_y
-        # forward: sensitivities W_t of (y_t, L_t) and the Hessian accumulation
-        hess = np.zeros((P, T * k, T * m))
-        W = np.zeros((ds + 1, T * m))
-        dweights = np.zeros((P, T, T * m))
-        own = [np.array([t * m + i * k + c for t in range(T) for c in range(k)]) for i in pl]
+        # forward: transition Jacobians A_t = F_w, B_t = F_z and sensitivities W_t = d w_t / dZ
+        d = ds + 1
+        A_all = np.zeros((T, d, d))
+        B_all = np.zeros((T, d, m))
+        W_all = np.zeros((T, d, T * m))
+        W = np.zeros((d, T * m))
         for t in range(T):
             ut, qt, u_v, u_vv, f_v, f_vv, q_v, q_vv = blocks[t]
             Lt = L[t]
-            cols = (t + 1) * m
-            J = np.zeros((nv + 1, cols))
-            J[:m, t * m:cols] = np.eye(m)
-            J[m:, :cols] = W[:, :cols]
-            for p, i in enumerate(pl):
+            A_all[t, :ds, :ds] = f_v[:, m:]
+            B_all[t, :ds] = f_v[:, :m]
+            if self.end_on_win:
+                A_all[t, ds, :ds] = -Lt * q_v[m:]
+                A_all[t, ds, ds] = 1.0 - qt
+                B_all[t, ds] = -Lt * q_v[:m]
+            else:
+                A_all[t, ds, ds] = 1.0
+            W_all[t] = W
+            W = A_all[t] @ W
+            W[:, t * m:(t + 1) * m] += B_all[t]
+        # second-order adjoint, organised by periods (see module docstring):
+        #   S_t = M^ww_t + A_t' S_{t+1} A_t,   C_t = M^wz_t + A_t' S_{t+1} B_t,
+        #   H[t, t] = M^zz_t + B_t' S_{t+1} B_t,   H[tau, t] = W_t[:, tau]' C_t  (tau < t).
+        hess = np.zeros((P, T, k, T * m))
+        dweights = np.zeros((P, T, T * m))
+        for p, i in enumerate(pl):
+            own = slice(i * k, (i + 1) * k)
+            S = np.zeros((d, d))
+            for t in range(T - 1, -1, -1):
+                ut, qt, u_v, u_vv, f_v, f_vv, q_v, q_vv = blocks[t]
                 g = self.discount[p, t]
+                Lt = L[t]
                 M = np.zeros((nv + 1, nv + 1))
                 M[:nv, :nv] = g * Lt * u_vv[i]
                 if ds:
-                    M[:nv, :nv] += np.einsum("k,kab->ab", lam_next_y[t, p], f_vv)
-                cross = g * u_v[i]
+                    M[:nv, :nv] += np.tensordot(lam_next_y[t, p], f_vv, axes=1)
                 if self.end_on_win:
                     M[:nv, :nv] -= lam_next_L[t, p] * Lt * q_vv
-                    cross = cross - lam_next_L[t, p] * q_v
+                    cross = g * u_v[i] - lam_next_L[t, p] * q_v
                     M[:nv, nv] = cross
                     M[nv, :nv] = cross
-                rows = own[p][own[p] < cols]
-                K = M @ J
-                hess[p, : len(rows), :cols] += J[:, rows].T @ K
-                dweights[p, t] = g * W[ds]
-            # W_{t+1} = F_w W_t + F_z E_t
-            Fw = np.zeros((ds + 1, ds + 1))
-            Fz = np.zeros((ds + 1, m))
-            Fw[:ds, :ds] = f_v[:, m:]
-            Fz[:ds] = f_v[:, :m]
-            if self.end_on_win:
-                Fw[ds, :ds] = -Lt * q_v[m:]
-                Fw[ds, ds] = 1.0 - qt
-                Fz[ds] = -Lt * q_v[:m]
-            else:
-                Fw[ds, ds] = 1.0
-            W_new = Fw @ W
-            W_new[:, t * m:cols] += Fz
-            W = W_new
+                At, Bt = A_all[t], B_all[t]
+                SB = S @ Bt
+                diag = M[:m, :m] + Bt.T @ SB  # (m, m)
+                C = M[m:, :m] + At.T @ SB  # (d, m)
+                cols = slice(t * m, (t + 1) * m)
+                hess[p, t, :, cols] = diag[own]
+                if t:
+                    Wt = W_all[t][:, : t * m]  # (d, t m)
+                    # rows of player i's actions in earlier periods, columns of period t
+                    own_cols = np.concatenate([np.arange(tau * m + i * k, tau * m + (i + 1) * k)
+                                               for tau in range(t)])
+                    hess[p, :t, :, cols] += (Wt[:, own_cols].T @ C).reshape(t, k, m)
+                    # rows of player i's actions in period t, columns of earlier periods
+                    hess[p, t, :, : t * m] += C[:, own].T @ Wt
+                S = M[m:, m:] + At.T @ S @ At
+                dweights[p, t] = g * W_all[t][ds]
         weights = self.discount * L[None, :-1]
-        return (hess.reshape(P, T, k, T, m), grad, weights, dweights.reshape(P, T, T, m))
+        return hess.reshape(P, T, k, T, m), grad, weights, dweights

@@ -128,26 +128,44 @@ def test_one_period_equals_static_and_basic_periods_repeat_it():
 
 
 def independent_gain_multi(agg, res, seed=0):
-    """Gain of each player's re-optimised schedule: L-BFGS-B with finite-difference gradients."""
+    """Gain of each player's re-optimised schedule, found without the package's derivatives.
+
+    Unconstrained L-BFGS-B with finite-difference gradients in transformed
+    coordinates (x = exp(v); shares = logistic(v)), from the equilibrium, a
+    scaled-down schedule, a drop-out-after-the-first-period schedule and random starts.
+    """
     X = res.strategies.data
     T, n, k = X.shape
     rng = np.random.default_rng(seed)
     base = agg.u(res.strategies)
+    share = np.zeros((T, k), dtype=bool)
+    if k == 6:
+        share[:, 4:] = True
+
+    def to_x(v):
+        v = v.reshape(T, k)
+        v = np.clip(v, -300, 30)
+        return np.where(share, 1 / (1 + np.exp(-v)), np.exp(v))
+
+    def to_v(x):
+        x = np.clip(x, 1e-9, None)
+        return np.where(share, np.log(np.clip(x, 1e-9, 1 - 1e-9) / (1 - np.clip(x, 1e-9, 1 - 1e-9))),
+                        np.log(x)).ravel()
+
     gains = []
-    upper = 1.0 if k == 6 else None
     for i in range(n):
         def neg(v, i=i):
             Y = X.copy()
-            Y[:, i, :] = v.reshape(T, k)
-            return -agg.u(dp.Strategies(Y))[i]
-        bounds = [(1e-9, upper if (c >= 4 and upper) else None) for _ in range(T) for c in range(k)]
+            Y[:, i, :] = to_x(v)
+            val = agg.u(dp.Strategies(Y))[i]
+            return -val if np.isfinite(val) else 1e9
+        own = X[:, i, :]
+        dropout = own.copy()
+        dropout[1:] = 1e-6
+        starts = [own, own * 0.3, dropout] + [rng.uniform(0.01, 2, (T, k)) for _ in range(2)]
         best = -np.inf
-        starts = [X[:, i, :].ravel(), X[:, i, :].ravel() * 0.3 + 1e-3,
-                  np.where(np.arange(T * k) < k, X[:, i, :].ravel(), 1e-6)]  # drop out after t = 0
-        starts += [rng.uniform(0.01, 2, T * k) for _ in range(2)]
         for s0 in starts:
-            s0 = np.array([min(v, 1.0 - 1e-6) if (j % k >= 4 and upper) else v for j, v in enumerate(s0)])
-            out = minimize(neg, np.maximum(s0, 1e-6), method="L-BFGS-B", bounds=bounds)
+            out = minimize(neg, to_v(s0), method="L-BFGS-B")
             best = max(best, -out.fun)
         gains.append(best - base[i])
     return np.array(gains)

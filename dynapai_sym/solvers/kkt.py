@@ -102,6 +102,15 @@ def solve_kkt(game, x0: np.ndarray, tol: float = 1e-12, max_iter: int = 200) -> 
         phi, dx, dF = mcp_residual(xv, -G, lower, upper)
         return G, JG, phi, dx, dF
 
+    def merit_of(xv):
+        """Merit at a trial point from the conditions alone (no Jacobian)."""
+        with np.errstate(all="ignore"):
+            G = game.kkt_function(xv)
+        if not np.all(np.isfinite(G)):
+            return None
+        phi, _, _ = mcp_residual(xv, -G, lower, upper)
+        return 0.5 * float(phi @ phi)
+
     state = evaluate(x)
     if state is None:
         return KKTRun(x, np.inf, 0, False, "the conditions are not finite at the start")
@@ -121,31 +130,15 @@ def solve_kkt(game, x0: np.ndarray, tol: float = 1e-12, max_iter: int = 200) -> 
                 return KKTRun(x, res, it - 1, False, "stalled")
         merit = 0.5 * float(phi @ phi)
         J = np.diag(dx) - dF[:, None] * JG  # d(phi)/dx with F = -G
-        direction = None
-        try:
-            d = np.linalg.solve(J, -phi)
-            if np.all(np.isfinite(d)) and np.linalg.norm(d) < 1e8 * (1 + np.linalg.norm(x)):
-                direction = d
-        except np.linalg.LinAlgError:
-            pass
-        grad_merit = J.T @ phi
-        candidates = [direction] if direction is not None else []
-        mu = max(merit * 2.0, 1e-14)
-        try:
-            d_lm = np.linalg.solve(J.T @ J + mu * np.eye(len(x)), -grad_merit)
-            candidates.append(d_lm)
-        except np.linalg.LinAlgError:
-            pass
-        candidates.append(-grad_merit / max(1.0, float(np.linalg.norm(grad_merit))))
         accepted = False
-        for d in candidates:
+        for d in _directions(J, phi, merit, x):
             alpha = 1.0
             for _ in range(40):
                 x_new = np.clip(x + alpha * d, lower, upper)
-                new_state = evaluate(x_new)
-                if new_state is not None:
-                    new_merit = 0.5 * float(new_state[2] @ new_state[2])
-                    if new_merit <= merit * (1.0 - 1e-4 * alpha) or new_merit < 1e-30:
+                new_merit = merit_of(x_new)
+                if new_merit is not None and (new_merit <= merit * (1.0 - 1e-4 * alpha) or new_merit < 1e-30):
+                    new_state = evaluate(x_new)
+                    if new_state is not None:
                         x, state = x_new, new_state
                         accepted = True
                         break
@@ -159,6 +152,28 @@ def solve_kkt(game, x0: np.ndarray, tol: float = 1e-12, max_iter: int = 200) -> 
     if res <= tol:
         x, res = _snap(game, x, G, res, tol)
     return KKTRun(x, res, max_iter, res <= tol, "converged" if res <= tol else "iteration limit")
+
+
+def _directions(J: np.ndarray, phi: np.ndarray, merit: float, x: np.ndarray):
+    """Search directions in order of preference, each computed only when asked for.
+
+    Semismooth Newton :math:`J d = -\\phi`; Levenberg–Marquardt
+    :math:`(J^\\top J + \\mu I) d = -J^\\top \\phi` with :math:`\\mu = \\|\\phi\\|^2`; steepest descent
+    on the merit.
+    """
+    try:
+        d = np.linalg.solve(J, -phi)
+        if np.all(np.isfinite(d)) and np.linalg.norm(d) < 1e8 * (1 + np.linalg.norm(x)):
+            yield d
+    except np.linalg.LinAlgError:
+        pass
+    grad_merit = J.T @ phi
+    mu = max(merit * 2.0, 1e-14)
+    try:
+        yield np.linalg.solve(J.T @ J + mu * np.eye(len(x)), -grad_merit)
+    except np.linalg.LinAlgError:
+        pass
+    yield -grad_merit / max(1.0, float(np.linalg.norm(grad_merit)))
 
 
 def _snap(game, x: np.ndarray, G: np.ndarray, res: float, tol: float) -> tuple[np.ndarray, float]:
