@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ._threads import blas_threads
 from ._validation import as_player_vector, as_positive_int
 from .actions import Actions, Strategies
 from .game import Belief, NumericGame
@@ -268,8 +269,8 @@ class Aggregator:
 
     # ------------------------------------------------------------ solving
     def default_init(self, t: int) -> np.ndarray:
-        """A starting profile: 1 for x_s, x_p; small investments; half shares."""
-        base = np.array([1.0, 1.0, 0.05, 0.05, 0.5, 0.5])[: self.k]
+        """A starting profile: 1 for x_s, x_p; small investments; no sharing."""
+        base = np.array([1.0, 1.0, 0.05, 0.05, 0.0, 0.0])[: self.k]
         return np.tile(base, (t, self.n, 1)).reshape(-1)
 
     def _init(self, init, t: int) -> np.ndarray:
@@ -281,7 +282,7 @@ class Aggregator:
                     if self.k >= 4:
                         x[..., 2:4] = 0.05
                     if self.k == 6:
-                        x[..., 4:6] = 0.5
+                        x[..., 4:6] = 0.0  # no sharing: states stay apart, away from the kinks
                     return x.reshape(-1)
             return self.default_init(t)
         if isinstance(init, SolverResult):
@@ -312,6 +313,10 @@ class Aggregator:
         """
         t = self._check_t(t)
         options = SolverOptions.coerce(options)
+        with blas_threads(options.blas_threads):
+            return self._solve(t, init, options, method)
+
+    def _solve(self, t: int, init, options: SolverOptions, method: str) -> SolverResult:
         if method == "mixed":
             from .solvers.mixed import solve_mixed
 

@@ -198,8 +198,8 @@ def _build(structure: ModelStructure, outputs: list, cse: bool, backend: str) ->
         used.append("symengine-llvm" if llvm else "symengine")
     if groups["sympy"]:
         args = (list(structure.actions), list(structure.states), list(structure.params))
-        exprs = list(groups["sympy"])
-        func = sp.lambdify(args, exprs, modules="numpy", cse=cse, docstring_limit=0)
+        exprs = [_fast_kinks(e) for e in groups["sympy"]]
+        func = sp.lambdify(args, exprs, modules=[_KINK_FUNCTIONS, "numpy"], cse=cse, docstring_limit=0)
         parts.append(("sympy", func, len(exprs)))
         used.append("sympy")
     seconds = time.perf_counter() - t0
@@ -207,6 +207,24 @@ def _build(structure: ModelStructure, outputs: list, cse: bool, backend: str) ->
     log.debug("compiled %d expressions in %.3f s (%s)", n_entries, seconds, "+".join(used))
     return ArrayFunction(tuple(s for s, _ in outputs), plan, parts, n_entries,
                          "+".join(used) or backend, seconds)
+
+
+_STEP = sp.Function("dp_step")
+_MAX = sp.Function("dp_max")
+_KINK_FUNCTIONS = {
+    "dp_step": lambda x: np.heaviside(x, 0.5),  # Heaviside(0) = 1/2, as sympy
+    "dp_max": np.maximum,
+}
+
+
+def _fast_kinks(expr):
+    """Print kinks as numpy ufuncs rather than ``select`` over a Piecewise (10-20x faster on scalars)."""
+    if expr.has(sp.Heaviside):
+        expr = expr.replace(sp.Heaviside, lambda x, *rest: _STEP(x))
+    if expr.has(sp.Max):
+        expr = expr.replace(lambda e: isinstance(e, sp.Max) and len(e.args) == 2,
+                            lambda e: _MAX(*e.args))
+    return expr
 
 
 def _nonzero(exprs) -> dict[int, object]:

@@ -42,6 +42,9 @@ class SolverOptions:
         Extra starting points tried when a start fails.
     seed : int
         Seed of the random starts and probes (results are reproducible).
+    blas_threads : int
+        BLAS threads during a solve (default 1, fastest for these small
+        matrices; 0 leaves the BLAS as configured).
     """
 
     iters: int = 200
@@ -58,6 +61,7 @@ class SolverOptions:
     probe_polish: int = 2
     restarts: int = 8
     seed: int = 0
+    blas_threads: int = 1
 
     def __post_init__(self):
         for f in fields(self):
