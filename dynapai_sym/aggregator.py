@@ -268,23 +268,41 @@ class Aggregator:
         return out
 
     # ------------------------------------------------------------ solving
+    def _default_start(self, t: int, options: SolverOptions) -> np.ndarray:
+        """Start by continuation in the horizon.
+
+        For t > 3 the game is first solved over about half the horizon (recursively), and
+        that equilibrium, with its last period repeated, starts the full game: in these games
+        most of the action (investment, sharing) happens early, so shorter horizons are good
+        guides. Shorter games start from the static equilibrium repeated over the periods.
+        Falls back to :meth:`default_init` when a shorter game has no certified solution.
+        """
+        if t == 1:
+            return self.default_init(1)
+        if t > 3:
+            shorter = self._solve(max(2, (t + 1) // 2), None, options.with_(restarts=2), "auto")
+            if shorter.success:
+                X = shorter.strategies.data
+                pad = np.repeat(X[-1:], t - X.shape[0], axis=0)
+                return np.concatenate([X, pad]).reshape(-1)
+        static = self._solve(1, None, options.with_(restarts=2, probe_samples=32), "auto")
+        if static.success:
+            x = np.tile(static.strategies.data, (t, 1, 1))
+            if self.k >= 4:
+                x[..., 2:4] = 0.05
+            if self.k == 6:
+                x[..., 4:6] = 0.0  # no sharing: states stay apart, away from the kinks
+            return x.reshape(-1)
+        return self.default_init(t)
+
     def default_init(self, t: int) -> np.ndarray:
         """A starting profile: 1 for x_s, x_p; small investments; no sharing."""
         base = np.array([1.0, 1.0, 0.05, 0.05, 0.0, 0.0])[: self.k]
         return np.tile(base, (t, self.n, 1)).reshape(-1)
 
-    def _init(self, init, t: int) -> np.ndarray:
+    def _init(self, init, t: int, options: SolverOptions | None = None) -> np.ndarray:
         if init is None:
-            if t > 1:
-                static = self.solve(1, options={"restarts": 2, "probe_samples": 32})
-                if static.success:
-                    x = np.tile(static.strategies.data, (t, 1, 1))
-                    if self.k >= 4:
-                        x[..., 2:4] = 0.05
-                    if self.k == 6:
-                        x[..., 4:6] = 0.0  # no sharing: states stay apart, away from the kinks
-                    return x.reshape(-1)
-            return self.default_init(t)
+            return self._default_start(t, options or SolverOptions())
         if isinstance(init, SolverResult):
             init = init.strategies
         if isinstance(init, Actions):
@@ -321,13 +339,13 @@ class Aggregator:
             from .solvers.mixed import solve_mixed
 
             game = self.game(t)
-            x0 = self._init(init, t)
+            x0 = self._init(init, t, options)
             out = solve_mixed(game, x0, options)
             res = self._result(game, out.x, out, samples=out.samples)
             res.exploitability = out.epsilon
             return res
         game = self.game(t)
-        x0 = self._init(init, t)
+        x0 = self._init(init, t, options)
         out = solve_game(game, x0, options, method)
         return self._result(game, out.x if out.x is not None else x0, out)
 

@@ -48,14 +48,20 @@ def invest_aggregator(n: int = 2, end_on_win: bool = False) -> Aggregator:
     return Aggregator(pf, gammas=demo_gammas(n), end_on_win=end_on_win)
 
 
-def sharing_aggregator(n: int = 2, end_on_win: bool = False, share_map: str = "fraction") -> Aggregator:
-    """Investment and technology sharing, with a small sharing cost."""
+def sharing_aggregator(n: int = 2, end_on_win: bool = False, share_map: str = "fraction",
+                       gammas=None) -> Aggregator:
+    """Investment and technology sharing, with a small sharing cost.
+
+    Players start with unequal safety technology (A = 10, 11, ...), so sharing matters.
+    ``gammas`` defaults to 0.9 for every player.
+    """
     cost = CostFunc.fixed_sharing(np.full(n, 0.1), np.full(n, 0.01), np.full(n, 0.001))
     a = 10.0 + np.arange(n, dtype=float)  # unequal starting technology, so sharing matters
     prod = ProdFunc(a=a, alpha=np.full(n, 0.5), b=np.full(n, 1.0), beta=np.full(n, 0.5))
     pf = PayoffFunc(prod_func=prod, risk_func=RiskFunc.winner_only(np.full(n, 0.5)),
                     csf=CSF.maybe_no_win(), d=np.full(n, 1.0), cost_func=cost, share_map=share_map)
-    return Aggregator(pf, gammas=demo_gammas(n), end_on_win=end_on_win)
+    gammas = np.full(n, 0.9) if gammas is None else gammas
+    return Aggregator(pf, gammas=gammas, end_on_win=end_on_win)
 
 
 BUILTIN = {

@@ -190,7 +190,10 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
         for i in range(n):
             idx = game.own_index(i)
             own = x[idx].reshape(T, k)
-            cands = _candidates(own, upper[idx], k, rng, options.probe_samples)
+            # kinks (sharing's max(0, .)): more random candidates, polish more of them
+            n_random = options.probe_samples * (4 if getattr(game, "kinked", False) else 1)
+            n_polish = max(options.probe_polish, 4) if getattr(game, "kinked", False) else options.probe_polish
+            cands = _candidates(own, upper[idx], k, rng, n_random)
             vals = game.player_objective(i, cands, x)
             vals = np.where(np.isfinite(vals), vals, -np.inf)
             col_scale = 1e-6 + np.max(np.abs(own), axis=0)  # (k,)
@@ -203,9 +206,13 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
             # polish the most promising candidates
             drop = float(vals[0]) if np.isfinite(vals[0]) else U[i] - 1.0
             margin = 0.02 * max(abs(U[i]), abs(U[i] - drop), 1e-9)
-            order = np.argsort(-np.where(far, vals, -np.inf))[: options.probe_polish]
+            order = list(np.argsort(-np.where(far, vals, -np.inf))[:n_polish])
+            if getattr(game, "kinked", False):  # diverse starts too: better points may lie across a kink
+                pool = np.flatnonzero(far & np.isfinite(vals))
+                order += list(rng.choice(pool, size=min(n_polish, pool.size), replace=False)) if pool.size else []
             for j in order:
-                if not np.isfinite(vals[j]) or vals[j] < U[i] - margin:
+                near_enough = vals[j] >= U[i] - margin or getattr(game, "kinked", False)
+                if not np.isfinite(vals[j]) or not near_enough:
                     continue
                 val, sched = _polish(game, i, cands[j], x, upper[idx], lower[idx])
                 if val > best_val:

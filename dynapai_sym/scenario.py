@@ -1,0 +1,843 @@
+r"""Scenarios: families of games that differ in one or two parameters, solved together.
+
+A :class:`Scenario` holds a list of :class:`~dynapai_sym.aggregator.Aggregator`\ s of one
+action type (as the original engine's ``Scenario(aggs)``), or is built on a parameter grid
+with :meth:`Scenario.from_params`. :meth:`Scenario.solve` solves every point and returns a
+:class:`ScenarioResult`, which turns into a tidy pandas table (:meth:`ScenarioResult.to_dataframe`)
+and plots (:func:`dynapai_sym.plotting.plot`).
+
+Speed
+-----
+Every point of a grid shares one model structure, so the model is compiled once (the package
+caches compiled models per structure); parameter values are call arguments. Each point is
+warm-started from the nearest previously solved, certified point along the grid
+(``init=previous_result``) and solved again from the ordinary start if the warm start does not
+certify. With ``n_jobs > 1`` the points are split into contiguous chunks solved in joblib (loky)
+worker processes; warm starts then run within each chunk.
+
+Failures
+--------
+A point whose solve does not certify keeps its :class:`~dynapai_sym.solvers.SolverResult` with
+its status; a point whose solve raises is recorded as a :class:`FailedPoint` with status
+``"error: <exception>"``. Neither stops the sweep.
+
+Note that when a game has several equilibria, a warm start may find a different (equally
+certified) one than a cold start would; pass ``warm_start=False`` to solve every point from
+the same start.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import numbers
+import os
+import time
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ._validation import as_positive_int, check_n
+from .actions import Actions, Strategies
+from .aggregator import Aggregator
+from .components import CSF, ProdFunc, RiskFunc
+from .payoff import PayoffFunc
+from .solvers import SolverOptions, SolverResult
+
+__all__ = ["Scenario", "ScenarioResult", "FailedPoint", "VARYING_PARAMS"]
+
+#: Parameters that :meth:`Scenario.from_params` can vary.
+VARYING_PARAMS = ("a", "alpha", "b", "beta", "theta", "d", "r", "r_inv", "r_share", "w", "gammas")
+
+_METHODS = ("auto", "kkt", "best_response", "best_response_nm", "mixed")
+_RISKS = ("winner_only", "multiplicative", "additive")
+_ACTION_COLUMNS = ("x_s", "x_p", "i_s", "i_p", "sh_s", "sh_p")
+
+
+@dataclass
+class FailedPoint:
+    """Record of a scenario point whose solve raised an exception.
+
+    It stands in the results list where a :class:`~dynapai_sym.solvers.SolverResult` would be,
+    with the fields a table needs.
+
+    Attributes
+    ----------
+    status : str
+        ``"error: <ExceptionType>: <message>"``.
+    message : str
+        The formatted traceback.
+    method : str
+        The method that was requested.
+    n, k, t : int
+        Players, actions per player and periods of the point's game.
+    seconds : float
+        Time spent on the point.
+    """
+
+    status: str
+    message: str
+    method: str
+    n: int
+    k: int
+    t: int
+    seconds: float = 0.0
+    success: bool = False
+    kkt_residual: float = math.nan
+    notes: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        return f"FailedPoint(status={self.status!r}, method={self.method!r})"
+
+
+# ----------------------------------------------------------------------------- helpers
+def _as_float(value, name: str) -> np.ndarray:
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be numeric, got {value!r}")
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be numeric, got {value!r}") from exc
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return arr
+
+
+def _as_range(name: str, value, n: int, source: str) -> np.ndarray:
+    """A varying parameter's range as an (m, n) array: rows are points, columns players."""
+    if value is None:
+        raise ValueError(f"{name} is the varying parameter: give its range as {name}=... or {source}=...")
+    arr = _as_float(value, source if source != name else name)
+    if arr.ndim == 0:
+        raise ValueError(f"{source} (range of {name}) must be a 1-D range of values or a 2-D array "
+                         f"(rows = points, one column per player), got the scalar {value!r}")
+    if arr.ndim > 2:
+        raise ValueError(f"{source} (range of {name}) must be 1-D or 2-D, got shape {arr.shape}")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{source} (range of {name}) is empty")
+    if arr.ndim == 1:
+        return np.repeat(arr[:, None], n, axis=1)
+    if arr.shape[1] != n:
+        raise ValueError(f"{source} (range of {name}) has {arr.shape[1]} columns; give one per player ({n})")
+    return arr
+
+
+def _fixed_value(name: str, value, n: int):
+    """A non-varying parameter: None, a per-player vector, or (d only) an n x n matrix."""
+    if value is None:
+        return None
+    arr = _as_float(value, name)
+    if arr.ndim == 0:
+        return np.full(n, float(arr))
+    if arr.ndim == 1:
+        if arr.shape[0] != n:
+            raise ValueError(f"{name} must be a scalar or have one entry per player ({n}), "
+                             f"got {arr.shape[0]} entries")
+        return arr
+    if name == "d" and arr.shape == (n, n):
+        return arr
+    raise ValueError(f"{name} must be a scalar or a per-player vector of length {n}, got shape {arr.shape}")
+
+
+def _check_method(method) -> str:
+    if not isinstance(method, str):
+        raise TypeError(f"method must be a string, got {type(method).__name__}")
+    if method not in _METHODS:
+        raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
+    return method
+
+
+def _effective_jobs(n_jobs) -> int:
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral):
+        raise TypeError(f"n_jobs must be an integer, got {n_jobs!r}")
+    if n_jobs == 0:
+        raise ValueError("n_jobs must be positive, or negative to count back from the number of CPUs (-1 = all)")
+    if n_jobs > 0:
+        return int(n_jobs)
+    return max(1, (os.cpu_count() or 1) + 1 + int(n_jobs))
+
+
+def _portable(agg: Aggregator) -> Aggregator:
+    """A shallow copy without the built games, cheap to send to a worker process."""
+    clone = copy.copy(agg)
+    if isinstance(getattr(clone, "_games", None), dict):
+        clone._games = {}
+    return clone
+
+
+def _solve_point(agg: Aggregator, t: int, init, options: SolverOptions, method: str,
+                 warm: SolverResult | None):
+    """Solve one point: warm start first (if any), then the ordinary start. Never raises."""
+    t0 = time.perf_counter()
+    notes: list[str] = []
+    warm_res = None
+    if warm is not None:
+        try:
+            warm_res = agg.solve(t, init=warm, options=options, method=method)
+        except Exception as exc:  # recorded, the cold start follows
+            notes.append(f"warm start raised {type(exc).__name__}: {exc}; solved from the ordinary start")
+        else:
+            if warm_res.success:
+                return warm_res, "warm"
+            notes.append(f"warm start ended with {warm_res.status!r}; solved from the ordinary start")
+    try:
+        res = agg.solve(t, init=init, options=options, method=method)
+    except Exception as exc:  # a failing point never aborts the sweep
+        if warm_res is not None:
+            warm_res.notes.extend(notes + [f"the ordinary start raised {type(exc).__name__}: {exc}"])
+            return warm_res, "warm"
+        failed = FailedPoint(status=f"error: {type(exc).__name__}: {exc}", message=traceback.format_exc(),
+                             method=method, n=agg.n, k=agg.k, t=t, seconds=time.perf_counter() - t0,
+                             notes=notes)
+        return failed, "cold" if warm is None else "cold after warm"
+    res.notes.extend(notes)
+    return res, "cold" if warm is None else "cold after warm"
+
+
+def _solve_chunk(tasks, t: int, init, options: SolverOptions, method: str, warm_start: bool,
+                 callback: Callable[[], None] | None = None):
+    """Solve a chunk of points in order; ``tasks`` holds (index, aggregator, neighbour index)."""
+    source: dict[int, SolverResult | None] = {}  # nearest certified result at or before each point
+    out = []
+    for idx, agg, neighbour in tasks:
+        warm = source.get(neighbour) if (warm_start and neighbour is not None) else None
+        res, start = _solve_point(agg, t, init, options, method, warm)
+        source[idx] = res if (isinstance(res, SolverResult) and res.success) else warm
+        out.append((idx, res, start))
+        if callback is not None:
+            callback()
+    return out
+
+
+def _point_params(params: Mapping | None, aggregators: list[Aggregator]) -> tuple[list[dict], tuple[str, ...]]:
+    """Normalise ``params`` (name -> one value per point) to per-point dicts of (n,) arrays."""
+    count = len(aggregators)
+    points: list[dict[str, np.ndarray]] = [{} for _ in range(count)]
+    if params is None:
+        return points, ()
+    if not isinstance(params, Mapping):
+        raise TypeError(f"params must be a mapping of parameter name to values per point, "
+                        f"got {type(params).__name__}")
+    names = []
+    for name, values in params.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"params keys must be parameter names, got {name!r}")
+        if name in ("point", "player", "period", "payoff", "success", "status", "kkt_residual", "method",
+                    "seconds", "s", "p", "sigma", "q", *_ACTION_COLUMNS):
+            raise ValueError(f"params key {name!r} clashes with a result column")
+        if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray)):
+            raise TypeError(f"params[{name!r}] must be a sequence with one value per point")
+        if len(values) != count:
+            raise ValueError(f"params[{name!r}] has {len(values)} values; the scenario has {count} points")
+        for j, (value, agg) in enumerate(zip(values, aggregators)):
+            arr = _as_float(value, f"params[{name!r}][{j}]")
+            if arr.ndim == 0:
+                arr = np.full(agg.n, float(arr))
+            elif arr.shape != (agg.n,):
+                raise ValueError(f"params[{name!r}][{j}] must be a scalar or one value per player ({agg.n}), "
+                                 f"got shape {arr.shape}")
+            points[j][name] = arr
+        names.append(name)
+    return points, tuple(names)
+
+
+# ----------------------------------------------------------------------------- Scenario
+class Scenario:
+    """A family of games solved together.
+
+    Parameters
+    ----------
+    aggregators : sequence of Aggregator
+        The games, all of one action type (``Actions``, ``InvestActions`` or ``SharingActions``).
+    params : mapping of str to sequence, optional
+        Labels of the points: for each parameter name, one value per aggregator (a scalar or one
+        value per player). They become columns of :meth:`ScenarioResult.to_dataframe` and the
+        x axis of plots (the first name).
+    t : int
+        Default number of periods for :meth:`solve`.
+
+    Raises
+    ------
+    TypeError
+        If ``aggregators`` is not a sequence of Aggregator, or mixes action types.
+    ValueError
+        If it is empty, or ``params`` does not match it.
+
+    See Also
+    --------
+    Scenario.from_params : a grid over one or two model parameters.
+    """
+
+    def __init__(self, aggregators: Sequence[Aggregator], params: Mapping | None = None, t: int = 1):
+        if isinstance(aggregators, Aggregator) or not isinstance(aggregators, (Sequence, np.ndarray)) \
+                or isinstance(aggregators, (str, bytes)):
+            raise TypeError(f"aggregators must be a list of Aggregator, got {type(aggregators).__name__}")
+        aggregators = list(aggregators)
+        if not aggregators:
+            raise ValueError("aggregators must not be empty")
+        for j, agg in enumerate(aggregators):
+            if not isinstance(agg, Aggregator):
+                raise TypeError(f"aggregators[{j}] must be an Aggregator, got {type(agg).__name__}")
+        first = aggregators[0].action_type
+        for j, agg in enumerate(aggregators[1:], start=1):
+            if agg.action_type is not first:
+                raise TypeError(f"all aggregators must have one action type: aggregators[0] takes "
+                                f"{first.__name__}, aggregators[{j}] takes {agg.action_type.__name__}")
+        self.aggregators: list[Aggregator] = aggregators
+        self.points, self.varying = _point_params(params, aggregators)
+        self.t = as_positive_int(t, "t (number of periods)")
+        self.shape: tuple[int, ...] = (len(aggregators),)
+        # warm-start neighbour of each point: the previous point when it has the same game shape
+        self.neighbours: list[int | None] = [None] + [
+            j - 1 if (aggregators[j - 1].n, aggregators[j - 1].k) == (agg.n, agg.k) else None
+            for j, agg in enumerate(aggregators[1:], start=1)]
+
+    @property
+    def action_type(self) -> type[Actions]:
+        """The action type shared by every point."""
+        return self.aggregators[0].action_type
+
+    def __len__(self) -> int:
+        return len(self.aggregators)
+
+    def __repr__(self) -> str:
+        vary = ", ".join(self.varying) if self.varying else "none named"
+        return (f"Scenario({len(self)} points of {self.action_type.__name__}, shape={self.shape}, "
+                f"varying: {vary}, t={self.t})")
+
+    # ------------------------------------------------------------------ grid form
+    @classmethod
+    def from_params(
+        cls,
+        n: int = 2,
+        a=10.0,
+        alpha=0.5,
+        b=10.0,
+        beta=0.5,
+        theta=0.25,
+        d=1.0,
+        r=0.1,
+        r_inv=None,
+        r_share=None,
+        varying: str = "r",
+        values=None,
+        varying2: str | None = None,
+        values2=None,
+        t: int = 1,
+        gammas=None,
+        end_on_win: bool = False,
+        csf: CSF | str | None = None,
+        risk: str = "winner_only",
+        w=None,
+    ) -> Scenario:
+        r"""A grid of games that differ in one or two parameters.
+
+        Every parameter is a scalar (same for all players) or a per-player vector, except the
+        varying one(s), which take a range: a 1-D array (the same value for every player at each
+        point) or a 2-D array (rows = points, one column per player). The range is given as the
+        parameter's own value (``r=np.linspace(.01, .1, 20), varying="r"``) or as ``values``.
+
+        Parameters
+        ----------
+        n : int
+            Number of players (at least 2).
+        a, alpha, b, beta : float or array_like
+            Production: :math:`p_i = B_i x_{p,i}^{\beta_i}`, :math:`s_i = A_i x_{s,i}^{\alpha_i} p_i^{-\theta_i}`
+            (``a`` is :math:`A`, ``b`` is :math:`B`).
+        theta : float or array_like
+            :math:`\theta_i`, the erosion of safety by performance.
+        d : float or array_like
+            Disaster cost :math:`d_i` (or, when not varying, an n x n matrix :math:`d_{ij}`).
+        r, r_inv, r_share : float or array_like
+            Unit prices of (x_s, x_p), of investment and of sharing. ``r_inv`` makes the actions
+            ``InvestActions``; ``r_share`` (with ``r_inv``) makes them ``SharingActions``.
+        varying : str
+            The parameter that varies, one of :data:`VARYING_PARAMS`.
+        values : array_like, optional
+            Its range, if not given as the parameter's own value.
+        varying2, values2 : optional
+            A second varying parameter and its range: the scenario is the product grid.
+        t : int
+            Number of periods (default horizon of :meth:`solve`).
+        gammas : float or array_like, optional
+            Discount factors in (0, 1]; required for ``t > 1``.
+        end_on_win : bool
+            The game ends the first time someone wins (needs ``csf="maybe_no_win"`` for t > 1).
+        csf : CSF or {"default", "maybe_no_win"}, optional
+            Contest success function (default Tullock).
+        risk : {"winner_only", "multiplicative", "additive"}
+            Risk function; ``w`` are the weights of the last two.
+        w : float or array_like, optional
+            Risk weights (multiplicative or additive risk only).
+
+        Returns
+        -------
+        Scenario
+            Points ordered with the first varying parameter fastest; ``shape`` is ``(m1,)`` or
+            ``(m1, m2)``.
+
+        Raises
+        ------
+        ValueError
+            Unknown varying name, empty range, lengths that do not match ``n``, or parameters no
+            model accepts. Every point's model is built here, before any solving.
+        TypeError
+            Non-numeric parameter values, or a ``csf`` of the wrong type.
+
+        Examples
+        --------
+        >>> sc = Scenario.from_params(r=np.linspace(0.05, 0.1, 3), varying="r")
+        >>> sc.shape
+        (3,)
+        """
+        n = check_n(n, "n")
+        t = as_positive_int(t, "t (number of periods)")
+        given = dict(a=a, alpha=alpha, b=b, beta=beta, theta=theta, d=d, r=r, r_inv=r_inv, r_share=r_share,
+                     w=w, gammas=gammas)
+        if not isinstance(risk, str) or risk not in _RISKS:
+            raise ValueError(f"risk must be one of {_RISKS}, got {risk!r}")
+        csf = _coerce_csf(csf)
+        if not isinstance(end_on_win, (bool, np.bool_)):
+            raise TypeError(f"end_on_win must be True or False, got {end_on_win!r}")
+
+        axes: list[tuple[str, np.ndarray]] = []
+        for arg, name, vals, source in (("varying", varying, values, "values"),
+                                        ("varying2", varying2, values2, "values2")):
+            if name is None:
+                if arg == "varying":
+                    raise ValueError(f"varying must name a parameter, one of {VARYING_PARAMS}")
+                if values2 is not None:
+                    raise ValueError("values2 is given but varying2 is not")
+                continue
+            if not isinstance(name, str) or name not in VARYING_PARAMS:
+                raise ValueError(f"{arg} must be one of {VARYING_PARAMS}, got {name!r}")
+            if vals is not None and given[name] is not None and np.ndim(given[name]) >= 1:
+                raise ValueError(f"the range of {name} is given twice: as {name}= and as {source}=; give one")
+            rng = _as_range(name, given[name] if vals is None else vals, n, source if vals is not None else name)
+            axes.append((name, rng))
+        if len(axes) == 2 and axes[0][0] == axes[1][0]:
+            raise ValueError(f"varying2 must differ from varying (both are {varying!r})")
+        names = tuple(name for name, _ in axes)
+        if "w" in names and risk == "winner_only":
+            raise ValueError("w (risk weights) can only vary with risk='multiplicative' or 'additive'")
+        if "r_share" in names and given["r_inv"] is None:
+            raise ValueError("varying r_share needs r_inv (sharing actions include investment)")
+        if "gammas" not in names and t > 1 and gammas is None:
+            raise ValueError("gammas (one discount factor per player) are required for t > 1")
+
+        fixed = {name: _fixed_value(name, value, n) for name, value in given.items() if name not in names}
+        m1 = axes[0][1].shape[0]
+        m2 = axes[1][1].shape[0] if len(axes) == 2 else 1
+        aggregators, points, neighbours = [], [], []
+        for j in range(m2):
+            for i in range(m1):
+                point = {axes[0][0]: axes[0][1][i]}
+                if len(axes) == 2:
+                    point[axes[1][0]] = axes[1][1][j]
+                desc = ", ".join(f"{k}={_short(v)}" for k, v in point.items())
+                try:
+                    agg = _build_aggregator(fixed | point, t, end_on_win, csf, risk)
+                except (TypeError, ValueError) as exc:
+                    raise type(exc)(f"grid point {len(points)} ({desc}): {exc}") from exc
+                aggregators.append(agg)
+                points.append(point)
+                neighbours.append(j * m1 + i - 1 if i > 0 else ((j - 1) * m1 if j > 0 else None))
+        out = cls(aggregators, t=t)
+        out.points = points
+        out.varying = names
+        out.shape = (m1,) if len(axes) == 1 else (m1, m2)
+        out.neighbours = neighbours
+        return out
+
+    # ------------------------------------------------------------------ solving
+    def solve(self, t: int | None = None, n_jobs: int = 1, progress: bool = False, init=None, options=None,
+              method: str = "auto", warm_start: bool = True) -> ScenarioResult:
+        """Solve every point.
+
+        Parameters
+        ----------
+        t : int, optional
+            Number of periods (default: the scenario's ``t``, 1 unless given to :meth:`from_params`).
+        n_jobs : int
+            Worker processes (joblib, loky backend); ``-1`` means one per CPU. Needs joblib for
+            more than one (``pip install "dynapai_sym[parallel]"``).
+        progress : bool
+            Show a progress bar (``tqdm.auto``).
+        init : Strategies, array (T, n, k), Actions or SolverResult, optional
+            Starting profile of points solved without a warm start (default: the solver's own).
+        options : SolverOptions or dict, optional
+            Solver options for every point.
+        method : {"auto", "kkt", "best_response", "best_response_nm", "mixed"}
+        warm_start : bool
+            Start each point from the nearest solved, certified point along the grid (and from
+            the ordinary start if that does not certify).
+
+        Returns
+        -------
+        ScenarioResult
+            One result per point; failures are recorded, never raised.
+
+        Raises
+        ------
+        ValueError, TypeError
+            Bad arguments (checked for every point before any solving).
+        ImportError
+            ``n_jobs`` asks for more than one process and joblib is not installed.
+        """
+        t = self.t if t is None else as_positive_int(t, "t (number of periods)")
+        jobs = _effective_jobs(n_jobs)
+        options = SolverOptions.coerce(options)
+        method = _check_method(method)
+        if not isinstance(progress, (bool, np.bool_)):
+            raise TypeError(f"progress must be True or False, got {progress!r}")
+        if not isinstance(warm_start, (bool, np.bool_)):
+            raise TypeError(f"warm_start must be True or False, got {warm_start!r}")
+        for j, agg in enumerate(self.aggregators):
+            try:
+                agg._check_t(t)
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"point {j}: {exc}") from exc
+        _check_init(init, self.aggregators, t)
+
+        count = len(self.aggregators)
+        parallel = jobs > 1 and count > 1
+        if parallel:
+            _import_joblib()
+        tasks = [(j, agg, self.neighbours[j]) for j, agg in enumerate(self.aggregators)]
+        results: list = [None] * count
+        starts: list[str] = [""] * count
+        from tqdm.auto import tqdm
+
+        t0 = time.perf_counter()
+        with tqdm(total=count, disable=not progress, desc="scenario", unit="point") as bar:
+            if not parallel:
+                chunks_out = [_solve_chunk(tasks, t, init, options, method, bool(warm_start), bar.update)]
+            else:
+                chunks_out = _solve_parallel(tasks, jobs, t, init, options, method, bool(warm_start), bar)
+            for out in chunks_out:
+                for idx, res, start in out:
+                    results[idx] = res
+                    starts[idx] = start
+        seconds = time.perf_counter() - t0
+        return ScenarioResult(results=results, points=[dict(p) for p in self.points], varying=self.varying,
+                              t=t, shape=self.shape, starts=starts, seconds=seconds)
+
+
+def _import_joblib():
+    try:
+        import joblib
+    except ImportError as exc:
+        raise ImportError("n_jobs > 1 needs joblib: pip install \"dynapai_sym[parallel]\" "
+                          "(or pip install joblib), or use n_jobs=1") from exc
+    return joblib
+
+
+def _solve_parallel(tasks, jobs: int, t: int, init, options, method: str, warm_start: bool, bar):
+    """Solve contiguous chunks of points in loky worker processes; yields each chunk's output."""
+    joblib = _import_joblib()
+    Parallel, delayed = joblib.Parallel, joblib.delayed
+    count = len(tasks)
+    n_chunks = min(count, max(2 * jobs, -(-count // 64)))
+    bounds = np.linspace(0, count, n_chunks + 1).round().astype(int)
+    chunks = [[(idx, _portable(agg), nb) for idx, agg, nb in tasks[lo:hi]]
+              for lo, hi in zip(bounds[:-1], bounds[1:]) if hi > lo]
+    runner = Parallel(n_jobs=jobs, backend="loky", return_as="generator")
+    payloads = (_dumps((chunk, t, init, options, method, warm_start)) for chunk in chunks)
+    for blob in runner(delayed(_solve_chunk_blob)(payload) for payload in payloads):
+        out = _loads(blob)
+        bar.update(len(out))
+        yield out
+
+
+def _solve_chunk_blob(payload: bytes) -> bytes:
+    """Worker side of :func:`_solve_parallel`: unpack a chunk, solve it, pack the results."""
+    chunk, t, init, options, method, warm_start = _loads(payload)
+    return _dumps(_solve_chunk(chunk, t, init, options, method, warm_start))
+
+
+# Transport to worker processes. The package's immutable objects (components, actions, strategies)
+# forbid attribute assignment, which the standard pickle protocol uses to restore __slots__ state,
+# so they do not round-trip through pickle. They are packed here by rebuilding them with
+# object.__setattr__; everything else goes through cloudpickle (vendored by joblib), which also
+# handles user-written callables in custom components.
+def _frozen_types() -> tuple[type, ...]:
+    from .components.base import Component
+
+    return (Component, Actions, Strategies)
+
+
+def _slot_state(obj) -> dict:
+    state = {}
+    for klass in type(obj).__mro__:
+        slots = klass.__dict__.get("__slots__", ())
+        for name in (slots,) if isinstance(slots, str) else slots:
+            if name not in ("__dict__", "__weakref__") and hasattr(obj, name):
+                state[name] = getattr(obj, name)
+    state.update(getattr(obj, "__dict__", {}))
+    return state
+
+
+def _rebuild_frozen(cls: type, state: dict):
+    obj = cls.__new__(cls)
+    for name, value in state.items():
+        object.__setattr__(obj, name, value)
+    return obj
+
+
+def _dumps(obj) -> bytes:
+    import io
+    import pickle
+
+    try:
+        from joblib.externals.cloudpickle import Pickler as Base
+    except ImportError:  # joblib without its vendored cloudpickle: plain pickle
+        Base = pickle.Pickler
+    frozen = _frozen_types()
+
+    class _Pickler(Base):
+        def reducer_override(self, value):
+            if not isinstance(value, type) and isinstance(value, frozen):
+                return _rebuild_frozen, (type(value), _slot_state(value))
+            parent = getattr(super(), "reducer_override", None)
+            return parent(value) if parent is not None else NotImplemented
+
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+    return buffer.getvalue()
+
+
+def _loads(blob: bytes):
+    import pickle
+
+    return pickle.loads(blob)
+
+
+def _check_init(init, aggregators: list[Aggregator], t: int) -> None:
+    if init is None:
+        return
+    if isinstance(init, SolverResult):
+        init = init.strategies
+    if isinstance(init, Actions):
+        n, k = init.n, init.data.shape[1]
+        T = t
+    else:
+        if not isinstance(init, Strategies):
+            try:
+                init = Strategies(init)
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"init: {exc}") from exc
+        T, n, k = init.data.shape
+    if T != t:
+        raise ValueError(f"init has {T} periods; solving for t={t}")
+    for j, agg in enumerate(aggregators):
+        if (n, k) != (agg.n, agg.k):
+            raise ValueError(f"init is for n={n} players with k={k} actions; point {j} has n={agg.n}, k={agg.k}")
+
+
+def _coerce_csf(csf) -> CSF:
+    if csf is None:
+        return CSF.default()
+    if isinstance(csf, CSF):
+        return csf
+    if isinstance(csf, str):
+        if csf == "default":
+            return CSF.default()
+        if csf == "maybe_no_win":
+            return CSF.maybe_no_win()
+        raise ValueError(f"csf must be a CSF, 'default' or 'maybe_no_win', got {csf!r}")
+    raise TypeError(f"csf must be a CSF or a string, got {type(csf).__name__}")
+
+
+def _build_aggregator(vals: dict, t: int, end_on_win: bool, csf: CSF, risk: str) -> Aggregator:
+    prod = ProdFunc(a=vals["a"], alpha=vals["alpha"], b=vals["b"], beta=vals["beta"])
+    if risk == "winner_only":
+        if vals["w"] is not None:
+            raise ValueError("w (risk weights) only applies to risk='multiplicative' or 'additive'")
+        risk_func = RiskFunc.winner_only(vals["theta"])
+    else:
+        risk_func = getattr(RiskFunc, risk)(vals["theta"], vals["w"])
+    pf = PayoffFunc(prod_func=prod, risk_func=risk_func, d=vals["d"], csf=csf, r=vals["r"],
+                    r_inv=vals["r_inv"], r_share=vals["r_share"])
+    agg = Aggregator(pf, gammas=vals["gammas"], end_on_win=end_on_win)
+    agg._check_t(t)
+    return agg
+
+
+def _short(value) -> str:
+    arr = np.asarray(value)
+    if arr.ndim == 1 and np.all(arr == arr[0]):
+        return f"{float(arr[0]):g}"
+    return np.array2string(arr, precision=4)
+
+
+# ----------------------------------------------------------------------------- results
+class ScenarioResult:
+    """What :meth:`Scenario.solve` found at every point.
+
+    Attributes
+    ----------
+    results : list of SolverResult or FailedPoint
+        One per point, in the scenario's order.
+    points : list of dict
+        Value of each varying parameter at each point (name -> array of one value per player).
+    varying : tuple of str
+        Names of the varying parameters (empty for an unlabelled list of aggregators).
+    t : int
+        Number of periods solved.
+    shape : tuple of int
+        ``(m1,)`` or ``(m1, m2)`` for grids (first varying parameter fastest), ``(points,)`` otherwise.
+    starts : list of str
+        How each point was solved: ``"warm"``, ``"cold"`` or ``"cold after warm"`` (warm start failed).
+    seconds : float
+        Wall time of the whole solve.
+    """
+
+    def __init__(self, results: list, points: list[dict], varying: tuple[str, ...], t: int,
+                 shape: tuple[int, ...] | None = None, starts: list[str] | None = None, seconds: float = 0.0):
+        if len(points) != len(results):
+            raise ValueError(f"points has {len(points)} entries; results has {len(results)}")
+        self.results = list(results)
+        self.points = list(points)
+        self.varying = tuple(varying)
+        self.t = t
+        self.shape = tuple(shape) if shape is not None else (len(results),)
+        self.starts = list(starts) if starts is not None else ["cold"] * len(results)
+        self.seconds = seconds
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def __iter__(self):
+        return iter(self.results)
+
+    def __getitem__(self, j):
+        return self.results[j]
+
+    @property
+    def success(self) -> np.ndarray:
+        """Whether each point is a certified equilibrium: bool array (points,)."""
+        return np.array([bool(r.success) for r in self.results], dtype=bool)
+
+    @property
+    def statuses(self) -> list[str]:
+        """Status of each point."""
+        return [r.status for r in self.results]
+
+    def values(self, name: str) -> np.ndarray:
+        """Values of a varying parameter: (points, n) array."""
+        if name not in self.varying:
+            raise ValueError(f"name must be one of the varying parameters {self.varying}, got {name!r}")
+        return np.stack([p[name] for p in self.points])
+
+    def __repr__(self) -> str:
+        ok = int(self.success.sum())
+        vary = ", ".join(self.varying) if self.varying else "none named"
+        return (f"ScenarioResult({len(self)} points, {ok} certified, shape={self.shape}, varying: {vary}, "
+                f"t={self.t}, {self.seconds:.2f} s)")
+
+    # ------------------------------------------------------------------ tables
+    def to_dataframe(self):
+        """A tidy table: one row per point x player x period.
+
+        Columns: ``point``, the varying parameter(s) (each player's own value), ``player``,
+        ``period`` (both 0-based), the action columns (``x_s``, ``x_p``, and ``i_s``, ``i_p``,
+        ``sh_s``, ``sh_p`` when present), ``s``, ``p``, ``sigma``, ``q``, ``payoff`` (the
+        player's aggregate payoff), ``success``, ``status``, ``kkt_residual``, ``method``,
+        ``seconds``. Points that raised have NaN numbers.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        import pandas as pd
+
+        k_max = max(_shape_of(r)[2] for r in self.results)
+        action_cols = list(_ACTION_COLUMNS[:k_max])
+        columns: dict[str, list] = {name: [] for name in
+                                    ["point", *self.varying, "player", "period", *action_cols,
+                                     "s", "p", "sigma", "q", "payoff", "success", "status",
+                                     "kkt_residual", "method", "seconds"]}
+        for j, (res, point) in enumerate(zip(self.results, self.points)):
+            T, n, k = _shape_of(res)
+            ok = isinstance(res, SolverResult)
+            data = res.strategies.data if ok else np.full((T, n, k), np.nan)
+            nan = np.full((T, n), np.nan)
+            s, p, sigma, q = (res.s, res.p, res.sigma, res.q) if ok else (nan, nan, nan, nan)
+            payoffs = np.asarray(res.payoffs, dtype=float) if ok else np.full(n, np.nan)
+            for i in range(n):
+                for tt in range(T):
+                    columns["point"].append(j)
+                    for name in self.varying:
+                        columns[name].append(float(point[name][i]))
+                    columns["player"].append(i)
+                    columns["period"].append(tt)
+                    for c, col in enumerate(action_cols):
+                        columns[col].append(float(data[tt, i, c]) if c < k else np.nan)
+                    columns["s"].append(float(s[tt, i]))
+                    columns["p"].append(float(p[tt, i]))
+                    columns["sigma"].append(float(sigma[tt, i]))
+                    columns["q"].append(float(q[tt, i]))
+                    columns["payoff"].append(float(payoffs[i]))
+                    columns["success"].append(bool(res.success))
+                    columns["status"].append(str(res.status))
+                    columns["kkt_residual"].append(float(res.kkt_residual))
+                    columns["method"].append(str(res.method))
+                    columns["seconds"].append(float(res.seconds))
+        return pd.DataFrame(columns)
+
+    def save(self, path) -> Path:
+        """Write :meth:`to_dataframe` to ``path``: CSV (``.csv``) or Parquet (``.parquet``, ``.pq``).
+
+        Raises
+        ------
+        ValueError
+            If the extension is neither.
+        ImportError
+            For Parquet without pyarrow (or fastparquet) installed.
+        """
+        path = Path(path)
+        kind = _file_kind(path)
+        df = self.to_dataframe()
+        if kind == "csv":
+            df.to_csv(path, index=False)
+        else:
+            _require_parquet()
+            df.to_parquet(path, index=False)
+        return path
+
+    @staticmethod
+    def load(path):
+        """Read a table written by :meth:`save` (by extension) as a pandas DataFrame."""
+        import pandas as pd
+
+        path = Path(path)
+        kind = _file_kind(path)
+        if kind == "csv":
+            return pd.read_csv(path, float_precision="round_trip")
+        _require_parquet()
+        return pd.read_parquet(path)
+
+
+def _shape_of(res) -> tuple[int, int, int]:
+    if isinstance(res, SolverResult):
+        return res.strategies.data.shape
+    return res.t, res.n, res.k
+
+
+def _file_kind(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return "csv"
+    if suffix in (".parquet", ".pq"):
+        return "parquet"
+    raise ValueError(f"path must end in .csv or .parquet, got {str(path)!r}")
+
+
+def _require_parquet() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("pyarrow") is None and importlib.util.find_spec("fastparquet") is None:
+        raise ImportError("Parquet files need pyarrow: pip install pyarrow (or save to a .csv path)")
