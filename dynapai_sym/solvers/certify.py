@@ -133,7 +133,7 @@ def _candidates(own: np.ndarray, upper: np.ndarray, k: int, rng: np.random.Gener
         unif = rng.uniform(0, 1, size=(n_random - n_random // 2, T, k)) * (3 * scale + 1.0)
         cands.extend(np.concatenate([logn, unif]))
     out = np.array(cands)
-    out = np.minimum(np.maximum(out, floor), upper.reshape(T, k))
+    out = np.minimum(np.maximum(out, 0.0), upper.reshape(T, k))
     return out
 
 

@@ -1,0 +1,201 @@
+"""Plots of equilibria and scenarios (matplotlib).
+
+:func:`plot` draws
+
+* a :class:`~dynapai_sym.solvers.SolverResult` or :class:`~dynapai_sym.actions.Strategies`:
+  one panel per action variable over time (x axis = period), one line per player, as the
+  original engine's ``plot``;
+* a :class:`~dynapai_sym.scenario.ScenarioResult`: panels of the actions, s, p, the
+  probability of a safe outcome :math:`\\sigma` and the payoff against the varying parameter
+  (values of one period, the first by default), one line per player, and one series per
+  value of the second varying parameter if there is one.
+
+Figures are built without pyplot (so nothing is shown and no global figure is kept) unless
+``show=True``; they work with any backend, including ``Agg``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .actions import Strategies
+from .solvers import SolverResult
+
+__all__ = ["plot"]
+
+_ACTION_LABELS = {
+    "x_s": r"$x_s$ (safety input)",
+    "x_p": r"$x_p$ (performance input)",
+    "i_s": r"$i_s$ (safety investment)",
+    "i_p": r"$i_p$ (performance investment)",
+    "sh_s": r"$sh_s$ (safety sharing)",
+    "sh_p": r"$sh_p$ (performance sharing)",
+}
+_QUANTITY_LABELS = {
+    "s": r"$s$ (safety)",
+    "p": r"$p$ (performance)",
+    "sigma": r"$\sigma$ (P(safe | player wins))",
+    "payoff": r"payoff $U_i$",
+}
+_LINESTYLES = ("-", "--", ":", "-.")
+
+
+def plot(obj, title: str | None = None, logscale: bool = False, show: bool = False, *, period: int = 0):
+    """Plot an equilibrium's strategies or a scenario's results.
+
+    Parameters
+    ----------
+    obj : SolverResult, Strategies or ScenarioResult
+        What to plot (see the module docstring).
+    title : str, optional
+        Title of the figure.
+    logscale : bool
+        Logarithmic y axes for the actions (and, for scenarios, s and p); panels without
+        positive values stay linear.
+    show : bool
+        Also show the figure with ``matplotlib.pyplot.show``.
+    period : int
+        Scenarios only: which period's values to plot (default the first, 0).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    TypeError
+        If ``obj`` is none of the above, or a flag is not a bool.
+    ValueError
+        If ``period`` is outside the scenario's horizon.
+
+    Notes
+    -----
+    In scenario plots, points that are not certified equilibria (failed solves, no pure
+    equilibrium, not converged) are left out, and the figure says how many there are.
+    """
+    from .scenario import ScenarioResult
+
+    for name, flag in (("logscale", logscale), ("show", show)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"{name} must be True or False, got {flag!r}")
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a string, got {type(title).__name__}")
+    if isinstance(obj, SolverResult):
+        fig = _plot_strategies(obj.strategies.data, title, logscale, show)
+    elif isinstance(obj, Strategies):
+        fig = _plot_strategies(obj.data, title, logscale, show)
+    elif isinstance(obj, ScenarioResult):
+        fig = _plot_scenario(obj, title, logscale, show, period)
+    else:
+        raise TypeError(f"obj must be a SolverResult, Strategies or ScenarioResult, got {type(obj).__name__}")
+    if show:
+        import matplotlib.pyplot as plt
+
+        plt.show()
+    return fig
+
+
+def _figure(n_panels: int, ncols: int, show: bool, width: float = 4.0, height: float = 3.2):
+    nrows = -(-n_panels // ncols)
+    size = (width * ncols + 1.5, height * nrows)
+    if show:
+        import matplotlib.pyplot as plt
+
+        fig = plt.figure(figsize=size, layout="constrained")
+    else:
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=size, layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax in axes[n_panels:]:
+        fig.delaxes(ax)
+    return fig, list(axes[:n_panels])
+
+
+def _log_if_positive(ax, values) -> None:
+    values = np.asarray(values, dtype=float)
+    if np.any(np.isfinite(values) & (values > 0)):
+        ax.set_yscale("log")
+
+
+def _plot_strategies(data: np.ndarray, title, logscale: bool, show: bool):
+    from matplotlib.ticker import MaxNLocator
+
+    T, n, k = data.shape
+    names = list(_ACTION_LABELS)[:k]
+    fig, axes = _figure(k, 2 if k <= 4 else 3, show)
+    periods = np.arange(T)
+    for c, (ax, name) in enumerate(zip(axes, names)):
+        for i in range(n):
+            ax.plot(periods, data[:, i, c], marker="o", label=f"player {i}")
+        ax.set_title(_ACTION_LABELS[name])
+        ax.set_xlabel("period")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if logscale:
+            _log_if_positive(ax, data[:, :, c])
+    axes[0].legend(fontsize="small")
+    if title is not None:
+        fig.suptitle(title)
+    return fig
+
+
+def _plot_scenario(res, title, logscale: bool, show: bool, period):
+    if isinstance(period, bool) or not isinstance(period, (int, np.integer)):
+        raise TypeError(f"period must be an integer, got {period!r}")
+    if not 0 <= period < res.t:
+        raise ValueError(f"period must be in 0..{res.t - 1} (the scenario has t={res.t}), got {period}")
+    df = res.to_dataframe()
+    df = df[df["period"] == period]
+    actions = [c for c in _ACTION_LABELS if c in df.columns]
+    panels = actions + list(_QUANTITY_LABELS)
+    fig, axes = _figure(len(panels), -(-len(panels) // 2), show)
+
+    xname = res.varying[0] if res.varying else "point"
+    second = res.varying[1] if len(res.varying) > 1 else None
+    m1 = res.shape[0] if second is not None else len(res)
+    point = df["point"].to_numpy()
+    player = df["player"].to_numpy()
+    series = point // m1 if second is not None else np.zeros(len(df), dtype=int)
+    n_series = int(series.max()) + 1 if len(series) else 0
+    players = sorted(set(player.tolist()))
+    ok = df["success"].to_numpy(dtype=bool)
+    cmap = None
+    if second is not None:
+        from matplotlib import colormaps
+
+        cmap = colormaps["viridis"]
+
+    for ax, name in zip(axes, panels):
+        values = df[name].to_numpy(dtype=float).copy()
+        values[~ok] = np.nan
+        for j in range(n_series):
+            for i in players:
+                mask = (series == j) & (player == i)
+                x = df.loc[mask, xname].to_numpy(dtype=float)
+                y = values[mask]
+                if second is None:
+                    style = dict(color=f"C{i % 10}", linestyle="-", label=f"player {i}")
+                else:
+                    v2 = df.loc[mask, second].to_numpy(dtype=float)
+                    color = cmap(j / max(n_series - 1, 1))
+                    style = dict(color=color, linestyle=_LINESTYLES[i % len(_LINESTYLES)],
+                                 label=f"player {i}, {second}={v2[0]:.4g}" if len(v2) else f"player {i}")
+                ax.plot(x, y, marker="." if len(x) > 1 else "o", **style)
+        ax.set_title(_ACTION_LABELS.get(name) or _QUANTITY_LABELS[name])
+        ax.set_xlabel(xname)
+        if logscale and name in (*actions, "s", "p"):
+            _log_if_positive(ax, values)
+    handles, labels = axes[0].get_legend_handles_labels()
+    if len(labels) <= 12:
+        axes[0].legend(handles, labels, fontsize="small")
+    else:
+        fig.legend(handles, labels, fontsize="x-small", loc="outside right upper")
+    failed = int(np.sum(~res.success))
+    heading = title if title is not None else ""
+    if res.t > 1:
+        heading = f"{heading} (period {period})".strip()
+    if failed:
+        heading = f"{heading}\n{failed} of {len(res)} points not certified (not shown)".strip()
+    if heading:
+        fig.suptitle(heading)
+    return fig
