@@ -9,11 +9,13 @@ from .actions import Actions, InvestActions, SharingActions, Strategies
 from .aggregator import Aggregator, State, solve
 from .components import CSF, CostFunc, DisasterCost, ProdFunc, RewardFunc, RiskFunc, Transition
 from .payoff import PayoffFunc
+from .plotting import plot
+from .scenario import FailedPoint, Scenario, ScenarioResult
 from .solvers import SolverOptions, SolverResult, Status
 
 __all__ = [
-    "Actions", "Aggregator", "CSF", "CostFunc", "DisasterCost", "InvestActions", "PayoffFunc",
-    "ProdFunc", "RewardFunc", "RiskFunc", "SharingActions", "SolverOptions", "SolverResult",
-    "State", "Status", "Strategies", "Transition", "solve",
+    "Actions", "Aggregator", "CSF", "CostFunc", "DisasterCost", "FailedPoint", "InvestActions", "PayoffFunc",
+    "ProdFunc", "RewardFunc", "RiskFunc", "Scenario", "ScenarioResult", "SharingActions", "SolverOptions",
+    "SolverResult", "State", "Status", "Strategies", "Transition", "plot", "solve",
 ]
 __version__ = "0.1.0"

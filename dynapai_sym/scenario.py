@@ -110,18 +110,19 @@ def _as_range(name: str, value, n: int, source: str) -> np.ndarray:
     """A varying parameter's range as an (m, n) array: rows are points, columns players."""
     if value is None:
         raise ValueError(f"{name} is the varying parameter: give its range as {name}=... or {source}=...")
-    arr = _as_float(value, source if source != name else name)
+    label = name if source == name else f"{source} (range of {name})"
+    arr = _as_float(value, label)
     if arr.ndim == 0:
-        raise ValueError(f"{source} (range of {name}) must be a 1-D range of values or a 2-D array "
+        raise ValueError(f"{label} is varying: it must be a 1-D range of values or a 2-D array "
                          f"(rows = points, one column per player), got the scalar {value!r}")
     if arr.ndim > 2:
-        raise ValueError(f"{source} (range of {name}) must be 1-D or 2-D, got shape {arr.shape}")
+        raise ValueError(f"{label} must be 1-D or 2-D, got shape {arr.shape}")
     if arr.shape[0] == 0:
-        raise ValueError(f"{source} (range of {name}) is empty")
+        raise ValueError(f"{label} is empty: give at least one value")
     if arr.ndim == 1:
         return np.repeat(arr[:, None], n, axis=1)
     if arr.shape[1] != n:
-        raise ValueError(f"{source} (range of {name}) has {arr.shape[1]} columns; give one per player ({n})")
+        raise ValueError(f"{label} has {arr.shape[1]} columns; give one per player ({n})")
     return arr
 
 
@@ -403,23 +404,23 @@ class Scenario:
         if not isinstance(end_on_win, (bool, np.bool_)):
             raise TypeError(f"end_on_win must be True or False, got {end_on_win!r}")
 
-        axes: list[tuple[str, np.ndarray]] = []
-        for arg, name, vals, source in (("varying", varying, values, "values"),
-                                        ("varying2", varying2, values2, "values2")):
-            if name is None:
-                if arg == "varying":
-                    raise ValueError(f"varying must name a parameter, one of {VARYING_PARAMS}")
+        for arg, name in (("varying", varying), ("varying2", varying2)):
+            if name is None and arg == "varying2":
                 if values2 is not None:
                     raise ValueError("values2 is given but varying2 is not")
                 continue
             if not isinstance(name, str) or name not in VARYING_PARAMS:
                 raise ValueError(f"{arg} must be one of {VARYING_PARAMS}, got {name!r}")
+        if varying2 is not None and varying2 == varying:
+            raise ValueError(f"varying2 must differ from varying (both are {varying!r})")
+        axes: list[tuple[str, np.ndarray]] = []
+        for name, vals, source in ((varying, values, "values"), (varying2, values2, "values2")):
+            if name is None:
+                continue
             if vals is not None and given[name] is not None and np.ndim(given[name]) >= 1:
                 raise ValueError(f"the range of {name} is given twice: as {name}= and as {source}=; give one")
             rng = _as_range(name, given[name] if vals is None else vals, n, source if vals is not None else name)
             axes.append((name, rng))
-        if len(axes) == 2 and axes[0][0] == axes[1][0]:
-            raise ValueError(f"varying2 must differ from varying (both are {varying!r})")
         names = tuple(name for name, _ in axes)
         if "w" in names and risk == "winner_only":
             raise ValueError("w (risk weights) can only vary with risk='multiplicative' or 'additive'")
@@ -816,7 +817,9 @@ class ScenarioResult:
         path = Path(path)
         kind = _file_kind(path)
         if kind == "csv":
-            return pd.read_csv(path, float_precision="round_trip")
+            # exact floats: pandas >= 3 reads them round-trip by default, older versions need asking
+            exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
+            return pd.read_csv(path, **exact)
         _require_parquet()
         return pd.read_parquet(path)
 

@@ -82,59 +82,69 @@ class Certificate:
         return "; ".join(parts)
 
 
+_FACTORS = np.array([0.0, 0.01, 0.1, 0.3, 0.6, 0.9, 1.1, 1.5, 3.0, 10.0, 100.0])
+
+
 def _candidates(own: np.ndarray, upper: np.ndarray, k: int, rng: np.random.Generator,
                 n_random: int) -> np.ndarray:
-    """Candidate deviation schedules (B, T, k) around and far from ``own`` (T, k)."""
+    """Candidate deviation schedules (B, T, k) around and far from ``own`` (T, k).
+
+    The first candidate is the complete drop-out (no effort in any period).
+    """
     T = own.shape[0]
     scale = np.maximum(own.max(axis=0), 1e-3)  # per column
     floor = np.zeros(k)
     floor[: min(k, 2)] = _TINY  # x_s, x_p: stand-in for exact zero
-    cands = []
+    periods = np.arange(T)
+    after = periods[None, :] >= periods[:, None]  # after[t0, t]: period t is at or after t0
     # drop out from period t0 on
-    for t0 in range(T):
-        c = own.copy()
-        c[t0:] = floor
-        cands.append(c)
+    drop = np.where(after[:, :, None], floor, own[None])
     # no performance / no safety, all periods
+    no_col = np.repeat(own[None], min(k, 2), axis=0)
     for col in range(min(k, 2)):
-        c = own.copy()
-        c[:, col] = _TINY
-        cands.append(c)
+        no_col[col, :, col] = _TINY
     # give up performance entirely (p -> 0) while safety s = A x_s^alpha p^(-theta) blows up:
     # the payoff's limit at p = 0 can beat the equilibrium under shared (additive or
-    # multiplicative) risk. Several orders of "zero" and of safety effort, from t0 on.
+    # multiplicative) risk. Several orders of "zero" performance and of safety effort, from t0 on.
+    give_up = []
     for xp_level in _ZERO_LEVELS:
         for xs_factor in (1.0, 1e-3, 0.0):
-            for t0 in range(T):
-                c = own.copy()
-                c[t0:, 1] = xp_level
-                c[t0:, 0] = np.maximum(own[t0:, 0] * xs_factor, 1e-8)
-                if k > 2:
-                    c[t0:, 2:] = 0.0
-                cands.append(c)
-    # each column, and the whole schedule, scaled
-    factors = np.array([0.0, 0.01, 0.1, 0.3, 0.6, 0.9, 1.1, 1.5, 3.0, 10.0, 100.0])
-    for f in factors:
-        cands.append(np.maximum(own * f, floor))
-        for col in range(k):
-            c = own.copy()
-            c[:, col] = max(f * 1.0, 0) * own[:, col] if own[:, col].any() else f * 0.1 * scale[col]
-            cands.append(np.maximum(c, floor))
+            c = np.repeat(own[None], T, axis=0)
+            mask = after
+            c[:, :, 1] = np.where(mask, xp_level, c[:, :, 1])
+            c[:, :, 0] = np.where(mask, np.maximum(own[None, :, 0] * xs_factor, 1e-8), c[:, :, 0])
+            if k > 2:
+                c[:, :, 2:] = np.where(mask[:, :, None], 0.0, c[:, :, 2:])
+            give_up.append(c)
+    # the whole schedule, and each column, scaled
+    whole = np.maximum(own[None] * _FACTORS[:, None, None], floor)
+    cols = np.repeat(np.repeat(own[None, None], len(_FACTORS), axis=0), k, axis=1)  # (F, k, T, k)
+    for col in range(k):
+        base = own[:, col] if own[:, col].any() else np.full(T, 0.1 * scale[col])
+        cols[:, col, :, col] = _FACTORS[:, None] * base[None, :]
+    cols = np.maximum(cols.reshape(-1, T, k), floor)
+    parts = [drop, no_col, *give_up, whole, cols]
     # per-period effort changes (for T > 1)
     if T > 1:
-        for t in range(T):
-            for f in (0.0, 0.3, 3.0):
-                c = own.copy()
-                c[t] = np.maximum(own[t] * f, floor)
-                cands.append(c)
-    # random
+        per = np.repeat(own[None], 3 * T, axis=0).reshape(3, T, T, k)
+        for f_idx, f in enumerate((0.0, 0.3, 3.0)):
+            per[f_idx, periods, periods] = np.maximum(own * f, floor)
+        parts.append(per.reshape(-1, T, k))
     if n_random:
-        logn = own[None] * np.exp(rng.normal(0.0, 1.5, size=(n_random // 2, T, k)))
-        unif = rng.uniform(0, 1, size=(n_random - n_random // 2, T, k)) * (3 * scale + 1.0)
-        cands.extend(np.concatenate([logn, unif]))
-    out = np.array(cands)
-    out = np.minimum(np.maximum(out, 0.0), upper.reshape(T, k))
-    return out
+        parts.append(own[None] * np.exp(rng.normal(0.0, 1.5, size=(n_random // 2, T, k))))
+        parts.append(rng.uniform(0, 1, size=(n_random - n_random // 2, T, k)) * (3 * scale + 1.0))
+    out = np.concatenate(parts)
+    return np.minimum(np.maximum(out, 0.0), upper.reshape(T, k))
+
+
+def _coordinate_steps(own: np.ndarray, upper: np.ndarray, rel: float = 1e-3) -> np.ndarray:
+    """Schedules that move one own action up or down by a small relative step: (2 T k, T, k)."""
+    flat = own.reshape(-1)
+    h = rel * np.maximum(np.abs(flat), 1e-2)
+    eye = np.eye(flat.size)
+    steps = np.concatenate([flat + eye * h, flat - eye * h])
+    steps = np.clip(steps, 0.0, upper.reshape(-1))
+    return steps.reshape(-1, *own.shape)
 
 
 def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None,
@@ -160,11 +170,15 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
             xi, gi = x[idx], G[idx]
             at_bound = ((xi <= lower[idx]) & (gi < -options.kkt_tol)) | \
                        ((xi >= upper[idx]) & (gi > options.kkt_tol))
-            free = ~at_bound
-            if not free.any():
-                continue
             with np.errstate(all="ignore"):
                 H = game.own_hessian(i, x)
+            # at a bound where the payoff is singular (x^alpha with alpha < 1 at 0) the second
+            # derivatives are not finite: such variables count as active; the global probe's small
+            # steps off the bound (coordinate steps, scaled columns) check that neighbourhood.
+            singular = (xi <= lower[idx] + 1e-9) & ~np.all(np.isfinite(H) & (np.abs(H) < 1e12), axis=1)
+            free = ~(at_bound | singular)
+            if not free.any():
+                continue
             Hf = H[np.ix_(free, free)]
             if not np.all(np.isfinite(Hf)):
                 max_eigs[i] = np.inf
@@ -191,7 +205,7 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
             idx = game.own_index(i)
             own = x[idx].reshape(T, k)
             # kinks (sharing's max(0, .)): more random candidates, polish more of them
-            n_random = options.probe_samples * (4 if getattr(game, "kinked", False) else 1)
+            n_random = options.probe_samples * (8 if getattr(game, "kinked", False) else 1)
             n_polish = max(options.probe_polish, 4) if getattr(game, "kinked", False) else options.probe_polish
             cands = _candidates(own, upper[idx], k, rng, n_random)
             vals = game.player_objective(i, cands, x)
@@ -209,7 +223,7 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
             order = list(np.argsort(-np.where(far, vals, -np.inf))[:n_polish])
             if getattr(game, "kinked", False):  # diverse starts too: better points may lie across a kink
                 pool = np.flatnonzero(far & np.isfinite(vals))
-                order += list(rng.choice(pool, size=min(n_polish, pool.size), replace=False)) if pool.size else []
+                order += list(rng.choice(pool, size=min(2 * n_polish, pool.size), replace=False)) if pool.size else []
             for j in order:
                 near_enough = vals[j] >= U[i] - margin or getattr(game, "kinked", False)
                 if not np.isfinite(vals[j]) or not near_enough:
@@ -217,6 +231,18 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
                 val, sched = _polish(game, i, cands[j], x, upper[idx], lower[idx])
                 if val > best_val:
                     best_val, best_sched = val, sched
+            # one-sided probes: small steps along each own coordinate. At a smooth maximum no step
+            # gains (to first order); at a kink (sharing's max(0, .)) a one-sided slope can be positive
+            # even though the averaged derivative vanishes.
+            local = _coordinate_steps(own, upper[idx])
+            lvals = game.player_objective(i, local, x)
+            lvals = np.where(np.isfinite(lvals), lvals, -np.inf)
+            j = int(np.argmax(lvals))
+            if lvals[j] - U[i] > options.gain_tol * (1.0 + abs(U[i])):
+                val, sched = _polish(game, i, local[j], x, upper[idx], lower[idx])
+                cand_val, cand = max((val, sched), (float(lvals[j]), local[j].reshape(-1)), key=lambda v: v[0])
+                if cand_val > best_val:
+                    best_val, best_sched = cand_val, cand
             gain = best_val - U[i]
             gains[i] = gain
             if gain > options.gain_tol * (1.0 + abs(U[i])):

@@ -111,6 +111,7 @@ def solve_kkt(game, x0: np.ndarray, tol: float = 1e-12, max_iter: int = 200) -> 
         phi, _, _ = mcp_residual(xv, -G, lower, upper)
         return 0.5 * float(phi @ phi)
 
+    cheap_jacobian = bool(getattr(game, "static", False))
     state = evaluate(x)
     if state is None:
         return KKTRun(x, np.inf, 0, False, "the conditions are not finite at the start")
@@ -135,6 +136,15 @@ def solve_kkt(game, x0: np.ndarray, tol: float = 1e-12, max_iter: int = 200) -> 
             alpha = 1.0
             for _ in range(40):
                 x_new = np.clip(x + alpha * d, lower, upper)
+                if cheap_jacobian:  # one compiled call gives both: no separate merit evaluation
+                    new_state = evaluate(x_new)
+                    new_merit = None if new_state is None else 0.5 * float(new_state[2] @ new_state[2])
+                    if new_merit is not None and (new_merit <= merit * (1.0 - 1e-4 * alpha) or new_merit < 1e-30):
+                        x, state = x_new, new_state
+                        accepted = True
+                        break
+                    alpha *= 0.5
+                    continue
                 new_merit = merit_of(x_new)
                 if new_merit is not None and (new_merit <= merit * (1.0 - 1e-4 * alpha) or new_merit < 1e-30):
                     new_state = evaluate(x_new)

@@ -94,38 +94,37 @@ def solve_game(game, x0: np.ndarray, options, method: str = "auto") -> Outcome:
             tried.append((run.x, cert))
         return _failure(tried, finish)
 
-    queue = [np.asarray(x0, dtype=float)]
-    used_br = False
+    x0 = np.asarray(x0, dtype=float)
+    # starts, in order: the given one, scaled copies, a few rounds of best response, random ones;
+    # a start built from a defeating deviation jumps the queue (at most twice)
+    queue: list = [x0, *(np.clip(x0 * f, game.lower, game.upper) for f in (0.3, 3.0, 0.1)), "best_response"]
+    deviation_starts = 0
     attempts = 0
     max_attempts = 1 + options.restarts
-    while queue and attempts < max_attempts:
-        start = queue.pop(0)
+    while attempts < max_attempts:
+        start = queue.pop(0) if queue else _random_start(x0, game, rng)
+        if isinstance(start, str):
+            br = best_response(game, x0, options.with_(iters=5))
+            iterations += br.rounds
+            start = br.x
+            notes.append("one start came from iterated best response")
         attempts += 1
         run = solve_kkt(game, start, tol=options.tol, max_iter=options.iters)
         iterations += run.iterations
-        converged = run.converged or run.residual <= options.kkt_tol
-        if not converged and not used_br:
-            used_br = True
-            br = best_response(game, start, options.with_(iters=5))
-            iterations += br.rounds
-            run = solve_kkt(game, br.x, tol=options.tol, max_iter=options.iters)
-            iterations += run.iterations
-            converged = run.converged or run.residual <= options.kkt_tol
-            notes.append("started from iterated best response after a failed KKT solve")
-        if converged:
-            cert = certify(game, run.x, options, rng)
-            if cert.passed:
-                if game.symmetric and cert.symmetric is False:
-                    notes.append("the game is symmetric but this equilibrium is not")
-                return finish(run.x, cert, True, Status.CERTIFIED, cert.describe())
-            tried.append((run.x, cert))
-            dev = cert.best_deviation
-            if dev is not None:
-                nxt = run.x.copy()
-                nxt[game.own_index(dev.player)] = dev.schedule.reshape(-1)
-                queue.insert(0, nxt)
-        if not queue and attempts < max_attempts:
-            queue.append(_random_start(x0, game, rng))
+        if not (run.converged or run.residual <= options.kkt_tol):
+            continue
+        cert = certify(game, run.x, options, rng)
+        if cert.passed:
+            if game.symmetric and cert.symmetric is False:
+                notes.append("the game is symmetric but this equilibrium is not")
+            return finish(run.x, cert, True, Status.CERTIFIED, cert.describe())
+        tried.append((run.x, cert))
+        dev = cert.best_deviation
+        if dev is not None and cert.second_order_ok and deviation_starts < 2:
+            deviation_starts += 1
+            nxt = run.x.copy()
+            nxt[game.own_index(dev.player)] = dev.schedule.reshape(-1)
+            queue.insert(0, nxt)
     return _failure(tried, finish)
 
 

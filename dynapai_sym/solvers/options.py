@@ -59,7 +59,7 @@ class SolverOptions:
     gain_tol: float = 1e-7
     probe_samples: int = 96
     probe_polish: int = 2
-    restarts: int = 8
+    restarts: int = 12
     seed: int = 0
     blas_threads: int = 1
 
