@@ -18,6 +18,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .components.base import _restore
+
 __all__ = ["Actions", "InvestActions", "SharingActions", "Strategies", "action_type_for"]
 
 
@@ -58,6 +60,9 @@ class Actions:
 
     def __setattr__(self, name, value):
         raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __setstate__(self, state) -> None:  # unpickling bypasses the immutability guard
+        _restore(self, state)
 
     @staticmethod
     def from_inputs(xs, xp, inv_s=None, inv_p=None, share_s=None, share_p=None) -> Actions:
@@ -172,6 +177,9 @@ class Strategies:
 
     def __setattr__(self, name, value):
         raise AttributeError("Strategies is immutable")
+
+    def __setstate__(self, state) -> None:  # unpickling bypasses the immutability guard
+        _restore(self, state)
 
     @classmethod
     def from_inputs(cls, xs, xp, inv_s=None, inv_p=None, share_s=None, share_p=None) -> Strategies:

@@ -331,6 +331,9 @@ class Aggregator:
         """
         t = self._check_t(t)
         options = SolverOptions.coerce(options)
+        methods = ("auto", "kkt", "best_response", "best_response_nm", "mixed")
+        if method not in methods:
+            raise ValueError(f"method must be one of {methods}, got {method!r}")
         with blas_threads(options.blas_threads):
             return self._solve(t, init, options, method)
 

@@ -277,8 +277,7 @@ class PayoffFunc:
     def structure(self) -> ModelStructure:
         """The model with parameters as symbols: the key of the compile cache."""
         actions = tuple(itertools.chain.from_iterable(self.action_symbols))
-        moving = tuple(s for s in self.state_symbols if s in self.next_state
-                       and sp.simplify(self.next_state[s] - s) != 0)
+        moving = tuple(s for s in self.state_symbols if s in self.next_state and self.next_state[s] != s)
         payoffs = self._payoffs
         free = set()
         for e in (*payoffs, *self.next_state.values(), self.win_probability):

@@ -227,3 +227,19 @@ def test_latex_names_come_from_one_glossary():
     pf = models.readme_payoff()
     text = sp.latex(pf.payoff_expr(0), symbol_names=pf.glossary())
     assert r"x_{s,1}" in text and r"\theta_{1}" in text
+
+
+def test_models_and_results_survive_pickling():
+    """Needed to send work to other processes (joblib, dask)."""
+    import pickle
+
+    pf = models.readme_payoff()
+    agg = dp.Aggregator(pf)
+    res = agg.solve()
+    acts = dp.Actions.from_inputs([1.0, 1.0], [2.0, 2.0])
+    for obj in (pf.prod_func, pf.risk_func, pf.cost_func, acts, res.strategies):
+        assert pickle.loads(pickle.dumps(obj)) == obj or type(pickle.loads(pickle.dumps(obj))) is type(obj)
+    np.testing.assert_allclose(pickle.loads(pickle.dumps(pf))(acts), pf(acts))
+    again = pickle.loads(pickle.dumps(agg)).solve()
+    np.testing.assert_allclose(again.strategies.data, res.strategies.data, rtol=1e-12)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(res)).strategies.data, res.strategies.data)

@@ -286,6 +286,7 @@ def test_local_solution_defeated_by_global_deviation_then_mixed_samples():
     mixed = agg.solve(2, method="mixed", options={"hist_size": 6, "mixed_samples": 12})
     assert mixed.samples.shape == (12, 2, 2, 2)
     assert mixed.status == dp.Status.MIXED
+    assert mixed.success is False  # a sampled mixed strategy is never reported as a certified equilibrium
     assert mixed.exploitability is not None and mixed.exploitability.shape == (2,)
 
 

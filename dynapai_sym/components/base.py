@@ -39,6 +39,9 @@ class Component:
     def __setattr__(self, name, value):  # immutability
         raise AttributeError(f"{type(self).__name__} is immutable; build a new one instead")
 
+    def __setstate__(self, state) -> None:  # unpickling bypasses the immutability guard
+        _restore(self, state)
+
     def _set(self, **fields) -> None:
         for key, value in fields.items():
             object.__setattr__(self, key, value)
@@ -48,6 +51,18 @@ class Component:
         for expr in exprs:
             free |= sp.sympify(expr).free_symbols
         return glossary(free)
+
+
+def _restore(obj, state) -> None:
+    """Restore pickled state onto an immutable (slotted) object."""
+    if isinstance(state, tuple):
+        merged = {}
+        for part in state:
+            if part:
+                merged.update(part)
+        state = merged
+    for key, value in (state or {}).items():
+        object.__setattr__(obj, key, value)
 
 
 def as_param_values(params: Mapping | None, name: str = "params") -> dict[sp.Symbol, float]:

@@ -130,8 +130,8 @@ def solve_mixed(game, x0: np.ndarray, options) -> MixedOutcome:
     S = options.mixed_samples
     picks = rng.integers(0, H, size=S)
     samples = history[picks].reshape(S, game.T, game.n, game.k)
-    tol = options.gain_tol * 1e3  # sampling noise: an approximate equilibrium, at best
-    success = bool(np.max(eps) <= tol)
+    # a sampled mixed strategy is an approximation, never a certified equilibrium: success stays False
+    success = False
     message = (f"mixed strategy from a history of {H} profiles after {rounds} rounds; "
                f"exploitability per player {np.array2string(eps, precision=3)}")
     return MixedOutcome(history.mean(axis=0), samples, eps, success, Status.MIXED, message,
