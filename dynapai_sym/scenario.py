@@ -546,74 +546,9 @@ def _solve_parallel(tasks, jobs: int, t: int, init, options, method: str, warm_s
     chunks = [[(idx, _portable(agg), nb) for idx, agg, nb in tasks[lo:hi]]
               for lo, hi in zip(bounds[:-1], bounds[1:]) if hi > lo]
     runner = Parallel(n_jobs=jobs, backend="loky", return_as="generator")
-    payloads = (_dumps((chunk, t, init, options, method, warm_start)) for chunk in chunks)
-    for blob in runner(delayed(_solve_chunk_blob)(payload) for payload in payloads):
-        out = _loads(blob)
+    for out in runner(delayed(_solve_chunk)(chunk, t, init, options, method, warm_start) for chunk in chunks):
         bar.update(len(out))
         yield out
-
-
-def _solve_chunk_blob(payload: bytes) -> bytes:
-    """Worker side of :func:`_solve_parallel`: unpack a chunk, solve it, pack the results."""
-    chunk, t, init, options, method, warm_start = _loads(payload)
-    return _dumps(_solve_chunk(chunk, t, init, options, method, warm_start))
-
-
-# Transport to worker processes. The package's immutable objects (components, actions, strategies)
-# forbid attribute assignment, which the standard pickle protocol uses to restore __slots__ state,
-# so they do not round-trip through pickle. They are packed here by rebuilding them with
-# object.__setattr__; everything else goes through cloudpickle (vendored by joblib), which also
-# handles user-written callables in custom components.
-def _frozen_types() -> tuple[type, ...]:
-    from .components.base import Component
-
-    return (Component, Actions, Strategies)
-
-
-def _slot_state(obj) -> dict:
-    state = {}
-    for klass in type(obj).__mro__:
-        slots = klass.__dict__.get("__slots__", ())
-        for name in (slots,) if isinstance(slots, str) else slots:
-            if name not in ("__dict__", "__weakref__") and hasattr(obj, name):
-                state[name] = getattr(obj, name)
-    state.update(getattr(obj, "__dict__", {}))
-    return state
-
-
-def _rebuild_frozen(cls: type, state: dict):
-    obj = cls.__new__(cls)
-    for name, value in state.items():
-        object.__setattr__(obj, name, value)
-    return obj
-
-
-def _dumps(obj) -> bytes:
-    import io
-    import pickle
-
-    try:
-        from joblib.externals.cloudpickle import Pickler as Base
-    except ImportError:  # joblib without its vendored cloudpickle: plain pickle
-        Base = pickle.Pickler
-    frozen = _frozen_types()
-
-    class _Pickler(Base):
-        def reducer_override(self, value):
-            if not isinstance(value, type) and isinstance(value, frozen):
-                return _rebuild_frozen, (type(value), _slot_state(value))
-            parent = getattr(super(), "reducer_override", None)
-            return parent(value) if parent is not None else NotImplemented
-
-    buffer = io.BytesIO()
-    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
-    return buffer.getvalue()
-
-
-def _loads(blob: bytes):
-    import pickle
-
-    return pickle.loads(blob)
 
 
 def _check_init(init, aggregators: list[Aggregator], t: int) -> None:
