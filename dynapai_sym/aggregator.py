@@ -389,6 +389,12 @@ class Aggregator:
             notes=list(out.notes),
         )
 
+    def sensitivity(self, result: SolverResult, param: str) -> dict:
+        """Derivatives of a certified equilibrium with respect to ``param`` (see :mod:`dynapai_sym.sensitivity`)."""
+        from .sensitivity import sensitivity
+
+        return sensitivity(self, result, param)
+
     @staticmethod
     def expand_from(state_list, gammas_list, end_on_win: bool = False) -> list[Aggregator]:
         """One aggregator per combination of state and gammas (as in the original bindings)."""

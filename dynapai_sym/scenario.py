@@ -524,6 +524,7 @@ class Scenario:
                     starts[idx] = start
         seconds = time.perf_counter() - t0
         return ScenarioResult(results=results, points=[dict(p) for p in self.points], varying=self.varying,
+                              aggregators=list(self.aggregators),
                               t=t, shape=self.shape, starts=starts, seconds=seconds)
 
 
@@ -632,7 +633,8 @@ class ScenarioResult:
     """
 
     def __init__(self, results: list, points: list[dict], varying: tuple[str, ...], t: int,
-                 shape: tuple[int, ...] | None = None, starts: list[str] | None = None, seconds: float = 0.0):
+                 shape: tuple[int, ...] | None = None, starts: list[str] | None = None, seconds: float = 0.0,
+                 aggregators: list | None = None):
         if len(points) != len(results):
             raise ValueError(f"points has {len(points)} entries; results has {len(results)}")
         self.results = list(results)
@@ -642,6 +644,18 @@ class ScenarioResult:
         self.shape = tuple(shape) if shape is not None else (len(results),)
         self.starts = list(starts) if starts is not None else ["cold"] * len(results)
         self.seconds = seconds
+        self.aggregators = list(aggregators) if aggregators is not None else None
+
+    def sensitivity(self, param: str) -> list:
+        """Derivatives of each certified point's equilibrium with respect to ``param``.
+
+        One entry per point: the dict of :func:`dynapai_sym.sensitivity.sensitivity`, or None
+        for points that did not certify.
+        """
+        if self.aggregators is None:
+            raise ValueError("this result carries no games (it was loaded from a file); re-solve to differentiate")
+        return [agg.sensitivity(res, param) if getattr(res, "success", False) else None
+                for agg, res in zip(self.aggregators, self.results)]
 
     def __len__(self) -> int:
         return len(self.results)
