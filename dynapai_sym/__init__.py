@@ -8,6 +8,7 @@ certified Nash equilibria.
 from .actions import Actions, InvestActions, SharingActions, Strategies
 from .aggregator import Aggregator, State, solve
 from .components import CSF, CostFunc, DisasterCost, ProdFunc, RewardFunc, RiskFunc, Transition
+from .latex import repr_latex, to_latex, write_latex
 from .payoff import PayoffFunc
 from .plotting import plot
 from .scenario import FailedPoint, Scenario, ScenarioResult
@@ -16,6 +17,7 @@ from .solvers import SolverOptions, SolverResult, Status
 __all__ = [
     "Actions", "Aggregator", "CSF", "CostFunc", "DisasterCost", "FailedPoint", "InvestActions", "PayoffFunc",
     "ProdFunc", "RewardFunc", "RiskFunc", "Scenario", "ScenarioResult", "SharingActions", "SolverOptions",
-    "SolverResult", "State", "Status", "Strategies", "Transition", "plot", "solve",
+    "SolverResult", "State", "Status", "Strategies", "Transition", "plot", "repr_latex", "solve", "to_latex",
+    "write_latex",
 ]
 __version__ = "0.1.0"

@@ -403,6 +403,23 @@ class Aggregator:
             raise ValueError("state_list and gammas_list must not be empty")
         return [Aggregator(s, g, end_on_win) for s, g in itertools.product(states, gammas)]
 
+    def to_latex(self, document: bool = False, t: int | None = None) -> str:
+        """The equations as LaTeX (``document=True``: standalone ``.tex``); see :func:`dynapai_sym.to_latex`."""
+        from .latex import to_latex
+
+        return to_latex(self, document=document, t=t)
+
+    def write_latex(self, path, t: int | None = None):
+        """Write the standalone LaTeX document of the model to ``path``."""
+        from .latex import write_latex
+
+        return write_latex(self, path, t=t)
+
+    def _repr_latex_(self) -> str:
+        from .latex import repr_latex
+
+        return repr_latex(self)
+
     def __repr__(self) -> str:
         g = None if self.gammas is None else self.gammas.tolist()
         return f"Aggregator({self.state!r}, gammas={g}, end_on_win={self.end_on_win})"

@@ -16,7 +16,8 @@ from . import models
 __all__ = ["main"]
 
 
-def _solve_and_print(agg, t: int, label: str, plot: bool, out=sys.stdout) -> None:
+def _solve_and_print(agg, t: int, label: str, plot: bool, out=None) -> None:
+    out = sys.stdout if out is None else out
     print(f"Solving for optimal {label}, with {agg.n} players and {t} time steps...", file=out)
     t0 = time.perf_counter()
     res = agg.solve(t)
@@ -65,6 +66,24 @@ def demo(args) -> int:
     return 0
 
 
+def latex(args) -> int:
+    from .latex import write_latex
+
+    try:
+        agg = models.builtin(args.model, args.n)
+    except ValueError as exc:
+        print(f"dynapai-sym latex: {exc}", file=sys.stderr)
+        return 2
+    t = args.t if (args.t is None or args.t == 1 or agg.gammas is not None) else None
+    try:
+        path = write_latex(agg, args.output, t=t)
+    except OSError as exc:
+        print(f"dynapai-sym latex: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {path}")
+    return 0
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -89,6 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--all", action="store_true", help="run every problem (default when none chosen)")
     d.add_argument("--plot", action="store_true", help="write plots of the results as PNG files")
     d.set_defaults(func=demo)
+    lx = sub.add_parser("latex", help="write a built-in model's equations as a standalone LaTeX document")
+    lx.add_argument("model", help=f"built-in model: one of {', '.join(sorted(models.BUILTIN))}")
+    lx.add_argument("--n", type=_positive_int, default=2, help="number of players (default 2)")
+    lx.add_argument("--t", type=_positive_int, default=None,
+                    help="also write the objective over t periods (small t)")
+    lx.add_argument("--output", "-o", default="model.tex", help="output path (default model.tex)")
+    lx.set_defaults(func=latex)
     return parser
 
 

@@ -422,6 +422,23 @@ class PayoffFunc:
         return [PayoffFunc(**dict(zip(keys, combo)), disaster=disaster, share_map=share_map)
                 for combo in itertools.product(*lists.values())]
 
+    def to_latex(self, document: bool = False, t: int | None = None) -> str:
+        """The equations as LaTeX (``document=True``: standalone ``.tex``); see :func:`dynapai_sym.to_latex`."""
+        from .latex import to_latex
+
+        return to_latex(self, document=document, t=t)
+
+    def write_latex(self, path, t: int | None = None):
+        """Write the standalone LaTeX document of the model to ``path``."""
+        from .latex import write_latex
+
+        return write_latex(self, path, t=t)
+
+    def _repr_latex_(self) -> str:
+        from .latex import repr_latex
+
+        return repr_latex(self)
+
     def __repr__(self) -> str:
         parts = [repr(self.prod_func), repr(self.risk_func), repr(self.csf), repr(self.reward_func),
                  repr(self.disaster_cost), repr(self.cost_func)]

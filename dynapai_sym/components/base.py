@@ -39,6 +39,12 @@ class Component:
     def __setattr__(self, name, value):  # immutability
         raise AttributeError(f"{type(self).__name__} is immutable; build a new one instead")
 
+    def _repr_latex_(self) -> str:
+        """Display as math in Jupyter."""
+        from ..latex import repr_latex
+
+        return repr_latex(self)
+
     def __setstate__(self, state) -> None:  # unpickling bypasses the immutability guard
         _restore(self, state)
 
