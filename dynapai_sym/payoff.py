@@ -31,6 +31,8 @@ from .symbols import action_symbols, glossary, player_symbols, sort_symbols
 
 __all__ = ["PayoffFunc", "KKTSystem", "ModelStructure"]
 
+_STRUCTURES: dict[tuple, ModelStructure] = {}  # one structure per model form (see PayoffFunc.structure)
+
 
 @dataclass(frozen=True)
 class ModelStructure:
@@ -275,7 +277,34 @@ class PayoffFunc:
 
     @cached_property
     def structure(self) -> ModelStructure:
-        """The model with parameters as symbols: the key of the compile cache."""
+        """The model with parameters as symbols: the key of the compile cache.
+
+        Built models of the same form (components of the same kinds, no custom
+        expressions) share one structure, so building many calibrations (a sweep) does not
+        rebuild the expressions.
+        """
+        key = self._form_key()
+        if key is not None and key in _STRUCTURES:
+            cached = _STRUCTURES[key]
+            if set(cached.params) | set(cached.states) == set(self.param_values):
+                return cached
+        structure = self._build_structure()
+        if key is not None:
+            if len(_STRUCTURES) > 256:
+                _STRUCTURES.clear()
+            _STRUCTURES[key] = structure
+        return structure
+
+    def _form_key(self) -> tuple | None:
+        """What decides the expressions (not the values); None when a component is user-written."""
+        r, c, rw, cost, tr = self.risk_func, self.csf, self.reward_func, self.cost_func, self.transition
+        if r.form == "custom" or c.form == "custom" or rw._spec is not None or cost.form.startswith("custom") \
+                or tr.form == "custom":
+            return None
+        return (self.n, self.k, self.disaster, r.form, r.w is None, c.form, rw.linear,
+                self.disaster_cost.is_matrix, cost.form, tuple(sorted(cost.values)), tr.form, tr.share_map)
+
+    def _build_structure(self) -> ModelStructure:
         actions = tuple(itertools.chain.from_iterable(self.action_symbols))
         moving = tuple(s for s in self.state_symbols if s in self.next_state and self.next_state[s] != s)
         payoffs = self._payoffs
