@@ -455,7 +455,8 @@ class Scenario:
 
     # ------------------------------------------------------------------ solving
     def solve(self, t: int | None = None, n_jobs: int = 1, progress: bool = False, init=None, options=None,
-              method: str = "auto", warm_start: bool = True) -> ScenarioResult:
+              method: str = "auto", warm_start: bool = True, backend: str | None = None, executor=None,
+              checkpoint=None) -> ScenarioResult:
         """Solve every point.
 
         Parameters
@@ -475,6 +476,14 @@ class Scenario:
         warm_start : bool
             Start each point from the nearest solved, certified point along the grid (and from
             the ordinary start if that does not certify).
+        backend : {None, "joblib", "dask"}
+            ``"dask"`` runs chunks of points on the current ``dask.distributed`` client (start
+            one with ``Client(LocalCluster(...))`` or ``Client("scheduler-address")``).
+        executor : concurrent.futures.Executor or dask.distributed.Client, optional
+            Runs chunks of points with ``executor.submit``; overrides ``n_jobs``/``backend``.
+        checkpoint : path, optional
+            File where finished points are saved as they complete; a re-run with the same file
+            resumes without recomputing them (a killed worker's chunk is simply solved again).
 
         Returns
         -------
@@ -504,28 +513,110 @@ class Scenario:
         _check_init(init, self.aggregators, t)
 
         count = len(self.aggregators)
-        parallel = jobs > 1 and count > 1
+        if backend not in (None, "joblib", "dask"):
+            raise ValueError(f"backend must be None, 'joblib' or 'dask', got {backend!r}")
+        if executor is None and backend == "dask":
+            executor = _dask_client()
+        parallel = executor is None and jobs > 1 and count > 1
         if parallel:
             _import_joblib()
-        tasks = [(j, agg, self.neighbours[j]) for j, agg in enumerate(self.aggregators)]
+        done = _load_checkpoint(checkpoint, count)
+        tasks = [(j, agg, self.neighbours[j]) for j, agg in enumerate(self.aggregators) if j not in done]
         results: list = [None] * count
         starts: list[str] = [""] * count
+        for idx, (res, start) in done.items():
+            results[idx], starts[idx] = res, start
         from tqdm.auto import tqdm
 
         t0 = time.perf_counter()
-        with tqdm(total=count, disable=not progress, desc="scenario", unit="point") as bar:
-            if not parallel:
-                chunks_out = [_solve_chunk(tasks, t, init, options, method, bool(warm_start), bar.update)]
-            else:
+        with tqdm(total=count, initial=len(done), disable=not progress, desc="scenario", unit="point") as bar:
+            if executor is not None:
+                chunks_out = _solve_with_executor(executor, tasks, t, init, options, method, bool(warm_start), bar)
+            elif parallel:
                 chunks_out = _solve_parallel(tasks, jobs, t, init, options, method, bool(warm_start), bar)
+            elif checkpoint is not None:  # chunks, so that finished points are saved as they come
+                chunks_out = (_solve_chunk(tasks[lo:lo + 16], t, init, options, method, bool(warm_start), bar.update)
+                              for lo in range(0, len(tasks), 16))
+            else:
+                chunks_out = [_solve_chunk(tasks, t, init, options, method, bool(warm_start), bar.update)]
             for out in chunks_out:
                 for idx, res, start in out:
                     results[idx] = res
                     starts[idx] = start
+                    done[idx] = (res, start)
+                _save_checkpoint(checkpoint, done, count)
         seconds = time.perf_counter() - t0
         return ScenarioResult(results=results, points=[dict(p) for p in self.points], varying=self.varying,
                               aggregators=list(self.aggregators),
                               t=t, shape=self.shape, starts=starts, seconds=seconds)
+
+
+def _dask_client():
+    try:
+        from distributed import get_client
+    except ImportError as exc:
+        raise ImportError('backend="dask" needs dask.distributed: pip install "dynapai_sym[parallel]"') from exc
+    try:
+        return get_client()
+    except ValueError as exc:
+        raise ValueError('backend="dask" needs a running client: from dask.distributed import Client, '
+                         "LocalCluster; client = Client(LocalCluster()) (or pass executor=client)") from exc
+
+
+def _chunks(tasks: list, size: int) -> list:
+    return [[(idx, _portable(agg), nb) for idx, agg, nb in tasks[lo:lo + size]]
+            for lo in range(0, len(tasks), size)]
+
+
+def _solve_with_executor(executor, tasks, t: int, init, options, method: str, warm_start: bool, bar):
+    """Submit chunks of points to a concurrent.futures executor or a dask client; yield as they finish."""
+    size = max(1, min(64, -(-len(tasks) // 8)))
+    futures = [executor.submit(_solve_chunk, chunk, t, init, options, method, warm_start)
+               for chunk in _chunks(tasks, size)]
+    try:
+        from distributed import Future as DaskFuture
+        from distributed import as_completed as dask_as_completed
+    except ImportError:  # pragma: no cover - dask is optional
+        DaskFuture = None
+    if DaskFuture is not None and futures and isinstance(futures[0], DaskFuture):
+        completed = dask_as_completed(futures)
+    else:
+        import concurrent.futures as cf
+
+        completed = cf.as_completed(futures)
+    for fut in completed:
+        out = fut.result()
+        bar.update(len(out))
+        yield out
+
+
+def _load_checkpoint(path, count: int) -> dict:
+    """Finished points saved by an earlier run: {index: (result, start)}."""
+    if path is None:
+        return {}
+    import pickle
+
+    path = Path(path)
+    if not path.exists():
+        return {}
+    with path.open("rb") as fh:
+        saved = pickle.load(fh)
+    if saved.get("count") != count:
+        raise ValueError(f"checkpoint {str(path)!r} is for {saved.get('count')} points; this scenario has {count}")
+    return dict(saved["done"])
+
+
+def _save_checkpoint(path, done: dict, count: int) -> None:
+    if path is None:
+        return
+    import os
+    import pickle
+
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as fh:
+        pickle.dump({"count": count, "done": done}, fh)
+    os.replace(tmp, path)  # atomic: a crash never leaves a half-written checkpoint
 
 
 def _import_joblib():
