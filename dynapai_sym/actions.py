@@ -1,12 +1,12 @@
 r"""Actions (one period, all players) and strategies (a sequence of periods).
 
-=====================  =========================================  ===
-type                   per-player vector                          k
-=====================  =========================================  ===
-:class:`Actions`        :math:`(x_s, x_p)`                         2
-:class:`InvestActions`  :math:`(x_s, x_p, i_s, i_p)`               4
-:class:`SharingActions` :math:`(x_s, x_p, i_s, i_p, sh_s, sh_p)`   6
-=====================  =========================================  ===
+========================  ============================================  ===
+type                      per-player vector                             k
+========================  ============================================  ===
+:class:`Actions`          :math:`(x_s, x_p)`                            2
+:class:`InvestActions`    :math:`(x_s, x_p, i_s, i_p)`                  4
+:class:`SharingActions`   :math:`(x_s, x_p, i_s, i_p, sh_s, sh_p)`      6
+========================  ============================================  ===
 
 All entries are non-negative; shares are fractions in [0, 1] under the
 default ``share_map="fraction"``.
