@@ -829,6 +829,20 @@ class ScenarioResult:
                     columns["seconds"].append(float(res.seconds))
         return pd.DataFrame(columns)
 
+    def to_xarray(self):
+        """The table as an ``xarray.Dataset`` indexed by (point, player, period), with the
+        varying parameter(s) as coordinates along ``point`` (needs xarray)."""
+        try:
+            import xarray  # noqa: F401
+        except ImportError as exc:
+            raise ImportError("to_xarray needs xarray: pip install xarray") from exc
+        df = self.to_dataframe()
+        ds = df.drop(columns=list(self.varying)).set_index(["point", "player", "period"]).to_xarray()
+        for name in self.varying:
+            ds = ds.assign_coords({name: (("point", "player"), df.pivot_table(
+                index="point", columns="player", values=name, aggfunc="first").to_numpy())})
+        return ds
+
     def save(self, path) -> Path:
         """Write :meth:`to_dataframe` to ``path``: CSV (``.csv``) or Parquet (``.parquet``, ``.pq``).
 

@@ -260,3 +260,13 @@ def test_save_rejects_unknown_extension_and_missing_parquet_engine(r_sweep, tmp_
     with pytest.raises(ImportError, match="pyarrow"):
         res.save(tmp_path / "sweep.parquet")
     assert not (tmp_path / "sweep.parquet").exists()
+
+
+def test_to_xarray_has_point_player_period_dimensions():
+    xr = pytest.importorskip("xarray")
+    res = dp.Scenario.from_params(n=2, r=np.linspace(0.05, 0.1, 3), varying="r").solve()
+    ds = res.to_xarray()
+    assert isinstance(ds, xr.Dataset)
+    assert ds["x_s"].dims == ("point", "player", "period")
+    assert ds["x_s"].shape == (3, 2, 1)
+    np.testing.assert_allclose(ds["r"].values[:, 0], np.linspace(0.05, 0.1, 3))
