@@ -356,15 +356,8 @@ class Aggregator:
         T, n, k = game.T, game.n, game.k
         X = x.reshape(T, n, k)
         strategies = Strategies(np.maximum(X, 0.0))
-        with np.errstate(all="ignore"):
-            payoffs = game.payoffs(x)
-            qty = {key: np.empty((T, n)) for key in ("s", "p", "sigma", "q")}
-            for chain in game.chains:
-                _, y, _, _ = chain.forward(X.reshape(T, -1))
-                for tt in range(T):
-                    vals = chain.model.quantities(X[tt].reshape(-1), y[tt], chain.theta)
-                    for key in qty:
-                        qty[key][tt, chain.players] = vals[key][chain.players]
+        qty = game.quantities(x)
+        payoffs = qty["payoffs"]
         cert = out.certificate
         deviation = cert.best_deviation if cert is not None else None
         return SolverResult(

@@ -108,6 +108,21 @@ class NumericGame:
         self.evaluations += 1
         return out
 
+    def quantities(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """s, p, sigma, q along the path, each (T, n) (player i's row by i's belief), and the payoffs (n,)."""
+        T, n, k = self.T, self.n, self.k
+        X = np.asarray(x, dtype=float).reshape(T, n, k)
+        out = {key: np.empty((T, n)) for key in ("s", "p", "sigma", "q")}
+        with np.errstate(all="ignore"):
+            for chain in self.chains:
+                _, y, _, _ = chain.forward(X.reshape(T, -1))
+                for t in range(T):
+                    vals = chain.model.quantities(X[t].reshape(-1), y[t], chain.theta)
+                    for key in out:
+                        out[key][t, chain.players] = vals[key][chain.players]
+            out["payoffs"] = self.payoffs(x)
+        return out
+
     def player_objective(self, i: int, own: np.ndarray, x: np.ndarray) -> np.ndarray:
         """:math:`U_i` when player i plays each schedule in ``own`` (B, T, k) and the others play ``x``."""
         own = np.asarray(own, dtype=float)

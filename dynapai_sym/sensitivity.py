@@ -110,23 +110,9 @@ def sensitivity(agg, result, param: str, h: float = 1e-6) -> dict:
     T, n, k = result.strategies.data.shape
     out = {"actions": dx.reshape(T, n, k)}
     # derived quantities along the equilibrium path (x* + delta dx, theta + delta)
-    qp, qm = _quantities(plus, x + delta * dx), _quantities(minus, x - delta * dx)
+    qp, qm = plus.quantities(x + delta * dx), minus.quantities(x - delta * dx)
     for key in ("s", "p", "sigma", "q", "payoffs"):
         out[key] = (qp[key] - qm[key]) / (2 * delta)
     out["method"] = ("implicit function theorem with the exact Jacobian in actions; derivative of the "
                      "conditions in the parameter and of s, p, sigma, q, payoffs by central differences")
-    return out
-
-
-def _quantities(game: NumericGame, x: np.ndarray) -> dict:
-    T, n, k = game.T, game.n, game.k
-    X = x.reshape(T, n, k)
-    out = {key: np.empty((T, n)) for key in ("s", "p", "sigma", "q")}
-    for chain in game.chains:
-        _, y, _, _ = chain.forward(X.reshape(T, -1))
-        for t in range(T):
-            vals = chain.model.quantities(X[t].reshape(-1), y[t], chain.theta)
-            for key in out:
-                out[key][t, chain.players] = vals[key][chain.players]
-    out["payoffs"] = game.payoffs(x)
     return out

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
-__all__ = ["best_response", "BRRun", "best_response_to"]
+__all__ = ["best_response", "BRRun", "best_response_to", "maximise_own"]
 
 _FLOOR = 1e-12
 
@@ -32,6 +32,35 @@ class BRRun:
     converged: bool
     change: float
     evaluations: int
+
+
+def maximise_own(game, i: int, profiles, start: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                 maxiter: int = 500, ftol: float = 1e-15, gtol: float = 1e-12) -> np.ndarray:
+    """L-BFGS-B (exact adjoint gradient) on player i's mean payoff against each profile in ``profiles``.
+
+    One profile gives an ordinary best response; several (a history) a best response to
+    their empirical distribution. Points where the payoff is not finite count as very bad.
+    """
+    idx = game.own_index(i)
+    profiles = [np.asarray(p, dtype=float) for p in profiles]
+
+    def negative(own):
+        total, grad = 0.0, np.zeros_like(own)
+        for profile in profiles:
+            xv = profile.copy()
+            xv[idx] = own
+            with np.errstate(all="ignore"):
+                val, g = game.player_gradient(i, xv)
+            if not (np.isfinite(val) and np.all(np.isfinite(g))):
+                return 1e300, np.zeros_like(own)
+            total += val
+            grad += g
+        return -total / len(profiles), -grad / len(profiles)
+
+    bounds = list(zip(lower, np.where(np.isfinite(upper), upper, None)))
+    res = minimize(negative, np.clip(start, lower, upper), jac=True, method="L-BFGS-B", bounds=bounds,
+                   options={"maxiter": maxiter, "ftol": ftol, "gtol": gtol})
+    return res.x
 
 
 def best_response_to(game, i: int, x: np.ndarray, start: np.ndarray, inner: str, options) -> np.ndarray:
@@ -58,20 +87,8 @@ def best_response_to(game, i: int, x: np.ndarray, start: np.ndarray, inner: str,
                                 "fatol": options.nm_tol, "initial_simplex": np.array(simplex)})
         return to_x(res.x)
 
-    def negative_grad(own):
-        xv = x.copy()
-        xv[idx] = own
-        with np.errstate(all="ignore"):
-            val, grad = game.player_gradient(i, xv)
-        if not (np.isfinite(val) and np.all(np.isfinite(grad))):
-            return 1e300, np.zeros_like(own)
-        return -val, -grad
-
-    bounds = list(zip(np.maximum(lower, _FLOOR), np.where(np.isfinite(upper), upper, None)))
-    res = minimize(negative_grad, np.clip(start, np.maximum(lower, _FLOOR), upper), jac=True,
-                   method="L-BFGS-B", bounds=bounds,
-                   options={"maxiter": 500, "ftol": 1e-15, "gtol": 1e-12})
-    return res.x
+    floor = np.maximum(lower, _FLOOR)
+    return maximise_own(game, i, [x], start, floor, upper)
 
 
 def best_response(game, x0: np.ndarray, options, inner: str = "lbfgsb") -> BRRun:

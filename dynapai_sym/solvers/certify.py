@@ -28,7 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import minimize
+
+from .best_response import maximise_own
 
 __all__ = ["Certificate", "certify", "Deviation"]
 
@@ -259,21 +260,8 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
 def _polish(game, i: int, start: np.ndarray, x: np.ndarray, upper: np.ndarray,
             lower: np.ndarray) -> tuple[float, np.ndarray]:
     """Local maximisation of player i's payoff from ``start`` (L-BFGS-B, exact gradient)."""
-    idx = game.own_index(i)
-
-    def negative(own_flat):
-        xv = x.copy()
-        xv[idx] = own_flat
-        with np.errstate(all="ignore"):
-            val, grad = game.player_gradient(i, xv)
-        if not (np.isfinite(val) and np.all(np.isfinite(grad))):
-            return 1e300, np.zeros_like(own_flat)
-        return -val, -grad
-
-    bounds = list(zip(np.maximum(lower, _TINY * 0), np.where(np.isfinite(upper), upper, None)))
-    res = minimize(negative, start.reshape(-1), jac=True, method="L-BFGS-B", bounds=bounds,
-                   options={"maxiter": 200, "ftol": 1e-13, "gtol": 1e-10})
-    own = res.x
+    own = maximise_own(game, i, [x], start.reshape(-1), np.maximum(lower, 0.0), upper, maxiter=200,
+                       ftol=1e-13, gtol=1e-10)
     val = float(game.player_objective(i, own.reshape(1, *start.shape), x)[0])
     if not np.isfinite(val):
         return -np.inf, own

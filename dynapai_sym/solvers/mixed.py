@@ -27,8 +27,8 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import minimize
 
+from .best_response import maximise_own
 from .certify import _candidates
 from .result import Status
 
@@ -82,26 +82,12 @@ def _best_response_to_history(game, i: int, history: np.ndarray, start: np.ndarr
     vals = np.where(np.isfinite(vals), vals, -np.inf)
     starts = [start] + [cands[j].reshape(-1) for j in np.argsort(-vals)[:2]]
 
-    def negative(own):
-        total, grad = 0.0, np.zeros_like(own)
-        for h in history:
-            x = h.copy()
-            x[idx] = own
-            with np.errstate(all="ignore"):
-                val, g = game.player_gradient(i, x)
-            if not (np.isfinite(val) and np.all(np.isfinite(g))):
-                return 1e300, np.zeros_like(own)
-            total += val
-            grad += g
-        return -total / len(history), -grad / len(history)
-
-    bounds = list(zip(lower, np.where(np.isfinite(upper), upper, None)))
-    best_x, best_val = start, -_mean_payoff(game, i, start, history)
+    best_x, best_val = start, _mean_payoff(game, i, start, history)
     for s0 in starts:
-        res = minimize(negative, np.clip(s0, lower, upper), jac=True, method="L-BFGS-B", bounds=bounds,
-                       options={"maxiter": 300})
-        if res.fun < best_val:
-            best_x, best_val = res.x, res.fun
+        own = maximise_own(game, i, list(history), s0, lower, upper, maxiter=300, ftol=1e-12, gtol=1e-8)
+        val = _mean_payoff(game, i, own, history)
+        if val > best_val:
+            best_x, best_val = own, val
     return best_x
 
 
