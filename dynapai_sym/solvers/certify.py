@@ -138,6 +138,19 @@ def _candidates(own: np.ndarray, upper: np.ndarray, k: int, rng: np.random.Gener
     return np.minimum(np.maximum(out, 0.0), upper.reshape(T, k))
 
 
+def _investment_moves(own: np.ndarray) -> list[np.ndarray]:
+    """Own schedules with one non-zero investment (columns 2, 3) moved by +-30%."""
+    out = []
+    if own.shape[1] < 4:
+        return out
+    for t, c in zip(*np.nonzero(own[:, 2:4] > 0)):
+        for f in (1.3, 0.7):
+            moved = own.copy()
+            moved[t, 2 + c] *= f
+            out.append(moved)
+    return out
+
+
 def _coordinate_steps(own: np.ndarray, upper: np.ndarray, rel: float = 1e-3) -> np.ndarray:
     """Schedules that move one own action up or down by a small relative step: (2 T k, T, k)."""
     flat = own.reshape(-1)
@@ -206,7 +219,7 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
             idx = game.own_index(i)
             own = x[idx].reshape(T, k)
             # kinks (sharing's max(0, .)): more random candidates, polish more of them
-            n_random = options.probe_samples * (8 if getattr(game, "kinked", False) else 1)
+            n_random = options.probe_samples * (4 if getattr(game, "kinked", False) else 1)
             n_polish = max(options.probe_polish, 4) if getattr(game, "kinked", False) else options.probe_polish
             cands = _candidates(own, upper[idx], k, rng, n_random)
             vals = game.player_objective(i, cands, x)
@@ -224,7 +237,7 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
             order = list(np.argsort(-np.where(far, vals, -np.inf))[:n_polish])
             if getattr(game, "kinked", False):  # diverse starts too: better points may lie across a kink
                 pool = np.flatnonzero(far & np.isfinite(vals))
-                order += list(rng.choice(pool, size=min(2 * n_polish, pool.size), replace=False)) if pool.size else []
+                order += list(rng.choice(pool, size=min(n_polish, pool.size), replace=False)) if pool.size else []
             for j in order:
                 near_enough = vals[j] >= U[i] - margin or getattr(game, "kinked", False)
                 if not np.isfinite(vals[j]) or not near_enough:
@@ -244,6 +257,14 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
                 cand_val, cand = max((val, sched), (float(lvals[j]), local[j].reshape(-1)), key=lambda v: v[0])
                 if cand_val > best_val:
                     best_val, best_sched = cand_val, cand
+            if getattr(game, "kinked", False):
+                # across a kink: a larger move of an investment (which moves the states) can make
+                # other actions matter (a leader's share only counts once it leads). Polish from
+                # +-30% moves of each non-zero investment.
+                for j in _investment_moves(own)[: 4 * n_polish]:
+                    val, sched = _polish(game, i, j, x, upper[idx], lower[idx])
+                    if val > best_val:
+                        best_val, best_sched = val, sched
             gain = best_val - U[i]
             gains[i] = gain
             if gain > options.gain_tol * (1.0 + abs(U[i])):

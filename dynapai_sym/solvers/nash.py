@@ -97,7 +97,7 @@ def solve_game(game, x0: np.ndarray, options, method: str = "auto") -> Outcome:
     x0 = np.asarray(x0, dtype=float)
     # starts, in order: the given one, scaled copies, a few rounds of best response, random ones;
     # a start built from a defeating deviation jumps the queue (at most twice)
-    queue: list = [x0, *(np.clip(x0 * f, game.lower, game.upper) for f in (0.3, 3.0, 0.1)), "best_response"]
+    queue: list = [x0, "best_response", *(np.clip(x0 * f, game.lower, game.upper) for f in (0.3, 3.0, 0.1))]
     deviation_starts = 0
     attempts = 0
     max_attempts = 1 + options.restarts
