@@ -74,6 +74,10 @@ _PLAYER_LATEX = {
     "q": r"q_{%s}",
     "c": r"c_{%s}",
     "u": r"u_{%s}",
+    "r": r"r_{%s}",
+    "rinv": r"r^{\mathrm{inv}}_{%s}",
+    "rshare": r"r^{\mathrm{sh}}_{%s}",
+    "P": r"P_{%s}",
 }
 # price symbols: r_<column><player>, r0_<column><player>, r1_<column><player>
 for _col in ACTION_COLUMNS:
@@ -164,7 +168,7 @@ def latex_name(sym: sp.Symbol) -> str:
         base, i, j = match.groups()
         template = _PLAYER_LATEX.get(base)
         if template is not None:
-            return template % (i if j is None else f"{i}{j}")
+            return template % (i if j is None else f"{i},{j}")
     return sp.latex(sp.Symbol(name))
 
 

@@ -234,9 +234,9 @@ class CostFunc(Component):
         if self.form == "fixed":
             terms = [r"r_i (x_{s,i} + x_{p,i})"]
             if self.k >= 4:
-                terms.append(r"r^{inv}_i (i_{s,i} + i_{p,i})")
+                terms.append(r"r^{\mathrm{inv}}_i (i_{s,i} + i_{p,i})")
             if self.k == 6:
-                terms.append(r"r^{sh}_i (\mathit{sh}_{s,i} + \mathit{sh}_{p,i})")
+                terms.append(r"r^{\mathrm{sh}}_i (\mathit{sh}_{s,i} + \mathit{sh}_{p,i})")
             return "c_i = " + " + ".join(terms)
         if self.form == "linear":
             return r"c_i = \sum_c r^{c}_i a_{c,i}"
