@@ -275,15 +275,20 @@ class Aggregator:
         that equilibrium, with its last period repeated, starts the full game: in these games
         most of the action (investment, sharing) happens early, so shorter horizons are good
         guides. Shorter games start from the static equilibrium repeated over the periods.
-        Falls back to :meth:`default_init` when a shorter game has no certified solution.
+        The shorter games are checked to first and second order only (their answers are starts,
+        not results). Falls back to :meth:`default_init` when no start is found.
         """
         if t == 1:
             return self.default_init(1)
         if t > 3:
-            shorter = self._solve(max(2, (t + 1) // 2), None, options.with_(restarts=2), "auto")
+            # the shorter game's answer is only a start: first and second order suffice there
+            t_short = max(2, (t + 1) // 2)
+            short_game = self.game(t_short)
+            shorter = solve_game(short_game, self._default_start(t_short, options), options.with_(restarts=2),
+                                 "auto", check_global=False)
             if shorter.success:
-                X = shorter.strategies.data
-                pad = np.repeat(X[-1:], t - X.shape[0], axis=0)
+                X = np.maximum(shorter.x.reshape(t_short, self.n, self.k), 0.0)
+                pad = np.repeat(X[-1:], t - t_short, axis=0)
                 return np.concatenate([X, pad]).reshape(-1)
         static = self._solve(1, None, options.with_(restarts=2, probe_samples=32), "auto")
         if static.success:

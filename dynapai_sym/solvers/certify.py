@@ -220,7 +220,7 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
             own = x[idx].reshape(T, k)
             # kinks (sharing's max(0, .)): more random candidates, polish more of them
             n_random = options.probe_samples * (4 if getattr(game, "kinked", False) else 1)
-            n_polish = max(options.probe_polish, 4) if getattr(game, "kinked", False) else options.probe_polish
+            n_polish = options.probe_polish
             cands = _candidates(own, upper[idx], k, rng, n_random)
             vals = game.player_objective(i, cands, x)
             vals = np.where(np.isfinite(vals), vals, -np.inf)
