@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ._display import LatexDisplay
 from ._threads import blas_threads
 from ._validation import as_player_vector, as_positive_int
 from .actions import Actions, Strategies
@@ -82,7 +83,7 @@ class State:
         return f"State.{kind}({self.beliefs if not self.common else self.beliefs[0]!r})"
 
 
-class Aggregator:
+class Aggregator(LatexDisplay):
     """Multi-period objective of every player, and the Nash solver.
 
     Parameters
@@ -401,22 +402,6 @@ class Aggregator:
             raise ValueError("state_list and gammas_list must not be empty")
         return [Aggregator(s, g, end_on_win) for s, g in itertools.product(states, gammas)]
 
-    def to_latex(self, document: bool = False, t: int | None = None) -> str:
-        """The equations as LaTeX (``document=True``: standalone ``.tex``); see :func:`dynapai_sym.to_latex`."""
-        from .latex import to_latex
-
-        return to_latex(self, document=document, t=t)
-
-    def write_latex(self, path, t: int | None = None):
-        """Write the standalone LaTeX document of the model to ``path``."""
-        from .latex import write_latex
-
-        return write_latex(self, path, t=t)
-
-    def _repr_latex_(self) -> str:
-        from .latex import repr_latex
-
-        return repr_latex(self)
 
     def __repr__(self) -> str:
         g = None if self.gammas is None else self.gammas.tolist()

@@ -25,6 +25,7 @@ from functools import cached_property
 import numpy as np
 import sympy as sp
 
+from ._display import LatexDisplay
 from .actions import Actions, action_type_for
 from .components import CSF, CostFunc, DisasterCost, ProdFunc, RewardFunc, RiskFunc, Transition
 from .symbols import action_symbols, glossary, player_symbols, sort_symbols
@@ -80,7 +81,7 @@ class KKTSystem:
         return out
 
 
-class PayoffFunc:
+class PayoffFunc(LatexDisplay):
     r"""One-period payoff of every player.
 
     .. math::
@@ -451,22 +452,6 @@ class PayoffFunc:
         return [PayoffFunc(**dict(zip(keys, combo)), disaster=disaster, share_map=share_map)
                 for combo in itertools.product(*lists.values())]
 
-    def to_latex(self, document: bool = False, t: int | None = None) -> str:
-        """The equations as LaTeX (``document=True``: standalone ``.tex``); see :func:`dynapai_sym.to_latex`."""
-        from .latex import to_latex
-
-        return to_latex(self, document=document, t=t)
-
-    def write_latex(self, path, t: int | None = None):
-        """Write the standalone LaTeX document of the model to ``path``."""
-        from .latex import write_latex
-
-        return write_latex(self, path, t=t)
-
-    def _repr_latex_(self) -> str:
-        from .latex import repr_latex
-
-        return repr_latex(self)
 
     def __repr__(self) -> str:
         parts = [repr(self.prod_func), repr(self.risk_func), repr(self.csf), repr(self.reward_func),

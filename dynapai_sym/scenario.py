@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import as_positive_int, check_n
+from ._validation import _as_float_array, as_positive_int, check_n
 from .actions import Actions, Strategies
 from .aggregator import Aggregator
 from .components import CSF, ProdFunc, RiskFunc
@@ -94,24 +94,12 @@ class FailedPoint:
 
 
 # ----------------------------------------------------------------------------- helpers
-def _as_float(value, name: str) -> np.ndarray:
-    if isinstance(value, (str, bytes)):
-        raise TypeError(f"{name} must be numeric, got {value!r}")
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be numeric, got {value!r}") from exc
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return arr
-
-
 def _as_range(name: str, value, n: int, source: str) -> np.ndarray:
     """A varying parameter's range as an (m, n) array: rows are points, columns players."""
     if value is None:
         raise ValueError(f"{name} is the varying parameter: give its range as {name}=... or {source}=...")
     label = name if source == name else f"{source} (range of {name})"
-    arr = _as_float(value, label)
+    arr = _as_float_array(value, label)
     if arr.ndim == 0:
         raise ValueError(f"{label} is varying: it must be a 1-D range of values or a 2-D array "
                          f"(rows = points, one column per player), got the scalar {value!r}")
@@ -130,7 +118,7 @@ def _fixed_value(name: str, value, n: int):
     """A non-varying parameter: None, a per-player vector, or (d only) an n x n matrix."""
     if value is None:
         return None
-    arr = _as_float(value, name)
+    arr = _as_float_array(value, name)
     if arr.ndim == 0:
         return np.full(n, float(arr))
     if arr.ndim == 1:
@@ -234,7 +222,7 @@ def _point_params(params: Mapping | None, aggregators: list[Aggregator]) -> tupl
         if len(values) != count:
             raise ValueError(f"params[{name!r}] has {len(values)} values; the scenario has {count} points")
         for j, (value, agg) in enumerate(zip(values, aggregators)):
-            arr = _as_float(value, f"params[{name!r}][{j}]")
+            arr = _as_float_array(value, f"params[{name!r}][{j}]")
             if arr.ndim == 0:
                 arr = np.full(agg.n, float(arr))
             elif arr.shape != (agg.n,):
