@@ -222,8 +222,10 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
             n_random = options.probe_samples * (4 if getattr(game, "kinked", False) else 1)
             n_polish = options.probe_polish
             cands = _candidates(own, upper[idx], k, rng, n_random)
-            vals = game.player_objective(i, cands, x)
-            vals = np.where(np.isfinite(vals), vals, -np.inf)
+            local = _coordinate_steps(own, upper[idx])
+            both = game.player_objective(i, np.concatenate([cands, local]), x)  # one batched evaluation
+            both = np.where(np.isfinite(both), both, -np.inf)
+            vals, lvals = both[: len(cands)], both[len(cands):]
             col_scale = 1e-6 + np.max(np.abs(own), axis=0)  # (k,)
             dist = np.max(np.abs(cands - own[None]) / col_scale, axis=(1, 2))
             far = dist > 0.25  # nearer candidates are the local check's business
@@ -248,9 +250,6 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
             # one-sided probes: small steps along each own coordinate. At a smooth maximum no step
             # gains (to first order); at a kink (sharing's max(0, .)) a one-sided slope can be positive
             # even though the averaged derivative vanishes.
-            local = _coordinate_steps(own, upper[idx])
-            lvals = game.player_objective(i, local, x)
-            lvals = np.where(np.isfinite(lvals), lvals, -np.inf)
             j = int(np.argmax(lvals))
             if lvals[j] - U[i] > options.gain_tol * (1.0 + abs(U[i])):
                 val, sched = _polish(game, i, local[j], x, upper[idx], lower[idx])
