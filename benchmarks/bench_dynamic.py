@@ -178,28 +178,26 @@ def blocks_text(blocks: dict) -> str:
 
 
 # ---------------------------------------------------------------------- cases
+def compile_case(make, T: int, label: str, target_name: str, goal: float, targets: Targets, rows: dict) -> None:
+    """Cold compile of a model over T periods: one row of the compile table and one target."""
+    try:
+        jac = cold_jacobian(make, T)
+        rows["compile"].append([label, fmt_time(jac["build"]), fmt_time(jac["first"]), fmt_time(jac["warm"]),
+                                fmt_time(jac["compile"]), blocks_text(jac["blocks"])])
+        targets.check(target_name, jac["compile"], goal)
+    except Exception as exc:
+        why = report_error(f"T={T} cold kkt_jacobian", exc)
+        rows["compile"].append([label, "error", "", "", "", why[:50]])
+        targets.fail(target_name, f"<= {fmt_time(goal)}", why)
+
+
 def case_t5(cfg: Config, targets: Targets, rows: dict) -> None:
     def make():
         return invest_aggregator(2, end_on_win=True)
 
     T = 5
-    try:
-        jac = cold_jacobian(make, T)
-        rows["compile"].append(
-            [
-                "invest T=5 end_on_win n=2",
-                fmt_time(jac["build"]),
-                fmt_time(jac["first"]),
-                fmt_time(jac["warm"]),
-                fmt_time(jac["compile"]),
-                blocks_text(jac["blocks"]),
-            ]
-        )
-        targets.check("T=5 compile: game build + 1st kkt_jacobian", jac["compile"], T5_COMPILE)
-    except Exception as exc:
-        why = report_error("T=5 cold kkt_jacobian", exc)
-        rows["compile"].append(["invest T=5 end_on_win n=2", "error", "", "", "", why[:50]])
-        targets.fail("T=5 compile: game build + 1st kkt_jacobian", f"<= {fmt_time(T5_COMPILE)}", why)
+    compile_case(make, T, "invest T=5 end_on_win n=2", "T=5 compile: game build + 1st kkt_jacobian", T5_COMPILE,
+                 targets, rows)
 
     try:
         first = cold_solve(make, T, cfg.t5_budget)
@@ -285,23 +283,7 @@ def case_t50(cfg: Config, targets: Targets, rows: dict) -> None:
         return invest_aggregator(2)
 
     T = 50
-    try:
-        jac = cold_jacobian(make, T)
-        rows["compile"].append(
-            [
-                "invest T=50 n=2",
-                fmt_time(jac["build"]),
-                fmt_time(jac["first"]),
-                fmt_time(jac["warm"]),
-                fmt_time(jac["compile"]),
-                blocks_text(jac["blocks"]),
-            ]
-        )
-        targets.check("T=50 compile: game build + 1st kkt_jacobian", jac["compile"], T50_COMPILE)
-    except Exception as exc:
-        why = report_error("T=50 cold kkt_jacobian", exc)
-        rows["compile"].append(["invest T=50 n=2", "error", "", "", "", why[:50]])
-        targets.fail("T=50 compile: game build + 1st kkt_jacobian", f"<= {fmt_time(T50_COMPILE)}", why)
+    compile_case(make, T, "invest T=50 n=2", "T=50 compile: game build + 1st kkt_jacobian", T50_COMPILE, targets, rows)
 
     try:
         first = cold_solve(make, T, cfg.t50_budget)

@@ -91,7 +91,6 @@ class _Algebra:
 
             self.se = se
             self._se_vars = {v: se.sympify(v) for v in (*structure.actions, *structure.states)}
-        self.used: set[str] = set()
 
     def convert(self, expr):
         """Expression in the backend that will differentiate it."""

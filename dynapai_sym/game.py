@@ -192,6 +192,10 @@ class NumericGame:
                 J[:, i] = (H - g_own[:, :, None] * dW[:, None, :]) / w[:, None, None]
         return G.reshape(-1), J.reshape(self.N, self.N)
 
+    def kkt_residual(self, x: np.ndarray, G: np.ndarray | None = None) -> float:
+        r"""The KKT residual :math:`\|x - \Pi_{[l,u]}(x + G(x))\|_\infty` (0 for no variables)."""
+        return float(np.max(np.abs(self.natural_residual(x, G)))) if np.size(x) else 0.0
+
     def natural_residual(self, x: np.ndarray, G: np.ndarray | None = None) -> np.ndarray:
         r""":math:`x - \Pi_{[l,u]}(x + G(x))`, zero exactly at KKT points."""
         G = self.kkt_function(x) if G is None else G

@@ -170,7 +170,7 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
     with np.errstate(all="ignore"):
         if game.smooth:
             G, JG = game.kkt_jacobian(x)
-            residual = float(np.max(np.abs(x - np.clip(x + G, lower, upper))))
+            residual = game.kkt_residual(x, G)
         else:
             G, JG, residual = None, None, float("nan")
     kkt_ok = (not game.smooth) or (np.isfinite(residual) and residual <= options.kkt_tol)

@@ -119,7 +119,7 @@ def solve_kkt(game, x0: np.ndarray, tol: float = 1e-12, max_iter: int = 200) -> 
     stall = 0
     for it in range(1, max_iter + 1):
         G, JG, phi, dx, dF = state
-        res = float(np.max(np.abs(x - np.clip(x + G, lower, upper)))) if x.size else 0.0
+        res = game.kkt_residual(x, G)
         if res <= tol:
             x, res = _snap(game, x, G, res, tol)
             return KKTRun(x, res, it - 1, True, "converged")
@@ -158,7 +158,7 @@ def solve_kkt(game, x0: np.ndarray, tol: float = 1e-12, max_iter: int = 200) -> 
         if not accepted:
             return KKTRun(x, res, it, False, "line search failed")
     G = state[0]
-    res = float(np.max(np.abs(x - np.clip(x + G, lower, upper))))
+    res = game.kkt_residual(x, G)
     if res <= tol:
         x, res = _snap(game, x, G, res, tol)
     return KKTRun(x, res, max_iter, res <= tol, "converged" if res <= tol else "iteration limit")
@@ -202,7 +202,7 @@ def _snap(game, x: np.ndarray, G: np.ndarray, res: float, tol: float) -> tuple[n
     snapped = np.where(near_low, lower, np.where(near_up, upper, x))
     with np.errstate(all="ignore"):
         G2 = game.kkt_function(snapped)
-    res2 = float(np.max(np.abs(snapped - np.clip(snapped + G2, lower, upper))))
+    res2 = game.kkt_residual(snapped, G2)
     if np.isfinite(res2) and res2 <= max(tol, res):
         return snapped, res2
     return x, res
