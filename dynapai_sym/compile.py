@@ -29,10 +29,12 @@ Backends
 --------
 ``"symengine"`` (when installed; the ``fast`` extra): expressions are
 differentiated by symengine (about 100x faster than sympy) and compiled by its
-LLVM ``Lambdify`` (or its Python backend if LLVM is missing). Expressions that
-symengine cannot differentiate (``Max``, ``Piecewise``, ``Heaviside``, ``Abs``:
-the sharing transition, threshold costs) go through sympy's ``lambdify`` in the
-same model; :attr:`CompiledModel.backend` names what was used for what.
+LLVM ``Lambdify`` (or its Python backend if LLVM is missing). ``Max``/``Min`` (the
+sharing transition) reach symengine as three-piece ``Piecewise`` expressions with the
+tie as its own piece, so that piecewise derivatives keep the kink convention below.
+Other non-smooth functions (``Piecewise``, ``Heaviside``, ``Abs``: threshold costs) go
+through sympy's ``lambdify`` in the same model; :attr:`CompiledModel.backend` names what
+was used for what.
 ``"sympy"``: everything through sympy. Both use common-subexpression elimination.
 
 Derivative conventions: at a kink of :math:`\max(0, x)` the derivative is
@@ -93,8 +95,17 @@ class _Algebra:
             self._se_vars = {v: se.sympify(v) for v in (*structure.actions, *structure.states)}
 
     def convert(self, expr):
-        """Expression in the backend that will differentiate it."""
-        if self.backend == "symengine" and not expr.has(*_SYMPY_ONLY):
+        """Expression in the backend that will differentiate it.
+
+        ``Max``/``Min`` go to symengine as three-piece ``Piecewise`` expressions (see
+        :func:`_kinks_as_pieces`), which it differentiates and compiles with LLVM; other
+        non-smooth functions stay in sympy.
+        """
+        if self.backend != "symengine":
+            return expr
+        if expr.has(sp.Max, sp.Min) and not expr.has(*(f for f in _SYMPY_ONLY if f not in (sp.Max, sp.Min))):
+            return self.se.sympify(_kinks_as_pieces(expr))
+        if not expr.has(*_SYMPY_ONLY):
             return self.se.sympify(expr)
         return expr
 
@@ -214,6 +225,33 @@ _KINK_FUNCTIONS = {
     "dp_step": lambda x: np.heaviside(x, 0.5),  # Heaviside(0) = 1/2, as sympy
     "dp_max": np.maximum,
 }
+
+
+def _pairwise_piece(a, b, first_wins):
+    r"""``max(a, b)`` (``first_wins = a > b``) or ``min(a, b)`` (``a < b``) with the tie as its own piece.
+
+    .. math::
+
+        \max(a, b) = \begin{cases} a & a > b \\ (a + b)/2 & a = b \\ b & a < b \end{cases}
+
+    Equal in value to ``Max``; differentiated piece by piece it gives the package's kink
+    convention: the averaged derivative :math:`(a' + b')/2` at a tie (``Heaviside(0) = 1/2``),
+    and no ``DiracDelta`` terms in second derivatives.
+    """
+    return sp.Piecewise((a, first_wins(a, b)), ((a + b) / 2, sp.Eq(a, b)), (b, True))
+
+
+def _kinks_as_pieces(expr):
+    """Replace every ``Max``/``Min`` in ``expr`` by nested :func:`_pairwise_piece` expressions."""
+    def fold(first_wins):
+        def build(*args):
+            out = args[0]
+            for nxt in args[1:]:
+                out = _pairwise_piece(out, nxt, first_wins)
+            return out
+        return build
+
+    return expr.replace(sp.Max, fold(sp.StrictGreaterThan)).replace(sp.Min, fold(sp.StrictLessThan))
 
 
 def _fast_kinks(expr):

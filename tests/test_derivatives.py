@@ -144,3 +144,27 @@ def test_compiled_gradient_equals_symbolic_focs():
     sym = np.array(focs.subs(subs).evalf(), dtype=float)
     g, _ = pf.compiled.static(z, pf.state_vector(), pf.param_vector())
     np.testing.assert_allclose(g, sym, rtol=1e-12)
+
+
+@pytest.mark.skipif("symengine" not in available_backends(), reason="compares the symengine backend with sympy")
+@pytest.mark.parametrize("share_map", ["fraction", "exp"])
+def test_sharing_kinks_same_on_both_backends(share_map):
+    """max(0, .) in the sharing transition: symengine (as three-piece Piecewise) and sympy (Heaviside)
+    give the same values and derivatives, off the kink and exactly on it (derivative 1/2 there)."""
+    from dynapai_sym.models import sharing_aggregator
+
+    pf = sharing_aggregator(3, share_map=share_map).state.beliefs[0]
+    th = pf.param_vector()
+    models = [CompiledModel(pf.structure, backend=b) for b in ("sympy", "symengine")]
+    rng = np.random.default_rng(3)
+    z = rng.uniform(0.1, 1.5, models[0].m)
+    y_apart = pf.state_vector() + rng.uniform(0.0, 0.5, len(pf.state_vector()))
+    ds = len(pf.state_vector())
+    y_tied = np.full(ds, 2.0)  # every state equal: every max(0, A_j - A_i) sits on its kink
+    for y in (y_apart, y_tied):
+        ref, fast = (m.dynamic(z, y, th) for m in models)
+        for a, b in zip(ref, fast):
+            np.testing.assert_allclose(b, a, rtol=1e-11, atol=1e-13)
+        for a, b in zip(models[0].values(z, y, th), models[1].values(z, y, th)):
+            np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
+    assert "sympy" not in models[1].backend  # the kinks no longer need sympy's lambdify

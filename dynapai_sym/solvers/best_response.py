@@ -15,6 +15,7 @@ each inner solve finds the global best response); the caller certifies it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,11 +36,13 @@ class BRRun:
 
 
 def maximise_own(game, i: int, profiles, start: np.ndarray, lower: np.ndarray, upper: np.ndarray,
-                 maxiter: int = 500, ftol: float = 1e-15, gtol: float = 1e-12) -> np.ndarray:
+                 maxiter: int = 500, ftol: float = 1e-15, gtol: float = 1e-12,
+                 stop: Callable[[np.ndarray], bool] | None = None) -> np.ndarray:
     """L-BFGS-B (exact adjoint gradient) on player i's mean payoff against each profile in ``profiles``.
 
     One profile gives an ordinary best response; several (a history) a best response to
     their empirical distribution. Points where the payoff is not finite count as very bad.
+    ``stop(own)``, called after each iteration, ends the ascent early when it returns True.
     """
     idx = game.own_index(i)
     profiles = [np.asarray(p, dtype=float) for p in profiles]
@@ -58,8 +61,14 @@ def maximise_own(game, i: int, profiles, start: np.ndarray, lower: np.ndarray, u
         return -total / len(profiles), -grad / len(profiles)
 
     bounds = list(zip(lower, np.where(np.isfinite(upper), upper, None)))
+    callback = None
+    if stop is not None:
+        def callback(intermediate_result):
+            if stop(intermediate_result.x):
+                raise StopIteration
+
     res = minimize(negative, np.clip(start, lower, upper), jac=True, method="L-BFGS-B", bounds=bounds,
-                   options={"maxiter": maxiter, "ftol": ftol, "gtol": gtol})
+                   options={"maxiter": maxiter, "ftol": ftol, "gtol": gtol}, callback=callback)
     return res.x
 
 

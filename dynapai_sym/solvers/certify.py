@@ -215,6 +215,7 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
     deviations: list[Deviation] = []
     if check_global:
         U = game.payoffs(x)
+        strict_local = game.smooth and kkt_ok and so_ok and not getattr(game, "kinked", False)
         for i in range(n):
             idx = game.own_index(i)
             own = x[idx].reshape(T, k)
@@ -240,11 +241,13 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
             if getattr(game, "kinked", False):  # diverse starts too: better points may lie across a kink
                 pool = np.flatnonzero(far & np.isfinite(vals))
                 order += list(rng.choice(pool, size=min(n_polish, pool.size), replace=False)) if pool.size else []
+            # a smooth strict local maximum: an ascent that comes back to it is ended early
+            home = own.reshape(-1) if (strict_local and max_eigs[i] < 0) else None
             for j in order:
                 near_enough = vals[j] >= U[i] - margin or getattr(game, "kinked", False)
                 if not np.isfinite(vals[j]) or not near_enough:
                     continue
-                val, sched = _polish(game, i, cands[j], x, upper[idx], lower[idx])
+                val, sched = _polish(game, i, cands[j], x, upper[idx], lower[idx], home)
                 if val > best_val:
                     best_val, best_sched = val, sched
             # one-sided probes: small steps along each own coordinate. At a smooth maximum no step
@@ -278,10 +281,23 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
 
 
 def _polish(game, i: int, start: np.ndarray, x: np.ndarray, upper: np.ndarray,
-            lower: np.ndarray) -> tuple[float, np.ndarray]:
-    """Local maximisation of player i's payoff from ``start`` (L-BFGS-B, exact gradient)."""
+            lower: np.ndarray, home: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+    """Local maximisation of player i's payoff from ``start`` (L-BFGS-B, exact gradient).
+
+    ``home`` (flat own actions of a strict local maximum) ends the ascent early once an iterate
+    comes within a relative distance of 1e-2 of it (per action column scale): the ascent is then
+    returning to the profile under test, and cannot gain.
+    """
+    stop = None
+    if home is not None:
+        scale = 1e-6 + np.abs(home)
+        scale = np.maximum(scale, 1e-3 * np.max(scale))
+
+        def stop(xk: np.ndarray) -> bool:
+            return bool(np.max(np.abs(xk - home) / scale) < 1e-2)
+
     own = maximise_own(game, i, [x], start.reshape(-1), np.maximum(lower, 0.0), upper, maxiter=200,
-                       ftol=1e-13, gtol=1e-10)
+                       ftol=1e-13, gtol=1e-10, stop=stop)
     val = float(game.player_objective(i, own.reshape(1, *start.shape), x)[0])
     if not np.isfinite(val):
         return -np.inf, own
