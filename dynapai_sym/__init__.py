@@ -7,6 +7,7 @@ certified Nash equilibria.
 
 from .actions import Actions, InvestActions, SharingActions, Strategies
 from .aggregator import Aggregator, State, solve
+from .comparison import Comparison, compare, solve_left_right
 from .components import CSF, CostFunc, DisasterCost, ProdFunc, RewardFunc, RiskFunc, Transition
 from .latex import repr_latex, to_latex, write_latex
 from .payoff import PayoffFunc
@@ -15,9 +16,9 @@ from .scenario import FailedPoint, Scenario, ScenarioResult
 from .solvers import SolverOptions, SolverResult, Status
 
 __all__ = [
-    "Actions", "Aggregator", "CSF", "CostFunc", "DisasterCost", "FailedPoint", "InvestActions", "PayoffFunc",
-    "ProdFunc", "RewardFunc", "RiskFunc", "Scenario", "ScenarioResult", "SharingActions", "SolverOptions",
-    "SolverResult", "State", "Status", "Strategies", "Transition", "plot", "repr_latex", "solve", "to_latex",
-    "write_latex",
+    "Actions", "Aggregator", "CSF", "Comparison", "CostFunc", "DisasterCost", "FailedPoint", "InvestActions",
+    "PayoffFunc", "ProdFunc", "RewardFunc", "RiskFunc", "Scenario", "ScenarioResult", "SharingActions",
+    "SolverOptions", "SolverResult", "State", "Status", "Strategies", "Transition", "compare", "plot", "repr_latex",
+    "solve", "solve_left_right", "to_latex", "write_latex",
 ]
 __version__ = "0.1.0"

@@ -19,7 +19,9 @@ Failures
 --------
 A point whose solve does not certify keeps its :class:`~dynapai_sym.solvers.SolverResult` with
 its status; a point whose solve raises is recorded as a :class:`FailedPoint` with status
-``"error: <exception>"``. Neither stops the sweep.
+``"error: <exception>"``. Neither stops the sweep. Nor does a chunk of points whose future
+fails on an executor (a lost worker): its points are :class:`FailedPoint`\ s with status
+``"error: worker lost: ..."``, left out of the checkpoint so that a resumed run solves them.
 
 Note that when a game has several equilibria, a warm start may find a different (equally
 certified) one than a cold start would; pass ``warm_start=False`` to solve every point from
@@ -34,6 +36,7 @@ import numbers
 import os
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +48,9 @@ from .actions import Actions, Strategies
 from .aggregator import Aggregator
 from .components import CSF, ProdFunc, RiskFunc
 from .payoff import PayoffFunc
+from .scenario_result import ACTION_COLUMNS as _ACTION_COLUMNS
+from .scenario_result import ScenarioResult
+from .sensitivity import predict_equilibrium
 from .solvers import SolverOptions, SolverResult
 
 __all__ = ["Scenario", "ScenarioResult", "FailedPoint", "VARYING_PARAMS"]
@@ -54,7 +60,6 @@ VARYING_PARAMS = ("a", "alpha", "b", "beta", "theta", "d", "r", "r_inv", "r_shar
 
 _METHODS = ("auto", "kkt", "best_response", "best_response_nm", "mixed")
 _RISKS = ("winner_only", "multiplicative", "additive")
-_ACTION_COLUMNS = ("x_s", "x_p", "i_s", "i_p", "sh_s", "sh_p")
 
 
 @dataclass
@@ -157,21 +162,50 @@ def _portable(agg: Aggregator) -> Aggregator:
     return clone
 
 
+def _warm_starts(agg: Aggregator, t: int, method: str, warm: tuple[Aggregator, SolverResult]) -> list:
+    """Starts taken from a solved neighbour: the IFT prediction (smooth models), then its equilibrium."""
+    source_agg, source_res = warm
+    starts: list = []
+    if method in ("auto", "kkt"):
+        game = agg.game(t)
+        if game.smooth:
+            x_old = source_res.strategies.data.reshape(-1).astype(float)
+            predicted = predict_equilibrium(source_agg.game(t), x_old, game)
+            if predicted is not None:
+                starts.append(Strategies(predicted.reshape(source_res.strategies.data.shape)))
+    starts.append(source_res)
+    return starts
+
+
 def _solve_point(agg: Aggregator, t: int, init, options: SolverOptions, method: str,
-                 warm: SolverResult | None):
-    """Solve one point: warm start first (if any), then the ordinary start. Never raises."""
+                 warm: tuple[Aggregator, SolverResult] | None):
+    """Solve one point: warm starts first (if any), then the ordinary start. Never raises.
+
+    ``warm`` is a solved, certified neighbour (its aggregator and result). Its equilibrium,
+    moved by the implicit-function-theorem predictor
+    (:func:`~dynapai_sym.sensitivity.predict_equilibrium`), is tried first, then the
+    neighbour's equilibrium itself, then the ordinary start.
+    """
     t0 = time.perf_counter()
     notes: list[str] = []
     warm_res = None
     if warm is not None:
         try:
-            warm_res = agg.solve(t, init=warm, options=options, method=method)
-        except Exception as exc:  # recorded, the cold start follows
-            notes.append(f"warm start raised {type(exc).__name__}: {exc}; solved from the ordinary start")
-        else:
+            starts = _warm_starts(agg, t, method, warm)
+        except Exception as exc:  # recorded; the plain warm start follows
+            notes.append(f"the IFT predictor raised {type(exc).__name__}: {exc}")
+            starts = [warm[1]]
+        for start in starts:
+            try:
+                warm_res = agg.solve(t, init=start, options=options, method=method)
+            except Exception as exc:  # recorded, the next start follows
+                notes.append(f"warm start raised {type(exc).__name__}: {exc}")
+                continue
             if warm_res.success:
+                warm_res.notes.extend(notes)
                 return warm_res, "warm"
-            notes.append(f"warm start ended with {warm_res.status!r}; solved from the ordinary start")
+            notes.append(f"warm start ended with {warm_res.status!r}")
+        notes.append("solved from the ordinary start")
     try:
         res = agg.solve(t, init=init, options=options, method=method)
     except Exception as exc:  # a failing point never aborts the sweep
@@ -189,12 +223,13 @@ def _solve_point(agg: Aggregator, t: int, init, options: SolverOptions, method: 
 def _solve_chunk(tasks, t: int, init, options: SolverOptions, method: str, warm_start: bool,
                  callback: Callable[[], None] | None = None):
     """Solve a chunk of points in order; ``tasks`` holds (index, aggregator, neighbour index)."""
-    source: dict[int, SolverResult | None] = {}  # nearest certified result at or before each point
+    # nearest certified (aggregator, result) at or before each point
+    source: dict[int, tuple[Aggregator, SolverResult] | None] = {}
     out = []
     for idx, agg, neighbour in tasks:
         warm = source.get(neighbour) if (warm_start and neighbour is not None) else None
         res, start = _solve_point(agg, t, init, options, method, warm)
-        source[idx] = res if (isinstance(res, SolverResult) and res.success) else warm
+        source[idx] = (agg, res) if (isinstance(res, SolverResult) and res.success) else warm
         out.append((idx, res, start))
         if callback is not None:
             callback()
@@ -469,14 +504,27 @@ class Scenario:
             one with ``Client(LocalCluster(...))`` or ``Client("scheduler-address")``).
         executor : concurrent.futures.Executor or dask.distributed.Client, optional
             Runs chunks of points with ``executor.submit``; overrides ``n_jobs``/``backend``.
+            When a Dask worker dies, the scheduler runs its chunks again on the other workers;
+            a chunk whose future fails all the same (``KilledWorker`` once more than
+            ``distributed.scheduler.allowed-failures`` workers died running it, a broken process
+            pool, a cancelled future) does not stop the sweep: each of its points is recorded as a
+            :class:`FailedPoint` with status ``"error: worker lost: ..."`` (or
+            ``"error: chunk failed: ..."``, ``"error: chunk cancelled: ..."``) and start
+            ``"lost"``, and a ``RuntimeWarning`` says how many.
         checkpoint : path, optional
-            File where finished points are saved as they complete; a re-run with the same file
-            resumes without recomputing them (a killed worker's chunk is simply solved again).
+            File where finished points are saved as each chunk completes; a re-run with the same
+            file resumes without recomputing them. Points of lost chunks are not saved, so the
+            re-run solves exactly those (points whose own solve raised count as finished).
 
         Returns
         -------
         ScenarioResult
             One result per point; failures are recorded, never raised.
+
+        Warns
+        -----
+        RuntimeWarning
+            Some chunks' futures failed, so their points were not solved.
 
         Raises
         ------
@@ -527,12 +575,28 @@ class Scenario:
                               for lo in range(0, len(tasks), 16))
             else:
                 chunks_out = [_solve_chunk(tasks, t, init, options, method, bool(warm_start), bar.update)]
-            for out in chunks_out:
-                for idx, res, start in out:
-                    results[idx] = res
-                    starts[idx] = start
-                    done[idx] = (res, start)
-                _save_checkpoint(checkpoint, done, count)
+            lost: list[int] = []
+            try:
+                for out in chunks_out:
+                    for idx, res, start in out:
+                        results[idx] = res
+                        starts[idx] = start
+                        if start == _LOST:  # never solved: kept out of the checkpoint, so a re-run retries it
+                            lost.append(idx)
+                        else:
+                            done[idx] = (res, start)
+                    if any(start != _LOST for _, _, start in out):
+                        _save_checkpoint(checkpoint, done, count)
+            finally:  # on an interrupt, stop now the chunks still pending on an executor or in joblib
+                if hasattr(chunks_out, "close"):
+                    chunks_out.close()
+        if lost:
+            resume = (f"The checkpoint {str(checkpoint)!r} holds the {len(done)} finished points; the same call "
+                      "again solves only the missing ones." if checkpoint is not None
+                      else "Pass checkpoint=path to keep finished points across re-runs.")
+            warnings.warn(f"{len(lost)} of {count} points were not solved because their chunk's future failed "
+                          f"({results[lost[0]].status}); they are recorded as FailedPoint. {resume}",
+                          RuntimeWarning, stacklevel=2)
         seconds = time.perf_counter() - t0
         return ScenarioResult(results=results, points=[dict(p) for p in self.points], varying=self.varying,
                               aggregators=list(self.aggregators),
@@ -556,30 +620,77 @@ def _chunks(tasks: list, size: int) -> list:
             for lo in range(0, len(tasks), size)]
 
 
-def _solve_with_executor(executor, tasks, t: int, init, options, method: str, warm_start: bool, bar):
-    """Submit chunks of points to a concurrent.futures executor or a dask client; yield as they finish."""
+#: The start recorded for a point whose chunk's future failed: it was never solved, is not
+#: checkpointed, and a re-run with the same checkpoint solves it again.
+_LOST = "lost"
+
+
+def _lost_status(exc: BaseException) -> str:
+    """Status of the points of a chunk whose future raised ``exc`` instead of returning results."""
+    import concurrent.futures as cf
+
+    what = f"{type(exc).__name__}: {exc}"
+    if type(exc).__name__ == "KilledWorker" or isinstance(exc, cf.BrokenExecutor):
+        return f"error: worker lost: {what}"
+    if isinstance(exc, cf.CancelledError):
+        return f"error: chunk cancelled: {what}"
+    return f"error: chunk failed: {what}"
+
+
+def _lost_chunk(chunk: list, exc: BaseException, t: int, method: str) -> list:
+    """A chunk's output when its future failed: a :class:`FailedPoint` per point, with start ``_LOST``."""
+    status = _lost_status(exc)
+    message = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    note = "not solved: its chunk's future failed; a re-run with the same checkpoint solves it again"
+    return [(idx, FailedPoint(status=status, message=message, method=method, n=agg.n, k=agg.k, t=t, notes=[note]),
+             _LOST) for idx, agg, _ in chunk]
+
+
+def _solve_with_executor(executor, tasks: list, t: int, init, options: SolverOptions, method: str,
+                         warm_start: bool, bar):
+    """Submit chunks of points to a concurrent.futures executor or a dask client; yield as they finish.
+
+    A chunk whose future raises (a dask ``KilledWorker`` once a task has outlived
+    ``distributed.scheduler.allowed-failures`` dead workers, a broken process pool, a cancelled
+    future, an error in the worker) yields :func:`_lost_chunk` instead of stopping the sweep, so
+    the chunks that did finish are still returned and checkpointed. Futures still pending when
+    the caller stops (an interrupt, a failing checkpoint write) are cancelled.
+    """
     size = max(1, min(64, -(-len(tasks) // 8)))
-    futures = [executor.submit(_solve_chunk, chunk, t, init, options, method, warm_start)
-               for chunk in _chunks(tasks, size)]
+    chunks = _chunks(tasks, size)
+    futures = [executor.submit(_solve_chunk, chunk, t, init, options, method, warm_start) for chunk in chunks]
+    chunk_of = {fut: chunk for fut, chunk in zip(futures, chunks)}
     try:
         from distributed import Future as DaskFuture
         from distributed import as_completed as dask_as_completed
     except ImportError:  # pragma: no cover - dask is optional
         DaskFuture = None
     if DaskFuture is not None and futures and isinstance(futures[0], DaskFuture):
-        completed = dask_as_completed(futures)
+        completed = dask_as_completed(futures)  # yields errored futures too
     else:
         import concurrent.futures as cf
 
         completed = cf.as_completed(futures)
-    for fut in completed:
-        out = fut.result()
-        bar.update(len(out))
-        yield out
+    try:
+        for fut in completed:
+            try:
+                out = fut.result()  # dask gathers again (recomputing) if the holder of a result died
+            except Exception as exc:  # includes KilledWorker and CancelledError
+                out = _lost_chunk(chunk_of[fut], exc, t, method)
+            bar.update(len(out))
+            yield out
+    finally:
+        for fut in futures:
+            if not fut.done():
+                fut.cancel()
 
 
 def _load_checkpoint(path, count: int) -> dict:
-    """Finished points saved by an earlier run: {index: (result, start)}."""
+    """Finished points saved by an earlier run: {index: (result, start)}.
+
+    Only finished points count (including points whose solve raised, which would raise again);
+    a point recorded as lost (its chunk's future failed) is solved again.
+    """
     if path is None:
         return {}
     import pickle
@@ -591,7 +702,7 @@ def _load_checkpoint(path, count: int) -> dict:
         saved = pickle.load(fh)
     if saved.get("count") != count:
         raise ValueError(f"checkpoint {str(path)!r} is for {saved.get('count')} points; this scenario has {count}")
-    return dict(saved["done"])
+    return {idx: entry for idx, entry in saved["done"].items() if entry[1] != _LOST}
 
 
 def _save_checkpoint(path, done: dict, count: int) -> None:
@@ -687,202 +798,3 @@ def _short(value) -> str:
     if arr.ndim == 1 and np.all(arr == arr[0]):
         return f"{float(arr[0]):g}"
     return np.array2string(arr, precision=4)
-
-
-# ----------------------------------------------------------------------------- results
-class ScenarioResult:
-    """What :meth:`Scenario.solve` found at every point.
-
-    Attributes
-    ----------
-    results : list of SolverResult or FailedPoint
-        One per point, in the scenario's order.
-    points : list of dict
-        Value of each varying parameter at each point (name -> array of one value per player).
-    varying : tuple of str
-        Names of the varying parameters (empty for an unlabelled list of aggregators).
-    t : int
-        Number of periods solved.
-    shape : tuple of int
-        ``(m1,)`` or ``(m1, m2)`` for grids (first varying parameter fastest), ``(points,)`` otherwise.
-    starts : list of str
-        How each point was solved: ``"warm"``, ``"cold"`` or ``"cold after warm"`` (warm start failed).
-    seconds : float
-        Wall time of the whole solve.
-    """
-
-    def __init__(self, results: list, points: list[dict], varying: tuple[str, ...], t: int,
-                 shape: tuple[int, ...] | None = None, starts: list[str] | None = None, seconds: float = 0.0,
-                 aggregators: list | None = None):
-        if len(points) != len(results):
-            raise ValueError(f"points has {len(points)} entries; results has {len(results)}")
-        self.results = list(results)
-        self.points = list(points)
-        self.varying = tuple(varying)
-        self.t = t
-        self.shape = tuple(shape) if shape is not None else (len(results),)
-        self.starts = list(starts) if starts is not None else ["cold"] * len(results)
-        self.seconds = seconds
-        self.aggregators = list(aggregators) if aggregators is not None else None
-
-    def sensitivity(self, param: str) -> list:
-        """Derivatives of each certified point's equilibrium with respect to ``param``.
-
-        One entry per point: the dict of :func:`dynapai_sym.sensitivity.sensitivity`, or None
-        for points that did not certify.
-        """
-        if self.aggregators is None:
-            raise ValueError("this result carries no games (it was loaded from a file); re-solve to differentiate")
-        return [agg.sensitivity(res, param) if getattr(res, "success", False) else None
-                for agg, res in zip(self.aggregators, self.results)]
-
-    def __len__(self) -> int:
-        return len(self.results)
-
-    def __iter__(self):
-        return iter(self.results)
-
-    def __getitem__(self, j):
-        return self.results[j]
-
-    @property
-    def success(self) -> np.ndarray:
-        """Whether each point is a certified equilibrium: bool array (points,)."""
-        return np.array([bool(r.success) for r in self.results], dtype=bool)
-
-    @property
-    def statuses(self) -> list[str]:
-        """Status of each point."""
-        return [r.status for r in self.results]
-
-    def values(self, name: str) -> np.ndarray:
-        """Values of a varying parameter: (points, n) array."""
-        if name not in self.varying:
-            raise ValueError(f"name must be one of the varying parameters {self.varying}, got {name!r}")
-        return np.stack([p[name] for p in self.points])
-
-    def __repr__(self) -> str:
-        ok = int(self.success.sum())
-        vary = ", ".join(self.varying) if self.varying else "none named"
-        return (f"ScenarioResult({len(self)} points, {ok} certified, shape={self.shape}, varying: {vary}, "
-                f"t={self.t}, {self.seconds:.2f} s)")
-
-    # ------------------------------------------------------------------ tables
-    def to_dataframe(self):
-        """A tidy table: one row per point x player x period.
-
-        Columns: ``point``, the varying parameter(s) (each player's own value), ``player``,
-        ``period`` (both 0-based), the action columns (``x_s``, ``x_p``, and ``i_s``, ``i_p``,
-        ``sh_s``, ``sh_p`` when present), ``s``, ``p``, ``sigma``, ``q``, ``payoff`` (the
-        player's aggregate payoff), ``success``, ``status``, ``kkt_residual``, ``method``,
-        ``seconds``. Points that raised have NaN numbers.
-
-        Returns
-        -------
-        pandas.DataFrame
-        """
-        import pandas as pd
-
-        k_max = max(_shape_of(r)[2] for r in self.results)
-        action_cols = list(_ACTION_COLUMNS[:k_max])
-        columns: dict[str, list] = {name: [] for name in
-                                    ["point", *self.varying, "player", "period", *action_cols,
-                                     "s", "p", "sigma", "q", "payoff", "success", "status",
-                                     "kkt_residual", "method", "seconds"]}
-        for j, (res, point) in enumerate(zip(self.results, self.points)):
-            T, n, k = _shape_of(res)
-            ok = isinstance(res, SolverResult)
-            data = res.strategies.data if ok else np.full((T, n, k), np.nan)
-            nan = np.full((T, n), np.nan)
-            s, p, sigma, q = (res.s, res.p, res.sigma, res.q) if ok else (nan, nan, nan, nan)
-            payoffs = np.asarray(res.payoffs, dtype=float) if ok else np.full(n, np.nan)
-            for i in range(n):
-                for tt in range(T):
-                    columns["point"].append(j)
-                    for name in self.varying:
-                        columns[name].append(float(point[name][i]))
-                    columns["player"].append(i)
-                    columns["period"].append(tt)
-                    for c, col in enumerate(action_cols):
-                        columns[col].append(float(data[tt, i, c]) if c < k else np.nan)
-                    columns["s"].append(float(s[tt, i]))
-                    columns["p"].append(float(p[tt, i]))
-                    columns["sigma"].append(float(sigma[tt, i]))
-                    columns["q"].append(float(q[tt, i]))
-                    columns["payoff"].append(float(payoffs[i]))
-                    columns["success"].append(bool(res.success))
-                    columns["status"].append(str(res.status))
-                    columns["kkt_residual"].append(float(res.kkt_residual))
-                    columns["method"].append(str(res.method))
-                    columns["seconds"].append(float(res.seconds))
-        return pd.DataFrame(columns)
-
-    def to_xarray(self):
-        """The table as an ``xarray.Dataset`` indexed by (point, player, period), with the
-        varying parameter(s) as coordinates along ``point`` (needs xarray)."""
-        try:
-            import xarray  # noqa: F401
-        except ImportError as exc:
-            raise ImportError("to_xarray needs xarray: pip install xarray") from exc
-        df = self.to_dataframe()
-        ds = df.drop(columns=list(self.varying)).set_index(["point", "player", "period"]).to_xarray()
-        for name in self.varying:
-            ds = ds.assign_coords({name: (("point", "player"), df.pivot_table(
-                index="point", columns="player", values=name, aggfunc="first").to_numpy())})
-        return ds
-
-    def save(self, path) -> Path:
-        """Write :meth:`to_dataframe` to ``path``: CSV (``.csv``) or Parquet (``.parquet``, ``.pq``).
-
-        Raises
-        ------
-        ValueError
-            If the extension is neither.
-        ImportError
-            For Parquet without pyarrow (or fastparquet) installed.
-        """
-        path = Path(path)
-        kind = _file_kind(path)
-        df = self.to_dataframe()
-        if kind == "csv":
-            df.to_csv(path, index=False)
-        else:
-            _require_parquet()
-            df.to_parquet(path, index=False)
-        return path
-
-    @staticmethod
-    def load(path):
-        """Read a table written by :meth:`save` (by extension) as a pandas DataFrame."""
-        import pandas as pd
-
-        path = Path(path)
-        kind = _file_kind(path)
-        if kind == "csv":
-            # exact floats: pandas >= 3 reads them round-trip by default, older versions need asking
-            exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
-            return pd.read_csv(path, **exact)
-        _require_parquet()
-        return pd.read_parquet(path)
-
-
-def _shape_of(res) -> tuple[int, int, int]:
-    if isinstance(res, SolverResult):
-        return res.strategies.data.shape
-    return res.t, res.n, res.k
-
-
-def _file_kind(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return "csv"
-    if suffix in (".parquet", ".pq"):
-        return "parquet"
-    raise ValueError(f"path must end in .csv or .parquet, got {str(path)!r}")
-
-
-def _require_parquet() -> None:
-    import importlib.util
-
-    if importlib.util.find_spec("pyarrow") is None and importlib.util.find_spec("fastparquet") is None:
-        raise ImportError("Parquet files need pyarrow: pip install pyarrow (or save to a .csv path)")

@@ -23,7 +23,7 @@ import numpy as np
 
 from .game import Belief, NumericGame
 
-__all__ = ["sensitivity", "GROUPS"]
+__all__ = ["sensitivity", "predict_equilibrium", "GROUPS"]
 
 #: parameter groups: a name that moves that parameter of every player together
 GROUPS = {"a": "A", "b": "B", "alpha": "alpha", "beta": "beta", "theta": "theta", "d": "d", "r": "r",
@@ -98,15 +98,10 @@ def sensitivity(agg, result, param: str, h: float = 1e-6) -> dict:
         raise ValueError(f"unknown parameter {param!r}; expected a group {sorted(GROUPS)} or one of {known}")
     x = result.strategies.data.reshape(-1).astype(float)
     G, J = game.kkt_jacobian(x)
-    tol = 1e-8
-    active = ((x <= game.lower + tol) & (G < -tol)) | ((x >= game.upper - tol) & (G > tol))
-    free = ~active
     delta = h * step
     plus, minus = _shifted(game, param, delta), _shifted(game, param, -delta)
     dG = (plus.kkt_function(x) - minus.kkt_function(x)) / (2 * delta)
-    dx = np.zeros_like(x)
-    if free.any():
-        dx[free] = -np.linalg.solve(J[np.ix_(free, free)], dG[free])
+    dx = _ift_step(game, x, G, J, dG)
     T, n, k = result.strategies.data.shape
     out = {"actions": dx.reshape(T, n, k)}
     # derived quantities along the equilibrium path (x* + delta dx, theta + delta)
@@ -116,3 +111,66 @@ def sensitivity(agg, result, param: str, h: float = 1e-6) -> dict:
     out["method"] = ("implicit function theorem with the exact Jacobian in actions; derivative of the "
                      "conditions in the parameter and of s, p, sigma, q, payoffs by central differences")
     return out
+
+
+def _ift_step(game: NumericGame, x: np.ndarray, G: np.ndarray, J: np.ndarray, dG: np.ndarray) -> np.ndarray:
+    r"""Solve :math:`J_{FF}\,dx_F = -dG_F` on the free variables; active bounds stay put (dx_A = 0)."""
+    tol = 1e-8
+    active = ((x <= game.lower + tol) & (G < -tol)) | ((x >= game.upper - tol) & (G > tol))
+    free = ~active
+    dx = np.zeros_like(x)
+    if free.any():
+        dx[free] = -np.linalg.solve(J[np.ix_(free, free)], dG[free])
+    return dx
+
+
+def predict_equilibrium(old: NumericGame, x_old: np.ndarray, new: NumericGame) -> np.ndarray | None:
+    r"""Predict the equilibrium of ``new`` from a solved neighbouring game ``old`` (same structure).
+
+    The implicit-function-theorem predictor for a finite parameter change
+    :math:`\Delta\theta = \theta_{new} - \theta_{old}`:
+
+    .. math::
+
+        x_{pred} = x^* - \big[\partial_{x_F} G_F(x^*, \theta_{old})\big]^{-1} \Delta G_F,
+        \qquad \Delta G = G(x^*, \theta_{new}) - G(x^*, \theta_{old}) \approx \partial_\theta G\,\Delta\theta,
+
+    with F the free variables at :math:`x^*` (active bounds stay active); a variable the step
+    would push across a bound moves halfway to the bound instead.
+    It is :math:`x^* + (dx^*/d\theta)\,\Delta\theta` to first order, for any direction of
+    :math:`\Delta\theta` (one or several parameters moving at once).
+
+    Parameters
+    ----------
+    old, new : NumericGame
+        Games of one model structure and horizon, at the old and new parameter values.
+    x_old : ndarray (N,)
+        A certified equilibrium of ``old``.
+
+    Returns
+    -------
+    ndarray (N,) or None
+        The predicted profile, or None where the prediction is not usable (singular Jacobian,
+        non-finite values); the caller then starts from ``x_old`` itself.
+    """
+    if old.N != new.N or old.T != new.T:
+        raise ValueError(f"old and new games differ in size ({old.N} vs {new.N} variables)")
+    x_old = np.asarray(x_old, dtype=float)
+    with np.errstate(all="ignore"):
+        G, J = old.kkt_jacobian(x_old)
+        dG = new.kkt_function(x_old) - G
+        if not (np.all(np.isfinite(J)) and np.all(np.isfinite(dG))):
+            return None
+        try:
+            dx = _ift_step(old, x_old, G, J, dG)
+        except np.linalg.LinAlgError:
+            return None
+    if not np.all(np.isfinite(dx)):
+        return None
+    x_new = x_old + dx
+    # a variable pushed across a bound goes halfway to it instead (exactly at a bound the
+    # payoff can be singular, and the solver's own corner handling decides activity)
+    below, above = x_new < new.lower, x_new > new.upper
+    x_new[below] = 0.5 * (x_old[below] + new.lower[below])
+    x_new[above] = 0.5 * (x_old[above] + new.upper[above])
+    return np.clip(x_new, new.lower, new.upper)
