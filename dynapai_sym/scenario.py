@@ -10,10 +10,13 @@ Speed
 -----
 Every point of a grid shares one model structure, so the model is compiled once (the package
 caches compiled models per structure); parameter values are call arguments. Each point is
-warm-started from the nearest previously solved, certified point along the grid
-(``init=previous_result``) and solved again from the ordinary start if the warm start does not
-certify. With ``n_jobs > 1`` the points are split into contiguous chunks solved in joblib (loky)
-worker processes; warm starts then run within each chunk.
+warm-started from the nearest previously solved, certified point along the grid: first from
+that equilibrium moved by the implicit-function-theorem predictor
+:math:`x^* - J_x^{-1}\,[G(x^*, \theta_{new}) - G(x^*, \theta_{old})]`
+(:func:`~dynapai_sym.sensitivity.predict_equilibrium`), then from the equilibrium itself, and
+from the ordinary start if neither certifies. With ``n_jobs > 1`` the points are split into
+contiguous chunks solved in worker processes (forked after the compile on Linux, joblib's
+loky elsewhere); warm starts then run within each chunk.
 
 Failures
 --------
@@ -487,8 +490,7 @@ class Scenario:
         t : int, optional
             Number of periods (default: the scenario's ``t``, 1 unless given to :meth:`from_params`).
         n_jobs : int
-            Worker processes (joblib, loky backend); ``-1`` means one per CPU. Needs joblib for
-            more than one (``pip install "dynapai_sym[parallel]"``).
+            Local worker processes; ``-1`` means one per CPU. See ``backend`` for which kind.
         progress : bool
             Show a progress bar (``tqdm.auto``).
         init : Strategies, array (T, n, k), Actions or SolverResult, optional
@@ -499,9 +501,14 @@ class Scenario:
         warm_start : bool
             Start each point from the nearest solved, certified point along the grid (and from
             the ordinary start if that does not certify).
-        backend : {None, "joblib", "dask"}
-            ``"dask"`` runs chunks of points on the current ``dask.distributed`` client (start
-            one with ``Client(LocalCluster(...))`` or ``Client("scheduler-address")``).
+        backend : {None, "processes", "joblib", "dask"}
+            ``None``: with ``n_jobs > 1``, ``"processes"`` on Linux and ``"joblib"`` elsewhere.
+            ``"processes"``: a ``concurrent.futures.ProcessPoolExecutor`` whose workers are forked
+            (on Linux) after the model is compiled, so they start in milliseconds with the compiled
+            functions in memory. ``"joblib"``: joblib's loky workers (each imports the package and
+            compiles once; needs ``pip install "dynapai_sym[parallel]"``). ``"dask"`` runs chunks
+            of points on the current ``dask.distributed`` client (start one with
+            ``Client(LocalCluster(...))`` or ``Client("scheduler-address")``).
         executor : concurrent.futures.Executor or dask.distributed.Client, optional
             Runs chunks of points with ``executor.submit``; overrides ``n_jobs``/``backend``.
             When a Dask worker dies, the scheduler runs its chunks again on the other workers;
@@ -531,7 +538,7 @@ class Scenario:
         ValueError, TypeError
             Bad arguments (checked for every point before any solving).
         ImportError
-            ``n_jobs`` asks for more than one process and joblib is not installed.
+            ``backend="joblib"`` (or ``None`` off Linux) with ``n_jobs > 1`` and joblib not installed.
         """
         t = self.t if t is None else as_positive_int(t, "t (number of periods)")
         jobs = _effective_jobs(n_jobs)
@@ -549,14 +556,18 @@ class Scenario:
         _check_init(init, self.aggregators, t)
 
         count = len(self.aggregators)
-        if backend not in (None, "joblib", "dask"):
-            raise ValueError(f"backend must be None, 'joblib' or 'dask', got {backend!r}")
+        if backend not in _BACKENDS:
+            raise ValueError(f"backend must be one of {_BACKENDS}, got {backend!r}")
         if executor is None and backend == "dask":
             executor = _dask_client()
         parallel = executor is None and jobs > 1 and count > 1
+        pool = None
         if parallel:
-            _import_joblib()
-        done = _load_checkpoint(checkpoint, count)
+            pool = _pool_kind(backend)
+            if pool == "joblib":
+                _import_joblib()
+        fingerprint = _fingerprint(self.aggregators, t, method) if checkpoint is not None else ""
+        done = _load_checkpoint(checkpoint, count, fingerprint)
         tasks = [(j, agg, self.neighbours[j]) for j, agg in enumerate(self.aggregators) if j not in done]
         results: list = [None] * count
         starts: list[str] = [""] * count
@@ -568,6 +579,8 @@ class Scenario:
         with tqdm(total=count, initial=len(done), disable=not progress, desc="scenario", unit="point") as bar:
             if executor is not None:
                 chunks_out = _solve_with_executor(executor, tasks, t, init, options, method, bool(warm_start), bar)
+            elif pool == "processes":
+                chunks_out = _solve_forked(tasks, jobs, t, init, options, method, bool(warm_start), bar)
             elif parallel:
                 chunks_out = _solve_parallel(tasks, jobs, t, init, options, method, bool(warm_start), bar)
             elif checkpoint is not None:  # chunks, so that finished points are saved as they come
@@ -586,7 +599,7 @@ class Scenario:
                         else:
                             done[idx] = (res, start)
                     if any(start != _LOST for _, _, start in out):
-                        _save_checkpoint(checkpoint, done, count)
+                        _save_checkpoint(checkpoint, done, count, fingerprint)
             finally:  # on an interrupt, stop now the chunks still pending on an executor or in joblib
                 if hasattr(chunks_out, "close"):
                     chunks_out.close()
@@ -647,7 +660,7 @@ def _lost_chunk(chunk: list, exc: BaseException, t: int, method: str) -> list:
 
 
 def _solve_with_executor(executor, tasks: list, t: int, init, options: SolverOptions, method: str,
-                         warm_start: bool, bar):
+                         warm_start: bool, bar, size: int | None = None):
     """Submit chunks of points to a concurrent.futures executor or a dask client; yield as they finish.
 
     A chunk whose future raises (a dask ``KilledWorker`` once a task has outlived
@@ -656,16 +669,15 @@ def _solve_with_executor(executor, tasks: list, t: int, init, options: SolverOpt
     the chunks that did finish are still returned and checkpointed. Futures still pending when
     the caller stops (an interrupt, a failing checkpoint write) are cancelled.
     """
-    size = max(1, min(64, -(-len(tasks) // 8)))
+    size = max(1, min(64, -(-len(tasks) // 8))) if size is None else size
     chunks = _chunks(tasks, size)
     futures = [executor.submit(_solve_chunk, chunk, t, init, options, method, warm_start) for chunk in chunks]
     chunk_of = {fut: chunk for fut, chunk in zip(futures, chunks)}
-    try:
-        from distributed import Future as DaskFuture
+    # dask futures come from a dask client (distributed is then imported already; importing it
+    # for any other executor would cost ~0.6 s)
+    if futures and type(futures[0]).__module__.split(".")[0] == "distributed":
         from distributed import as_completed as dask_as_completed
-    except ImportError:  # pragma: no cover - dask is optional
-        DaskFuture = None
-    if DaskFuture is not None and futures and isinstance(futures[0], DaskFuture):
+
         completed = dask_as_completed(futures)  # yields errored futures too
     else:
         import concurrent.futures as cf
@@ -685,11 +697,29 @@ def _solve_with_executor(executor, tasks: list, t: int, init, options: SolverOpt
                 fut.cancel()
 
 
-def _load_checkpoint(path, count: int) -> dict:
+def _fingerprint(aggregators: list[Aggregator], t: int, method: str) -> str:
+    """A digest of what a sweep computes: every point's model form, parameters, states, gammas, t and method."""
+    import hashlib
+
+    digest = hashlib.sha256(f"{t}|{method}|{len(aggregators)}".encode())
+    for agg in aggregators:
+        digest.update(f"|{agg.n},{agg.k},{agg.end_on_win}".encode())
+        digest.update(np.asarray(agg.gammas if agg.gammas is not None else [], dtype=float).tobytes())
+        for pf in agg.state.beliefs:
+            form = pf._form_key()
+            digest.update(repr(form if form is not None else pf.structure.payoffs).encode())
+            digest.update(np.asarray(pf.param_vector(), dtype=float).tobytes())
+            digest.update(np.asarray(pf.state_vector(), dtype=float).tobytes())
+    return digest.hexdigest()
+
+
+def _load_checkpoint(path, count: int, fingerprint: str = "") -> dict:
     """Finished points saved by an earlier run: {index: (result, start)}.
 
     Only finished points count (including points whose solve raised, which would raise again);
-    a point recorded as lost (its chunk's future failed) is solved again.
+    a point recorded as lost (its chunk's future failed) is solved again. A checkpoint written
+    for a different sweep (other parameters, horizon or method: see :func:`_fingerprint`) is
+    refused rather than silently reused.
     """
     if path is None:
         return {}
@@ -702,10 +732,13 @@ def _load_checkpoint(path, count: int) -> dict:
         saved = pickle.load(fh)
     if saved.get("count") != count:
         raise ValueError(f"checkpoint {str(path)!r} is for {saved.get('count')} points; this scenario has {count}")
+    if fingerprint and saved.get("fingerprint", fingerprint) != fingerprint:
+        raise ValueError(f"checkpoint {str(path)!r} was written by a different sweep (other parameters, t or "
+                         "method); pass another checkpoint path or delete the file")
     return {idx: entry for idx, entry in saved["done"].items() if entry[1] != _LOST}
 
 
-def _save_checkpoint(path, done: dict, count: int) -> None:
+def _save_checkpoint(path, done: dict, count: int, fingerprint: str = "") -> None:
     if path is None:
         return
     import os
@@ -714,7 +747,7 @@ def _save_checkpoint(path, done: dict, count: int) -> None:
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("wb") as fh:
-        pickle.dump({"count": count, "done": done}, fh)
+        pickle.dump({"count": count, "fingerprint": fingerprint, "done": done}, fh)
     os.replace(tmp, path)  # atomic: a crash never leaves a half-written checkpoint
 
 
@@ -725,6 +758,61 @@ def _import_joblib():
         raise ImportError("n_jobs > 1 needs joblib: pip install \"dynapai_sym[parallel]\" "
                           "(or pip install joblib), or use n_jobs=1") from exc
     return joblib
+
+
+#: values of ``Scenario.solve(backend=...)``
+_BACKENDS = (None, "processes", "joblib", "dask")
+
+
+def _fork_available() -> bool:
+    """Whether worker processes can be forked (Linux): they then inherit the compiled model."""
+    import multiprocessing as mp
+    import sys
+
+    return sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods()
+
+
+def _pool_kind(backend: str | None) -> str:
+    """Local worker processes for ``n_jobs > 1``: ``"processes"`` (forked) or ``"joblib"`` (loky)."""
+    if backend == "processes" or (backend is None and _fork_available()):
+        return "processes"
+    return "joblib"
+
+
+def _prepare(agg: Aggregator, t: int) -> None:
+    """Compile every block a solve of ``agg`` over ``t`` periods uses (before forking workers)."""
+    game = agg.game(t)
+    x = agg.default_init(t)
+    with np.errstate(all="ignore"):
+        game.kkt_jacobian(x)
+        game.quantities(x)
+        game.player_gradient(0, x)
+        game.player_objective(0, x[game.own_index(0)].reshape(1, t, game.k), x)
+
+
+def _solve_forked(tasks, jobs: int, t: int, init, options, method: str, warm_start: bool, bar):
+    """Solve chunks of points in worker processes (``concurrent.futures.ProcessPoolExecutor``).
+
+    On Linux the workers are forked after the model is compiled here, so they start in
+    milliseconds with the compiled functions in memory (loky workers would import the package
+    and compile again); elsewhere the platform's default start method is used.
+    """
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = None
+    if _fork_available():
+        context = mp.get_context("fork")
+        seen = set()
+        for _, agg, _ in tasks:  # one compile per model structure, inherited by every worker
+            key = tuple(id(pf.structure) for pf in agg.state.beliefs)
+            if key not in seen:
+                seen.add(key)
+                _prepare(agg, t)
+    # about four chunks per worker (balance), each starting one warm-start chain (one cold start)
+    size = max(1, min(256, -(-len(tasks) // (4 * jobs))))
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        yield from _solve_with_executor(pool, tasks, t, init, options, method, warm_start, bar, size)
 
 
 def _solve_parallel(tasks, jobs: int, t: int, init, options, method: str, warm_start: bool, bar):

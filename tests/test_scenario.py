@@ -208,20 +208,45 @@ def test_init_is_used_for_cold_points():
 
 
 # ----------------------------------------------------------------------------- parallel and progress
-def test_parallel_sweep_equals_sequential(r_sweep):
+@pytest.mark.parametrize("backend", [None, "processes", "joblib"])
+def test_parallel_sweep_equals_sequential(r_sweep, backend):
     rs, seq = r_sweep
-    par = Scenario.from_params(r=rs, varying="r").solve(n_jobs=2)
+    par = Scenario.from_params(r=rs, varying="r").solve(n_jobs=2, backend=backend)
     assert par.success.all()
     for a, b in zip(par.results, seq.results):
         np.testing.assert_allclose(a.strategies.data, b.strategies.data, rtol=1e-6)
     assert isinstance(par[0].strategies, dp.Strategies)
 
 
+def test_parallel_grid_with_worker_processes_equals_sequential():
+    """A 2-D grid in forked (or spawned) workers: chunks of whole warm-start chains, same table."""
+    sc = Scenario.from_params(r=np.linspace(0.02, 0.1, 6), varying="r", theta=[0.2, 0.5, 0.9], varying2="theta")
+    seq = sc.solve()
+    par = sc.solve(n_jobs=2, backend="processes")
+    assert par.success.all() and par.shape == seq.shape == (6, 3)
+    for a, b in zip(par.results, seq.results):
+        np.testing.assert_allclose(a.strategies.data, b.strategies.data, rtol=1e-6)
+    assert par.starts.count("cold") < len(par)  # warm starts run inside each worker's chunk
+
+
 def test_parallel_without_joblib_raises_import_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "joblib", None)
     sc = Scenario.from_params(r=[0.05, 0.1], varying="r")
     with pytest.raises(ImportError, match=r"dynapai_sym\[parallel\]"):
-        sc.solve(n_jobs=2)
+        sc.solve(n_jobs=2, backend="joblib")
+    with pytest.raises(ValueError, match="backend must be one of"):
+        sc.solve(n_jobs=2, backend="threads")
+
+
+def test_checkpoint_of_another_sweep_is_refused(tmp_path):
+    path = tmp_path / "sweep.pkl"
+    Scenario.from_params(r=[0.05, 0.1], varying="r").solve(checkpoint=path)
+    again = Scenario.from_params(r=[0.05, 0.1], varying="r").solve(checkpoint=path)  # same sweep: resumes
+    assert again.success.all()
+    with pytest.raises(ValueError, match="different sweep"):
+        Scenario.from_params(r=[0.05, 0.2], varying="r").solve(checkpoint=path)  # same size, other values
+    with pytest.raises(ValueError, match="different sweep"):
+        Scenario.from_params(r=[0.05, 0.1], varying="r").solve(checkpoint=path, method="best_response")
 
 
 def test_progress_bar_is_written(capsys):

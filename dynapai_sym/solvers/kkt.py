@@ -171,19 +171,31 @@ def _directions(J: np.ndarray, phi: np.ndarray, merit: float, x: np.ndarray):
     :math:`(J^\\top J + \\mu I) d = -J^\\top \\phi` with :math:`\\mu = \\|\\phi\\|^2`; steepest descent
     on the merit.
     """
-    try:
-        d = np.linalg.solve(J, -phi)
-        if np.all(np.isfinite(d)) and np.linalg.norm(d) < 1e8 * (1 + np.linalg.norm(x)):
-            yield d
-    except np.linalg.LinAlgError:
-        pass
-    grad_merit = J.T @ phi
-    mu = max(merit * 2.0, 1e-14)
-    try:
-        yield np.linalg.solve(J.T @ J + mu * np.eye(len(x)), -grad_merit)
-    except np.linalg.LinAlgError:
-        pass
-    yield -grad_merit / max(1.0, float(np.linalg.norm(grad_merit)))
+    # far from a solution the products can overflow; such directions are discarded (non-finite),
+    # not reported as warnings (each computed inside errstate, never yielding inside it)
+    d = None
+    with np.errstate(all="ignore"):
+        try:
+            d = np.linalg.solve(J, -phi)
+        except np.linalg.LinAlgError:
+            pass
+        usable = d is not None and np.all(np.isfinite(d)) and np.linalg.norm(d) < 1e8 * (1 + np.linalg.norm(x))
+    if usable:
+        yield d
+    d = None
+    with np.errstate(all="ignore"):
+        grad_merit = J.T @ phi
+        mu = max(merit * 2.0, 1e-14)
+        try:
+            d = np.linalg.solve(J.T @ J + mu * np.eye(len(x)), -grad_merit)
+        except np.linalg.LinAlgError:
+            pass
+    if d is not None and np.all(np.isfinite(d)):
+        yield d
+    with np.errstate(all="ignore"):
+        d = -grad_merit / max(1.0, float(np.linalg.norm(grad_merit)))
+    if np.all(np.isfinite(d)):
+        yield d
 
 
 def _snap(game, x: np.ndarray, G: np.ndarray, res: float, tol: float) -> tuple[np.ndarray, float]:
