@@ -84,6 +84,9 @@ class Certificate:
 
 
 _FACTORS = np.array([0.0, 0.01, 0.1, 0.3, 0.6, 0.9, 1.1, 1.5, 3.0, 10.0, 100.0])
+# "give up performance" candidates: every x_p level of _ZERO_LEVELS with x_s scaled by 1, 1e-3, 0
+_GIVE_UP_XP = np.repeat(_ZERO_LEVELS, 3)
+_GIVE_UP_XS = np.tile([1.0, 1e-3, 0.0], len(_ZERO_LEVELS))
 
 
 def _candidates(own: np.ndarray, upper: np.ndarray, k: int, rng: np.random.Generator,
@@ -107,24 +110,21 @@ def _candidates(own: np.ndarray, upper: np.ndarray, k: int, rng: np.random.Gener
     # give up performance entirely (p -> 0) while safety s = A x_s^alpha p^(-theta) blows up:
     # the payoff's limit at p = 0 can beat the equilibrium under shared (additive or
     # multiplicative) risk. Several orders of "zero" performance and of safety effort, from t0 on.
-    give_up = []
-    for xp_level in _ZERO_LEVELS:
-        for xs_factor in (1.0, 1e-3, 0.0):
-            c = np.repeat(own[None], T, axis=0)
-            mask = after
-            c[:, :, 1] = np.where(mask, xp_level, c[:, :, 1])
-            c[:, :, 0] = np.where(mask, np.maximum(own[None, :, 0] * xs_factor, 1e-8), c[:, :, 0])
-            if k > 2:
-                c[:, :, 2:] = np.where(mask[:, :, None], 0.0, c[:, :, 2:])
-            give_up.append(c)
+    give_up = np.broadcast_to(own, (len(_GIVE_UP_XP), T, T, k)).copy()  # (level, t0, t, column)
+    mask = after[None]
+    give_up[..., 1] = np.where(mask, _GIVE_UP_XP[:, None, None], own[None, None, :, 1])
+    give_up[..., 0] = np.where(mask, np.maximum(own[None, None, :, 0] * _GIVE_UP_XS[:, None, None], 1e-8),
+                               own[None, None, :, 0])
+    if k > 2:
+        give_up[..., 2:] = np.where(mask[..., None], 0.0, give_up[..., 2:])
+    give_up = give_up.reshape(-1, T, k)
     # the whole schedule, and each column, scaled
     whole = np.maximum(own[None] * _FACTORS[:, None, None], floor)
-    cols = np.repeat(np.repeat(own[None, None], len(_FACTORS), axis=0), k, axis=1)  # (F, k, T, k)
-    for col in range(k):
-        base = own[:, col] if own[:, col].any() else np.full(T, 0.1 * scale[col])
-        cols[:, col, :, col] = _FACTORS[:, None] * base[None, :]
+    base = np.where(own.any(axis=0), own, 0.1 * scale)  # (T, k); a column of zeros scales from 0.1 x scale
+    eye = np.eye(k, dtype=bool)[None, :, None, :]  # (1, column scaled, 1, column)
+    cols = np.where(eye, _FACTORS[:, None, None, None] * base[None, None], own[None, None])  # (F, k, T, k)
     cols = np.maximum(cols.reshape(-1, T, k), floor)
-    parts = [drop, no_col, *give_up, whole, cols]
+    parts = [drop, no_col, give_up, whole, cols]
     # per-period effort changes (for T > 1)
     if T > 1:
         per = np.repeat(own[None], 3 * T, axis=0).reshape(3, T, T, k)
