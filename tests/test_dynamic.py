@@ -321,3 +321,43 @@ def test_bad_multi_period_input():
         dp.Aggregator("model")
     with pytest.raises(ValueError, match="one payoff function per player"):
         dp.State.het_beliefs([models.readme_payoff()])
+
+
+def _give_up_game(r_inv_second: float = 0.01) -> tuple[dp.Aggregator, int]:
+    """Invest model, T = 2, player 2 pays twice player 1's price: its first-order point (invest to
+    compete) loses to giving up (no investment, next to nothing in period 2)."""
+    prod = dp.ProdFunc(a=[10.0, 10.0], alpha=[0.5, 0.5], b=[1.0, 1.0], beta=[0.5, 0.5])
+    pf = dp.PayoffFunc(prod, dp.RiskFunc.winner_only([0.25, 0.25]), d=[1.0, 1.0], r=[0.05, 0.1],
+                       r_inv=[0.01, r_inv_second], csf=dp.CSF.maybe_no_win())
+    return dp.Aggregator(pf, gammas=[0.9, 0.9]), 2
+
+
+def test_give_up_deviation_defeats_a_first_order_point():
+    """A profile where both players' first- and second-order conditions hold, but one player gains
+    by giving up (a joint move: stop investing and almost stop in the later period), is never
+    certified; the deviation reported is real (re-evaluated by Aggregator.u)."""
+    agg, T = _give_up_game()
+    res = agg.solve(T)
+    assert not res.success and res.status == "no pure equilibrium found"
+    dev = res.deviation
+    X = res.strategies.data
+    Y = X.copy()
+    Y[:, dev.player, :] = dev.schedule
+    gain = agg.u(dp.Strategies(Y))[dev.player] - agg.u(dp.Strategies(X))[dev.player]
+    assert gain > 1e-3 and gain == pytest.approx(dev.gain, rel=1e-9)
+    # and the profile it stopped at is first-order stationary: only the global probe defeats it
+    assert res.kkt_residual <= 1e-8
+
+
+def test_imitating_the_leader_defeats_a_given_up_profile():
+    """Player 1 has given up (no performance after the first period, no investment); copying the
+    other player's schedule (invest, then compete) and polishing beats it."""
+    prod = dp.ProdFunc(a=[9.908, 9.642], alpha=[0.518, 0.444], b=[0.587, 1.353], beta=[0.456, 0.502])
+    pf = dp.PayoffFunc(prod, dp.RiskFunc.additive([0.590, 0.376]), d=[1.916, 0.852], r=[0.0743, 0.1746],
+                       r_inv=[0.0325, 0.0220], csf=dp.CSF.maybe_no_win())
+    agg = dp.Aggregator(pf, gammas=[0.874, 0.621])
+    res = agg.solve(5)
+    if res.success:  # whatever is certified must survive an independent multi-start search
+        assert np.all(independent_gain_multi(agg, res) <= 1e-6)
+    else:
+        assert res.deviation is not None and res.deviation.gain > 1e-3

@@ -79,12 +79,16 @@ def test_per_player_range_and_multi_period_invest_grid():
     r = np.array([[0.05, 0.1], [0.1, 0.1], [0.1, 0.15]])
     sc = Scenario.from_params(r=r, varying="r", r_inv=0.01, t=2, gammas=0.9, csf="maybe_no_win", b=1.0)
     assert sc.action_type is dp.InvestActions and sc.t == 2
-    res = sc.solve()
-    assert res.success.all(), res.statuses
+    res = sc.solve(warm_start=False)
+    # with unequal prices the cheaper-in-period-1 player cycles between investing to compete and
+    # giving up: those points have no pure equilibrium, and the grid must say so as the point solve does
+    assert res.success.any(), res.statuses
     for row, got in zip(r, res.results):
         ref = dp.Aggregator(_pointwise_payoff(r=row, b=1.0, r_inv=0.01), gammas=[0.9, 0.9]).solve(2)
         assert got.strategies.data.shape == (2, 2, 4)
-        np.testing.assert_allclose(got.strategies.data, ref.strategies.data, rtol=1e-6, atol=1e-10)
+        assert got.status == ref.status
+        if ref.success:
+            np.testing.assert_allclose(got.strategies.data, ref.strategies.data, rtol=1e-6, atol=1e-10)
     df = res.to_dataframe()
     assert {"i_s", "i_p"} <= set(df.columns) and "sh_s" not in df.columns
     np.testing.assert_array_equal(df.loc[df.point == 0, "r"].to_numpy(), [0.05, 0.05, 0.1, 0.1])

@@ -37,17 +37,23 @@ class BRRun:
 
 def maximise_own(game, i: int, profiles, start: np.ndarray, lower: np.ndarray, upper: np.ndarray,
                  maxiter: int = 500, ftol: float = 1e-15, gtol: float = 1e-12,
-                 stop: Callable[[np.ndarray], bool] | None = None) -> np.ndarray:
-    """L-BFGS-B (exact adjoint gradient) on player i's mean payoff against each profile in ``profiles``.
+                 stop: Callable[[np.ndarray, float], bool] | None = None, log_space: bool = False) -> np.ndarray:
+    r"""L-BFGS-B (exact adjoint gradient) on player i's mean payoff against each profile in ``profiles``.
 
     One profile gives an ordinary best response; several (a history) a best response to
     their empirical distribution. Points where the payoff is not finite count as very bad.
-    ``stop(own)``, called after each iteration, ends the ascent early when it returns True.
+    ``stop(own, value)``, called after each iteration with the iterate (in action space) and
+    its (mean) payoff, ends the ascent early when it returns True.
+
+    With ``log_space`` the ascent runs in :math:`v = \log x` (gradient :math:`x \odot \nabla_x U`),
+    between :math:`\log 10^{-300}` and :math:`\log` of the upper bound: exact zeros (corners
+    where :math:`x^\alpha` is singular) are then out of reach, which keeps an ascent from stopping
+    at the first corner it meets; starts at zero begin at :math:`10^{-6}`.
     """
     idx = game.own_index(i)
     profiles = [np.asarray(p, dtype=float) for p in profiles]
 
-    def negative(own):
+    def negative_x(own):
         total, grad = 0.0, np.zeros_like(own)
         for profile in profiles:
             xv = profile.copy()
@@ -60,16 +66,38 @@ def maximise_own(game, i: int, profiles, start: np.ndarray, lower: np.ndarray, u
             grad += g
         return -total / len(profiles), -grad / len(profiles)
 
-    bounds = list(zip(lower, np.where(np.isfinite(upper), upper, None)))
+    start = np.clip(start, lower, upper)
+    if log_space:
+        log_upper = np.log(np.where(np.isfinite(upper), upper, 1e300))
+
+        def to_x(v):
+            return np.minimum(np.exp(v), upper)
+
+        def negative(v):
+            own = to_x(v)
+            val, grad = negative_x(own)
+            return val, grad * own
+
+        x0 = np.minimum(np.log(np.maximum(start, 1e-6)), log_upper)
+        # a floor of 1e-8 x the start's scale stands for zero (reached as an active bound, not crawled to)
+        floor = 1e-8 * max(float(np.max(start)), 1e-3)
+        x0 = np.maximum(x0, np.log(floor))
+        bounds = list(zip(np.full(len(start), np.log(floor)), log_upper))
+    else:
+        def to_x(v):
+            return v
+
+        negative, x0 = negative_x, start
+        bounds = list(zip(lower, np.where(np.isfinite(upper), upper, None)))
     callback = None
     if stop is not None:
         def callback(intermediate_result):
-            if stop(intermediate_result.x):
+            if stop(to_x(intermediate_result.x), -float(intermediate_result.fun)):
                 raise StopIteration
 
-    res = minimize(negative, np.clip(start, lower, upper), jac=True, method="L-BFGS-B", bounds=bounds,
+    res = minimize(negative, x0, jac=True, method="L-BFGS-B", bounds=bounds,
                    options={"maxiter": maxiter, "ftol": ftol, "gtol": gtol}, callback=callback)
-    return res.x
+    return to_x(res.x)
 
 
 def best_response_to(game, i: int, x: np.ndarray, start: np.ndarray, inner: str, options) -> np.ndarray:

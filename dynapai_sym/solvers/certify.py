@@ -83,6 +83,7 @@ class Certificate:
         return "; ".join(parts)
 
 
+_STALL_HORIZON = 50  # iterations over which a polish's recent rate must be able to reach the target
 _FACTORS = np.array([0.0, 0.01, 0.1, 0.3, 0.6, 0.9, 1.1, 1.5, 3.0, 10.0, 100.0])
 # "give up performance" candidates: every x_p level of _ZERO_LEVELS with x_s scaled by 1, 1e-3, 0
 _GIVE_UP_XP = np.repeat(_ZERO_LEVELS, 3)
@@ -96,7 +97,7 @@ def _candidates(own: np.ndarray, upper: np.ndarray, k: int, rng: np.random.Gener
     The first candidate is the complete drop-out (no effort in any period).
     """
     T = own.shape[0]
-    scale = np.maximum(own.max(axis=0), 1e-3)  # per column
+    scale = scale_of(own)  # per column
     floor = np.zeros(k)
     floor[: min(k, 2)] = _TINY  # x_s, x_p: stand-in for exact zero
     periods = np.arange(T)
@@ -136,6 +137,18 @@ def _candidates(own: np.ndarray, upper: np.ndarray, k: int, rng: np.random.Gener
         parts.append(rng.uniform(0, 1, size=(n_random - n_random // 2, T, k)) * (3 * scale + 1.0))
     out = np.concatenate(parts)
     return np.minimum(np.maximum(out, 0.0), upper.reshape(T, k))
+
+
+def scale_of(own: np.ndarray) -> np.ndarray:
+    """Scale of each action column of a schedule (T, k): its largest value, at least 1e-3."""
+    return np.maximum(own.max(axis=0), 1e-3)
+
+
+def _imitations(x: np.ndarray, i: int, T: int, n: int, k: int, upper: np.ndarray) -> np.ndarray:
+    """Player i copying each other player's whole schedule: (n - 1, T, k), within i's bounds."""
+    X = np.asarray(x, dtype=float).reshape(T, n, k)
+    copies = np.moveaxis(np.delete(X, i, axis=1), 1, 0)  # (n - 1, T, k)
+    return np.minimum(np.maximum(copies, 0.0), upper.reshape(T, k))
 
 
 def _investment_moves(own: np.ndarray) -> list[np.ndarray]:
@@ -222,7 +235,8 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
             # kinks (sharing's max(0, .)): more random candidates, polish more of them
             n_random = options.probe_samples * (4 if getattr(game, "kinked", False) else 1)
             n_polish = options.probe_polish
-            cands = _candidates(own, upper[idx], k, rng, n_random)
+            others = _imitations(x, i, T, n, k, upper[idx])
+            cands = np.concatenate([_candidates(own, upper[idx], k, rng, n_random), others])
             local = _coordinate_steps(own, upper[idx])
             both = game.player_objective(i, np.concatenate([cands, local]), x)  # one batched evaluation
             both = np.where(np.isfinite(both), both, -np.inf)
@@ -243,19 +257,41 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
                 order += list(rng.choice(pool, size=min(n_polish, pool.size), replace=False)) if pool.size else []
             # a smooth strict local maximum: an ascent that comes back to it is ended early
             home = own.reshape(-1) if (strict_local and max_eigs[i] < 0) else None
+            target = U[i] + options.gain_tol * (1.0 + abs(U[i]))  # what a deviation must beat
             for j in order:
                 near_enough = vals[j] >= U[i] - margin or getattr(game, "kinked", False)
                 if not np.isfinite(vals[j]) or not near_enough:
                     continue
-                val, sched = _polish(game, i, cands[j], x, upper[idx], lower[idx], home)
+                val, sched = _polish(game, i, cands[j], x, upper[idx], lower[idx], home, target)
                 if val > best_val:
                     best_val, best_sched = val, sched
+            # the best far imitation of another player is always polished: "compete as the leader
+            # does" can beat a local optimum where this player has given up (non-convex payoffs)
+            imitate = np.arange(len(cands) - len(others), len(cands))
+            imitate = imitate[far[imitate] & np.isfinite(vals[imitate])]
+            if imitate.size:
+                j = int(imitate[np.argmax(vals[imitate])])
+                if j not in order:
+                    val, sched = _polish(game, i, cands[j], x, upper[idx], lower[idx], home, target)
+                    if val > best_val:
+                        best_val, best_sched = val, sched
+            if T > 1:
+                # multi-period payoffs are far from concave in one's own schedule (give up, or
+                # invest early and compete): always polish from structural starts, whatever their
+                # raw value: near drop-out (everything x 0.01) and uniform random schedules
+                starts = [np.maximum(own * 0.01, 1e-3 * col_scale)]
+                starts += list(rng.uniform(0, 1, size=(1, T, k)) * (2 * scale_of(own) + 1.0))
+                for start in starts:
+                    start = np.minimum(start, upper[idx].reshape(T, k))
+                    val, sched = _polish(game, i, start, x, upper[idx], lower[idx], home, target, log_space=True)
+                    if val > best_val:
+                        best_val, best_sched = val, sched
             # one-sided probes: small steps along each own coordinate. At a smooth maximum no step
             # gains (to first order); at a kink (sharing's max(0, .)) a one-sided slope can be positive
             # even though the averaged derivative vanishes.
             j = int(np.argmax(lvals))
             if lvals[j] - U[i] > options.gain_tol * (1.0 + abs(U[i])):
-                val, sched = _polish(game, i, local[j], x, upper[idx], lower[idx])
+                val, sched = _polish(game, i, local[j], x, upper[idx], lower[idx], target=target)
                 cand_val, cand = max((val, sched), (float(lvals[j]), local[j].reshape(-1)), key=lambda v: v[0])
                 if cand_val > best_val:
                     best_val, best_sched = cand_val, cand
@@ -264,7 +300,7 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
                 # other actions matter (a leader's share only counts once it leads). Polish from
                 # +-30% moves of each non-zero investment.
                 for j in _investment_moves(own)[: 4 * n_polish]:
-                    val, sched = _polish(game, i, j, x, upper[idx], lower[idx])
+                    val, sched = _polish(game, i, j, x, upper[idx], lower[idx], target=target)
                     if val > best_val:
                         best_val, best_sched = val, sched
             gain = best_val - U[i]
@@ -281,25 +317,38 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
 
 
 def _polish(game, i: int, start: np.ndarray, x: np.ndarray, upper: np.ndarray,
-            lower: np.ndarray, home: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+            lower: np.ndarray, home: np.ndarray | None = None,
+            target: float | None = None, log_space: bool = False) -> tuple[float, np.ndarray]:
     """Local maximisation of player i's payoff from ``start`` (L-BFGS-B, exact gradient).
 
-    ``home`` (flat own actions of a strict local maximum: KKT conditions hold and the Hessian on
-    the free variables is negative definite) ends the ascent early once an iterate comes within
-    a relative distance of 5e-2 of it (per action column scale): the ascent is then taken to be
-    returning to the profile under test. Ending early can only miss a gain, never invent one:
-    a reported gain is the payoff at an actual schedule.
+    Two rules end an ascent before L-BFGS-B's own tests; both can only miss a gain, never
+    invent one (a reported gain is the payoff at an actual schedule):
+
+    * ``home`` (flat own actions of a strict local maximum: KKT conditions hold and the Hessian
+      on the free variables is negative definite): an iterate within a relative distance of
+      5e-2 of it (per action column scale) is taken to be returning to the profile under test.
+    * ``target`` (the payoff a deviation must beat): an ascent that, at its rate over the last
+      ten iterations, could not reach ``target`` within its next 50 iterations (or its remaining
+      ones) is stalled (typically crawling along a kink of max(0, .), or converging below it).
     """
-    stop = None
+    maxiter = 200
+    scale = None
     if home is not None:
         scale = 1e-6 + np.abs(home)
         scale = np.maximum(scale, 1e-3 * np.max(scale))
+    history: list[float] = []
 
-        def stop(xk: np.ndarray) -> bool:
-            return bool(np.max(np.abs(xk - home) / scale) < 5e-2)
+    def stop(xk: np.ndarray, value: float) -> bool:
+        if scale is not None and np.max(np.abs(xk - home) / scale) < 5e-2:
+            return True
+        history.append(value)
+        if target is None or len(history) <= 10 or value >= target:
+            return False
+        rate = (history[-1] - history[-11]) / 10.0
+        return rate * min(maxiter - len(history), _STALL_HORIZON) < target - value
 
-    own = maximise_own(game, i, [x], start.reshape(-1), np.maximum(lower, 0.0), upper, maxiter=200,
-                       ftol=1e-13, gtol=1e-10, stop=stop)
+    own = maximise_own(game, i, [x], start.reshape(-1), np.maximum(lower, 0.0), upper, maxiter=maxiter,
+                       ftol=1e-10, gtol=1e-8, stop=stop, log_space=log_space)
     val = float(game.player_objective(i, own.reshape(1, *start.shape), x)[0])
     if not np.isfinite(val):
         return -np.inf, own
