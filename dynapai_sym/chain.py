@@ -152,6 +152,47 @@ class BeliefChain:
         weights = self.discount * L[None, :-1]
         return grad, weights, values
 
+    def player_gradient_batch(self, pos: int, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        r"""Objective and gradient of one player of the chain for a batch of paths.
+
+        The adjoint pass above for the player at position ``pos`` of :attr:`players` only, with
+        a batch axis: ``Z`` is ``(T, m, B)``.
+
+        Returns
+        -------
+        values : (B,)      :math:`U_i` per path
+        grad : (T, m, B)   :math:`\partial U_i / \partial z_t` per path
+        """
+        T, m, ds = self.T, self.m, self.ds
+        B = Z.shape[2]
+        i = int(self.players[pos])
+        y = np.empty((T + 1, ds, B))
+        y[0] = self.y0[:, None]
+        L = np.ones((T + 1, B))
+        blocks = []
+        for t in range(T):
+            ut, ft, qt = self.model.values(Z[t], y[t], self.theta)
+            u_v, f_v, q_v = self.model.first(Z[t], y[t], self.theta)
+            blocks.append((ut[i], qt, u_v[i], f_v, q_v))
+            y[t + 1] = ft if ds else y[t]
+            L[t + 1] = L[t] * (1.0 - qt) if self.end_on_win else 1.0
+        grad = np.empty((T, m, B))
+        lam_y = np.zeros((ds, B))
+        lam_L = np.zeros(B)
+        values = np.zeros(B)
+        for t in range(T - 1, -1, -1):
+            ut, qt, u_v, f_v, q_v = blocks[t]
+            w = self.discount[pos, t] * L[t]  # (B,)
+            grad[t] = w * u_v[:m] + np.einsum("sb,svb->vb", lam_y, f_v[:, :m])
+            new_lam_y = w * u_v[m:] + np.einsum("sb,svb->vb", lam_y, f_v[:, m:])
+            if self.end_on_win:
+                grad[t] -= lam_L * L[t] * q_v[:m]
+                new_lam_y -= lam_L * L[t] * q_v[m:]
+                lam_L = self.discount[pos, t] * ut + lam_L * (1.0 - qt)
+            lam_y = new_lam_y
+            values += w * ut
+        return values, grad
+
     # ------------------------------------------------------------ second order
     def hessian_rows(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         r"""Rows of :math:`\nabla^2_Z U_i` for each player's own actions.

@@ -148,6 +148,20 @@ class NumericGame:
         self.evaluations += 1
         return float(values[pos]), own
 
+    def player_gradient_batch(self, i: int, own: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:math:`U_i` and its gradient in i's own actions when i plays each schedule in ``own``
+        (B, T, k) and the others play ``x``: values (B,), gradients (B, T, k)."""
+        own = np.asarray(own, dtype=float)
+        B = own.shape[0]
+        Z = np.repeat(self._Z(x)[:, :, None], B, axis=2)  # (T, m, B)
+        cols = slice(i * self.k, (i + 1) * self.k)
+        Z[:, cols, :] = np.moveaxis(own, 0, -1)
+        chain, pos = self.chain_of(i)
+        self.evaluations += B
+        with np.errstate(all="ignore"):
+            values, grad = chain.player_gradient_batch(pos, Z)
+        return values, np.moveaxis(grad[:, cols, :], -1, 0)
+
     # ------------------------------------------------------------ conditions
     def kkt_function(self, x: np.ndarray) -> np.ndarray:
         """Scaled first-order conditions :math:`G(x)`: (N,)."""

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .ascent import batched_ascent
 from .best_response import maximise_own
 
 __all__ = ["Certificate", "certify", "Deviation"]
@@ -144,6 +145,19 @@ def scale_of(own: np.ndarray) -> np.ndarray:
     return np.maximum(own.max(axis=0), 1e-3)
 
 
+def _ascent_starts(own: np.ndarray, others: np.ndarray, rng: np.random.Generator,
+                   n_random: int = 8) -> np.ndarray:
+    """Starts of the batched ascent (B, T, k): the schedule scaled by 0.01, 0.3 and 3 (columns at
+    zero start at 1e-3 of their scale), each other player's schedule, and random schedules."""
+    T, k = own.shape
+    scale = scale_of(own)
+    base = np.maximum(own, 1e-3 * scale)
+    parts = [base[None] * np.array([0.01, 0.3, 3.0])[:, None, None], others,
+             rng.uniform(0, 1, size=(n_random // 2, T, k)) * (2 * scale + 1.0),
+             base[None] * np.exp(rng.normal(0.0, 1.0, size=(n_random - n_random // 2, T, k)))]
+    return np.concatenate(parts)
+
+
 def _imitations(x: np.ndarray, i: int, T: int, n: int, k: int, upper: np.ndarray) -> np.ndarray:
     """Player i copying each other player's whole schedule: (n - 1, T, k), within i's bounds."""
     X = np.asarray(x, dtype=float).reshape(T, n, k)
@@ -251,7 +265,8 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
             # polish the most promising candidates
             drop = float(vals[0]) if np.isfinite(vals[0]) else U[i] - 1.0
             margin = 0.02 * max(abs(U[i]), abs(U[i] - drop), 1e-9)
-            order = list(np.argsort(-np.where(far, vals, -np.inf))[:n_polish])
+            # (multi-period games: the batched ascent below climbs from these kinds of starts instead)
+            order = list(np.argsort(-np.where(far, vals, -np.inf))[:n_polish]) if T == 1 else []
             if getattr(game, "kinked", False):  # diverse starts too: better points may lie across a kink
                 pool = np.flatnonzero(far & np.isfinite(vals))
                 order += list(rng.choice(pool, size=min(n_polish, pool.size), replace=False)) if pool.size else []
@@ -277,13 +292,16 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
                         best_val, best_sched = val, sched
             if T > 1:
                 # multi-period payoffs are far from concave in one's own schedule (give up, or
-                # invest early and compete): always polish from structural starts, whatever their
-                # raw value: near drop-out (everything x 0.01) and uniform random schedules
-                starts = [np.maximum(own * 0.01, 1e-3 * col_scale)]
-                starts += list(rng.uniform(0, 1, size=(1, T, k)) * (2 * scale_of(own) + 1.0))
-                for start in starts:
-                    start = np.minimum(start, upper[idx].reshape(T, k))
-                    val, sched = _polish(game, i, start, x, upper[idx], lower[idx], home, target, log_space=True)
+                # invest early and compete): structural and random starts climb together in log
+                # coordinates, whatever their raw value; the best far end points that come near the
+                # profile's payoff are then polished
+                ends_val, ends = batched_ascent(game, i, x, _ascent_starts(own, others, rng), upper[idx])
+                ends_dist = np.max(np.abs(ends - own[None]) / col_scale, axis=(1, 2))
+                for j in np.argsort(-np.where(ends_dist > 0.05, ends_val, -np.inf))[:n_polish]:
+                    if not np.isfinite(ends_val[j]) or ends_dist[j] <= 0.05 or ends_val[j] < U[i] - margin:
+                        continue
+                    val, sched = _polish(game, i, ends[j], x, upper[idx], lower[idx], home, target, log_space=True)
+                    val, sched = max((val, sched), (float(ends_val[j]), ends[j].reshape(-1)), key=lambda v: v[0])
                     if val > best_val:
                         best_val, best_sched = val, sched
             # one-sided probes: small steps along each own coordinate. At a smooth maximum no step
