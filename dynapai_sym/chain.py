@@ -127,8 +127,7 @@ class BeliefChain:
         L = np.ones(T + 1)
         blocks = []
         for t in range(T):
-            ut, ft, qt = self.model.values(Z[t], y[t], self.theta)
-            u_v, f_v, q_v = self.model.first(Z[t], y[t], self.theta)
+            ut, ft, qt, u_v, f_v, q_v = self.model.values_first(Z[t], y[t], self.theta)
             blocks.append((ut, qt, u_v, f_v, q_v))
             y[t + 1] = ft if ds else y[t]
             L[t + 1] = L[t] * (1.0 - qt) if self.end_on_win else 1.0
@@ -171,8 +170,7 @@ class BeliefChain:
         L = np.ones((T + 1, B))
         blocks = []
         for t in range(T):
-            ut, ft, qt = self.model.values(Z[t], y[t], self.theta)
-            u_v, f_v, q_v = self.model.first(Z[t], y[t], self.theta)
+            ut, ft, qt, u_v, f_v, q_v = self.model.values_first(Z[t], y[t], self.theta)
             blocks.append((ut[i], qt, u_v[i], f_v, q_v))
             y[t + 1] = ft if ds else y[t]
             L[t + 1] = L[t] * (1.0 - qt) if self.end_on_win else 1.0

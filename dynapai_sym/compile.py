@@ -380,8 +380,11 @@ class CompiledModel:
             return {r * nv + a: e for r, row in enumerate(rows) for a, e in enumerate(row)
                     if not _Algebra.is_zero(e)}
 
-        return _build(self.structure, [((n, nv), flat(gu)), ((ds, nv), flat(gf)),
-                                       ((nv,), flat([gq]))], self.cse, self.requested_backend)
+        # the values ride along, so that a gradient pass needs one call per period
+        values = [((n,), _nonzero(self._payoffs)), ((ds,), _nonzero(self._next_state)),
+                  ((), _nonzero([self._win]))]
+        return _build(self.structure, values + [((n, nv), flat(gu)), ((ds, nv), flat(gf)),
+                                                ((nv,), flat([gq]))], self.cse, self.requested_backend)
 
     @cached_property
     def _dynamic(self) -> ArrayFunction:
@@ -426,6 +429,10 @@ class CompiledModel:
 
     def first(self, z, y, theta) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         r"""``(u_v, f_v, Q_v)``: first derivatives with respect to :math:`v = (z, y)`."""
+        return self._first(z, y, theta)[3:]
+
+    def values_first(self, z, y, theta) -> tuple[np.ndarray, ...]:
+        r"""``(u, f, Q, u_v, f_v, Q_v)``: :meth:`values` and :meth:`first` in one call."""
         return self._first(z, y, theta)
 
     def dynamic(self, z, y, theta) -> tuple[np.ndarray, ...]:
