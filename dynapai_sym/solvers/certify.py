@@ -10,10 +10,16 @@ Checks, in order of cost:
 3. **Global best-response probe** per player: the payoff of a batch of
    candidate deviations — drop-out schedules (no effort from period
    :math:`t_0` on, for every :math:`t_0`), no performance, no safety, each
-   action column scaled by factors from 0 to 100, and random schedules — is
-   computed in one vectorised call; promising candidates are polished with
-   L-BFGS-B (exact gradient). A gain above ``gain_tol * (1 + |U_i|)`` defeats
-   the profile.
+   action column scaled by factors from 0 to 100, copies of every other
+   player's schedule (imitation), and random schedules — is computed in one
+   vectorised call; promising candidates and the best far imitation are
+   polished with L-BFGS-B (exact gradient). In multi-period games, whose
+   payoffs are far from concave in one's own schedule (give up later; invest
+   early and compete), structural and random starts also climb together in
+   log coordinates (:func:`~dynapai_sym.solvers.ascent.batched_ascent`), and
+   the best far end points are polished. One-sided coordinate steps check
+   kinks. A gain above ``gain_tol * (1 + |U_i|)`` defeats the profile; the
+   deviation reported is an actual schedule with its actual payoff.
 4. **Symmetry** (reported, not required): when the game is symmetric, whether
    the profile is.
 
@@ -161,8 +167,8 @@ def _ascent_starts(own: np.ndarray, others: np.ndarray, rng: np.random.Generator
 def _imitations(x: np.ndarray, i: int, T: int, n: int, k: int, upper: np.ndarray) -> np.ndarray:
     """Player i copying each other player's whole schedule: (n - 1, T, k), within i's bounds."""
     X = np.asarray(x, dtype=float).reshape(T, n, k)
-    copies = np.moveaxis(np.delete(X, i, axis=1), 1, 0)  # (n - 1, T, k)
-    return np.minimum(np.maximum(copies, 0.0), upper.reshape(T, k))
+    copies = X[:, [j for j in range(n) if j != i]].transpose(1, 0, 2)  # (n - 1, T, k)
+    return np.clip(copies, 0.0, upper.reshape(T, k))
 
 
 def _investment_moves(own: np.ndarray) -> list[np.ndarray]:
