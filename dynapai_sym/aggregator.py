@@ -291,9 +291,11 @@ class Aggregator(LatexDisplay):
                 X = np.maximum(shorter.x.reshape(t_short, self.n, self.k), 0.0)
                 pad = np.repeat(X[-1:], t - t_short, axis=0)
                 return np.concatenate([X, pad]).reshape(-1)
-        static = self._solve(1, None, options.with_(restarts=2, probe_samples=32), "auto")
+        # the static answer is only a start too: first and second order suffice
+        static = solve_game(self.game(1), self.default_init(1), options.with_(restarts=2), "auto",
+                            check_global=False)
         if static.success:
-            x = np.tile(static.strategies.data, (t, 1, 1))
+            x = np.tile(np.maximum(static.x.reshape(1, self.n, self.k), 0.0), (t, 1, 1))
             if self.k >= 4:
                 x[..., 2:4] = 0.05
             if self.k == 6:

@@ -125,6 +125,9 @@ def _candidates(own: np.ndarray, upper: np.ndarray, k: int, rng: np.random.Gener
                                own[None, None, :, 0])
     if k > 2:
         give_up[..., 2:] = np.where(mask[..., None], 0.0, give_up[..., 2:])
+        # investments (and shares) made before t0 only serve later periods: give those up too
+        give_up = np.concatenate([give_up, give_up.copy()])
+        give_up[len(_GIVE_UP_XP):, ..., 2:] = 0.0
     give_up = give_up.reshape(-1, T, k)
     # the whole schedule, and each column, scaled
     whole = np.maximum(own[None] * _FACTORS[:, None, None], floor)
@@ -265,14 +268,15 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
             dist = np.max(np.abs(cands - own[None]) / col_scale, axis=(1, 2))
             far = dist > 0.25  # nearer candidates are the local check's business
             best_val, best_sched = -np.inf, None
-            if far.any():
-                j = int(np.argmax(np.where(far, vals, -np.inf)))
-                best_val, best_sched = float(vals[j]), cands[j]
+            # every candidate counts as a deviation, near or far (a near one that gains shows the
+            # profile is not even a local maximum, e.g. just short of a singular corner)
+            j = int(np.argmax(vals))
+            best_val, best_sched = float(vals[j]), cands[j]
             # polish the most promising candidates
             drop = float(vals[0]) if np.isfinite(vals[0]) else U[i] - 1.0
             margin = 0.02 * max(abs(U[i]), abs(U[i] - drop), 1e-9)
-            # (multi-period games: the batched ascent below climbs from these kinds of starts instead)
-            order = list(np.argsort(-np.where(far, vals, -np.inf))[:n_polish]) if T == 1 else []
+            # (multi-period games: the best one only, the batched ascent below climbs from the rest)
+            order = list(np.argsort(-np.where(far, vals, -np.inf))[:n_polish if T == 1 else 1])
             if getattr(game, "kinked", False):  # diverse starts too: better points may lie across a kink
                 pool = np.flatnonzero(far & np.isfinite(vals))
                 order += list(rng.choice(pool, size=min(n_polish, pool.size), replace=False)) if pool.size else []
@@ -287,10 +291,11 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
                 if val > best_val:
                     best_val, best_sched = val, sched
             # the best far imitation of another player is always polished: "compete as the leader
-            # does" can beat a local optimum where this player has given up (non-convex payoffs)
+            # does" can beat a local optimum where this player has given up (non-convex payoffs).
+            # (Multi-period games: the batched ascent below starts from the imitations too.)
             imitate = np.arange(len(cands) - len(others), len(cands))
             imitate = imitate[far[imitate] & np.isfinite(vals[imitate])]
-            if imitate.size:
+            if imitate.size and T == 1:
                 j = int(imitate[np.argmax(vals[imitate])])
                 if j not in order:
                     val, sched = _polish(game, i, cands[j], x, upper[idx], lower[idx], home, target)
@@ -299,12 +304,13 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
             if T > 1:
                 # multi-period payoffs are far from concave in one's own schedule (give up, or
                 # invest early and compete): structural and random starts climb together in log
-                # coordinates, whatever their raw value; the best far end points that come near the
-                # profile's payoff are then polished
+                # coordinates, whatever their raw value; the best far end point is then polished,
+                # and the next ones if they come near the profile's payoff
                 ends_val, ends = batched_ascent(game, i, x, _ascent_starts(own, others, rng), upper[idx])
                 ends_dist = np.max(np.abs(ends - own[None]) / col_scale, axis=(1, 2))
-                for j in np.argsort(-np.where(ends_dist > 0.05, ends_val, -np.inf))[:n_polish]:
-                    if not np.isfinite(ends_val[j]) or ends_dist[j] <= 0.05 or ends_val[j] < U[i] - margin:
+                ranked = np.argsort(-np.where(ends_dist > 0.05, ends_val, -np.inf))[:n_polish]
+                for rank, j in enumerate(ranked):  # the best far end always, the next if near U
+                    if not np.isfinite(ends_val[j]) or ends_dist[j] <= 0.05 or (rank and ends_val[j] < U[i] - margin):
                         continue
                     val, sched = _polish(game, i, ends[j], x, upper[idx], lower[idx], home, target, log_space=True)
                     val, sched = max((val, sched), (float(ends_val[j]), ends[j].reshape(-1)), key=lambda v: v[0])
