@@ -157,3 +157,29 @@ def test_shared_risk_games_never_report_an_unverified_success(n, risk, theta, d,
             X = res.strategies.data.copy()
             X[:, dev.player, :] = dev.schedule
             assert agg.u(dp.Strategies(X))[dev.player] > res.payoffs[dev.player]
+
+
+def test_a_player_who_gave_up_is_checked_for_reentry():
+    """Player 1 sits at (0, 0) — given up — under multiplicative risk; its neighbourhood is a
+    singular corner, but re-entering with much safety and little performance pays. The profile
+    where player 1 has given up was once certified; a certified answer must now survive an
+    independent search, and a refusal must come with a real deviation."""
+    pf = dp.PayoffFunc(
+        dp.ProdFunc(a=[10.137835415589484, 15.73196952882564, 5.518140780204401],
+                    alpha=[0.5160773419029494, 0.2204508939086897, 0.5143790742174791],
+                    b=[19.92571914279469, 1.8865294589265182, 2.4320491147437155],
+                    beta=[0.5437819209033088, 0.75918912408495, 0.5338343908408991]),
+        dp.RiskFunc.multiplicative([0.9619026726518346, 0.31871926210117496, 0.9915504743457508]),
+        csf=dp.CSF.maybe_no_win(), d=[2.3189703146680403, 1.0064446144443595, 2.5053050107881605],
+        r=[0.020325483661543572, 0.10056069597330292, 0.2779294711160741])
+    agg = dp.Aggregator(pf)
+    res = agg.solve()
+    if res.success:  # whatever is certified must survive an independent search
+        assert np.all(independent_best_gain(agg, res, starts=8) <= 1e-6 * (1 + np.abs(res.payoffs)))
+    else:
+        dev = res.deviation
+        X = res.strategies.data.copy()
+        Y = X.copy()
+        Y[:, dev.player] = dev.schedule
+        gain = agg.u(dp.Strategies(Y))[dev.player] - agg.u(dp.Strategies(X))[dev.player]
+        assert gain > 1e-7 * (1 + abs(res.payoffs[dev.player])) and gain == pytest.approx(dev.gain, rel=1e-6)

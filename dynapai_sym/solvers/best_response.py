@@ -60,8 +60,11 @@ def maximise_own(game, i: int, profiles, start: np.ndarray, lower: np.ndarray, u
             xv[idx] = own
             with np.errstate(all="ignore"):
                 val, g = game.player_gradient(i, xv)
-            if not (np.isfinite(val) and np.all(np.isfinite(g))):
+            if not np.isfinite(val):
                 return 1e300, np.zeros_like(own)
+            # a finite payoff with a singular slope (x^alpha at a floor of 1e-300): the slope's
+            # direction is what counts there, and the bound stops the step
+            g = np.nan_to_num(g, nan=0.0, posinf=1e150, neginf=-1e150)
             total += val
             grad += g
         return -total / len(profiles), -grad / len(profiles)

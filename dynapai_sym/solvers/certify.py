@@ -167,6 +167,16 @@ def _ascent_starts(own: np.ndarray, others: np.ndarray, rng: np.random.Generator
     return np.concatenate(parts)
 
 
+def _uphill_to_home(game, i: int, x: np.ndarray, cand: np.ndarray, own: np.ndarray, cand_val: float,
+                    home_val: float) -> bool:
+    """Whether player i's payoff rises strictly along the segment from ``cand`` to ``own`` (checked at
+    quarter points, one batched call): the candidate then sits on the profile's own hill."""
+    steps = np.array([0.25, 0.5, 0.75])[:, None, None]
+    path = game.player_objective(i, cand[None] + steps * (own - cand)[None], x)
+    values = np.concatenate([[cand_val], path, [home_val]])
+    return bool(np.all(np.isfinite(values)) and np.all(np.diff(values) > 0))
+
+
 def _imitations(x: np.ndarray, i: int, T: int, n: int, k: int, upper: np.ndarray) -> np.ndarray:
     """Player i copying each other player's whole schedule: (n - 1, T, k), within i's bounds."""
     X = np.asarray(x, dtype=float).reshape(T, n, k)
@@ -283,10 +293,12 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
             # a smooth strict local maximum: an ascent that comes back to it is ended early
             home = own.reshape(-1) if (strict_local and max_eigs[i] < 0) else None
             target = U[i] + options.gain_tol * (1.0 + abs(U[i]))  # what a deviation must beat
-            for j in order:
-                near_enough = vals[j] >= U[i] - margin or getattr(game, "kinked", False)
+            for rank, j in enumerate(order):  # the best far candidate always, others when near U
+                near_enough = (rank == 0 and T > 1) or vals[j] >= U[i] - margin or getattr(game, "kinked", False)
                 if not np.isfinite(vals[j]) or not near_enough:
                     continue
+                if T == 1 and home is not None and _uphill_to_home(game, i, x, cands[j], own, vals[j], U[i]):
+                    continue  # one-period game: the payoff rises all the way from here to the profile
                 val, sched = _polish(game, i, cands[j], x, upper[idx], lower[idx], home, target)
                 if val > best_val:
                     best_val, best_sched = val, sched
@@ -299,6 +311,16 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
                 j = int(imitate[np.argmax(vals[imitate])])
                 if j not in order:
                     val, sched = _polish(game, i, cands[j], x, upper[idx], lower[idx], home, target)
+                    if val > best_val:
+                        best_val, best_sched = val, sched
+            if T == 1 and np.all(own[:, :2] <= 1e-6 * np.maximum(np.max(x.reshape(T, n, k)[..., :2]), 1e-3)):
+                # a player who has given up (no effort at all) sits on a singular corner whose
+                # neighbourhood says little: re-entering is searched from copies of the others and
+                # random schedules, in log coordinates (which never fall back onto the corner)
+                X0 = x.reshape(n, k)
+                reach = 3.0 * np.max(X0, axis=0) + 1.0
+                for start in [*others, *(rng.uniform(0.05, 1.0, size=(2, T, k)) * reach)]:
+                    val, sched = _polish(game, i, start, x, upper[idx], lower[idx], None, target, log_space=True)
                     if val > best_val:
                         best_val, best_sched = val, sched
             if T > 1:
@@ -377,7 +399,9 @@ def _polish(game, i: int, start: np.ndarray, x: np.ndarray, upper: np.ndarray,
         rate = (history[-1] - history[-11]) / 10.0
         return rate * min(maxiter - len(history), _STALL_HORIZON) < target - value
 
-    own = maximise_own(game, i, [x], start.reshape(-1), np.maximum(lower, 0.0), upper, maxiter=maxiter,
+    # the smallest normal number, not 0, as the floor: where x^alpha p^-theta is singular the payoff
+    # is not finite at exactly 0, and an ascent whose line search hits it would stop dead
+    own = maximise_own(game, i, [x], start.reshape(-1), np.maximum(lower, 1e-300), upper, maxiter=maxiter,
                        ftol=1e-10, gtol=1e-8, stop=stop, log_space=log_space)
     val = float(game.player_objective(i, own.reshape(1, *start.shape), x)[0])
     if not np.isfinite(val):
