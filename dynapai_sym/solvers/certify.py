@@ -231,7 +231,8 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
             at_bound = ((xi <= lower[idx]) & (gi < -options.kkt_tol)) | \
                        ((xi >= upper[idx]) & (gi > options.kkt_tol))
             with np.errstate(all="ignore"):
-                H = game.own_hessian(i, x)
+                # one period: the conditions are the gradients, so their Jacobian holds the Hessians
+                H = 0.5 * (JG[np.ix_(idx, idx)] + JG[np.ix_(idx, idx)].T) if game.static else game.own_hessian(i, x)
             # at a bound where the payoff is singular (x^alpha with alpha < 1 at 0) the second
             # derivatives are not finite: such variables count as active; the global probe's small
             # steps off the bound (coordinate steps, scaled columns) check that neighbourhood.
@@ -262,6 +263,7 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
     if check_global:
         U = game.payoffs(x)
         strict_local = game.smooth and kkt_ok and so_ok and not getattr(game, "kinked", False)
+        effort_scale = max(float(np.max(x.reshape(T, n, k)[..., :2])), 1e-3)  # largest x_s, x_p played
         for i in range(n):
             idx = game.own_index(i)
             own = x[idx].reshape(T, k)
@@ -313,7 +315,7 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
                     val, sched = _polish(game, i, cands[j], x, upper[idx], lower[idx], home, target)
                     if val > best_val:
                         best_val, best_sched = val, sched
-            if T == 1 and np.all(own[:, :2] <= 1e-6 * np.maximum(np.max(x.reshape(T, n, k)[..., :2]), 1e-3)):
+            if T == 1 and own[:, :2].max() <= 1e-6 * effort_scale:
                 # a player who has given up (no effort at all) sits on a singular corner whose
                 # neighbourhood says little: re-entering is searched from copies of the others and
                 # random schedules, in log coordinates (which never fall back onto the corner)
