@@ -26,7 +26,7 @@ __all__ = ["batched_ascent"]
 
 
 def batched_ascent(game, i: int, x: np.ndarray, starts: np.ndarray, upper: np.ndarray,
-                   iters: int = 30, min_step: float = 1e-3) -> tuple[np.ndarray, np.ndarray]:
+                   iters: int = 20, min_step: float = 1e-3) -> tuple[np.ndarray, np.ndarray]:
     """Climb player i's payoff from every schedule in ``starts`` (B, T, k) at once.
 
     Parameters

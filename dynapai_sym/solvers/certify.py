@@ -328,14 +328,11 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
             if T > 1:
                 # multi-period payoffs are far from concave in one's own schedule (give up, or
                 # invest early and compete): structural and random starts climb together in log
-                # coordinates, whatever their raw value; the best far end point is then polished,
-                # and the next ones if they come near the profile's payoff
+                # coordinates, whatever their raw value; the best far end point is then polished
                 ends_val, ends = batched_ascent(game, i, x, _ascent_starts(own, others, rng), upper[idx])
                 ends_dist = np.max(np.abs(ends - own[None]) / col_scale, axis=(1, 2))
-                ranked = np.argsort(-np.where(ends_dist > 0.05, ends_val, -np.inf))[:n_polish]
-                for rank, j in enumerate(ranked):  # the best far end always, the next if near U
-                    if not np.isfinite(ends_val[j]) or ends_dist[j] <= 0.05 or (rank and ends_val[j] < U[i] - margin):
-                        continue
+                j = int(np.argmax(np.where(ends_dist > 0.05, ends_val, -np.inf)))
+                if np.isfinite(ends_val[j]) and ends_dist[j] > 0.05:
                     val, sched = _polish(game, i, ends[j], x, upper[idx], lower[idx], home, target, log_space=True)
                     val, sched = max((val, sched), (float(ends_val[j]), ends[j].reshape(-1)), key=lambda v: v[0])
                     if val > best_val:
