@@ -384,3 +384,30 @@ def test_batched_ascent_climbs_to_the_best_response():
                                     game.upper[idx])
     best = game.player_objective(0, br.reshape(1, T, game.k), x)[0]
     assert vals.max() >= best - 1e-3 * abs(best)
+
+
+def test_sharing_four_players_postponing_investment_is_checked():
+    """Sharing, n = 4, T = 10: a player who shares fully in the first period gains by postponing its
+    investment a period (and giving up that period's inputs): a profile that loses to this was once
+    certified. Whatever is returned now, postponing gains nothing at a certified profile, and a
+    reported deviation is real."""
+    agg = models.sharing_aggregator(4)
+    res = agg.solve(10)
+    X = res.strategies.data
+    base = agg.u(dp.Strategies(X))
+    if res.success:
+        for i in range(4):
+            for t in range(9):
+                if not np.any(X[t, i, 2:4] > 0):
+                    continue
+                Y = X.copy()
+                Y[t + 1, i, 2:4] += Y[t, i, 2:4]
+                Y[t, i, 2:4] = 0.0
+                Y[t + 1, i, :2] = 1e-12
+                assert agg.u(dp.Strategies(Y))[i] <= base[i] + 1e-7 * (1 + abs(base[i]))
+    else:
+        dev = res.deviation
+        Y = X.copy()
+        Y[:, dev.player] = dev.schedule
+        assert agg.u(dp.Strategies(Y))[dev.player] - base[dev.player] == pytest.approx(dev.gain, rel=1e-6)
+        assert dev.gain > 1e-5

@@ -185,16 +185,27 @@ def _imitations(x: np.ndarray, i: int, T: int, n: int, k: int, upper: np.ndarray
 
 
 def _investment_moves(own: np.ndarray) -> list[np.ndarray]:
-    """Own schedules with one non-zero investment (columns 2, 3) moved by +-30%."""
+    """Own schedules with the investments (columns 2, 3) changed: each period's investments
+    postponed to the next period (the inputs of that period given up; discounting makes later
+    investment cheaper), then each non-zero investment moved by +-30%."""
     out = []
+    T = own.shape[0]
     if own.shape[1] < 4:
         return out
+    for t in np.flatnonzero(np.any(own[:-1, 2:4] > 0, axis=1)):
+        later = own.copy()
+        later[t + 1, 2:4] += later[t, 2:4]
+        later[t, 2:4] = 0.0
+        out.append(later)
+        given_up = later.copy()
+        given_up[t + 1, :2] = 0.0
+        out.append(given_up)
     for t, c in zip(*np.nonzero(own[:, 2:4] > 0)):
         for f in (1.3, 0.7):
             moved = own.copy()
             moved[t, 2 + c] *= f
             out.append(moved)
-    return out
+    return out[: 2 * T + 8]
 
 
 def _coordinate_steps(own: np.ndarray, upper: np.ndarray, rel: float = 1e-3) -> np.ndarray:
@@ -328,11 +339,14 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
             if T > 1:
                 # multi-period payoffs are far from concave in one's own schedule (give up, or
                 # invest early and compete): structural and random starts climb together in log
-                # coordinates, whatever their raw value; the best far end point is then polished
+                # coordinates, whatever their raw value; the best far end points are then polished
                 ends_val, ends = batched_ascent(game, i, x, _ascent_starts(own, others, rng), upper[idx])
                 ends_dist = np.max(np.abs(ends - own[None]) / col_scale, axis=(1, 2))
-                j = int(np.argmax(np.where(ends_dist > 0.05, ends_val, -np.inf)))
-                if np.isfinite(ends_val[j]) and ends_dist[j] > 0.05:
+                # (across kinks the best end can lie on the profile's side of one: polish more)
+                n_ends = n_polish if getattr(game, "kinked", False) else 1
+                for j in np.argsort(-np.where(ends_dist > 0.05, ends_val, -np.inf))[:n_ends]:
+                    if not (np.isfinite(ends_val[j]) and ends_dist[j] > 0.05):
+                        continue
                     val, sched = _polish(game, i, ends[j], x, upper[idx], lower[idx], home, target, log_space=True)
                     val, sched = max((val, sched), (float(ends_val[j]), ends[j].reshape(-1)), key=lambda v: v[0])
                     if val > best_val:
@@ -350,7 +364,7 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
                 # across a kink: a larger move of an investment (which moves the states) can make
                 # other actions matter (a leader's share only counts once it leads). Polish from
                 # +-30% moves of each non-zero investment.
-                for j in _investment_moves(own)[: 4 * n_polish]:
+                for j in _investment_moves(own)[: 4 * n_polish]:  # postponements first
                     val, sched = _polish(game, i, j, x, upper[idx], lower[idx], target=target)
                     if val > best_val:
                         best_val, best_sched = val, sched
