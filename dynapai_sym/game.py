@@ -104,7 +104,10 @@ class NumericGame:
         Z = self._Z(x)
         out = np.empty(self.n)
         for chain in self.chains:
-            out[chain.players] = chain.objective(Z)
+            if self.static:  # one period: U_i = u_i
+                out[chain.players] = chain.model.payoffs(Z[0], chain.y0, chain.theta)[chain.players]
+            else:
+                out[chain.players] = chain.objective(Z)
         self.evaluations += 1
         return out
 
@@ -132,6 +135,8 @@ class NumericGame:
         chain, pos = self.chain_of(i)
         self.evaluations += B
         with np.errstate(all="ignore"):
+            if self.static:  # one period: U_i = u_i (gamma^0 = 1, nothing to survive)
+                return chain.model.payoffs(Z[0], chain.y0, chain.theta)[i]
             return chain.objective(Z)[pos]
 
     def player_gradient(self, i: int, x: np.ndarray) -> tuple[float, np.ndarray]:
