@@ -37,11 +37,16 @@ import numpy as np
 
 from .ascent import batched_ascent
 from .best_response import maximise_own
+from .candidates import (
+    ascent_starts,
+    coordinate_steps,
+    deviation_candidates,
+    imitations,
+    investment_moves,
+)
 
 __all__ = ["Certificate", "certify", "Deviation"]
 
-_TINY = 1e-10  # stands for 0 in inputs whose payoff is singular at exactly 0
-_ZERO_LEVELS = (1e-12, 1e-100, 1e-250)  # orders of "zero" performance for singular limits
 
 
 @dataclass
@@ -91,81 +96,6 @@ class Certificate:
 
 
 _STALL_HORIZON = 50  # iterations over which a polish's recent rate must be able to reach the target
-_FACTORS = np.array([0.0, 0.01, 0.1, 0.3, 0.6, 0.9, 1.1, 1.5, 3.0, 10.0, 100.0])
-# "give up performance" candidates: every x_p level of _ZERO_LEVELS with x_s scaled by 1, 1e-3, 0
-_GIVE_UP_XP = np.repeat(_ZERO_LEVELS, 3)
-_GIVE_UP_XS = np.tile([1.0, 1e-3, 0.0], len(_ZERO_LEVELS))
-
-
-def _candidates(own: np.ndarray, upper: np.ndarray, k: int, rng: np.random.Generator,
-                n_random: int) -> np.ndarray:
-    """Candidate deviation schedules (B, T, k) around and far from ``own`` (T, k).
-
-    The first candidate is the complete drop-out (no effort in any period).
-    """
-    T = own.shape[0]
-    scale = scale_of(own)  # per column
-    floor = np.zeros(k)
-    floor[: min(k, 2)] = _TINY  # x_s, x_p: stand-in for exact zero
-    periods = np.arange(T)
-    after = periods[None, :] >= periods[:, None]  # after[t0, t]: period t is at or after t0
-    # drop out from period t0 on
-    drop = np.where(after[:, :, None], floor, own[None])
-    # no performance / no safety, all periods
-    no_col = np.repeat(own[None], min(k, 2), axis=0)
-    for col in range(min(k, 2)):
-        no_col[col, :, col] = _TINY
-    # give up performance entirely (p -> 0) while safety s = A x_s^alpha p^(-theta) blows up:
-    # the payoff's limit at p = 0 can beat the equilibrium under shared (additive or
-    # multiplicative) risk. Several orders of "zero" performance and of safety effort, from t0 on.
-    give_up = np.broadcast_to(own, (len(_GIVE_UP_XP), T, T, k)).copy()  # (level, t0, t, column)
-    mask = after[None]
-    give_up[..., 1] = np.where(mask, _GIVE_UP_XP[:, None, None], own[None, None, :, 1])
-    give_up[..., 0] = np.where(mask, np.maximum(own[None, None, :, 0] * _GIVE_UP_XS[:, None, None], 1e-8),
-                               own[None, None, :, 0])
-    if k > 2:
-        give_up[..., 2:] = np.where(mask[..., None], 0.0, give_up[..., 2:])
-        # investments (and shares) made before t0 only serve later periods: give those up too
-        give_up = np.concatenate([give_up, give_up.copy()])
-        give_up[len(_GIVE_UP_XP):, ..., 2:] = 0.0
-    give_up = give_up.reshape(-1, T, k)
-    # the whole schedule, and each column, scaled
-    whole = np.maximum(own[None] * _FACTORS[:, None, None], floor)
-    base = np.where(own.any(axis=0), own, 0.1 * scale)  # (T, k); a column of zeros scales from 0.1 x scale
-    eye = np.eye(k, dtype=bool)[None, :, None, :]  # (1, column scaled, 1, column)
-    cols = np.where(eye, _FACTORS[:, None, None, None] * base[None, None], own[None, None])  # (F, k, T, k)
-    cols = np.maximum(cols.reshape(-1, T, k), floor)
-    parts = [drop, no_col, give_up, whole, cols]
-    # per-period effort changes (for T > 1)
-    if T > 1:
-        per = np.repeat(own[None], 3 * T, axis=0).reshape(3, T, T, k)
-        for f_idx, f in enumerate((0.0, 0.3, 3.0)):
-            per[f_idx, periods, periods] = np.maximum(own * f, floor)
-        parts.append(per.reshape(-1, T, k))
-    if n_random:
-        parts.append(own[None] * np.exp(rng.normal(0.0, 1.5, size=(n_random // 2, T, k))))
-        parts.append(rng.uniform(0, 1, size=(n_random - n_random // 2, T, k)) * (3 * scale + 1.0))
-    out = np.concatenate(parts)
-    return np.minimum(np.maximum(out, 0.0), upper.reshape(T, k))
-
-
-def scale_of(own: np.ndarray) -> np.ndarray:
-    """Scale of each action column of a schedule (T, k): its largest value, at least 1e-3."""
-    return np.maximum(own.max(axis=0), 1e-3)
-
-
-def _ascent_starts(own: np.ndarray, others: np.ndarray, rng: np.random.Generator,
-                   n_random: int = 8) -> np.ndarray:
-    """Starts of the batched ascent (B, T, k): the schedule scaled by 0.01, 0.3 and 3 (columns at
-    zero start at 1e-3 of their scale), each other player's schedule, and random schedules."""
-    T, k = own.shape
-    scale = scale_of(own)
-    base = np.maximum(own, 1e-3 * scale)
-    parts = [base[None] * np.array([0.01, 0.3, 3.0])[:, None, None], others,
-             rng.uniform(0, 1, size=(n_random // 2, T, k)) * (2 * scale + 1.0),
-             base[None] * np.exp(rng.normal(0.0, 1.0, size=(n_random - n_random // 2, T, k)))]
-    return np.concatenate(parts)
-
 
 def _uphill_to_home(game, i: int, x: np.ndarray, cand: np.ndarray, own: np.ndarray, cand_val: float,
                     home_val: float) -> bool:
@@ -175,47 +105,6 @@ def _uphill_to_home(game, i: int, x: np.ndarray, cand: np.ndarray, own: np.ndarr
     path = game.player_objective(i, cand[None] + steps * (own - cand)[None], x)
     values = np.concatenate([[cand_val], path, [home_val]])
     return bool(np.all(np.isfinite(values)) and np.all(np.diff(values) > 0))
-
-
-def _imitations(x: np.ndarray, i: int, T: int, n: int, k: int, upper: np.ndarray) -> np.ndarray:
-    """Player i copying each other player's whole schedule: (n - 1, T, k), within i's bounds."""
-    X = np.asarray(x, dtype=float).reshape(T, n, k)
-    copies = X[:, [j for j in range(n) if j != i]].transpose(1, 0, 2)  # (n - 1, T, k)
-    return np.clip(copies, 0.0, upper.reshape(T, k))
-
-
-def _investment_moves(own: np.ndarray) -> list[np.ndarray]:
-    """Own schedules with the investments (columns 2, 3) changed: each period's investments
-    postponed to the next period (the inputs of that period given up; discounting makes later
-    investment cheaper), then each non-zero investment moved by +-30%."""
-    out = []
-    T = own.shape[0]
-    if own.shape[1] < 4:
-        return out
-    for t in np.flatnonzero(np.any(own[:-1, 2:4] > 0, axis=1)):
-        later = own.copy()
-        later[t + 1, 2:4] += later[t, 2:4]
-        later[t, 2:4] = 0.0
-        out.append(later)
-        given_up = later.copy()
-        given_up[t + 1, :2] = 0.0
-        out.append(given_up)
-    for t, c in zip(*np.nonzero(own[:, 2:4] > 0)):
-        for f in (1.3, 0.7):
-            moved = own.copy()
-            moved[t, 2 + c] *= f
-            out.append(moved)
-    return out[: 2 * T + 8]
-
-
-def _coordinate_steps(own: np.ndarray, upper: np.ndarray, rel: float = 1e-3) -> np.ndarray:
-    """Schedules that move one own action up or down by a small relative step: (2 T k, T, k)."""
-    flat = own.reshape(-1)
-    h = rel * np.maximum(np.abs(flat), 1e-2)
-    eye = np.eye(flat.size)
-    steps = np.concatenate([flat + eye * h, flat - eye * h])
-    steps = np.clip(steps, 0.0, upper.reshape(-1))
-    return steps.reshape(-1, *own.shape)
 
 
 def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None,
@@ -276,102 +165,12 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
         strict_local = game.smooth and kkt_ok and so_ok and not getattr(game, "kinked", False)
         effort_scale = max(float(np.max(x.reshape(T, n, k)[..., :2])), 1e-3)  # largest x_s, x_p played
         for i in range(n):
-            idx = game.own_index(i)
-            own = x[idx].reshape(T, k)
-            # kinks (sharing's max(0, .)): more random candidates, polish more of them
-            n_random = options.probe_samples * (4 if getattr(game, "kinked", False) else 1)
-            n_polish = options.probe_polish
-            others = _imitations(x, i, T, n, k, upper[idx])
-            cands = np.concatenate([_candidates(own, upper[idx], k, rng, n_random), others])
-            local = _coordinate_steps(own, upper[idx])
-            both = game.player_objective(i, np.concatenate([cands, local]), x)  # one batched evaluation
-            both = np.where(np.isfinite(both), both, -np.inf)
-            vals, lvals = both[: len(cands)], both[len(cands):]
-            col_scale = 1e-6 + np.max(np.abs(own), axis=0)  # (k,)
-            dist = np.max(np.abs(cands - own[None]) / col_scale, axis=(1, 2))
-            far = dist > 0.25  # nearer candidates are the local check's business
-            best_val, best_sched = -np.inf, None
-            # every candidate counts as a deviation, near or far (a near one that gains shows the
-            # profile is not even a local maximum, e.g. just short of a singular corner)
-            j = int(np.argmax(vals))
-            best_val, best_sched = float(vals[j]), cands[j]
-            # polish the most promising candidates
-            drop = float(vals[0]) if np.isfinite(vals[0]) else U[i] - 1.0
-            margin = 0.02 * max(abs(U[i]), abs(U[i] - drop), 1e-9)
-            # (multi-period games: the best one only, the batched ascent below climbs from the rest)
-            order = list(np.argsort(-np.where(far, vals, -np.inf))[:n_polish if T == 1 else 1])
-            if getattr(game, "kinked", False):  # diverse starts too: better points may lie across a kink
-                pool = np.flatnonzero(far & np.isfinite(vals))
-                order += list(rng.choice(pool, size=min(n_polish, pool.size), replace=False)) if pool.size else []
             # a smooth strict local maximum: an ascent that comes back to it is ended early
-            home = own.reshape(-1) if (strict_local and max_eigs[i] < 0) else None
-            target = U[i] + options.gain_tol * (1.0 + abs(U[i]))  # what a deviation must beat
-            for rank, j in enumerate(order):  # the best far candidate always, others when near U
-                near_enough = (rank == 0 and T > 1) or vals[j] >= U[i] - margin or getattr(game, "kinked", False)
-                if not np.isfinite(vals[j]) or not near_enough:
-                    continue
-                if T == 1 and home is not None and _uphill_to_home(game, i, x, cands[j], own, vals[j], U[i]):
-                    continue  # one-period game: the payoff rises all the way from here to the profile
-                val, sched = _polish(game, i, cands[j], x, upper[idx], lower[idx], home, target)
-                if val > best_val:
-                    best_val, best_sched = val, sched
-            # the best far imitation of another player is always polished: "compete as the leader
-            # does" can beat a local optimum where this player has given up (non-convex payoffs).
-            # (Multi-period games: the batched ascent below starts from the imitations too.)
-            imitate = np.arange(len(cands) - len(others), len(cands))
-            imitate = imitate[far[imitate] & np.isfinite(vals[imitate])]
-            if imitate.size and T == 1:
-                j = int(imitate[np.argmax(vals[imitate])])
-                if j not in order:
-                    val, sched = _polish(game, i, cands[j], x, upper[idx], lower[idx], home, target)
-                    if val > best_val:
-                        best_val, best_sched = val, sched
-            if T == 1 and own[:, :2].max() <= 1e-6 * effort_scale:
-                # a player who has given up (no effort at all) sits on a singular corner whose
-                # neighbourhood says little: re-entering is searched from copies of the others and
-                # random schedules, in log coordinates (which never fall back onto the corner)
-                X0 = x.reshape(n, k)
-                reach = 3.0 * np.max(X0, axis=0) + 1.0
-                for start in [*others, *(rng.uniform(0.05, 1.0, size=(2, T, k)) * reach)]:
-                    val, sched = _polish(game, i, start, x, upper[idx], lower[idx], None, target, log_space=True)
-                    if val > best_val:
-                        best_val, best_sched = val, sched
-            if T > 1:
-                # multi-period payoffs are far from concave in one's own schedule (give up, or
-                # invest early and compete): structural and random starts climb together in log
-                # coordinates, whatever their raw value; the best far end points are then polished
-                ends_val, ends = batched_ascent(game, i, x, _ascent_starts(own, others, rng), upper[idx])
-                ends_dist = np.max(np.abs(ends - own[None]) / col_scale, axis=(1, 2))
-                # (across kinks the best end can lie on the profile's side of one: polish more)
-                n_ends = n_polish if getattr(game, "kinked", False) else 1
-                for j in np.argsort(-np.where(ends_dist > 0.05, ends_val, -np.inf))[:n_ends]:
-                    if not (np.isfinite(ends_val[j]) and ends_dist[j] > 0.05):
-                        continue
-                    val, sched = _polish(game, i, ends[j], x, upper[idx], lower[idx], home, target, log_space=True)
-                    val, sched = max((val, sched), (float(ends_val[j]), ends[j].reshape(-1)), key=lambda v: v[0])
-                    if val > best_val:
-                        best_val, best_sched = val, sched
-            # one-sided probes: small steps along each own coordinate. At a smooth maximum no step
-            # gains (to first order); at a kink (sharing's max(0, .)) a one-sided slope can be positive
-            # even though the averaged derivative vanishes.
-            j = int(np.argmax(lvals))
-            if lvals[j] - U[i] > options.gain_tol * (1.0 + abs(U[i])):
-                val, sched = _polish(game, i, local[j], x, upper[idx], lower[idx], target=target)
-                cand_val, cand = max((val, sched), (float(lvals[j]), local[j].reshape(-1)), key=lambda v: v[0])
-                if cand_val > best_val:
-                    best_val, best_sched = cand_val, cand
-            if getattr(game, "kinked", False):
-                # across a kink: a larger move of an investment (which moves the states) can make
-                # other actions matter (a leader's share only counts once it leads). Polish from
-                # +-30% moves of each non-zero investment.
-                for j in _investment_moves(own)[: 4 * n_polish]:  # postponements first
-                    val, sched = _polish(game, i, j, x, upper[idx], lower[idx], target=target)
-                    if val > best_val:
-                        best_val, best_sched = val, sched
-            gain = best_val - U[i]
-            gains[i] = gain
-            if gain > options.gain_tol * (1.0 + abs(U[i])):
-                deviations.append(Deviation(i, best_sched.reshape(T, k), float(gain)))
+            home_ok = strict_local and max_eigs[i] < 0
+            best = _probe_player(game, i, x, float(U[i]), options, rng, home_ok, effort_scale)
+            gains[i] = best.value - U[i]
+            if gains[i] > options.gain_tol * (1.0 + abs(U[i])):
+                deviations.append(Deviation(i, best.schedule.reshape(T, k), float(gains[i])))
 
     symmetric = None
     if game.symmetric:
@@ -379,6 +178,143 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
         symmetric = bool(np.allclose(X, X[:, :1, :], rtol=1e-6, atol=1e-9))
     return Certificate(residual, bool(kkt_ok), so_ok, max_eigs, gains, deviations, symmetric,
                        indeterminate, check_global)
+
+
+@dataclass
+class _Best:
+    """The best deviation found so far for one player."""
+
+    value: float = -np.inf
+    schedule: np.ndarray | None = None
+
+    def offer(self, value: float, schedule: np.ndarray) -> None:
+        if value > self.value:
+            self.value, self.schedule = float(value), schedule
+
+
+@dataclass
+class _Player:
+    """What every search for one player's deviations needs."""
+
+    game: object
+    i: int
+    x: np.ndarray
+    U: float
+    own: np.ndarray  # (T, k)
+    upper: np.ndarray  # (T k,)
+    lower: np.ndarray
+    home: np.ndarray | None  # own actions when they form a strict local maximum
+    target: float  # the payoff a deviation must beat
+
+    def polish(self, start: np.ndarray, best: _Best, home: bool = True, log_space: bool = False) -> float:
+        val, sched = _polish(self.game, self.i, start, self.x, self.upper, self.lower,
+                             self.home if home else None, self.target, log_space)
+        best.offer(val, sched)
+        return val
+
+
+def _probe_player(game, i: int, x: np.ndarray, U: float, options, rng: np.random.Generator, home_ok: bool,
+                  effort_scale: float) -> _Best:
+    """Search player i's deviations from ``x`` (step 3 of the module docstring); the best found."""
+    n, k, T = game.n, game.k, game.T
+    kinked = getattr(game, "kinked", False)
+    idx = game.own_index(i)
+    own = x[idx].reshape(T, k)
+    p = _Player(game, i, x, U, own, game.upper[idx], game.lower[idx], own.reshape(-1) if home_ok else None,
+                U + options.gain_tol * (1.0 + abs(U)))
+    n_polish = options.probe_polish
+    # kinks (sharing's max(0, .)): more random candidates, polish more of them
+    n_random = options.probe_samples * (4 if kinked else 1)
+    others = imitations(x, i, T, n, k, p.upper)
+    cands = np.concatenate([deviation_candidates(own, p.upper, k, rng, n_random), others])
+    local = coordinate_steps(own, p.upper)
+    both = game.player_objective(i, np.concatenate([cands, local]), x)  # one batched evaluation
+    both = np.where(np.isfinite(both), both, -np.inf)
+    vals, lvals = both[: len(cands)], both[len(cands):]
+    col_scale = 1e-6 + np.max(np.abs(own), axis=0)  # (k,)
+    far = np.max(np.abs(cands - own[None]) / col_scale, axis=(1, 2)) > 0.25  # nearer: the local check's
+    best = _Best()
+    # every candidate counts as a deviation, near or far (a near one that gains shows the profile
+    # is not even a local maximum, e.g. just short of a singular corner)
+    j = int(np.argmax(vals))
+    best.offer(vals[j], cands[j])
+    order = _polish_candidates(p, cands, vals, far, n_polish, kinked, rng, best)
+    if T == 1:
+        _polish_imitation(p, cands, vals, far, len(others), order, best)
+        if own[:, :2].max() <= 1e-6 * effort_scale:
+            _search_reentry(p, others, rng, best)
+    else:
+        _search_by_ascent(p, others, col_scale, n_polish if kinked else 1, rng, best)
+    # one-sided probes: small steps along each own coordinate. At a smooth maximum no step gains
+    # (to first order); at a kink (sharing's max(0, .)) a one-sided slope can be positive even
+    # though the averaged derivative vanishes.
+    j = int(np.argmax(lvals))
+    if lvals[j] > p.target:
+        best.offer(lvals[j], local[j].reshape(-1))
+        p.polish(local[j], best, home=False)
+    if kinked:
+        # across a kink: a larger move of an investment (which moves the states) can make other
+        # actions matter (a leader's share only counts once it leads)
+        for moved in investment_moves(own)[: 4 * n_polish]:  # postponements first
+            p.polish(moved, best, home=False)
+    return best
+
+
+def _polish_candidates(p: _Player, cands: np.ndarray, vals: np.ndarray, far: np.ndarray, n_polish: int,
+                       kinked: bool, rng: np.random.Generator, best: _Best) -> list[int]:
+    """Polish the most promising far candidates (and, across kinks, random ones); their indices."""
+    T = p.own.shape[0]
+    drop = float(vals[0]) if np.isfinite(vals[0]) else p.U - 1.0
+    margin = 0.02 * max(abs(p.U), abs(p.U - drop), 1e-9)
+    # (multi-period games: the best one only; the batched ascent climbs from the rest)
+    order = list(np.argsort(-np.where(far, vals, -np.inf))[:n_polish if T == 1 else 1])
+    if kinked:  # diverse starts too: better points may lie across a kink
+        pool = np.flatnonzero(far & np.isfinite(vals))
+        order += list(rng.choice(pool, size=min(n_polish, pool.size), replace=False)) if pool.size else []
+    for rank, j in enumerate(order):  # the best far candidate always (T > 1), others when near U
+        near_enough = (rank == 0 and T > 1) or vals[j] >= p.U - margin or kinked
+        if not np.isfinite(vals[j]) or not near_enough:
+            continue
+        if T == 1 and p.home is not None and _uphill_to_home(p.game, p.i, p.x, cands[j], p.own, vals[j], p.U):
+            continue  # one-period game: the payoff rises all the way from here to the profile
+        p.polish(cands[j], best)
+    return order
+
+
+def _polish_imitation(p: _Player, cands: np.ndarray, vals: np.ndarray, far: np.ndarray, n_others: int,
+                      order: list[int], best: _Best) -> None:
+    """Polish the best far copy of another player's schedule: "compete as the leader does" can
+    beat a local optimum where this player has given up (non-convex payoffs)."""
+    imitate = np.arange(len(cands) - n_others, len(cands))
+    imitate = imitate[far[imitate] & np.isfinite(vals[imitate])]
+    if imitate.size:
+        j = int(imitate[np.argmax(vals[imitate])])
+        if j not in order:
+            p.polish(cands[j], best)
+
+
+def _search_reentry(p: _Player, others: np.ndarray, rng: np.random.Generator, best: _Best) -> None:
+    """A player who has given up (no effort at all) sits on a singular corner whose neighbourhood
+    says little: re-entering is searched from copies of the others and random schedules, in log
+    coordinates (which never fall back onto the corner)."""
+    T, k = p.own.shape
+    reach = 3.0 * np.max(p.x.reshape(-1, k), axis=0) + 1.0
+    for start in [*others, *(rng.uniform(0.05, 1.0, size=(2, T, k)) * reach)]:
+        p.polish(start, best, home=False, log_space=True)
+
+
+def _search_by_ascent(p: _Player, others: np.ndarray, col_scale: np.ndarray, n_ends: int,
+                      rng: np.random.Generator, best: _Best) -> None:
+    """Multi-period payoffs are far from concave in one's own schedule (give up, or invest early
+    and compete): structural and random starts climb together in log coordinates, whatever their
+    raw value, and the best far end points are polished (more of them across kinks, where the
+    best end can lie on the profile's side of one)."""
+    ends_val, ends = batched_ascent(p.game, p.i, p.x, ascent_starts(p.own, others, rng), p.upper)
+    ends_dist = np.max(np.abs(ends - p.own[None]) / col_scale, axis=(1, 2))
+    for j in np.argsort(-np.where(ends_dist > 0.05, ends_val, -np.inf))[:n_ends]:
+        if np.isfinite(ends_val[j]) and ends_dist[j] > 0.05:
+            best.offer(ends_val[j], ends[j].reshape(-1))
+            p.polish(ends[j], best, log_space=True)
 
 
 def _polish(game, i: int, start: np.ndarray, x: np.ndarray, upper: np.ndarray,

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .best_response import maximise_own
-from .certify import _candidates
+from .candidates import deviation_candidates
 from .result import Status
 
 __all__ = ["solve_mixed", "MixedOutcome"]
@@ -72,7 +72,7 @@ def _best_response_to_history(game, i: int, history: np.ndarray, start: np.ndarr
     idx = game.own_index(i)
     lower, upper = np.maximum(game.lower[idx], 1e-12), game.upper[idx]
     # screen: the certification's candidate schedules (drop-outs, corners, random) around `start`
-    cands = _candidates(start.reshape(game.T, game.k), game.upper[idx], game.k, rng, 32)
+    cands = deviation_candidates(start.reshape(game.T, game.k), game.upper[idx], game.k, rng, 32)
     chain, pos = game.chain_of(i)
     H, C = history.shape[0], cands.shape[0]
     Z = np.repeat(history.reshape(H, game.T, game.m).transpose(1, 2, 0)[:, :, None, :], C, axis=2)

@@ -1,0 +1,129 @@
+r"""Candidate deviations for the global best-response probe of :mod:`~dynapai_sym.solvers.certify`.
+
+Each function builds schedules (arrays ``(B, T, k)`` or lists of ``(T, k)``) that one player
+might switch to: drop-outs, giving up performance (the singular limit of
+:math:`s = A x_s^\alpha p^{-\theta}`), scaled columns, per-period changes, random schedules,
+copies of other players, postponed investments, small coordinate steps, and the starts of the
+batched ascent. They only build candidates; evaluating and polishing them is the probe's job.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_TINY = 1e-10  # stands for 0 in inputs whose payoff is singular at exactly 0
+_ZERO_LEVELS = (1e-12, 1e-100, 1e-250)  # orders of "zero" performance for singular limits
+_FACTORS = np.array([0.0, 0.01, 0.1, 0.3, 0.6, 0.9, 1.1, 1.5, 3.0, 10.0, 100.0])
+# "give up performance" candidates: every x_p level of _ZERO_LEVELS with x_s scaled by 1, 1e-3, 0
+_GIVE_UP_XP = np.repeat(_ZERO_LEVELS, 3)
+_GIVE_UP_XS = np.tile([1.0, 1e-3, 0.0], len(_ZERO_LEVELS))
+
+def deviation_candidates(own: np.ndarray, upper: np.ndarray, k: int, rng: np.random.Generator,
+                n_random: int) -> np.ndarray:
+    """Candidate deviation schedules (B, T, k) around and far from ``own`` (T, k).
+
+    The first candidate is the complete drop-out (no effort in any period).
+    """
+    T = own.shape[0]
+    scale = scale_of(own)  # per column
+    floor = np.zeros(k)
+    floor[: min(k, 2)] = _TINY  # x_s, x_p: stand-in for exact zero
+    periods = np.arange(T)
+    after = periods[None, :] >= periods[:, None]  # after[t0, t]: period t is at or after t0
+    # drop out from period t0 on
+    drop = np.where(after[:, :, None], floor, own[None])
+    # no performance / no safety, all periods
+    no_col = np.repeat(own[None], min(k, 2), axis=0)
+    for col in range(min(k, 2)):
+        no_col[col, :, col] = _TINY
+    # give up performance entirely (p -> 0) while safety s = A x_s^alpha p^(-theta) blows up:
+    # the payoff's limit at p = 0 can beat the equilibrium under shared (additive or
+    # multiplicative) risk. Several orders of "zero" performance and of safety effort, from t0 on.
+    give_up = np.broadcast_to(own, (len(_GIVE_UP_XP), T, T, k)).copy()  # (level, t0, t, column)
+    mask = after[None]
+    give_up[..., 1] = np.where(mask, _GIVE_UP_XP[:, None, None], own[None, None, :, 1])
+    give_up[..., 0] = np.where(mask, np.maximum(own[None, None, :, 0] * _GIVE_UP_XS[:, None, None], 1e-8),
+                               own[None, None, :, 0])
+    if k > 2:
+        give_up[..., 2:] = np.where(mask[..., None], 0.0, give_up[..., 2:])
+        # investments (and shares) made before t0 only serve later periods: give those up too
+        give_up = np.concatenate([give_up, give_up.copy()])
+        give_up[len(_GIVE_UP_XP):, ..., 2:] = 0.0
+    give_up = give_up.reshape(-1, T, k)
+    # the whole schedule, and each column, scaled
+    whole = np.maximum(own[None] * _FACTORS[:, None, None], floor)
+    base = np.where(own.any(axis=0), own, 0.1 * scale)  # (T, k); a column of zeros scales from 0.1 x scale
+    eye = np.eye(k, dtype=bool)[None, :, None, :]  # (1, column scaled, 1, column)
+    cols = np.where(eye, _FACTORS[:, None, None, None] * base[None, None], own[None, None])  # (F, k, T, k)
+    cols = np.maximum(cols.reshape(-1, T, k), floor)
+    parts = [drop, no_col, give_up, whole, cols]
+    # per-period effort changes (for T > 1)
+    if T > 1:
+        per = np.repeat(own[None], 3 * T, axis=0).reshape(3, T, T, k)
+        for f_idx, f in enumerate((0.0, 0.3, 3.0)):
+            per[f_idx, periods, periods] = np.maximum(own * f, floor)
+        parts.append(per.reshape(-1, T, k))
+    if n_random:
+        parts.append(own[None] * np.exp(rng.normal(0.0, 1.5, size=(n_random // 2, T, k))))
+        parts.append(rng.uniform(0, 1, size=(n_random - n_random // 2, T, k)) * (3 * scale + 1.0))
+    out = np.concatenate(parts)
+    return np.minimum(np.maximum(out, 0.0), upper.reshape(T, k))
+
+
+def scale_of(own: np.ndarray) -> np.ndarray:
+    """Scale of each action column of a schedule (T, k): its largest value, at least 1e-3."""
+    return np.maximum(own.max(axis=0), 1e-3)
+
+
+def ascent_starts(own: np.ndarray, others: np.ndarray, rng: np.random.Generator,
+                   n_random: int = 8) -> np.ndarray:
+    """Starts of the batched ascent (B, T, k): the schedule scaled by 0.01, 0.3 and 3 (columns at
+    zero start at 1e-3 of their scale), each other player's schedule, and random schedules."""
+    T, k = own.shape
+    scale = scale_of(own)
+    base = np.maximum(own, 1e-3 * scale)
+    parts = [base[None] * np.array([0.01, 0.3, 3.0])[:, None, None], others,
+             rng.uniform(0, 1, size=(n_random // 2, T, k)) * (2 * scale + 1.0),
+             base[None] * np.exp(rng.normal(0.0, 1.0, size=(n_random - n_random // 2, T, k)))]
+    return np.concatenate(parts)
+
+
+def imitations(x: np.ndarray, i: int, T: int, n: int, k: int, upper: np.ndarray) -> np.ndarray:
+    """Player i copying each other player's whole schedule: (n - 1, T, k), within i's bounds."""
+    X = np.asarray(x, dtype=float).reshape(T, n, k)
+    copies = X[:, [j for j in range(n) if j != i]].transpose(1, 0, 2)  # (n - 1, T, k)
+    return np.clip(copies, 0.0, upper.reshape(T, k))
+
+
+def investment_moves(own: np.ndarray) -> list[np.ndarray]:
+    """Own schedules with the investments (columns 2, 3) changed: each period's investments
+    postponed to the next period (the inputs of that period given up; discounting makes later
+    investment cheaper), then each non-zero investment moved by +-30%."""
+    out = []
+    T = own.shape[0]
+    if own.shape[1] < 4:
+        return out
+    for t in np.flatnonzero(np.any(own[:-1, 2:4] > 0, axis=1)):
+        later = own.copy()
+        later[t + 1, 2:4] += later[t, 2:4]
+        later[t, 2:4] = 0.0
+        out.append(later)
+        given_up = later.copy()
+        given_up[t + 1, :2] = 0.0
+        out.append(given_up)
+    for t, c in zip(*np.nonzero(own[:, 2:4] > 0)):
+        for f in (1.3, 0.7):
+            moved = own.copy()
+            moved[t, 2 + c] *= f
+            out.append(moved)
+    return out[: 2 * T + 8]
+
+
+def coordinate_steps(own: np.ndarray, upper: np.ndarray, rel: float = 1e-3) -> np.ndarray:
+    """Schedules that move one own action up or down by a small relative step: (2 T k, T, k)."""
+    flat = own.reshape(-1)
+    h = rel * np.maximum(np.abs(flat), 1e-2)
+    eye = np.eye(flat.size)
+    steps = np.concatenate([flat + eye * h, flat - eye * h])
+    steps = np.clip(steps, 0.0, upper.reshape(-1))
+    return steps.reshape(-1, *own.shape)
