@@ -111,6 +111,22 @@ class BeliefChain:
         return self.discount * L[None, :-1]
 
     # ------------------------------------------------------------ gradient
+    def _forward_with_slopes(self, Z: np.ndarray) -> tuple[list, np.ndarray]:
+        """Forward pass keeping each period's values and first derivatives (one compiled call per
+        period): ``blocks[t] = (u, Q, u_v, f_v, Q_v)`` and the survival path ``L`` (T + 1, *batch)."""
+        batch = Z.shape[2:]
+        T, ds = self.T, self.ds
+        y = np.empty((T + 1, ds, *batch))
+        y[0] = self.y0.reshape((ds,) + (1,) * len(batch))
+        L = np.ones((T + 1, *batch))
+        blocks = []
+        for t in range(T):
+            ut, ft, qt, u_v, f_v, q_v = self.model.values_first(Z[t], y[t], self.theta)
+            blocks.append((ut, qt, u_v, f_v, q_v))
+            y[t + 1] = ft if ds else y[t]
+            L[t + 1] = L[t] * (1.0 - qt) if self.end_on_win else 1.0
+        return blocks, L
+
     def gradient(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         r"""Exact gradient of each player's objective with respect to all actions.
 
@@ -122,15 +138,7 @@ class BeliefChain:
         """
         T, m, ds = self.T, self.m, self.ds
         P = len(self.players)
-        y = np.empty((T + 1, ds))
-        y[0] = self.y0
-        L = np.ones(T + 1)
-        blocks = []
-        for t in range(T):
-            ut, ft, qt, u_v, f_v, q_v = self.model.values_first(Z[t], y[t], self.theta)
-            blocks.append((ut, qt, u_v, f_v, q_v))
-            y[t + 1] = ft if ds else y[t]
-            L[t + 1] = L[t] * (1.0 - qt) if self.end_on_win else 1.0
+        blocks, L = self._forward_with_slopes(Z)
         grad = np.empty((P, T, m))
         lam_y = np.zeros((P, ds))
         lam_L = np.zeros(P)
@@ -165,21 +173,14 @@ class BeliefChain:
         T, m, ds = self.T, self.m, self.ds
         B = Z.shape[2]
         i = int(self.players[pos])
-        y = np.empty((T + 1, ds, B))
-        y[0] = self.y0[:, None]
-        L = np.ones((T + 1, B))
-        blocks = []
-        for t in range(T):
-            ut, ft, qt, u_v, f_v, q_v = self.model.values_first(Z[t], y[t], self.theta)
-            blocks.append((ut[i], qt, u_v[i], f_v, q_v))
-            y[t + 1] = ft if ds else y[t]
-            L[t + 1] = L[t] * (1.0 - qt) if self.end_on_win else 1.0
+        blocks, L = self._forward_with_slopes(Z)
         grad = np.empty((T, m, B))
         lam_y = np.zeros((ds, B))
         lam_L = np.zeros(B)
         values = np.zeros(B)
         for t in range(T - 1, -1, -1):
             ut, qt, u_v, f_v, q_v = blocks[t]
+            ut, u_v = ut[i], u_v[i]
             w = self.discount[pos, t] * L[t]  # (B,)
             grad[t] = w * u_v[:m] + np.einsum("sb,svb->vb", lam_y, f_v[:, :m])
             new_lam_y = w * u_v[m:] + np.einsum("sb,svb->vb", lam_y, f_v[:, m:])

@@ -821,9 +821,7 @@ def _solve_parallel(tasks, jobs: int, t: int, init, options, method: str, warm_s
     Parallel, delayed = joblib.Parallel, joblib.delayed
     count = len(tasks)
     n_chunks = min(count, max(2 * jobs, -(-count // 64)))
-    bounds = np.linspace(0, count, n_chunks + 1).round().astype(int)
-    chunks = [[(idx, _portable(agg), nb) for idx, agg, nb in tasks[lo:hi]]
-              for lo, hi in zip(bounds[:-1], bounds[1:]) if hi > lo]
+    chunks = _chunks(tasks, -(-count // n_chunks))
     runner = Parallel(n_jobs=jobs, backend="loky", return_as="generator")
     for out in runner(delayed(_solve_chunk)(chunk, t, init, options, method, warm_start) for chunk in chunks):
         bar.update(len(out))
