@@ -28,6 +28,11 @@ from .chain import BeliefChain
 
 __all__ = ["NumericGame", "Belief"]
 
+# size beyond which a scaled condition or its derivative counts as singular (see singular_corners)
+_SINGULAR = 1e12
+# distance from the bound within which a variable sits on it (searches floor at 1e-300, not 0)
+_AT_BOUND = 1e-14
+
 
 @dataclass(frozen=True)
 class Belief:
@@ -216,9 +221,38 @@ class NumericGame:
         return float(np.max(np.abs(self.natural_residual(x, G)))) if np.size(x) else 0.0
 
     def natural_residual(self, x: np.ndarray, G: np.ndarray | None = None) -> np.ndarray:
-        r""":math:`x - \Pi_{[l,u]}(x + G(x))`, zero exactly at KKT points."""
+        r""":math:`x - \Pi_{[l,u]}(x + G(x))`, zero exactly at KKT points.
+
+        Singular corners (:meth:`singular_corners`) count as satisfied: there the first-order
+        conditions say nothing, and the global probe checks the neighbourhood instead.
+        """
         G = self.kkt_function(x) if G is None else G
-        return x - np.clip(x + G, self.lower, self.upper)
+        with np.errstate(invalid="ignore"):
+            res = x - np.clip(x + G, self.lower, self.upper)
+        return np.where(self.singular_corners(x, G), 0.0, res)
+
+    def singular_corners(self, x: np.ndarray, G: np.ndarray, JG: np.ndarray | None = None) -> np.ndarray:
+        r"""Variables at their lower bound where the payoff is not differentiable.
+
+        A production term :math:`x^\beta` with :math:`\beta < 1` has an infinite slope at
+        :math:`x = 0`. When a player sits a period out (:math:`x_s = x_p = 0`), the one-sided
+        partial derivatives there are infinite, or not numbers, or of a sign that only the
+        joint move of both inputs decides: the payoff is continuous but not differentiable,
+        and the first-order conditions carry no information. Such a variable is marked when it
+        sits at its lower bound (within :math:`10^{-14}`) and its condition :math:`G_j`, or (if given) its row or column
+        of :math:`\partial G / \partial x`, is not finite or exceeds :math:`10^{12}` in size
+        (a differentiable payoff's scaled conditions are many orders smaller).
+
+        Returns
+        -------
+        ndarray of bool, shape (N,)
+        """
+        at_lower = np.asarray(x) <= self.lower + _AT_BOUND
+        with np.errstate(invalid="ignore"):
+            wild = ~(np.abs(G) < _SINGULAR)
+            if JG is not None:
+                wild = wild | ~(np.abs(np.diagonal(JG)) < _SINGULAR)
+        return at_lower & wild
 
     def weights(self, x: np.ndarray) -> np.ndarray:
         r"""Period weights :math:`\omega_{i,t}` as an (n, T) array."""

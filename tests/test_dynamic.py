@@ -411,3 +411,57 @@ def test_sharing_four_players_postponing_investment_is_checked():
         Y[:, dev.player] = dev.schedule
         assert agg.u(dp.Strategies(Y))[dev.player] - base[dev.player] == pytest.approx(dev.gain, rel=1e-6)
         assert dev.gain > 1e-5
+
+
+@pytest.mark.parametrize("make, end_on_win", [(models.sharing_aggregator, False),
+                                              (models.invest_aggregator, True)])
+def test_newton_holds_a_period_sat_out_and_certification_judges_it(make, end_on_win):
+    """A player who sits period 1 out (x_s = x_p = 0, here at the floor 1e-300) is at a singular
+    corner: x^beta has an infinite slope, so the conditions there carry no information. Newton
+    holds exactly those two variables and solves the rest; certification then finds that sitting
+    out is not a best response here."""
+    from dynapai_sym.solvers.kkt import solve_kkt
+
+    agg, T = make(2, end_on_win=end_on_win), 3
+    res = agg.solve(T)
+    assert res.success
+    game = agg.game(T)
+    X = res.strategies.data.copy()
+    X[1, 1, :2] = 1e-300
+    x = X.reshape(-1)
+    with np.errstate(all="ignore"):
+        G, JG = game.kkt_jacobian(x)
+    sat_out = [game.own_index(1)[game.k], game.own_index(1)[game.k + 1]]  # period 1, x_s and x_p
+    np.testing.assert_array_equal(np.flatnonzero(game.singular_corners(x, G, JG)), sat_out)
+    run = solve_kkt(game, x)
+    assert run.converged and game.kkt_residual(run.x) <= 1e-10
+    assert np.all(run.x[sat_out] == 1e-300)
+    cert = dp.solvers.certify(game, run.x, dp.SolverOptions())
+    assert not cert.passed and 1 in [d.player for d in cert.deviations]
+
+
+def test_certification_refuses_a_profile_with_undefined_payoffs():
+    """Everyone at exactly zero: 0 * inf makes the payoffs NaN. The conditions are not finite
+    either, and such a profile is never certified (it once was, as a corner)."""
+    agg = dp.Aggregator(models.readme_payoff(2))
+    game = agg.game(1)
+    cert = dp.solvers.certify(game, np.zeros(game.N), dp.SolverOptions())
+    assert not cert.passed and "not defined" in cert.describe()
+
+
+def test_sitting_a_period_out_is_among_the_deviations_tried():
+    """Candidates include leaving the contest in one period (or every period up to t0) while
+    keeping the investments: the move that defeated a once-certified multi-period profile."""
+    from dynapai_sym.solvers.candidates import deviation_candidates
+
+    rng = np.random.default_rng(0)
+    T, k = 4, 4
+    own = rng.uniform(0.5, 2.0, (T, k))
+    cands = deviation_candidates(own, np.full(T * k, np.inf), k, rng, 0)
+    for t in range(T):
+        sat = own.copy()
+        sat[t, 1] = 1e-12  # performance at a "zero" level, safety and investments kept
+        assert np.any(np.all(np.isclose(cands, sat, rtol=0, atol=0), axis=(1, 2))), t
+    prefix = own.copy()
+    prefix[:3, 1] = 1e-100
+    assert np.any(np.all(cands == prefix, axis=(1, 2)))

@@ -38,25 +38,23 @@ def deviation_candidates(own: np.ndarray, upper: np.ndarray, k: int, rng: np.ran
         no_col[col, :, col] = _TINY
     # give up performance entirely (p -> 0) while safety s = A x_s^alpha p^(-theta) blows up:
     # the payoff's limit at p = 0 can beat the equilibrium under shared (additive or
-    # multiplicative) risk. Several orders of "zero" performance and of safety effort, from t0 on.
-    give_up = np.broadcast_to(own, (len(_GIVE_UP_XP), T, T, k)).copy()  # (level, t0, t, column)
-    mask = after[None]
-    give_up[..., 1] = np.where(mask, _GIVE_UP_XP[:, None, None], own[None, None, :, 1])
-    give_up[..., 0] = np.where(mask, np.maximum(own[None, None, :, 0] * _GIVE_UP_XS[:, None, None], 1e-8),
-                               own[None, None, :, 0])
-    if k > 2:
-        give_up[..., 2:] = np.where(mask[..., None], 0.0, give_up[..., 2:])
-        # investments (and shares) made before t0 only serve later periods: give those up too
-        give_up = np.concatenate([give_up, give_up.copy()])
-        give_up[len(_GIVE_UP_XP):, ..., 2:] = 0.0
-    give_up = give_up.reshape(-1, T, k)
+    # multiplicative) risk. Several orders of "zero" performance and of safety effort, from t0 on;
+    # investments (and shares) made before t0 only serve later periods: a variant gives those up too.
+    give_up = _contest_exits(own, after, zero_masked_columns=True, zero_earlier_columns=True)
+    parts = [drop, no_col, give_up]
+    if T > 1:
+        # sitting out the contest in one period, or in every period up to t0, while investing as
+        # before (or not investing in the periods sat out): the payoff is singular there too
+        single = np.eye(T, dtype=bool)
+        parts.append(_contest_exits(own, single, zero_masked_columns=False))
+        parts.append(_contest_exits(own, after.T, zero_masked_columns=False))
     # the whole schedule, and each column, scaled
     whole = np.maximum(own[None] * _FACTORS[:, None, None], floor)
     base = np.where(own.any(axis=0), own, 0.1 * scale)  # (T, k); a column of zeros scales from 0.1 x scale
     eye = np.eye(k, dtype=bool)[None, :, None, :]  # (1, column scaled, 1, column)
     cols = np.where(eye, _FACTORS[:, None, None, None] * base[None, None], own[None, None])  # (F, k, T, k)
     cols = np.maximum(cols.reshape(-1, T, k), floor)
-    parts = [drop, no_col, give_up, whole, cols]
+    parts += [whole, cols]
     # per-period effort changes (for T > 1)
     if T > 1:
         per = np.repeat(own[None], 3 * T, axis=0).reshape(3, T, T, k)
@@ -68,6 +66,29 @@ def deviation_candidates(own: np.ndarray, upper: np.ndarray, k: int, rng: np.ran
         parts.append(rng.uniform(0, 1, size=(n_random - n_random // 2, T, k)) * (3 * scale + 1.0))
     out = np.concatenate(parts)
     return np.minimum(np.maximum(out, 0.0), upper.reshape(T, k))
+
+
+def _contest_exits(own: np.ndarray, masks: np.ndarray, zero_masked_columns: bool,
+                   zero_earlier_columns: bool = False) -> np.ndarray:
+    """Schedules that leave the contest (x_p at each level of "zero", x_s scaled) in the periods
+    of each row of ``masks`` (M, T): ``(V M L, T, k)`` with L the number of levels.
+
+    Other columns (investments, shares) are kept; ``zero_masked_columns`` also zeroes them in the
+    masked periods, and ``zero_earlier_columns`` adds a variant with them zeroed everywhere.
+    """
+    T, k = own.shape
+    moves = np.broadcast_to(own, (len(_GIVE_UP_XP), len(masks), T, k)).copy()  # (level, mask, t, column)
+    mask = masks[None]
+    moves[..., 1] = np.where(mask, _GIVE_UP_XP[:, None, None], own[None, None, :, 1])
+    moves[..., 0] = np.where(mask, np.maximum(own[None, None, :, 0] * _GIVE_UP_XS[:, None, None], 1e-8),
+                             own[None, None, :, 0])
+    if k > 2:
+        if zero_masked_columns:
+            moves[..., 2:] = np.where(mask[..., None], 0.0, moves[..., 2:])
+        if zero_earlier_columns:
+            moves = np.concatenate([moves, moves.copy()])
+            moves[len(_GIVE_UP_XP):, ..., 2:] = 0.0
+    return moves.reshape(-1, T, k)
 
 
 def scale_of(own: np.ndarray) -> np.ndarray:

@@ -84,7 +84,9 @@ class Certificate:
         if self.passed:
             return "certified equilibrium"
         parts = []
-        if not self.kkt_ok:
+        if not self.kkt_ok and np.isnan(self.kkt_residual):
+            parts.append("payoffs or first-order conditions not defined at the profile")
+        elif not self.kkt_ok:
             parts.append(f"KKT residual {self.kkt_residual:.2e} too large")
         if not self.second_order_ok:
             bad = np.flatnonzero(self.max_eigenvalues > 0)
@@ -119,7 +121,13 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
             residual = game.kkt_residual(x, G)
         else:
             G, JG, residual = None, None, float("nan")
-    kkt_ok = (not game.smooth) or (np.isfinite(residual) and residual <= options.kkt_tol)
+    with np.errstate(all="ignore"):
+        U = game.payoffs(x)
+    # a profile where a payoff is not defined (0 * inf at a corner) is never certified
+    if not np.all(np.isfinite(U)):
+        residual = float("nan")
+    kkt_ok = bool(np.all(np.isfinite(U))) and (
+        (not game.smooth) or (np.isfinite(residual) and residual <= options.kkt_tol))
 
     # second order, per player, on free variables
     max_eigs = np.full(n, -np.inf)
@@ -161,7 +169,6 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
     gains = np.zeros(n)
     deviations: list[Deviation] = []
     if check_global:
-        U = game.payoffs(x)
         strict_local = game.smooth and kkt_ok and so_ok and not getattr(game, "kinked", False)
         effort_scale = max(float(np.max(x.reshape(T, n, k)[..., :2])), 1e-3)  # largest x_s, x_p played
         for i in range(n):

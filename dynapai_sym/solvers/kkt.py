@@ -94,9 +94,19 @@ def solve_kkt(game, x0: np.ndarray, tol: float = 1e-12, max_iter: int = 200) -> 
     lower, upper = game.lower, game.upper
     x = np.clip(np.asarray(x0, dtype=float), lower, upper)
 
+    # singular corners of the start (a player sitting a period out) stay fixed for the run;
+    # the steps may not create new ones (their conditions are not finite: the line search backs off)
+    with np.errstate(all="ignore"):
+        G0, JG0 = game.kkt_jacobian(x)
+        finite_payoffs = bool(np.all(np.isfinite(game.payoffs(x))))
+    # a corner is only held where the payoffs themselves are defined
+    pinned = game.singular_corners(x, G0, JG0) & finite_payoffs
+
     def evaluate(xv):
         with np.errstate(all="ignore"):
             G, JG = game.kkt_jacobian(xv)
+        if pinned.any():
+            G, JG = _pin(G, JG, pinned)
         if not (np.all(np.isfinite(G)) and np.all(np.isfinite(JG))):
             return None
         phi, dx, dF = mcp_residual(xv, -G, lower, upper)
@@ -106,6 +116,8 @@ def solve_kkt(game, x0: np.ndarray, tol: float = 1e-12, max_iter: int = 200) -> 
         """Merit at a trial point from the conditions alone (no Jacobian)."""
         with np.errstate(all="ignore"):
             G = game.kkt_function(xv)
+        if pinned.any():
+            G = np.where(pinned, -1.0, G)
         if not np.all(np.isfinite(G)):
             return None
         phi, _, _ = mcp_residual(xv, -G, lower, upper)
@@ -162,6 +174,22 @@ def solve_kkt(game, x0: np.ndarray, tol: float = 1e-12, max_iter: int = 200) -> 
     if res <= tol:
         x, res = _snap(game, x, G, res, tol)
     return KKTRun(x, res, max_iter, res <= tol, "converged" if res <= tol else "iteration limit")
+
+
+def _pin(G: np.ndarray, JG: np.ndarray, pinned: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r"""Hold singular corners (``game.singular_corners``) at their bound.
+
+    Their condition is replaced by :math:`G_j = -1` (an active lower bound, so the
+    Fischer–Burmeister row is the unit row and :math:`\phi_j = 0`), and their row and column
+    of the Jacobian by zeros: the Newton step leaves them where they are, and the other
+    conditions are solved with them fixed. Whether sitting at the corner is optimal is left
+    to certification's global probe.
+    """
+    G = np.where(pinned, -1.0, G)
+    JG = JG.copy()
+    JG[pinned, :] = 0.0
+    JG[:, pinned] = 0.0
+    return G, JG
 
 
 def _directions(J: np.ndarray, phi: np.ndarray, merit: float, x: np.ndarray):

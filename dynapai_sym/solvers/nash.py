@@ -123,7 +123,7 @@ def solve_game(game, x0: np.ndarray, options, method: str = "auto", check_global
             return finish(run.x, cert, True, Status.CERTIFIED, cert.describe())
         tried.append((run.x, cert))
         dev = cert.best_deviation
-        if dev is not None and cert.second_order_ok and deviation_starts < 2:
+        if dev is not None and deviation_starts < 2:
             deviation_starts += 1
             nxt = run.x.copy()
             nxt[game.own_index(dev.player)] = dev.schedule.reshape(-1)
