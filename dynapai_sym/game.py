@@ -223,13 +223,16 @@ class NumericGame:
     def natural_residual(self, x: np.ndarray, G: np.ndarray | None = None) -> np.ndarray:
         r""":math:`x - \Pi_{[l,u]}(x + G(x))`, zero exactly at KKT points.
 
-        Singular corners (:meth:`singular_corners`) count as satisfied: there the first-order
-        conditions say nothing, and the global probe checks the neighbourhood instead.
+        Singular corners (:meth:`singular_corners`) exactly on the bound count as satisfied:
+        there the first-order conditions say nothing, and the global probe checks the
+        neighbourhood instead. Just above the bound (a floor such as 1e-300) they do not: a
+        payoff that still rises towards the bound may have a supremum it never attains.
         """
         G = self.kkt_function(x) if G is None else G
         with np.errstate(invalid="ignore"):
             res = x - np.clip(x + G, self.lower, self.upper)
-        return np.where(self.singular_corners(x, G), 0.0, res)
+        exact = self.singular_corners(x, G) & (np.asarray(x) <= self.lower)
+        return np.where(exact, 0.0, res)
 
     def singular_corners(self, x: np.ndarray, G: np.ndarray, JG: np.ndarray | None = None) -> np.ndarray:
         r"""Variables at their lower bound where the payoff is not differentiable.

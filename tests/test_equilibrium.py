@@ -183,3 +183,23 @@ def test_a_player_who_gave_up_is_checked_for_reentry():
         Y[:, dev.player] = dev.schedule
         gain = agg.u(dp.Strategies(Y))[dev.player] - agg.u(dp.Strategies(X))[dev.player]
         assert gain > 1e-7 * (1 + abs(res.payoffs[dev.player])) and gain == pytest.approx(dev.gain, rel=1e-6)
+
+
+def test_a_payoff_still_rising_towards_a_singular_limit_is_not_certified():
+    """Multiplicative risk with small theta: a player who gives up performance gains ever more as
+    x_p -> 0 (s = A x_s^alpha p^-theta grows without bound), so no floor is a best response. A
+    profile holding x_p at 7e-302 satisfies every test that looks only near it (the natural
+    residual is x itself), yet going deeper still pays: it must not be certified."""
+    n = 3
+    prod = dp.ProdFunc(np.full(n, 10.0), np.full(n, 0.5), np.full(n, 10.0), np.full(n, 0.5))
+    pf = dp.PayoffFunc(prod, dp.RiskFunc.multiplicative(np.full(n, 0.03125)), d=np.full(n, 1.0),
+                       r=np.full(n, 0.125))
+    agg = dp.Aggregator(pf)
+    game = agg.game(1)
+    x = np.array([3.48210e-4, 7.11261e-302, 0.5709314, 0.7494110, 0.5709314, 0.7494110])
+    deeper = x.copy()
+    deeper[1] = 1e-320
+    assert game.payoffs(deeper)[0] > game.payoffs(x)[0]  # the limit is not attained at the floor
+    cert = dp.solvers.certify(game, x, dp.SolverOptions(), check_global=False)
+    assert cert.unattained == (0,) and not cert.passed
+    assert "never attained" in cert.describe()

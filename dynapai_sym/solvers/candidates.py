@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 _TINY = 1e-10  # stands for 0 in inputs whose payoff is singular at exactly 0
-_ZERO_LEVELS = (1e-12, 1e-100, 1e-250)  # orders of "zero" performance for singular limits
+_ZERO_LEVELS = (1e-12, 1e-100, 1e-250, 1e-300)  # orders of "zero" performance for singular limits
 _FACTORS = np.array([0.0, 0.01, 0.1, 0.3, 0.6, 0.9, 1.1, 1.5, 3.0, 10.0, 100.0])
 # "give up performance" candidates: every x_p level of _ZERO_LEVELS with x_s scaled by 1, 1e-3, 0
 _GIVE_UP_XP = np.repeat(_ZERO_LEVELS, 3)

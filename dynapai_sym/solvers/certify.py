@@ -71,10 +71,13 @@ class Certificate:
     symmetric: bool | None = None
     indeterminate: np.ndarray | None = None
     checked_global: bool = True
+    # players with an input held at a floor just above zero while their payoff still rises
+    # steeply towards zero (a singular limit, never attained: no best response exists)
+    unattained: tuple[int, ...] = ()
 
     @property
     def passed(self) -> bool:
-        return self.kkt_ok and self.second_order_ok and not self.deviations
+        return self.kkt_ok and self.second_order_ok and not self.deviations and not self.unattained
 
     @property
     def best_deviation(self) -> Deviation | None:
@@ -84,6 +87,9 @@ class Certificate:
         if self.passed:
             return "certified equilibrium"
         parts = []
+        if self.unattained:
+            parts.append(f"the payoff of player(s) {list(self.unattained)} still rises towards an input "
+                         "of 0 held at a floor (a singular limit never attained: no best response)")
         if not self.kkt_ok and np.isnan(self.kkt_residual):
             parts.append("payoffs or first-order conditions not defined at the profile")
         elif not self.kkt_ok:
@@ -128,6 +134,7 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
         residual = float("nan")
     kkt_ok = bool(np.all(np.isfinite(U))) and (
         (not game.smooth) or (np.isfinite(residual) and residual <= options.kkt_tol))
+    unattained = _unattained(game, x, G, U, options) if (game.smooth and G is not None) else ()
 
     # second order, per player, on free variables
     max_eigs = np.full(n, -np.inf)
@@ -184,7 +191,40 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
         X = x.reshape(T, n, k)
         symmetric = bool(np.allclose(X, X[:, :1, :], rtol=1e-6, atol=1e-9))
     return Certificate(residual, bool(kkt_ok), so_ok, max_eigs, gains, deviations, symmetric,
-                       indeterminate, check_global)
+                       indeterminate, check_global, unattained)
+
+
+def _unattained(game, x: np.ndarray, G: np.ndarray, U: np.ndarray, options) -> tuple[int, ...]:
+    r"""Players whose payoff still rises, by more than the gain tolerance, towards an input of 0
+    held at a floor (``0 < x_j <= 1e-14`` with a singular, non-positive condition).
+
+    Near a singular corner the payoff behaves as :math:`u \approx C - D x^a` (:math:`a > 0`, often
+    small: :math:`a = \beta\theta` under multiplicative risk). Moving the floors to :math:`c x`
+    and :math:`c^2 x` gains :math:`d_1 = D x^a (1 - c^a)` and :math:`d_2 = c^a d_1`, so the gain
+    still available in the limit :math:`x \to 0` is :math:`D x^a = d_1 / (1 - d_2 / d_1)`. Where
+    that exceeds the tolerance, the limit is a better response that no profile attains.
+    """
+    n, k = game.n, game.k
+    floors = game.singular_corners(x, G) & (x > game.lower) & ~(G > 0)
+    out = []
+    for i in sorted({int(j) // k % n for j in np.flatnonzero(floors)}):
+        idx = game.own_index(i)
+        mine = floors[idx]
+        c = min(1e-4, float(np.sqrt(1e-320 / np.max(x[idx][mine]))))
+        if c >= 1.0:  # already at the smallest floats: nothing deeper to compare with
+            continue
+        own = x[idx].copy()
+        deeper = np.stack([own, own, own])
+        deeper[1, mine] *= c
+        deeper[2, mine] *= c * c
+        vals = game.player_objective(i, deeper.reshape(3, game.T, k), x)
+        d1, d2 = vals[1] - vals[0], vals[2] - vals[1]
+        if not (np.all(np.isfinite(vals)) and d1 > 0):
+            continue
+        remaining = d1 / max(1.0 - max(d2, 0.0) / d1, 1e-3)
+        if remaining > options.gain_tol * (1.0 + abs(U[i])):
+            out.append(i)
+    return tuple(out)
 
 
 @dataclass

@@ -96,15 +96,12 @@ def solve_kkt(game, x0: np.ndarray, tol: float = 1e-12, max_iter: int = 200) -> 
 
     # singular corners of the start (a player sitting a period out) stay fixed for the run;
     # the steps may not create new ones (their conditions are not finite: the line search backs off)
-    with np.errstate(all="ignore"):
-        G0, JG0 = game.kkt_jacobian(x)
-        finite_payoffs = bool(np.all(np.isfinite(game.payoffs(x))))
-    # a corner is only held where the payoffs themselves are defined
-    pinned = game.singular_corners(x, G0, JG0) & finite_payoffs
+    pinned = np.zeros(len(x), dtype=bool)
 
-    def evaluate(xv):
-        with np.errstate(all="ignore"):
-            G, JG = game.kkt_jacobian(xv)
+    def evaluate(xv, G=None, JG=None):
+        if G is None:
+            with np.errstate(all="ignore"):
+                G, JG = game.kkt_jacobian(xv)
         if pinned.any():
             G, JG = _pin(G, JG, pinned)
         if not (np.all(np.isfinite(G)) and np.all(np.isfinite(JG))):
@@ -124,7 +121,13 @@ def solve_kkt(game, x0: np.ndarray, tol: float = 1e-12, max_iter: int = 200) -> 
         return 0.5 * float(phi @ phi)
 
     cheap_jacobian = bool(getattr(game, "static", False))
-    state = evaluate(x)
+    with np.errstate(all="ignore"):
+        G0, JG0 = game.kkt_jacobian(x)
+        corners = game.singular_corners(x, G0, JG0)
+        # a corner is only held where the payoffs themselves are defined
+        if corners.any() and np.all(np.isfinite(game.payoffs(x))):
+            pinned[:] = corners
+    state = evaluate(x, G0, JG0)
     if state is None:
         return KKTRun(x, np.inf, 0, False, "the conditions are not finite at the start")
     best_res = np.inf
