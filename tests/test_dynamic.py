@@ -466,3 +466,41 @@ def test_sitting_a_period_out_is_among_the_deviations_tried():
     prefix = own.copy()
     prefix[:3, 1] = 1e-100
     assert np.any(np.all(cands == prefix, axis=(1, 2)))
+
+
+def test_investing_then_competing_harder_defeats_a_nearly_given_up_profile():
+    """Player 1 competes weakly after the first period (x ~ 0.03) and never invests; investing
+    in performance in period 1 and then competing much harder pays 0.007: a joint, far move
+    that small steps and a log-coordinate ascent (slow to leave zero investment) both missed,
+    so the profile was once certified."""
+    prod = dp.ProdFunc(a=[8.637835623675084, 6.758058201864773], alpha=[0.3089113933334034, 0.6082281420509492],
+                       b=[1.82503841434009, 0.7047992508414704], beta=[0.43718986542371746, 0.30635127584870897])
+    cost = dp.CostFunc.fixed_sharing([0.15160783195459135, 0.15742379903349593],
+                                     [0.009693804932870288, 0.04096387391234153],
+                                     [0.008464157092845061, 0.0030763303266552284])
+    pf = dp.PayoffFunc(prod, dp.RiskFunc.winner_only([0.1836133340432182, 0.4976605652309718]),
+                       csf=dp.CSF.maybe_no_win(), d=[1.96032132945522, 1.0062723875847848], cost_func=cost)
+    agg = dp.Aggregator(pf, gammas=[0.7004455692522561, 0.661747488402693])
+    res = agg.solve(5)
+    if res.success:  # whatever is certified must survive an independent multi-start search
+        assert np.all(independent_gain_multi(agg, res) <= 1e-6)
+    else:
+        dev = res.deviation
+        X = res.strategies.data
+        Y = X.copy()
+        Y[:, dev.player] = dev.schedule
+        assert agg.u(dp.Strategies(Y))[dev.player] - agg.u(dp.Strategies(X))[dev.player] > 1e-3
+
+
+def test_investment_entries_add_investment_and_scale_later_effort():
+    from dynapai_sym.solvers.candidates import investment_entries
+
+    own = np.full((3, 6), 0.5)
+    entries = investment_entries(own)
+    assert entries.shape == (2 * 2 * 3 * 3, 3, 6)
+    # period 0, performance investment, +3 x (input scale 1), later effort x 10
+    target = own.copy()
+    target[0, 3] += 3.0
+    target[1:, :2] *= 10.0
+    assert np.any(np.all(entries == target, axis=(1, 2)))
+    assert np.all(entries[:, 0, :2] == 0.5)  # the first period's inputs are never scaled

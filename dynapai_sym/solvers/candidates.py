@@ -17,6 +17,9 @@ _FACTORS = np.array([0.0, 0.01, 0.1, 0.3, 0.6, 0.9, 1.1, 1.5, 3.0, 10.0, 100.0])
 # "give up performance" candidates: every x_p level of _ZERO_LEVELS with x_s scaled by 1, 1e-3, 0
 _GIVE_UP_XP = np.repeat(_ZERO_LEVELS, 3)
 _GIVE_UP_XS = np.tile([1.0, 1e-3, 0.0], len(_ZERO_LEVELS))
+# "invest, then compete harder" candidates: amounts (x the input scale) and later effort factors
+_ENTRY_AMOUNTS = np.array([0.3, 3.0, 30.0])
+_ENTRY_EFFORT = np.array([1.0, 3.0, 10.0])
 
 def deviation_candidates(own: np.ndarray, upper: np.ndarray, k: int, rng: np.random.Generator,
                 n_random: int) -> np.ndarray:
@@ -66,6 +69,23 @@ def deviation_candidates(own: np.ndarray, upper: np.ndarray, k: int, rng: np.ran
         parts.append(rng.uniform(0, 1, size=(n_random - n_random // 2, T, k)) * (3 * scale + 1.0))
     out = np.concatenate(parts)
     return np.minimum(np.maximum(out, 0.0), upper.reshape(T, k))
+
+
+def investment_entries(own: np.ndarray) -> np.ndarray:
+    """Invest in one period and compete harder afterwards: for each period t < T - 1, each
+    investment column and each amount of :data:`_ENTRY_AMOUNTS` (times the scale of the player's
+    inputs, at least 1), with the inputs x_s, x_p of the later periods scaled by each of
+    :data:`_ENTRY_EFFORT`. A player close to giving up may gain from this joint, far move, which
+    neither small steps nor an ascent in log coordinates (slow to leave zero) reach."""
+    T, k = own.shape
+    size = max(float(np.max(own[:, :2])), 1.0)
+    out = np.broadcast_to(own, (T - 1, 2, len(_ENTRY_AMOUNTS), len(_ENTRY_EFFORT), T, k)).copy()
+    for t in range(T - 1):
+        for c in range(2):
+            out[t, c, :, :, t, 2 + c] += _ENTRY_AMOUNTS[:, None] * size
+        for e, factor in enumerate(_ENTRY_EFFORT):
+            out[t, :, :, e, t + 1:, :2] *= factor
+    return out.reshape(-1, T, k)
 
 
 def _contest_exits(own: np.ndarray, masks: np.ndarray, zero_masked_columns: bool,

@@ -42,6 +42,7 @@ from .candidates import (
     coordinate_steps,
     deviation_candidates,
     imitations,
+    investment_entries,
     investment_moves,
 )
 
@@ -273,7 +274,8 @@ def _probe_player(game, i: int, x: np.ndarray, U: float, options, rng: np.random
     # kinks (sharing's max(0, .)): more random candidates, polish more of them
     n_random = options.probe_samples * (4 if kinked else 1)
     others = imitations(x, i, T, n, k, p.upper)
-    cands = np.concatenate([deviation_candidates(own, p.upper, k, rng, n_random), others])
+    entries = investment_entries(own) if (k >= 4 and T > 1) else np.empty((0, T, k))
+    cands = np.concatenate([deviation_candidates(own, p.upper, k, rng, n_random), entries, others])
     local = coordinate_steps(own, p.upper)
     both = game.player_objective(i, np.concatenate([cands, local]), x)  # one batched evaluation
     both = np.where(np.isfinite(both), both, -np.inf)
@@ -286,6 +288,11 @@ def _probe_player(game, i: int, x: np.ndarray, U: float, options, rng: np.random
     j = int(np.argmax(vals))
     best.offer(vals[j], cands[j])
     order = _polish_candidates(p, cands, vals, far, n_polish, kinked, rng, best)
+    if len(entries):  # the best "invest, then compete harder" move, polished
+        first = len(cands) - len(others) - len(entries)
+        j = first + int(np.argmax(vals[first:first + len(entries)]))
+        if np.isfinite(vals[j]) and j not in order:
+            p.polish(cands[j], best)
     if T == 1:
         _polish_imitation(p, cands, vals, far, len(others), order, best)
         if own[:, :2].max() <= 1e-6 * effort_scale:
