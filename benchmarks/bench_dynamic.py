@@ -8,8 +8,11 @@ Cases (see benchmarks/README.md for the targets):
   the start; and a warm start from a perturbed previous equilibrium), and the Nelder-Mead
   iterated best-response baseline (``method="best_response_nm"``) with its evaluations;
 * T=50, invest model, n=2 (``invest_aggregator(2)``): compile and solve time;
-* T=20, sharing model, n=4 (``sharing_aggregator(4)``): solve time and peak memory
+* T=20, sharing model, n=4 (``readme_sharing_aggregator(4)``: the seed README's technology,
+  A = B = 10 for every player, with investment and sharing): solve time and peak memory
   (peak RSS of a fresh process that imports, compiles and solves; and this process's ``ru_maxrss``);
+  and, reported without a target, ``sharing_aggregator(4)`` (unequal starting safety technology
+  A = 10..13, B = 1), where no pure equilibrium is found;
 * compile time and one gradient (``game.kkt_function``) versus T in (1, 5, 20, 50) for the
   invest model: compile should be flat in T, a gradient linear in T.
 
@@ -44,7 +47,7 @@ from _common import (
     timed,
 )
 
-from dynapai_sym.models import invest_aggregator, sharing_aggregator
+from dynapai_sym.models import invest_aggregator, readme_sharing_aggregator, sharing_aggregator
 
 # targets (see benchmarks/README.md)
 T5_COMPILE, T5_SOLVE = 2.0, 0.050
@@ -349,8 +352,18 @@ def case_t50(cfg: Config, targets: Targets, rows: dict) -> None:
 
 def case_sharing(cfg: Config, targets: Targets, rows: dict) -> None:
     T = 20
+    # unequal starting technology: reported without a target (no pure equilibrium is found)
     try:
-        first = cold_solve(lambda: sharing_aggregator(4), T, cfg.share_budget)
+        hard = cold_solve(lambda: sharing_aggregator(4), T, cfg.share_budget)
+        rows["first"].append(["sharing T=20 n=4, unequal A", time_text(hard), "", "", hard["status"]])
+        rows["solve"].append(["sharing T=20 n=4, unequal A (1st solve)", time_text(hard),
+                              "1/1" if hard["success"] else "0/1", fmt_num(hard["kkt"]),
+                              f"{hard['evals']:.0f}", hard["status"]])
+    except Exception as exc:
+        why = report_error("T=20 sharing (unequal A) solve", exc)
+        rows["solve"].append(["sharing T=20 n=4, unequal A", "error", "", "", "", why[:50]])
+    try:
+        first = cold_solve(lambda: readme_sharing_aggregator(4), T, cfg.share_budget)
         agg = first["agg"]
         rows["first"].append(["sharing T=20 n=4", time_text(first), "", "", first["status"]])
         run = budgeted_solve(agg, T, cfg.share_budget) if not first["aborted"] else first
@@ -408,9 +421,9 @@ def case_sharing(cfg: Config, targets: Targets, rows: dict) -> None:
 
 _CHILD = """
 import json, resource, time
-from dynapai_sym.models import sharing_aggregator
+from dynapai_sym.models import readme_sharing_aggregator
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-agg = sharing_aggregator(4)
+agg = readme_sharing_aggregator(4)
 t0 = time.perf_counter()
 res = agg.solve({T})
 seconds = time.perf_counter() - t0

@@ -13,6 +13,7 @@ from .components import CSF, CostFunc, ProdFunc, RiskFunc
 from .payoff import PayoffFunc
 
 __all__ = ["readme_payoff", "basic_aggregator", "invest_aggregator", "sharing_aggregator",
+           "readme_sharing_aggregator",
            "BUILTIN", "builtin"]
 
 
@@ -64,11 +65,30 @@ def sharing_aggregator(n: int = 2, end_on_win: bool = False, share_map: str = "f
     return Aggregator(pf, gammas=gammas, end_on_win=end_on_win)
 
 
+def readme_sharing_aggregator(n: int = 2, end_on_win: bool = False, share_map: str = "fraction",
+                              gammas=None) -> Aggregator:
+    """The seed README's technology with investment and sharing.
+
+    Every player starts with A = B = 10 (alpha = beta = 0.5), winner-only risk with theta = 0.5,
+    d = 1 and input price r = 0.1, as in :func:`readme_payoff`; investment costs 0.01 per unit and
+    sharing 0.001 per unit share; a contest may have no winner (``CSF.maybe_no_win``).
+    ``gammas`` defaults to 0.9 for every player. Players start level, so a share only matters
+    once someone has invested ahead of the others.
+    """
+    cost = CostFunc.fixed_sharing(np.full(n, 0.1), np.full(n, 0.01), np.full(n, 0.001))
+    prod = ProdFunc(a=np.full(n, 10.0), alpha=np.full(n, 0.5), b=np.full(n, 10.0), beta=np.full(n, 0.5))
+    pf = PayoffFunc(prod_func=prod, risk_func=RiskFunc.winner_only(np.full(n, 0.5)),
+                    csf=CSF.maybe_no_win(), d=np.full(n, 1.0), cost_func=cost, share_map=share_map)
+    gammas = np.full(n, 0.9) if gammas is None else gammas
+    return Aggregator(pf, gammas=gammas, end_on_win=end_on_win)
+
+
 BUILTIN = {
     "readme": lambda n=2: Aggregator(readme_payoff(n)),
     "basic": basic_aggregator,
     "invest": invest_aggregator,
     "sharing": sharing_aggregator,
+    "readme_sharing": readme_sharing_aggregator,
 }
 
 

@@ -504,3 +504,12 @@ def test_investment_entries_add_investment_and_scale_later_effort():
     target[1:, :2] *= 10.0
     assert np.any(np.all(entries == target, axis=(1, 2)))
     assert np.all(entries[:, 0, :2] == 0.5)  # the first period's inputs are never scaled
+
+
+def test_readme_sharing_model_four_players_is_certified_and_survives_an_independent_search():
+    """The benchmark's sharing model (README technology, investment and sharing), n = 4, T = 5:
+    certified, and no player's independent re-optimisation gains."""
+    agg = models.builtin("readme_sharing", 4)
+    res = agg.solve(5)
+    assert res.success, res.message
+    assert np.all(independent_gain_multi(agg, res) <= 1e-6)
