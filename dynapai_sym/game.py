@@ -172,6 +172,21 @@ class NumericGame:
             values, grad = chain.player_gradient_batch(pos, Z)
         return values, np.moveaxis(grad[:, cols, :], -1, 0)
 
+    def player_gradient_profiles(self, i: int, own: np.ndarray, profiles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:math:`U_i` and its gradient in i's own actions when i plays ``own`` (flat) against each
+        profile of the others in ``profiles`` (H, N): values (H,), gradients (H, T k). One
+        batched forward and adjoint pass (a best response to a history of profiles)."""
+        profiles = np.asarray(profiles, dtype=float)
+        H = profiles.shape[0]
+        Z = profiles.reshape(H, self.T, self.m).transpose(1, 2, 0).copy()  # (T, m, H)
+        cols = slice(i * self.k, (i + 1) * self.k)
+        Z[:, cols, :] = np.asarray(own, dtype=float).reshape(self.T, self.k)[:, :, None]
+        chain, pos = self.chain_of(i)
+        self.evaluations += H
+        with np.errstate(all="ignore"):
+            values, grad = chain.player_gradient_batch(pos, Z)
+        return values, np.moveaxis(grad[:, cols, :], -1, 0).reshape(H, -1)
+
     # ------------------------------------------------------------ conditions
     def kkt_function(self, x: np.ndarray) -> np.ndarray:
         """Scaled first-order conditions :math:`G(x)`: (N,)."""

@@ -513,3 +513,20 @@ def test_readme_sharing_model_four_players_is_certified_and_survives_an_independ
     res = agg.solve(5)
     assert res.success, res.message
     assert np.all(independent_gain_multi(agg, res) <= 1e-6)
+
+
+def test_gradient_against_a_history_of_profiles_matches_single_profiles():
+    """The batched pass over a history (the mixed solver's best response) equals one adjoint
+    pass per profile, in values and gradients."""
+    agg, T = models.sharing_aggregator(3, end_on_win=True), 3
+    game = agg.game(T)
+    rng = np.random.default_rng(4)
+    history = np.minimum(rng.uniform(0.05, 1.0, (5, game.N)), game.upper)
+    own = np.minimum(rng.uniform(0.05, 1.0, T * game.k), game.upper[game.own_index(2)])
+    values, grads = game.player_gradient_profiles(2, own, history)
+    for h in range(5):
+        x = history[h].copy()
+        x[game.own_index(2)] = own
+        value, grad = game.player_gradient(2, x)
+        assert values[h] == pytest.approx(value, rel=1e-12)
+        np.testing.assert_allclose(grads[h], grad, rtol=1e-10, atol=1e-14)

@@ -52,8 +52,15 @@ def maximise_own(game, i: int, profiles, start: np.ndarray, lower: np.ndarray, u
     """
     idx = game.own_index(i)
     profiles = [np.asarray(p, dtype=float) for p in profiles]
+    history = np.array(profiles) if len(profiles) > 1 else None
 
     def negative_x(own):
+        if history is not None:  # a history: one batched pass over all its profiles
+            vals, grads = game.player_gradient_profiles(i, own, history)
+            if not np.all(np.isfinite(vals)):
+                return 1e300, np.zeros_like(own)
+            grads = np.nan_to_num(grads, nan=0.0, posinf=1e150, neginf=-1e150)
+            return -float(np.mean(vals)), -grads.mean(axis=0)
         total, grad = 0.0, np.zeros_like(own)
         for profile in profiles:
             xv = profile.copy()
