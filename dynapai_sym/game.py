@@ -246,8 +246,10 @@ class NumericGame:
         G = self.kkt_function(x) if G is None else G
         with np.errstate(invalid="ignore"):
             res = x - np.clip(x + G, self.lower, self.upper)
-        exact = self.singular_corners(x, G) & (np.asarray(x) <= self.lower)
-        return np.where(exact, 0.0, res)
+        on_bound = np.asarray(x) <= self.lower
+        if not on_bound.any():
+            return res
+        return np.where(self.singular_corners(x, G) & on_bound, 0.0, res)
 
     def singular_corners(self, x: np.ndarray, G: np.ndarray, JG: np.ndarray | None = None) -> np.ndarray:
         r"""Variables at their lower bound where the payoff is not differentiable.
@@ -266,6 +268,8 @@ class NumericGame:
         ndarray of bool, shape (N,)
         """
         at_lower = np.asarray(x) <= self.lower + _AT_BOUND
+        if not at_lower.any():
+            return at_lower
         with np.errstate(invalid="ignore"):
             wild = ~(np.abs(G) < _SINGULAR)
             if JG is not None:
