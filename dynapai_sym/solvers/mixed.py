@@ -34,6 +34,8 @@ from .result import Status
 
 __all__ = ["solve_mixed", "MixedOutcome"]
 
+_ROUND_ITERS = 60  # L-BFGS-B iterations per start for the best responses of the rounds
+
 
 @dataclass
 class MixedOutcome:
@@ -67,8 +69,10 @@ def _mean_payoff(game, i: int, own_flat: np.ndarray, others: np.ndarray) -> floa
     return float(np.mean(vals)) if np.all(np.isfinite(vals)) else -np.inf
 
 
-def _best_response_to_history(game, i: int, history: np.ndarray, start: np.ndarray, rng) -> np.ndarray:
-    """Global best response of player i to the history: candidate screen, then L-BFGS-B."""
+def _best_response_to_history(game, i: int, history: np.ndarray, start: np.ndarray, rng,
+                              maxiter: int = 300) -> np.ndarray:
+    """Global best response of player i to the history: candidate screen, then L-BFGS-B
+    (at most ``maxiter`` iterations from each start)."""
     idx = game.own_index(i)
     lower, upper = np.maximum(game.lower[idx], 1e-12), game.upper[idx]
     # screen: the certification's candidate schedules (drop-outs, corners, random) around `start`
@@ -84,7 +88,7 @@ def _best_response_to_history(game, i: int, history: np.ndarray, start: np.ndarr
 
     best_x, best_val = start, _mean_payoff(game, i, start, history)
     for s0 in starts:
-        own = maximise_own(game, i, list(history), s0, lower, upper, maxiter=300, ftol=1e-12, gtol=1e-8)
+        own = maximise_own(game, i, list(history), s0, lower, upper, maxiter=maxiter, ftol=1e-12, gtol=1e-8)
         val = _mean_payoff(game, i, own, history)
         if val > best_val:
             best_x, best_val = own, val
@@ -104,7 +108,8 @@ def solve_mixed(game, x0: np.ndarray, options) -> MixedOutcome:
         new = history[-1].copy()
         for i in range(game.n):
             idx = game.own_index(i)
-            new[idx] = _best_response_to_history(game, i, history, history[-1][idx], rng)
+            # the rounds only move the history; the exploitability below uses full best responses
+            new[idx] = _best_response_to_history(game, i, history, history[-1][idx], rng, maxiter=_ROUND_ITERS)
         history = np.vstack([history[1:], new[None]])
     # exploitability against the final history
     eps = np.zeros(game.n)
