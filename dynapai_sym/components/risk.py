@@ -115,7 +115,10 @@ class RiskFunc(Component):
     def sigma(self, s, p) -> list[sp.Expr]:
         r"""Return :math:`[\sigma_1, \dots, \sigma_n]` given safety ``s`` and performance ``p``."""
         n = self.n
-        safe = [si / (1 + si) for si in s]
+        # s/(1+s) over a common denominator: with s = A x_s^alpha p^-theta this is
+        # A x_s^alpha / (A x_s^alpha + p^theta), finite with finite derivatives both where a player
+        # gives up performance (p -> 0, where s itself overflows) and at x_s = 0
+        safe = [sp.together(si / (1 + si)) for si in s]
         if self.form == "winner_only":
             return safe
         if self.form == "multiplicative":
