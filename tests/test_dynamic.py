@@ -501,13 +501,20 @@ def test_investment_entries_add_investment_and_scale_later_effort():
 
     own = np.full((3, 6), 0.5)
     entries = investment_entries(own)
-    assert entries.shape == (2 * 2 * 3 * 3, 3, 6)
+    assert entries.shape == (2 * 2 * 2 * 2 * 3 * 3, 3, 6)  # each move also sat out, and with a share after
     # period 0, performance investment, +3 x (input scale 1), later effort x 10
     target = own.copy()
     target[0, 3] += 3.0
     target[1:, :2] *= 10.0
     assert np.any(np.all(entries == target, axis=(1, 2)))
-    assert np.all(entries[:, 0, :2] == 0.5)  # the first period's inputs are never scaled
+    first = entries[:, 0, :2]  # the first period's inputs are kept, or that period is sat out
+    assert np.all(np.all(first == 0.5, axis=1) | (first[:, 1] == 1e-12))
+    sat = target.copy()
+    sat[0, 0], sat[0, 1] = 0.5e-3, 1e-12  # build first (sitting period 0 out), then compete
+    assert np.any(np.all(entries == sat, axis=(1, 2)))
+    shared = target.copy()
+    shared[1, 5] = 1.0  # invest in performance, then share the lead in the next period
+    assert np.any(np.all(entries == shared, axis=(1, 2)))
 
 
 def test_readme_sharing_model_four_players_is_certified_and_survives_an_independent_search():
@@ -534,3 +541,26 @@ def test_gradient_against_a_history_of_profiles_matches_single_profiles():
         value, grad = game.player_gradient(2, x)
         assert values[h] == pytest.approx(value, rel=1e-12)
         np.testing.assert_allclose(grads[h], grad, rtol=1e-10, atol=1e-14)
+
+
+def test_giving_up_after_sharing_is_checked():
+    """Sharing, multiplicative risk: the leader shares its safety lead in period 0, then does best
+    to give up (performance -> 0, no investment) while keeping that share; a give-up candidate
+    that also dropped the share missed it, and the profile was once certified."""
+    prod = dp.ProdFunc(a=[11.030168869752032, 7.525750046077274], alpha=[0.33278675379808065, 0.5822282580409786],
+                       b=[1.8823634818128858, 1.7899037442211125], beta=[0.46595056741276497, 0.30075999762485156])
+    cost = dp.CostFunc.fixed_sharing([0.12387968988776137, 0.12671213184109203],
+                                     [0.023948615221959606, 0.015576365800146572],
+                                     [0.008379840139468733, 0.004624988187339935])
+    pf = dp.PayoffFunc(prod, dp.RiskFunc.multiplicative([0.3215953303664205, 0.6895066980725717]),
+                       csf=dp.CSF.maybe_no_win(), d=[1.166296205890438, 0.5814216367279612], cost_func=cost)
+    agg = dp.Aggregator(pf, gammas=[0.6917507171514906, 0.6304284398114257])
+    res = agg.solve(4)
+    if res.success:  # whatever is certified must survive an independent multi-start search
+        assert np.all(independent_gain_multi(agg, res) <= 1e-6)
+    else:
+        dev = res.deviation
+        X = res.strategies.data
+        Y = X.copy()
+        Y[:, dev.player] = dev.schedule
+        assert agg.u(dp.Strategies(Y))[dev.player] - agg.u(dp.Strategies(X))[dev.player] > 1e-4

@@ -203,3 +203,23 @@ def test_a_payoff_still_rising_towards_a_singular_limit_is_not_certified():
     cert = dp.solvers.certify(game, x, dp.SolverOptions(), check_global=False)
     assert cert.unattained == (0,) and not cert.passed
     assert "never attained" in cert.describe()
+
+
+def test_two_players_giving_up_under_multiplicative_risk_is_found_and_certified():
+    """Three players, multiplicative risk: two give up performance (the limit p -> 0, held at the
+    floor 1e-300) and one competes. The solver once stopped with both at 1e-12, where going
+    deeper still paid; a defeat by such a deviation now moves every player held at a floor to
+    the deviation's depth. The answer must survive an independent derivative-free search."""
+    prod = dp.ProdFunc(a=[19.108346533866836, 4.594873028953407, 19.07569004847039],
+                       alpha=[0.3870988712062913, 0.4539958693835454, 0.6966215562922651],
+                       b=[8.479383159198644, 11.21707690962466, 1.0374027082398332],
+                       beta=[0.652107865204884, 0.522885987931567, 0.3978390298994553])
+    pf = dp.PayoffFunc(prod, dp.RiskFunc.multiplicative([0.7884287034284043, 0.303194829291645, 0.4534978894806515]),
+                       csf=dp.CSF.maybe_no_win(), d=[1.2093389593413877, 0.6103657220284489, 0.7869400213255485],
+                       r=[0.22760575506271524, 0.09131853981595157, 0.15070538258517416])
+    agg = dp.Aggregator(pf)
+    res = agg.solve()
+    assert res.success, res.message
+    X = res.strategies.data[0]
+    assert X[1, 1] > 0.1 and X[0, 1] <= 1e-100 and X[2, 1] <= 1e-100
+    assert np.all(independent_best_gain(agg, res) <= 1e-6 * (1 + np.abs(res.payoffs)))

@@ -76,7 +76,14 @@ def investment_entries(own: np.ndarray) -> np.ndarray:
     investment column and each amount of :data:`_ENTRY_AMOUNTS` (times the scale of the player's
     inputs, at least 1), with the inputs x_s, x_p of the later periods scaled by each of
     :data:`_ENTRY_EFFORT`. A player close to giving up may gain from this joint, far move, which
-    neither small steps nor an ascent in log coordinates (slow to leave zero) reach."""
+    neither small steps nor an ascent in log coordinates (slow to leave zero) reach.
+
+    Each move also comes with period t sat out (build first, then compete), and with shares
+    (k = 6) with the matching share set to 1 in period t + 1:
+    at a tie of states (after a full share) neither investing nor sharing alone moves anyone
+    (a share of a zero lead is worthless, max(0, .) at its kink), but investing and then sharing
+    the lead does.
+    """
     T, k = own.shape
     size = max(float(np.max(own[:, :2])), 1.0)
     out = np.broadcast_to(own, (T - 1, 2, len(_ENTRY_AMOUNTS), len(_ENTRY_EFFORT), T, k)).copy()
@@ -85,6 +92,18 @@ def investment_entries(own: np.ndarray) -> np.ndarray:
             out[t, c, :, :, t, 2 + c] += _ENTRY_AMOUNTS[:, None] * size
         for e, factor in enumerate(_ENTRY_EFFORT):
             out[t, :, :, e, t + 1:, :2] *= factor
+    # build first, then compete: the investing period sat out (performance at a "zero" level)
+    sat_out = out.copy()
+    for t in range(T - 1):
+        sat_out[t, ..., t, 0] *= 1e-3
+        sat_out[t, ..., t, 1] = _ZERO_LEVELS[0]
+    out = np.stack([out, sat_out])  # (variant, t, column, amount, effort, T, k)
+    if k >= 6:
+        shared = out.copy()
+        for t in range(T - 1):
+            for c in range(2):
+                shared[:, t, c, :, :, t + 1, 4 + c] = 1.0
+        out = np.stack([out, shared])
     return out.reshape(-1, T, k)
 
 
@@ -106,8 +125,14 @@ def _contest_exits(own: np.ndarray, masks: np.ndarray, zero_masked_columns: bool
         if zero_masked_columns:
             moves[..., 2:] = np.where(mask[..., None], 0.0, moves[..., 2:])
         if zero_earlier_columns:
-            moves = np.concatenate([moves, moves.copy()])
-            moves[len(_GIVE_UP_XP):, ..., 2:] = 0.0
+            # investments everywhere zeroed, shares kept (a share made before leaving can still pay);
+            # and, with shares, both zeroed
+            variants = [moves, moves.copy()]
+            variants[1][..., 2:4] = 0.0
+            if k > 4:
+                variants.append(moves.copy())
+                variants[2][..., 2:] = 0.0
+            moves = np.concatenate(variants)
     return moves.reshape(-1, T, k)
 
 

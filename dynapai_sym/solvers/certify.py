@@ -299,6 +299,11 @@ def _probe_player(game, i: int, x: np.ndarray, U: float, options, rng: np.random
             _search_reentry(p, others, rng, best)
     else:
         _search_by_ascent(p, others, col_scale, n_polish if kinked else 1, rng, best)
+        if own[:, :2].max() <= 1e-6 * effort_scale:
+            # a player who has given up: re-entering as another player competes (copy its
+            # schedule, then climb in log coordinates) is a far move the ascent's short climbs miss
+            for schedule in others:
+                _climb(p, schedule, best)
     # one-sided probes: small steps along each own coordinate. At a smooth maximum no step gains
     # (to first order); at a kink (sharing's max(0, .)) a one-sided slope can be positive even
     # though the averaged derivative vanishes.
@@ -312,6 +317,17 @@ def _probe_player(game, i: int, x: np.ndarray, U: float, options, rng: np.random
         for moved in investment_moves(own)[: 4 * n_polish]:  # postponements first
             p.polish(moved, best, home=False)
     return best
+
+
+def _climb(p: _Player, start: np.ndarray, best: _Best) -> None:
+    """A full L-BFGS-B climb in log coordinates from ``start`` (tight tolerances, no early exit:
+    a far start, such as another player's schedule for one who has given up, may climb slowly
+    for a long way before it passes the profile's payoff)."""
+    own = maximise_own(p.game, p.i, [p.x], start.reshape(-1), np.maximum(p.lower, 1e-300), p.upper,
+                       log_space=True)
+    value = float(p.game.player_objective(p.i, own.reshape(1, *p.own.shape), p.x)[0])
+    if np.isfinite(value):
+        best.offer(value, own)
 
 
 def _polish_candidates(p: _Player, cands: np.ndarray, vals: np.ndarray, far: np.ndarray, n_polish: int,

@@ -99,7 +99,7 @@ def solve_game(game, x0: np.ndarray, options, method: str = "auto", check_global
 
     x0 = np.asarray(x0, dtype=float)
     # starts, in order: the given one, scaled copies, a few rounds of best response, random ones;
-    # a start built from a defeating deviation jumps the queue (at most twice)
+    # a start built from a defeating deviation jumps the queue (at most max(2, n) times)
     queue: list = [x0, "best_response", *(np.clip(x0 * f, game.lower, game.upper) for f in (0.3, 3.0, 0.1))]
     deviation_starts = 0
     attempts = 0
@@ -123,12 +123,27 @@ def solve_game(game, x0: np.ndarray, options, method: str = "auto", check_global
             return finish(run.x, cert, True, Status.CERTIFIED, cert.describe())
         tried.append((run.x, cert))
         dev = cert.best_deviation
-        if dev is not None and deviation_starts < 2:
+        if dev is not None and deviation_starts < max(2, game.n):
             deviation_starts += 1
-            nxt = run.x.copy()
-            nxt[game.own_index(dev.player)] = dev.schedule.reshape(-1)
-            queue.insert(0, nxt)
+            queue.insert(0, _deviation_start(game, run.x, dev))
     return _failure(tried, finish)
+
+
+def _deviation_start(game, x: np.ndarray, dev) -> np.ndarray:
+    """The next start after ``x`` lost to ``dev``: the deviating player's schedule replaced.
+
+    When the deviation gives up performance far deeper than a floor (x_p at most 1e-100: the
+    limit p -> 0 pays), the other players' performance held at a floor (at most 1e-10, where a
+    search stopped) goes to the same depth: they are giving up too, and going deeper is the
+    same move for them.
+    """
+    nxt = x.copy()
+    nxt[game.own_index(dev.player)] = dev.schedule.reshape(-1)
+    depth = float(np.min(dev.schedule[:, 1])) if dev.schedule.shape[1] > 1 else 1.0
+    if depth <= 1e-100:
+        X = nxt.reshape(game.T, game.n, game.k)
+        X[..., 1] = np.where((X[..., 1] > 0) & (X[..., 1] <= 1e-10), depth, X[..., 1])
+    return nxt
 
 
 def _failure(tried, finish):
