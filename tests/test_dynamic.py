@@ -564,3 +564,30 @@ def test_giving_up_after_sharing_is_checked():
         Y = X.copy()
         Y[:, dev.player] = dev.schedule
         assert agg.u(dp.Strategies(Y))[dev.player] - agg.u(dp.Strategies(X))[dev.player] > 1e-4
+
+
+def test_a_player_who_gave_up_is_checked_for_building_then_reentering():
+    """Player 2 has given up (performance 1e-100) while sharing; investing in performance in the
+    first period and competing afterwards pays 0.005 (found by a climb in log coordinates from
+    an "invest, then compete" candidate raised to a competing level); the profile was once
+    certified."""
+    prod = dp.ProdFunc(a=[11.379747486866002, 8.14275794324745, 13.742628178939768],
+                       alpha=[0.5535148448307874, 0.38662724540099624, 0.5678058670957289],
+                       b=[1.894144425464414, 0.8676498090398658, 0.8212283185401608],
+                       beta=[0.42844049052168653, 0.681512546631051, 0.6114154823978325])
+    cost = dp.CostFunc.fixed_sharing([0.16102334517331535, 0.09401670325718672, 0.1365287201694424],
+                                     [0.032134383842572285, 0.02631504975606381, 0.03527405377518153],
+                                     [0.0069665675448417185, 0.0007386114258789592, 0.005344442015057816])
+    pf = dp.PayoffFunc(prod, dp.RiskFunc.multiplicative([0.6947078073209172, 0.6756502710301231, 0.5941698726681738]),
+                       csf=dp.CSF.maybe_no_win(), d=[1.631127878479511, 1.1765199748884987, 0.9939882074628483],
+                       cost_func=cost, share_map="exp")
+    agg = dp.Aggregator(pf, gammas=[0.7827463137977635, 0.9503843638745291, 0.8996310220763152])
+    res = agg.solve(3)
+    if res.success:  # whatever is certified must survive an independent multi-start search
+        assert np.all(independent_gain_multi(agg, res) <= 1e-6)
+    else:
+        dev = res.deviation
+        X = res.strategies.data
+        Y = X.copy()
+        Y[:, dev.player] = dev.schedule
+        assert agg.u(dp.Strategies(Y))[dev.player] - agg.u(dp.Strategies(X))[dev.player] > 1e-4

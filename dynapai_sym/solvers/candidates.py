@@ -74,9 +74,10 @@ def deviation_candidates(own: np.ndarray, upper: np.ndarray, k: int, rng: np.ran
 def investment_entries(own: np.ndarray) -> np.ndarray:
     """Invest in one period and compete harder afterwards: for each period t < T - 1, each
     investment column and each amount of :data:`_ENTRY_AMOUNTS` (times the scale of the player's
-    inputs, at least 1), with the inputs x_s, x_p of the later periods scaled by each of
-    :data:`_ENTRY_EFFORT`. A player close to giving up may gain from this joint, far move, which
-    neither small steps nor an ascent in log coordinates (slow to leave zero) reach.
+    inputs, at least 1), with the inputs x_s, x_p of the later periods scaled by each factor of
+    :data:`_ENTRY_EFFORT` (and raised to at least 0.1 x factor x that scale). A player close to
+    giving up may gain from this joint, far move, which neither small steps nor an ascent in log
+    coordinates (slow to leave zero) reach.
 
     Each move also comes with period t sat out (build first, then compete), and with shares
     (k = 6) with the matching share set to 1 in period t + 1:
@@ -91,7 +92,10 @@ def investment_entries(own: np.ndarray) -> np.ndarray:
         for c in range(2):
             out[t, c, :, :, t, 2 + c] += _ENTRY_AMOUNTS[:, None] * size
         for e, factor in enumerate(_ENTRY_EFFORT):
-            out[t, :, :, e, t + 1:, :2] *= factor
+            # scaled, but at least 0.1 x factor x the input scale: a player who has given up
+            # (inputs ~ 0) re-enters at a competing level
+            later = out[t, :, :, e, t + 1:, :2]
+            out[t, :, :, e, t + 1:, :2] = np.maximum(later * factor, 0.1 * factor * size)
     # build first, then compete: the investing period sat out (performance at a "zero" level)
     sat_out = out.copy()
     for t in range(T - 1):

@@ -288,18 +288,21 @@ def _probe_player(game, i: int, x: np.ndarray, U: float, options, rng: np.random
     j = int(np.argmax(vals))
     best.offer(vals[j], cands[j])
     order = _polish_candidates(p, cands, vals, far, n_polish, kinked, rng, best)
+    given_up = bool(own[:, :2].max() <= 1e-6 * effort_scale)
     if len(entries):  # the best "invest, then compete harder" move, polished
         first = len(cands) - len(others) - len(entries)
         j = first + int(np.argmax(vals[first:first + len(entries)]))
         if np.isfinite(vals[j]) and j not in order:
             p.polish(cands[j], best)
+            if given_up:  # from near zero, a climb in log coordinates goes where raw steps stall
+                _climb(p, cands[j], best)
     if T == 1:
         _polish_imitation(p, cands, vals, far, len(others), order, best)
         if own[:, :2].max() <= 1e-6 * effort_scale:
             _search_reentry(p, others, rng, best)
     else:
         _search_by_ascent(p, others, col_scale, n_polish if kinked else 1, rng, best)
-        if own[:, :2].max() <= 1e-6 * effort_scale:
+        if given_up:
             # a player who has given up: re-entering as another player competes (copy its
             # schedule, then climb in log coordinates) is a far move the ascent's short climbs miss
             for schedule in others:
