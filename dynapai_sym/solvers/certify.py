@@ -293,7 +293,8 @@ def _probe_player(game, i: int, x: np.ndarray, U: float, options, rng: np.random
         first = len(cands) - len(others) - len(entries)
         j = first + int(np.argmax(vals[first:first + len(entries)]))
         if np.isfinite(vals[j]) and j not in order:
-            p.polish(cands[j], best)
+            if vals[j] >= p.U - _polish_margin(p.U, vals[0]):
+                p.polish(cands[j], best)
             if given_up:  # from near zero, a climb in log coordinates goes where raw steps stall
                 _climb(p, cands[j], best)
     if T == 1:
@@ -322,6 +323,13 @@ def _probe_player(game, i: int, x: np.ndarray, U: float, options, rng: np.random
     return best
 
 
+def _polish_margin(U: float, drop_value: float) -> float:
+    """How far below the profile's payoff ``U`` a candidate may start and still be polished:
+    2% of the larger of ``|U|`` and what dropping out (payoff ``drop_value``) loses."""
+    drop = float(drop_value) if np.isfinite(drop_value) else U - 1.0
+    return 0.02 * max(abs(U), abs(U - drop), 1e-9)
+
+
 def _climb(p: _Player, start: np.ndarray, best: _Best) -> None:
     """A full L-BFGS-B climb in log coordinates from ``start`` (tight tolerances, no early exit:
     a far start, such as another player's schedule for one who has given up, may climb slowly
@@ -337,8 +345,7 @@ def _polish_candidates(p: _Player, cands: np.ndarray, vals: np.ndarray, far: np.
                        kinked: bool, rng: np.random.Generator, best: _Best) -> list[int]:
     """Polish the most promising far candidates (and, across kinks, random ones); their indices."""
     T = p.own.shape[0]
-    drop = float(vals[0]) if np.isfinite(vals[0]) else p.U - 1.0
-    margin = 0.02 * max(abs(p.U), abs(p.U - drop), 1e-9)
+    margin = _polish_margin(p.U, vals[0])
     # (multi-period games: the best one only; the batched ascent climbs from the rest)
     order = list(np.argsort(-np.where(far, vals, -np.inf))[:n_polish if T == 1 else 1])
     if kinked:  # diverse starts too: better points may lie across a kink
