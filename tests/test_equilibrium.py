@@ -131,9 +131,18 @@ def test_winner_only_equilibria_have_the_equilibrium_property(n, A, B, alpha, be
     pf = dp.PayoffFunc(prod, dp.RiskFunc.winner_only(np.full(n, theta)), d=np.full(n, d), r=np.full(n, r))
     agg = dp.Aggregator(pf)
     res = agg.solve()
-    assert res.success, res.message
-    assert res.kkt_residual <= 1e-8
-    assert np.all(independent_best_gain(agg, res, starts=2) <= 1e-6 * (1 + np.abs(res.payoffs)))
+    if res.success:
+        assert res.kkt_residual <= 1e-8
+        assert np.all(independent_best_gain(agg, res, starts=2) <= 1e-6 * (1 + np.abs(res.payoffs)))
+    else:
+        # e.g. A = 2 x (0.75, 1.25), B = 5 / that, alpha = 0.75, beta = theta = 0.5, d = 2, r = 0.125:
+        # the weaker player gains by giving up, and against a player who has given up the other's
+        # payoff rises as p -> 0 (it wins with any p > 0): no pure equilibrium exists
+        assert res.status == dp.Status.NO_PURE, res.message
+        dev = res.deviation
+        X = res.strategies.data.copy()
+        X[:, dev.player, :] = dev.schedule
+        assert agg.u(dp.Strategies(X))[dev.player] > res.payoffs[dev.player]
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
