@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
+from hypothesis import settings
 from scipy.optimize import minimize
 
 import dynapai_sym as dp
 from dynapai_sym import models
+
+# property tests draw the same examples on every run (a test suite that passes once passes
+# again); HYPOTHESIS_PROFILE=explore draws new ones, to look for counterexamples
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @pytest.fixture
