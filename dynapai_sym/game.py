@@ -162,15 +162,9 @@ class NumericGame:
         """:math:`U_i` and its gradient in i's own actions when i plays each schedule in ``own``
         (B, T, k) and the others play ``x``: values (B,), gradients (B, T, k)."""
         own = np.asarray(own, dtype=float)
-        B = own.shape[0]
-        Z = np.repeat(self._Z(x)[:, :, None], B, axis=2)  # (T, m, B)
-        cols = slice(i * self.k, (i + 1) * self.k)
-        Z[:, cols, :] = np.moveaxis(own, 0, -1)
-        chain, pos = self.chain_of(i)
-        self.evaluations += B
-        with np.errstate(all="ignore"):
-            values, grad = chain.player_gradient_batch(pos, Z)
-        return values, np.moveaxis(grad[:, cols, :], -1, 0)
+        Z = np.repeat(self._Z(x)[:, :, None], own.shape[0], axis=2)  # (T, m, B)
+        Z[:, i * self.k:(i + 1) * self.k, :] = np.moveaxis(own, 0, -1)
+        return self._own_slopes(i, Z)
 
     def player_gradient_profiles(self, i: int, own: np.ndarray, profiles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """:math:`U_i` and its gradient in i's own actions when i plays ``own`` (flat) against each
@@ -179,13 +173,17 @@ class NumericGame:
         profiles = np.asarray(profiles, dtype=float)
         H = profiles.shape[0]
         Z = profiles.reshape(H, self.T, self.m).transpose(1, 2, 0).copy()  # (T, m, H)
-        cols = slice(i * self.k, (i + 1) * self.k)
-        Z[:, cols, :] = np.asarray(own, dtype=float).reshape(self.T, self.k)[:, :, None]
+        Z[:, i * self.k:(i + 1) * self.k, :] = np.asarray(own, dtype=float).reshape(self.T, self.k)[:, :, None]
+        values, grad = self._own_slopes(i, Z)
+        return values, grad.reshape(H, -1)
+
+    def _own_slopes(self, i: int, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Values (B,) and own-action gradients (B, T, k) of player i on a batch of paths Z (T, m, B)."""
         chain, pos = self.chain_of(i)
-        self.evaluations += H
+        self.evaluations += Z.shape[2]
         with np.errstate(all="ignore"):
             values, grad = chain.player_gradient_batch(pos, Z)
-        return values, np.moveaxis(grad[:, cols, :], -1, 0).reshape(H, -1)
+        return values, np.moveaxis(grad[:, i * self.k:(i + 1) * self.k, :], -1, 0)
 
     # ------------------------------------------------------------ conditions
     def kkt_function(self, x: np.ndarray) -> np.ndarray:

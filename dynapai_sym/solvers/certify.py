@@ -254,9 +254,10 @@ class _Player:
     home: np.ndarray | None  # own actions when they form a strict local maximum
     target: float  # the payoff a deviation must beat
 
-    def polish(self, start: np.ndarray, best: _Best, home: bool = True, log_space: bool = False) -> float:
+    def polish(self, start: np.ndarray, best: _Best, home: bool = True, log_space: bool = False,
+               thorough: bool = False) -> float:
         val, sched = _polish(self.game, self.i, start, self.x, self.upper, self.lower,
-                             self.home if home else None, self.target, log_space)
+                             self.home if home else None, self.target, log_space, thorough)
         best.offer(val, sched)
         return val
 
@@ -296,10 +297,10 @@ def _probe_player(game, i: int, x: np.ndarray, U: float, options, rng: np.random
             if vals[j] >= p.U - _polish_margin(p.U, vals[0]):
                 p.polish(cands[j], best)
             if given_up:  # from near zero, a climb in log coordinates goes where raw steps stall
-                _climb(p, cands[j], best)
+                p.polish(cands[j], best, home=False, log_space=True, thorough=True)
     if T == 1:
         _polish_imitation(p, cands, vals, far, len(others), order, best)
-        if own[:, :2].max() <= 1e-6 * effort_scale:
+        if given_up:
             _search_reentry(p, others, rng, best)
     else:
         _search_by_ascent(p, others, col_scale, n_polish if kinked else 1, rng, best)
@@ -307,7 +308,7 @@ def _probe_player(game, i: int, x: np.ndarray, U: float, options, rng: np.random
             # a player who has given up: re-entering as another player competes (copy its
             # schedule, then climb in log coordinates) is a far move the ascent's short climbs miss
             for schedule in others:
-                _climb(p, schedule, best)
+                p.polish(schedule, best, home=False, log_space=True, thorough=True)
     # one-sided probes: small steps along each own coordinate. At a smooth maximum no step gains
     # (to first order); at a kink (sharing's max(0, .)) a one-sided slope can be positive even
     # though the averaged derivative vanishes.
@@ -328,17 +329,6 @@ def _polish_margin(U: float, drop_value: float) -> float:
     2% of the larger of ``|U|`` and what dropping out (payoff ``drop_value``) loses."""
     drop = float(drop_value) if np.isfinite(drop_value) else U - 1.0
     return 0.02 * max(abs(U), abs(U - drop), 1e-9)
-
-
-def _climb(p: _Player, start: np.ndarray, best: _Best) -> None:
-    """A full L-BFGS-B climb in log coordinates from ``start`` (tight tolerances, no early exit:
-    a far start, such as another player's schedule for one who has given up, may climb slowly
-    for a long way before it passes the profile's payoff)."""
-    own = maximise_own(p.game, p.i, [p.x], start.reshape(-1), np.maximum(p.lower, 1e-300), p.upper,
-                       log_space=True)
-    value = float(p.game.player_objective(p.i, own.reshape(1, *p.own.shape), p.x)[0])
-    if np.isfinite(value):
-        best.offer(value, own)
 
 
 def _polish_candidates(p: _Player, cands: np.ndarray, vals: np.ndarray, far: np.ndarray, n_polish: int,
@@ -399,8 +389,13 @@ def _search_by_ascent(p: _Player, others: np.ndarray, col_scale: np.ndarray, n_e
 
 def _polish(game, i: int, start: np.ndarray, x: np.ndarray, upper: np.ndarray,
             lower: np.ndarray, home: np.ndarray | None = None,
-            target: float | None = None, log_space: bool = False) -> tuple[float, np.ndarray]:
+            target: float | None = None, log_space: bool = False,
+            thorough: bool = False) -> tuple[float, np.ndarray]:
     """Local maximisation of player i's payoff from ``start`` (L-BFGS-B, exact gradient).
+
+    ``thorough``: tight tolerances and neither rule below, for a far start (another player's
+    schedule, for one who has given up) that may climb slowly for a long way before it passes
+    the profile's payoff.
 
     Two rules end an ascent before L-BFGS-B's own tests; both can only miss a gain, never
     invent one (a reported gain is the payoff at an actual schedule):
@@ -430,8 +425,9 @@ def _polish(game, i: int, start: np.ndarray, x: np.ndarray, upper: np.ndarray,
 
     # the smallest normal number, not 0, as the floor: where x^alpha p^-theta is singular the payoff
     # is not finite at exactly 0, and an ascent whose line search hits it would stop dead
-    own = maximise_own(game, i, [x], start.reshape(-1), np.maximum(lower, 1e-300), upper, maxiter=maxiter,
-                       ftol=1e-10, gtol=1e-8, stop=stop, log_space=log_space)
+    tolerances = {} if thorough else {"maxiter": maxiter, "ftol": 1e-10, "gtol": 1e-8, "stop": stop}
+    own = maximise_own(game, i, [x], start.reshape(-1), np.maximum(lower, 1e-300), upper,
+                       log_space=log_space, **tolerances)
     val = float(game.player_objective(i, own.reshape(1, *start.shape), x)[0])
     if not np.isfinite(val):
         return -np.inf, own
