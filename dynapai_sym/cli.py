@@ -12,6 +12,9 @@ import time
 import numpy as np
 
 from . import models
+from .latex import write_latex
+from .model import Actions
+from .plotting import plot as plot_result
 
 __all__ = ["main"]
 
@@ -29,11 +32,6 @@ def _solve_and_print(agg, t: int, label: str, plot: bool, out=None) -> None:
               file=out)
     print(file=out)
     if plot:
-        try:
-            from .plotting import plot as plot_result
-        except ImportError:  # pragma: no cover - plotting arrives with the scenarios work
-            print("(plotting is not available in this version)", file=out)
-            return
         fig = plot_result(res, title=f"Optimal {label}")
         name = f"demo_{label.replace(' ', '_').replace('(', '').replace(')', '')}.png"
         fig.savefig(name, dpi=100)
@@ -46,8 +44,6 @@ def demo(args) -> int:
     run_all = args.all or not chosen
     print("The seed README's example:")
     pf = models.readme_payoff()
-    from .actions import Actions
-
     print(f"Payoff from actions: {pf(Actions.from_inputs([1.0, 1.0], [2.0, 2.0]))}\n")
     print("Static equilibrium of the README's model:")
     _solve_and_print(models.builtin("readme", n), 1, "static strategies", args.plot)
@@ -67,8 +63,6 @@ def demo(args) -> int:
 
 
 def latex(args) -> int:
-    from .latex import write_latex
-
     try:
         agg = models.builtin(args.model, args.n)
     except ValueError as exc:

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .aggregator import Aggregator
 from .components import CSF, CostFunc, ProdFunc, RiskFunc
-from .payoff import PayoffFunc
+from .game import Aggregator, PayoffFunc
 
 __all__ = ["readme_payoff", "basic_aggregator", "invest_aggregator", "sharing_aggregator",
            "readme_sharing_aggregator",

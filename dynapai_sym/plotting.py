@@ -2,7 +2,7 @@
 
 :func:`plot` draws
 
-* a :class:`~dynapai_sym.solvers.SolverResult` or :class:`~dynapai_sym.actions.Strategies`:
+* a :class:`~dynapai_sym.solvers.SolverResult` or :class:`~dynapai_sym.model.Strategies`:
   one panel per action variable over time (x axis = period), one line per player, as the
   original engine's ``plot``;
 * a :class:`~dynapai_sym.scenario.ScenarioResult`: panels of the actions, s, p, the
@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .actions import Strategies
+from ._figures import new_figure
+from .model import Strategies
+from .scenario import ScenarioResult
 from .solvers import SolverResult
 
 __all__ = ["plot"]
@@ -73,8 +75,6 @@ def plot(obj, title: str | None = None, logscale: bool = False, show: bool = Fal
     In scenario plots, points that are not certified equilibria (failed solves, no pure
     equilibrium, not converged) are left out, and the figure says how many there are.
     """
-    from .scenario import ScenarioResult
-
     for name, flag in (("logscale", logscale), ("show", show)):
         if not isinstance(flag, (bool, np.bool_)):
             raise TypeError(f"{name} must be True or False, got {flag!r}")
@@ -95,23 +95,6 @@ def plot(obj, title: str | None = None, logscale: bool = False, show: bool = Fal
     return fig
 
 
-def _figure(n_panels: int, ncols: int, show: bool, width: float = 4.0, height: float = 3.2):
-    nrows = -(-n_panels // ncols)
-    size = (width * ncols + 1.5, height * nrows)
-    if show:
-        import matplotlib.pyplot as plt
-
-        fig = plt.figure(figsize=size, layout="constrained")
-    else:
-        from matplotlib.figure import Figure
-
-        fig = Figure(figsize=size, layout="constrained")
-    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-    for ax in axes[n_panels:]:
-        fig.delaxes(ax)
-    return fig, list(axes[:n_panels])
-
-
 def _log_if_positive(ax, values) -> None:
     values = np.asarray(values, dtype=float)
     if np.any(np.isfinite(values) & (values > 0)):
@@ -123,7 +106,7 @@ def _plot_strategies(data: np.ndarray, title, logscale: bool, show: bool):
 
     T, n, k = data.shape
     names = list(_ACTION_LABELS)[:k]
-    fig, axes = _figure(k, 2 if k <= 4 else 3, show)
+    fig, axes = new_figure(k, 2 if k <= 4 else 3, show)
     periods = np.arange(T)
     for c, (ax, name) in enumerate(zip(axes, names)):
         for i in range(n):
@@ -148,7 +131,7 @@ def _plot_scenario(res, title, logscale: bool, show: bool, period):
     df = df[df["period"] == period]
     actions = [c for c in _ACTION_LABELS if c in df.columns]
     panels = actions + list(_QUANTITY_LABELS)
-    fig, axes = _figure(len(panels), -(-len(panels) // 2), show)
+    fig, axes = new_figure(len(panels), -(-len(panels) // 2), show)
 
     xname = res.varying[0] if res.varying else "point"
     second = res.varying[1] if len(res.varying) > 1 else None

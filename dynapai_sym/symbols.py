@@ -31,8 +31,9 @@ from functools import cache
 
 import sympy as sp
 
+from .names import ACTION_SYMBOLS
+
 __all__ = [
-    "ACTION_COLUMNS",
     "action_symbols",
     "intermediate",
     "latex_name",
@@ -42,8 +43,6 @@ __all__ = [
     "sort_symbols",
 ]
 
-#: The action columns in storage order; an action type of width k uses the first k.
-ACTION_COLUMNS: tuple[str, ...] = ("xs", "xp", "is", "ip", "shs", "shp")
 
 _ACTION_LATEX = {
     "xs": r"x_{s,%s}",
@@ -80,7 +79,7 @@ _PLAYER_LATEX = {
     "P": r"P_{%s}",
 }
 # price symbols: r_<column><player>, r0_<column><player>, r1_<column><player>
-for _col in ACTION_COLUMNS:
+for _col in ACTION_SYMBOLS:
     _sub = {"xs": "x_s", "xp": "x_p", "is": "i_s", "ip": "i_p", "shs": "sh_s", "shp": "sh_p"}[_col]
     _PLAYER_LATEX[f"r_{_col}"] = r"r^{%s}_{%%s}" % _sub.replace("_", "")
     _PLAYER_LATEX[f"r0_{_col}"] = r"r^{%s}_{0,%%s}" % _sub.replace("_", "")
@@ -125,12 +124,12 @@ def pair_symbols(base: str, n: int) -> tuple[tuple[sp.Symbol, ...], ...]:
 def action_symbols(n: int, k: int) -> tuple[tuple[sp.Symbol, ...], ...]:
     """Return the ``(n, k)`` action symbols, row ``i`` for player ``i``.
 
-    Column ``c`` is :data:`ACTION_COLUMNS` ``[c]``; all are non-negative.
+    Column ``c`` is :data:`dynapai_sym.names.ACTION_SYMBOLS` ``[c]``; all are non-negative.
     """
     if k not in (2, 4, 6):
         raise ValueError(f"k (actions per player) must be 2, 4 or 6, got {k!r}")
     return tuple(
-        tuple(_make(f"{col}{i + 1}", nonnegative=True) for col in ACTION_COLUMNS[:k])
+        tuple(_make(f"{col}{i + 1}", nonnegative=True) for col in ACTION_SYMBOLS[:k])
         for i in range(n)
     )
 

@@ -7,12 +7,14 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import sympy as sp
 
+from .._frozen import Frozen
+from .._tex import align_lines, display_math
 from ..symbols import glossary, sort_symbols
 
 __all__ = ["Component", "rebind", "as_param_values"]
 
 
-class Component:
+class Component(Frozen):
     """A small immutable piece of the one-period model.
 
     A component knows its parameter symbols and their values
@@ -36,39 +38,19 @@ class Component:
         """The parameter symbols, in deterministic order."""
         return sort_symbols(self.param_values)
 
-    def __setattr__(self, name, value):  # immutability
-        raise AttributeError(f"{type(self).__name__} is immutable; build a new one instead")
+    def to_latex(self) -> str:  # pragma: no cover - abstract
+        """The component's equations as LaTeX ``align`` rows (``lhs &= rhs``, rows split by ``\\``)."""
+        raise NotImplementedError
 
     def _repr_latex_(self) -> str:
-        """Display as math in Jupyter."""
-        from ..latex import repr_latex
-
-        return repr_latex(self)
-
-    def __setstate__(self, state) -> None:  # unpickling bypasses the immutability guard
-        _restore(self, state)
-
-    def _set(self, **fields) -> None:
-        for key, value in fields.items():
-            object.__setattr__(self, key, value)
+        """Display as math in Jupyter: the equations of :meth:`to_latex`."""
+        return display_math(align_lines(self.to_latex()))
 
     def _latex_symbols(self, *exprs) -> dict[sp.Symbol, str]:
         free = set()
         for expr in exprs:
             free |= sp.sympify(expr).free_symbols
         return glossary(free)
-
-
-def _restore(obj, state) -> None:
-    """Restore pickled state onto an immutable (slotted) object."""
-    if isinstance(state, tuple):
-        merged = {}
-        for part in state:
-            if part:
-                merged.update(part)
-        state = merged
-    for key, value in (state or {}).items():
-        object.__setattr__(obj, key, value)
 
 
 def as_param_values(params: Mapping | None, name: str = "params") -> dict[sp.Symbol, float]:

@@ -24,7 +24,8 @@ import numpy as np
 import sympy as sp
 
 from .._validation import as_matrix, as_player_vector
-from ..symbols import ACTION_COLUMNS, action_symbols, intermediate, player_symbols
+from ..names import ACTION_SYMBOLS
+from ..symbols import action_symbols, intermediate, player_symbols
 from .base import Component, as_param_values, call_or_rebind
 
 __all__ = ["CostFunc"]
@@ -103,7 +104,7 @@ class CostFunc(Component):
         if k not in (2, 4, 6):
             raise ValueError(f"prices must have 2, 4 or 6 columns (one per action), got {k}")
         mat = as_matrix(arr, "prices", (n, k), nonnegative=True)
-        return cls(n, k, "linear", {f"r_{c}": mat[:, j] for j, c in enumerate(ACTION_COLUMNS[:k])})
+        return cls(n, k, "linear", {f"r_{c}": mat[:, j] for j, c in enumerate(ACTION_SYMBOLS[:k])})
 
     @classmethod
     def separate(cls, rs, rp) -> CostFunc:
@@ -198,7 +199,7 @@ class CostFunc(Component):
                 out.append(c)
             return out
         if self.form == "linear":
-            return [sp.Add(*[sym[f"r_{c}"][i] * X[i][j] for j, c in enumerate(ACTION_COLUMNS[:self.k])])
+            return [sp.Add(*[sym[f"r_{c}"][i] * X[i][j] for j, c in enumerate(ACTION_SYMBOLS[:self.k])])
                     for i in range(n)]
         if self.form == "quadratic":
             return [sp.Add(*[sym[f"r0_{c}"][i] * X[i][j] + sym[f"r1_{c}"][i] * X[i][j] ** 2 / 2

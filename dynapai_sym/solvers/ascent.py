@@ -10,7 +10,7 @@ coordinates :math:`v = \log x`, by normalised gradient steps with a step size pe
 accepted (and :math:`s \leftarrow 1.5 s`) when the payoff rises, rejected (and
 :math:`s \leftarrow s / 4`) otherwise; :math:`\Pi` keeps :math:`x` between a floor standing for
 zero and the upper bounds. Each iteration is one batched evaluation of payoffs and gradients
-(:meth:`~dynapai_sym.game.NumericGame.player_gradient_batch`), so a dozen starts cost about
+(:meth:`~dynapai_sym.numeric.NumericGame.player_gradient_batch`), so a dozen starts cost about
 two single gradients per iteration. In log coordinates the corners :math:`x = 0`, where
 :math:`x^\alpha` is singular and a plain ascent stops, are out of reach; starts therefore find
 the interior basins (give up later, invest early and compete) that decide whether a profile

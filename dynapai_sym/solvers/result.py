@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..names import ACTION_COLUMNS
+
 __all__ = ["SolverResult", "Status"]
 
 
@@ -86,7 +88,7 @@ class SolverResult:
             lines.append(f"  {self.message}")
         data = self.strategies.data
         T, n, k = data.shape
-        cols = ["x_s", "x_p", "i_s", "i_p", "sh_s", "sh_p"][:k]
+        cols = list(ACTION_COLUMNS[:k])
         header = "  t  player " + "".join(f"{c:>12}" for c in cols) + f"{'s':>12}{'p':>12}{'sigma':>10}"
         lines.append(header)
         for t in range(T):

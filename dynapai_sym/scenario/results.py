@@ -32,13 +32,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .solvers import SolverResult
+from ..names import ACTION_COLUMNS
+from ..solvers import SolverResult
+from .comparison import Comparison, compare
 
-__all__ = ["ScenarioResult", "ACTION_COLUMNS", "FILE_FORMATS"]
-
-#: Names of the action columns of the table, in the order of the action vector
-#: (``k`` = 2, 4 or 6 of them for ``Actions``, ``InvestActions``, ``SharingActions``).
-ACTION_COLUMNS = ("x_s", "x_p", "i_s", "i_p", "sh_s", "sh_p")
+__all__ = ["ScenarioResult", "FILE_FORMATS"]
 
 #: File extensions understood by :meth:`ScenarioResult.save` and :meth:`ScenarioResult.load`.
 FILE_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".nc": "netcdf"}
@@ -87,7 +85,7 @@ class ScenarioResult:
     def sensitivity(self, param: str) -> list:
         """Derivatives of each certified point's equilibrium with respect to ``param``.
 
-        One entry per point: the dict of :func:`dynapai_sym.sensitivity.sensitivity`, or None
+        One entry per point: the dict of :func:`dynapai_sym.solvers.sensitivity.sensitivity`, or None
         for points that did not certify.
         """
         if self.aggregators is None:
@@ -95,18 +93,12 @@ class ScenarioResult:
         return [agg.sensitivity(res, param) if getattr(res, "success", False) else None
                 for agg, res in zip(self.aggregators, self.results)]
 
-    def compare(self, other: ScenarioResult, quantity: str = "sigma", **kwargs):
+    def compare(self, other: ScenarioResult, quantity: str = "sigma", **kwargs) -> Comparison:
         """Compare this result (left) with ``other`` (right) point by point on their common grid.
 
-        Shorthand for :func:`dynapai_sym.comparison.compare` ``(self, other, quantity, **kwargs)``;
+        Shorthand for :func:`dynapai_sym.scenario.compare` ``(self, other, quantity, **kwargs)``;
         see there for the arguments.
-
-        Returns
-        -------
-        Comparison
         """
-        from .comparison import compare
-
         return compare(self, other, quantity, **kwargs)
 
     def __len__(self) -> int:

@@ -1,89 +1,31 @@
-r"""Aggregation over periods, beliefs, and the solve entry point.
+r"""The multi-period game users solve: :class:`Aggregator` and :func:`solve`.
 
-.. math::
-
-    U_i = \sum_{t=0}^{T-1} \gamma_i^t P_t\, u_i(t)
-
-with the first period undiscounted, :math:`P_t = 1`, or with ``end_on_win``
-:math:`P_t = \prod_{\tau < t} (1 - \sum_j q_j(\tau))`, the probability that
-nobody has won before t. Between periods the state (A, B) moves by the
-model's transition. With heterogeneous beliefs player i evaluates its payoff
-with its own payoff function, and every belief's state moves with the same
-actions.
+The objective :math:`U_i = \sum_t \gamma_i^t P_t u_i(t)` is defined by
+:class:`~dynapai_sym.model.MultiPeriodModel`; this class adds the numbers: the
+numeric game over a horizon (:class:`~dynapai_sym.numeric.NumericGame`, built once
+per horizon), evaluation of strategies, and the certified Nash solve.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
 
 import numpy as np
 
-from ._display import LatexDisplay
-from ._threads import blas_threads
-from ._validation import as_player_vector, as_positive_int
-from .actions import Actions, Strategies
-from .game import Belief, NumericGame
-from .payoff import PayoffFunc
-from .solvers import SolverOptions, SolverResult, solve_game
-from .solvers.result import _Optimum
+from .._threads import blas_threads
+from .._validation import as_positive_int
+from ..latex import LatexDisplay
+from ..model import Actions, MultiPeriodModel, Strategies
+from ..numeric import Belief, NumericGame
+from ..solvers import SolverOptions, SolverResult, solve_game
+from ..solvers.mixed import solve_mixed
+from ..solvers.result import _Optimum
+from ..solvers.sensitivity import sensitivity
 
-__all__ = ["State", "Aggregator", "solve"]
-
-
-class State:
-    """Players' beliefs about the payoff function.
-
-    Use :meth:`common_beliefs` (one payoff function for all) or
-    :meth:`het_beliefs` (player i evaluates with ``payoffs[i]``).
-    """
-
-    def __init__(self, beliefs: Sequence[PayoffFunc], common: bool):
-        beliefs = list(beliefs)
-        for j, b in enumerate(beliefs):
-            if not isinstance(b, PayoffFunc):
-                raise TypeError(f"beliefs[{j}] must be a PayoffFunc, got {type(b).__name__}")
-        first = beliefs[0]
-        for j, b in enumerate(beliefs[1:], start=1):
-            if b.n != first.n or b.k != first.k:
-                raise ValueError(f"beliefs[{j}] has n={b.n}, k={b.k}; beliefs[0] has n={first.n}, k={first.k}")
-            if b.transition.upper_bounds(b.k) != first.transition.upper_bounds(first.k):
-                raise ValueError("all beliefs must bound actions alike (same share_map)")
-        if not common and len(beliefs) != first.n:
-            raise ValueError(f"heterogeneous beliefs need one payoff function per player ({first.n}), "
-                             f"got {len(beliefs)}")
-        self.beliefs = beliefs
-        self.common = common
-
-    @classmethod
-    def common_beliefs(cls, payoff: PayoffFunc) -> State:
-        """Every player evaluates with the same payoff function."""
-        return cls([payoff], True)
-
-    @classmethod
-    def het_beliefs(cls, payoffs: Sequence[PayoffFunc]) -> State:
-        """Player i evaluates its payoff with ``payoffs[i]``."""
-        if isinstance(payoffs, PayoffFunc) or not isinstance(payoffs, Sequence):
-            raise TypeError("het_beliefs needs a list of PayoffFunc, one per player")
-        return cls(payoffs, False)
-
-    @property
-    def n(self) -> int:
-        return self.beliefs[0].n
-
-    @property
-    def k(self) -> int:
-        return self.beliefs[0].k
-
-    def belief_of(self, i: int) -> PayoffFunc:
-        return self.beliefs[0] if self.common else self.beliefs[i]
-
-    def __repr__(self) -> str:
-        kind = "common_beliefs" if self.common else "het_beliefs"
-        return f"State.{kind}({self.beliefs if not self.common else self.beliefs[0]!r})"
+__all__ = ["Aggregator", "solve"]
 
 
-class Aggregator(LatexDisplay):
+class Aggregator(MultiPeriodModel, LatexDisplay):
     """Multi-period objective of every player, and the Nash solver.
 
     Parameters
@@ -98,29 +40,8 @@ class Aggregator(LatexDisplay):
     """
 
     def __init__(self, state, gammas=None, end_on_win: bool = False):
-        if isinstance(state, Aggregator):  # the original allowed wrapping an aggregator
-            gammas = state.gammas if gammas is None else gammas
-            end_on_win = state.end_on_win or end_on_win
-            state = state.state
-        if isinstance(state, PayoffFunc):
-            state = State.common_beliefs(state)
-        elif isinstance(state, (list, tuple)):
-            state = State.het_beliefs(list(state))
-        elif not isinstance(state, State):
-            raise TypeError(f"state must be a PayoffFunc, a State or a list of PayoffFunc, "
-                            f"got {type(state).__name__}")
-        self.state = state
-        self.n, self.k = state.n, state.k
-        self.gammas = None if gammas is None else as_player_vector(gammas, "gammas", self.n,
-                                                                    positive=True, upper=1.0)
-        if not isinstance(end_on_win, (bool, np.bool_)):
-            raise TypeError(f"end_on_win must be True or False, got {end_on_win!r}")
-        self.end_on_win = bool(end_on_win)
+        super().__init__(state, gammas, end_on_win)
         self._games: dict[int, NumericGame] = {}
-
-    @property
-    def action_type(self):
-        return self.state.beliefs[0].action_type
 
     # ------------------------------------------------------------ game building
     def _check_t(self, t) -> int:
@@ -214,60 +135,6 @@ class Aggregator(LatexDisplay):
                     out[:, i, c] = next(v for sym, v in pv.items() if sym.name == name)
         return out
 
-    def state0(self) -> np.ndarray:
-        """The state (A_i, B_i) at t = 0 by each belief: (n, 2), or (n_beliefs, n, 2)."""
-        out = []
-        for pf in (self.state.beliefs if not self.state.common else self.state.beliefs[:1]):
-            out.append(np.column_stack([pf.prod_func.a, pf.prod_func.b]))
-        return out[0] if self.state.common else np.stack(out)
-
-    # ------------------------------------------------------------ symbolic view
-    def objective_expr(self, t: int) -> list:
-        r"""The aggregate objectives :math:`U_i` over ``t`` periods as sympy expressions.
-
-        For reading and typesetting small horizons (the numeric path never
-        builds these). Actions of period :math:`\tau` are ``xs1_t0``-style
-        symbols (:math:`x_{s,1}(0)`); discount factors are the symbols
-        ``gamma1..gamma_n``; states are substituted through the transition.
-        """
-        import sympy as sp
-
-        from .symbols import period_symbol, player_symbols
-
-        t = as_positive_int(t, "t (number of periods)")
-        if t > 6:
-            raise ValueError(f"objective_expr is for display and small horizons (t <= 6), got t={t}")
-        gammas = player_symbols("gamma", self.n, positive=True)
-        out = []
-        for i in range(self.n):
-            pf = self.state.belief_of(i)
-            actions = pf.structure.actions
-            state = {s: s for s in pf.structure.states}
-            survive = sp.Integer(1)
-            total = sp.Integer(0)
-            for tau in range(t):
-                subs = {a: period_symbol(a, tau) for a in actions} | state
-                total += gammas[i] ** tau * survive * pf.payoff_expr(i).xreplace(subs)
-                if self.end_on_win:
-                    survive = survive * (1 - pf.win_probability.xreplace(subs))
-                state = {s: f.xreplace(subs) for s, f in zip(pf.structure.states, pf.structure.next_state)}
-            out.append(total)
-        return out
-
-    def focs_expr(self, t: int) -> list:
-        r"""First-order conditions :math:`\partial U_i / \partial a_{i,c}(\tau)` for small ``t`` (list per player)."""
-        import sympy as sp
-
-        from .symbols import period_symbol
-
-        objectives = self.objective_expr(t)
-        out = []
-        for i, U in enumerate(objectives):
-            pf = self.state.belief_of(i)
-            own = pf.structure.actions[i * self.k:(i + 1) * self.k]
-            out.append([sp.diff(U, period_symbol(a, tau)) for tau in range(t) for a in own])
-        return out
-
     # ------------------------------------------------------------ solving
     def _default_start(self, t: int, options: SolverOptions) -> np.ndarray:
         """Start by continuation in the horizon.
@@ -347,8 +214,6 @@ class Aggregator(LatexDisplay):
 
     def _solve(self, t: int, init, options: SolverOptions, method: str) -> SolverResult:
         if method == "mixed":
-            from .solvers.mixed import solve_mixed
-
             game = self.game(t)
             x0 = self._init(init, t, options)
             out = solve_mixed(game, x0, options)
@@ -391,9 +256,10 @@ class Aggregator(LatexDisplay):
         )
 
     def sensitivity(self, result: SolverResult, param: str) -> dict:
-        """Derivatives of a certified equilibrium with respect to ``param`` (see :mod:`dynapai_sym.sensitivity`)."""
-        from .sensitivity import sensitivity
+        """Derivatives of a certified equilibrium with respect to ``param``.
 
+        See :func:`dynapai_sym.solvers.sensitivity.sensitivity`.
+        """
         return sensitivity(self, result, param)
 
     @staticmethod
@@ -403,11 +269,6 @@ class Aggregator(LatexDisplay):
         if not states or not gammas:
             raise ValueError("state_list and gammas_list must not be empty")
         return [Aggregator(s, g, end_on_win) for s, g in itertools.product(states, gammas)]
-
-
-    def __repr__(self) -> str:
-        g = None if self.gammas is None else self.gammas.tolist()
-        return f"Aggregator({self.state!r}, gammas={g}, end_on_win={self.end_on_win})"
 
 
 def solve(payoff_func, t: int = 1, gammas=None, end_on_win: bool = False, init=None, options=None,

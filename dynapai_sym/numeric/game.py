@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import sympy as sp
 
 from .chain import BeliefChain
 
@@ -74,8 +73,7 @@ class NumericGame:
         self.upper = np.tile(model0.upper, self.T)
         self.smooth = all(b.model.structure.smooth for b in self.beliefs)
         # kinks inside the model (max(0, .) in sharing): first-order points need a harder global probe
-        self.kinked = any(e.has(sp.Max, sp.Min, sp.Abs) for b in self.beliefs
-                          for e in (*b.model.structure.next_state, *b.model.structure.payoffs))
+        self.kinked = any(b.model.structure.kinked for b in self.beliefs)
         self.chains = []
         for b_idx, belief in enumerate(self.beliefs):
             players = np.flatnonzero(self.belief_of == b_idx)

@@ -99,7 +99,7 @@ class BeliefChain:
         return u, y, L, Q
 
     def objective(self, Z: np.ndarray) -> np.ndarray:
-        """:math:`U_i` for the chain's players: (P, *batch)."""
+        """:math:`U_i` for the chain's players: ``(P, *batch)``."""
         u, _, L, _ = self.forward(Z)
         batch = Z.shape[2:]
         disc = self.discount.reshape(self.discount.shape + (1,) * len(batch))  # (P, T, *b)

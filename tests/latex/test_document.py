@@ -12,8 +12,8 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 import dynapai_sym as dp
-from dynapai_sym import latex as lx
 from dynapai_sym import models
+from dynapai_sym.latex import document as lx
 from dynapai_sym.symbols import intermediate, latex_name
 
 APT_PACKAGES = "texlive-latex-base texlive-latex-recommended"

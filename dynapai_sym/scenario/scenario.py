@@ -1,6 +1,6 @@
 r"""Scenarios: families of games that differ in one or two parameters, solved together.
 
-A :class:`Scenario` holds a list of :class:`~dynapai_sym.aggregator.Aggregator`\ s of one
+A :class:`Scenario` holds a list of :class:`~dynapai_sym.game.Aggregator`\ s of one
 action type (as the original engine's ``Scenario(aggs)``), or is built on a parameter grid
 with :meth:`Scenario.from_params`. :meth:`Scenario.solve` solves every point and returns a
 :class:`ScenarioResult`, which turns into a tidy pandas table (:meth:`ScenarioResult.to_dataframe`)
@@ -13,7 +13,7 @@ caches compiled models per structure); parameter values are call arguments. Each
 warm-started from the nearest previously solved, certified point along the grid: first from
 that equilibrium moved by the implicit-function-theorem predictor
 :math:`x^* - J_x^{-1}\,[G(x^*, \theta_{new}) - G(x^*, \theta_{old})]`
-(:func:`~dynapai_sym.sensitivity.predict_equilibrium`), then from the equilibrium itself, and
+(:func:`~dynapai_sym.solvers.sensitivity.predict_equilibrium`), then from the equilibrium itself, and
 from the ordinary start if neither certifies. With ``n_jobs > 1`` the points are split into
 contiguous chunks solved in worker processes (forked after the compile on Linux, joblib's
 loky elsewhere); warm starts then run within each chunk.
@@ -46,20 +46,16 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import _as_float_array, as_positive_int, check_n
-from .actions import Actions, Strategies
-from .aggregator import Aggregator
-from .components import CSF, ProdFunc, RiskFunc
-from .payoff import PayoffFunc
-from .scenario_result import ACTION_COLUMNS as _ACTION_COLUMNS
-from .scenario_result import ScenarioResult
-from .sensitivity import predict_equilibrium
-from .solvers import SolverOptions, SolverResult
+from .._validation import _as_float_array, as_positive_int, check_n
+from ..components import CSF, ProdFunc, RiskFunc
+from ..game import Aggregator, PayoffFunc
+from ..model import Actions, Strategies
+from ..names import ACTION_COLUMNS, VARYING_PARAMS
+from ..solvers import SolverOptions, SolverResult
+from ..solvers.sensitivity import predict_equilibrium
+from .results import ScenarioResult
 
 __all__ = ["Scenario", "ScenarioResult", "FailedPoint", "VARYING_PARAMS"]
-
-#: Parameters that :meth:`Scenario.from_params` can vary.
-VARYING_PARAMS = ("a", "alpha", "b", "beta", "theta", "d", "r", "r_inv", "r_share", "w", "gammas")
 
 _METHODS = ("auto", "kkt", "best_response", "best_response_nm", "mixed")
 _RISKS = ("winner_only", "multiplicative", "additive")
@@ -186,7 +182,7 @@ def _solve_point(agg: Aggregator, t: int, init, options: SolverOptions, method: 
 
     ``warm`` is a solved, certified neighbour (its aggregator and result). Its equilibrium,
     moved by the implicit-function-theorem predictor
-    (:func:`~dynapai_sym.sensitivity.predict_equilibrium`), is tried first, then the
+    (:func:`~dynapai_sym.solvers.sensitivity.predict_equilibrium`), is tried first, then the
     neighbour's equilibrium itself, then the ordinary start.
     """
     t0 = time.perf_counter()
@@ -253,7 +249,7 @@ def _point_params(params: Mapping | None, aggregators: list[Aggregator]) -> tupl
         if not isinstance(name, str) or not name.isidentifier():
             raise ValueError(f"params keys must be parameter names, got {name!r}")
         if name in ("point", "player", "period", "payoff", "success", "status", "kkt_residual", "method",
-                    "seconds", "s", "p", "sigma", "q", *_ACTION_COLUMNS):
+                    "seconds", "s", "p", "sigma", "q", *ACTION_COLUMNS):
             raise ValueError(f"params key {name!r} clashes with a result column")
         if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray)):
             raise TypeError(f"params[{name!r}] must be a sequence with one value per point")

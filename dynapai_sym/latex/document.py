@@ -4,7 +4,7 @@ r"""LaTeX export of model components, payoff functions and aggregators.
 component's ``to_latex()``), the one-period payoff in general form and
 explicitly (:meth:`PayoffFunc.payoff_expr`), the first-order (KKT) conditions
 (:meth:`PayoffFunc.kkt`), and a table of every parameter with its value. For an
-:class:`~dynapai_sym.aggregator.Aggregator` it adds the multi-period objective
+:class:`~dynapai_sym.game.Aggregator` it adds the multi-period objective
 with discounting, the survival probability (``end_on_win``), the state
 transitions and the discount factors. ``document=True`` gives a standalone
 ``.tex`` file; :func:`write_latex` writes one.
@@ -37,11 +37,12 @@ import numpy as np
 import sympy as sp
 from sympy.printing.precedence import PRECEDENCE, precedence
 
-from .aggregator import Aggregator
-from .components import CSF, CostFunc, DisasterCost, ProdFunc, RewardFunc, RiskFunc, Transition
-from .components.base import Component
-from .payoff import PayoffFunc
-from .symbols import ACTION_COLUMNS, glossary, intermediate, latex_name, player_symbols, sort_symbols
+from .._tex import align_lines, display_math
+from ..components import CSF, CostFunc, DisasterCost, ProdFunc, RewardFunc, RiskFunc, Transition
+from ..components.base import Component
+from ..model import MultiPeriodModel, PayoffModel
+from ..names import ACTION_SYMBOLS
+from ..symbols import glossary, intermediate, latex_name, player_symbols, sort_symbols
 
 __all__ = [
     "LATEX_PACKAGES",
@@ -135,15 +136,15 @@ def to_latex(obj, document: bool = False, t: int | None = None) -> str:
         raise TypeError(f"document must be True or False, got {document!r}")
     _check_model(obj)
     if t is not None:
-        if not isinstance(obj, Aggregator):
+        if not isinstance(obj, MultiPeriodModel):
             raise ValueError(f"t (number of periods) only applies to an Aggregator, not a {type(obj).__name__}")
         if isinstance(t, (bool, np.bool_)) or not isinstance(t, (int, np.integer)) or t < 1:
             raise ValueError(f"t (number of periods) must be a positive integer, got {t!r}")
         t = int(t)
     ctx = _Ctx(fit=bool(document))
-    if isinstance(obj, Aggregator):
+    if isinstance(obj, MultiPeriodModel):
         title, body = "Multi-period model", _aggregator_body(obj, t, ctx)
-    elif isinstance(obj, PayoffFunc):
+    elif isinstance(obj, PayoffModel):
         title, body = "One-period payoff", _payoff_body(obj, 0, ctx)
     else:
         title, body = f"{_TITLES.get(obj.kind, obj.kind.capitalize())}", _component_body(obj, ctx)
@@ -202,17 +203,15 @@ def repr_latex(obj) -> str:
         If ``obj`` is not a model component, a PayoffFunc or an Aggregator.
     """
     _check_model(obj)
-    if isinstance(obj, Aggregator):
+    if isinstance(obj, MultiPeriodModel):
         pf = obj.state.beliefs[0]
         rows = [r"U_i &= \sum_{t=0}^{T-1} \gamma_i^{t} P_t\, u_i(t)", _survival_general(obj.end_on_win),
                 _payoff_general(pf)]
-    elif isinstance(obj, PayoffFunc):
+    elif isinstance(obj, PayoffModel):
         rows = [_payoff_general(obj)]
     else:
-        rows = _align_lines(obj.to_latex())
-    if len(rows) == 1:
-        return "$$" + rows[0].replace("&", "", 1) + "$$"
-    return "$$\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}$$"
+        rows = align_lines(obj.to_latex())
+    return display_math(rows)
 
 
 def plain_names(symbols: Iterable[sp.Symbol]) -> dict[sp.Symbol, str]:
@@ -475,65 +474,6 @@ def _visual_width(s: str) -> float:
     return width
 
 
-def _split_top_level(text: str) -> list[str]:
-    r"""Split LaTeX at the ``\\`` that are outside braces and environments."""
-    lines, start, depth, env, pos = [], 0, 0, 0, 0
-    while pos < len(text):
-        ch = text[pos]
-        if ch == "\\":
-            nxt = text[pos + 1:pos + 2]
-            if nxt == "\\":
-                if depth == 0 and env == 0:
-                    lines.append(text[start:pos].strip())
-                    start = pos + 2
-                pos += 2
-                continue
-            if nxt.isalpha():
-                end = pos + 1
-                while end < len(text) and text[end].isalpha():
-                    end += 1
-                name = text[pos + 1:end]
-                env += 1 if name == "begin" else -1 if name == "end" else 0
-                pos = end
-                continue
-            pos += 2
-            continue
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-        pos += 1
-    lines.append(text[start:].strip())
-    return [line for line in lines if line]
-
-
-def _align_lines(text: str) -> list[str]:
-    """Lines of a component's LaTeX, each with ``&`` before its first top-level ``=``."""
-    out = []
-    for line in _split_top_level(text):
-        depth, env, pos, at = 0, 0, 0, None
-        while pos < len(line):
-            ch = line[pos]
-            if ch == "\\":
-                end = pos + 1
-                while end < len(line) and line[end].isalpha():
-                    end += 1
-                name = line[pos + 1:end]
-                env += 1 if name == "begin" else -1 if name == "end" else 0
-                pos = max(end, pos + 2)
-                continue
-            if ch == "{":
-                depth += 1
-            elif ch == "}":
-                depth -= 1
-            elif ch == "=" and depth == 0 and env == 0:
-                at = pos
-                break
-            pos += 1
-        out.append("&" + line if at is None else line[:at].rstrip() + " &" + line[at:])
-    return out
-
-
 # ---------------------------------------------------------------------------- building blocks
 class _Ctx:
     """Options of one export: whether wide rows are scaled to fit (standalone documents)."""
@@ -543,7 +483,7 @@ class _Ctx:
 
 
 def _check_model(obj) -> None:
-    if not isinstance(obj, (*_COMPONENT_TYPES, Component, PayoffFunc, Aggregator)):
+    if not isinstance(obj, (*_COMPONENT_TYPES, Component, PayoffModel, MultiPeriodModel)):
         raise TypeError(f"expected {_EXPECTED}, got {type(obj).__name__}")
 
 
@@ -627,7 +567,7 @@ def _heading(text: str) -> str:
     return f"\\subsection*{{{text}}}\n"
 
 
-def _payoff_general(pf: PayoffFunc) -> str:
+def _payoff_general(pf: PayoffModel) -> str:
     if pf.disaster == "seed":
         return (r"u_i &= \sum_j \sigma_j q_j \rho_{ij} - \sum_j (1 - \sigma_j)\, q_j\, d_{ij} - c_i")
     return r"u_i &= \sum_j \sigma_j q_j \rho_{ij} - \Big(1 - \sum_j \sigma_j q_j\Big) d_i - c_i"
@@ -645,7 +585,7 @@ def _component_lines(comp: Component, n: int | None = None) -> list[str]:
         exprs = comp.q(intermediate("p", n))
         names = glossary(set().union(*[e.free_symbols for e in exprs]))
         return [f"q_{{{j + 1}}} &= {_latex(e, names)}" for j, e in enumerate(exprs)]
-    return _align_lines(comp.to_latex())
+    return align_lines(comp.to_latex())
 
 
 # ---------------------------------------------------------------------------- bodies
@@ -657,7 +597,7 @@ def _component_body(comp: Component, ctx: _Ctx) -> str:
     return "".join(out)
 
 
-def _payoff_body(pf: PayoffFunc, player: int, ctx: _Ctx, heading_prefix: str = "") -> str:
+def _payoff_body(pf: PayoffModel, player: int, ctx: _Ctx, heading_prefix: str = "") -> str:
     """Components, payoff (general and explicit for ``player``), KKT conditions and parameters."""
     n, k = pf.n, pf.k
     names = pf.glossary()
@@ -716,10 +656,10 @@ def _payoff_body(pf: PayoffFunc, player: int, ctx: _Ctx, heading_prefix: str = "
 
 
 def _action_names(k: int) -> list[str]:
-    return [latex_name(sp.Symbol(f"{col}1")).replace(",1}", ",i}") for col in ACTION_COLUMNS[:k]]
+    return [latex_name(sp.Symbol(f"{col}1")).replace(",1}", ",i}") for col in ACTION_SYMBOLS[:k]]
 
 
-def _transition_lines(pf: PayoffFunc) -> list[str]:
+def _transition_lines(pf: PayoffModel) -> list[str]:
     """Explicit next-state equations, state and actions written at period t."""
     moving = list(pf.structure.states)
     if not moving:
@@ -733,7 +673,7 @@ def _transition_lines(pf: PayoffFunc) -> list[str]:
     return lines
 
 
-def _aggregator_body(agg: Aggregator, t: int | None, ctx: _Ctx) -> str:
+def _aggregator_body(agg: MultiPeriodModel, t: int | None, ctx: _Ctx) -> str:
     n = agg.n
     beliefs = agg.state.beliefs
     out = []
@@ -761,7 +701,7 @@ def _aggregator_body(agg: Aggregator, t: int | None, ctx: _Ctx) -> str:
     for pf in _distinct(beliefs):
         if not agg.state.common:
             out.append(f"Belief of player {beliefs.index(pf) + 1}:\n")
-        general = _align_lines(pf.transition.to_latex()) if pf.transition.form != "custom" else []
+        general = align_lines(pf.transition.to_latex()) if pf.transition.form != "custom" else []
         out.append(_env(general + _transition_lines(pf)))
 
     if t is not None:
@@ -778,15 +718,15 @@ def _aggregator_body(agg: Aggregator, t: int | None, ctx: _Ctx) -> str:
     return "".join(out)
 
 
-def _distinct(beliefs: list[PayoffFunc]) -> list[PayoffFunc]:
-    out: list[PayoffFunc] = []
+def _distinct(beliefs: list[PayoffModel]) -> list[PayoffModel]:
+    out: list[PayoffModel] = []
     for pf in beliefs:
         if not any(pf is other for other in out):
             out.append(pf)
     return out
 
 
-def _objective_section(agg: Aggregator, t: int, ctx: _Ctx) -> str:
+def _objective_section(agg: MultiPeriodModel, t: int, ctx: _Ctx) -> str:
     """The objective of player 1 over ``t`` periods, written out period by period."""
     limit = 6
     out = [_heading(f"Objective of player 1 over {t} period{'s' if t > 1 else ''}")]

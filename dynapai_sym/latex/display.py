@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .document import repr_latex, to_latex, write_latex
+
 __all__ = ["LatexDisplay"]
 
 
@@ -10,17 +12,11 @@ class LatexDisplay:
 
     def to_latex(self, document: bool = False, t: int | None = None) -> str:
         """The equations as LaTeX (``document=True``: standalone ``.tex``); see :func:`dynapai_sym.to_latex`."""
-        from .latex import to_latex
-
         return to_latex(self, document=document, t=t)
 
     def write_latex(self, path, t: int | None = None):
         """Write the standalone LaTeX document of the model to ``path``."""
-        from .latex import write_latex
-
         return write_latex(self, path, t=t)
 
     def _repr_latex_(self) -> str:
-        from .latex import repr_latex
-
         return repr_latex(self)

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .components.base import _restore
+from .._frozen import Frozen
 
 __all__ = ["Actions", "InvestActions", "SharingActions", "Strategies", "action_type_for"]
 
@@ -38,7 +38,7 @@ def _check_data(data, name: str, ndim: int) -> np.ndarray:
     return arr
 
 
-class Actions:
+class Actions(Frozen):
     """Actions of all players in one period: ``data`` is an (n, k) array.
 
     Parameters
@@ -58,11 +58,6 @@ class Actions:
             raise ValueError(f"actions need at least 2 players, got {arr.shape[0]}")
         object.__setattr__(self, "data", arr)
 
-    def __setattr__(self, name, value):
-        raise AttributeError(f"{type(self).__name__} is immutable")
-
-    def __setstate__(self, state) -> None:  # unpickling bypasses the immutability guard
-        _restore(self, state)
 
     @staticmethod
     def from_inputs(xs, xp, inv_s=None, inv_p=None, share_s=None, share_p=None) -> Actions:
@@ -148,7 +143,7 @@ def action_type_for(k: int) -> type[Actions]:
         raise ValueError(f"k must be 2, 4 or 6, got {k!r}") from None
 
 
-class Strategies:
+class Strategies(Frozen):
     """A sequence of T one-period actions: ``data`` has shape (T, n, k).
 
     Parameters
@@ -175,11 +170,6 @@ class Strategies:
         object.__setattr__(self, "data", data)
         object.__setattr__(self, "action_type", atype)
 
-    def __setattr__(self, name, value):
-        raise AttributeError("Strategies is immutable")
-
-    def __setstate__(self, state) -> None:  # unpickling bypasses the immutability guard
-        _restore(self, state)
 
     @classmethod
     def from_inputs(cls, xs, xp, inv_s=None, inv_p=None, share_s=None, share_p=None) -> Strategies:

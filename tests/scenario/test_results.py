@@ -114,7 +114,8 @@ def test_load_rejects_foreign_netcdf_and_bad_flag(sweep, tmp_path):
 
 
 def test_results_module_is_the_home_of_scenario_result():
-    from dynapai_sym import scenario, scenario_result
+    from dynapai_sym import scenario
+    from dynapai_sym.scenario import results
 
-    assert scenario.ScenarioResult is scenario_result.ScenarioResult is dp.ScenarioResult
-    assert dp.ScenarioResult.__module__ == "dynapai_sym.scenario_result"
+    assert scenario.ScenarioResult is results.ScenarioResult is dp.ScenarioResult
+    assert dp.ScenarioResult.__module__ == "dynapai_sym.scenario.results"

@@ -14,8 +14,10 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import dynapai_sym as dp  # noqa: E402
-from dynapai_sym import comparison  # noqa: E402
-from dynapai_sym.scenario import FailedPoint  # noqa: E402
+from dynapai_sym.scenario import (
+    FailedPoint,  # noqa: E402
+    comparison,  # noqa: E402
+)
 
 R = np.linspace(0.05, 0.15, 5)
 

@@ -19,98 +19,32 @@ model structure; parameter values are call arguments.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 import sympy as sp
 
-from ._display import LatexDisplay
+from ..components import CSF, CostFunc, DisasterCost, ProdFunc, RewardFunc, RiskFunc, Transition
+from ..symbols import action_symbols, glossary, player_symbols, sort_symbols
 from .actions import Actions, action_type_for
-from .components import CSF, CostFunc, DisasterCost, ProdFunc, RewardFunc, RiskFunc, Transition
-from .symbols import action_symbols, glossary, player_symbols, sort_symbols
+from .structure import KKTSystem, ModelStructure
 
-__all__ = ["PayoffFunc", "KKTSystem", "ModelStructure"]
+__all__ = ["PayoffModel"]
 
 _STRUCTURES: dict[tuple, ModelStructure] = {}  # one structure per model form (see PayoffFunc.structure)
 
 
-@dataclass(frozen=True)
-class ModelStructure:
-    """Everything the compiler needs, with parameters left as symbols.
-
-    Two payoff functions with the same structure and different parameter
-    values share one compiled model.
-    """
-
-    n: int
-    k: int
-    actions: tuple[sp.Symbol, ...]  # flat, player-major: index i * k + c
-    states: tuple[sp.Symbol, ...]  # moving state symbols (subset of A, B)
-    params: tuple[sp.Symbol, ...]  # every other parameter, sorted by name
-    payoffs: tuple[sp.Expr, ...]  # u_i
-    next_state: tuple[sp.Expr, ...]  # one per moving state symbol
-    win_probability: sp.Expr  # sum_j q_j
-    upper: tuple[float, ...]  # per action column
-    smooth: bool
-    quantities: tuple[tuple[str, tuple[sp.Expr, ...]], ...] = ()  # s, p, sigma, q for reports
-
-
-@dataclass(frozen=True)
-class KKTSystem:
-    r"""KKT conditions of the one-period game, as sympy objects.
-
-    For each action variable :math:`a` with gradient :math:`g = \partial u_i / \partial a`:
-    :math:`a \ge 0`, :math:`g \le 0`, :math:`a g = 0` (and with an upper bound
-    :math:`\bar a`: :math:`a = \bar a \Rightarrow g \ge 0`).
-    """
-
-    variables: tuple[sp.Symbol, ...]
-    gradients: tuple[sp.Expr, ...]
-    lower: tuple[float, ...]
-    upper: tuple[float, ...]
-
-    def conditions(self) -> list[sp.Basic]:
-        """One sympy boolean per variable stating its complementarity condition."""
-        out = []
-        for a, g, lo, hi in zip(self.variables, self.gradients, self.lower, self.upper):
-            cond = sp.Or(sp.And(sp.Eq(a, lo), g <= 0), sp.Eq(g, 0), evaluate=False)
-            if np.isfinite(hi):
-                cond = sp.Or(cond, sp.And(sp.Eq(a, hi), g >= 0), evaluate=False)
-            out.append(cond)
-        return out
-
-
-class PayoffFunc(LatexDisplay):
-    r"""One-period payoff of every player.
+class PayoffModel:
+    r"""The symbolic one-period model: components composed into :math:`u_i`, and what is derived from it.
 
     .. math::
 
         u_i = \sum_j \sigma_j q_j \rho_{ij} - \sum_j (1 - \sigma_j) q_j d_{ij} - c_i
 
-    Parameters
-    ----------
-    prod_func : ProdFunc
-        Production of safety and performance.
-    risk_func : RiskFunc
-        Probability of a safe outcome given each winner (holds :math:`\theta`).
-    d : array_like, shape (n,) or (n, n), or DisasterCost
-        Disaster cost :math:`d_i` or :math:`d_{ij}`.
-    cost_func : CostFunc, optional
-        Input cost; its width k fixes the action type. Give either this or ``r``.
-    csf : CSF, optional
-        Contest success function (default Tullock :math:`p_j / \sum p`).
-    reward_func : RewardFunc, optional
-        Reward matrix (default: the winner gets 1).
-    r, r_inv, r_share : array_like, optional
-        Fixed unit prices, as in the original bindings
-        (``CostFunc.fixed(r, r_inv, r_share)``).
-    disaster : {"seed", "complement"}
-        Form of the disaster term (see module docstring).
-    share_map : {"fraction", "exp"}
-        How the sharing choice enters the transition (SharingActions only).
-    transition : Transition, optional
-        State transition; default follows the action type (none, invest, sharing).
+    Expressions, first-order and KKT conditions, the Jacobian and the
+    :class:`~dynapai_sym.model.ModelStructure` the compiler reads; no numbers are compiled
+    here. Users build :class:`~dynapai_sym.game.PayoffFunc` (the same constructor), which
+    adds evaluation and LaTeX display.
     """
 
     def __init__(
@@ -325,6 +259,7 @@ class PayoffFunc(LatexDisplay):
             win_probability=self.win_probability, upper=upper,
             smooth=self.cost_func.smooth,
             quantities=tuple((key, tuple(self.intermediates[key])) for key in ("s", "p", "sigma", "q")),
+            kinked=any(e.has(sp.Max, sp.Min, sp.Abs) for e in (*payoffs, *self.next_state.values())),
         )
 
     def param_vector(self) -> np.ndarray:
@@ -372,51 +307,13 @@ class PayoffFunc(LatexDisplay):
         syms = set(self.param_values) | set(self.structure.actions)
         return glossary(syms)
 
-    # ------------------------------------------------------------------ numbers
-    @property
-    def compiled(self):
-        """The compiled numeric model (shared by every model of the same structure)."""
-        from .compile import compile_model
-
-        return compile_model(self.structure)
-
-    def _check_actions(self, actions) -> np.ndarray:
-        if isinstance(actions, Actions):
-            if type(actions) is not self.action_type:
-                raise TypeError(f"this payoff function takes {self.action_type.__name__} "
-                                f"(k={self.k}), got {type(actions).__name__}")
-            data = actions.data
-        else:
-            data = np.asarray(actions, dtype=float)
-            if data.shape != (self.n, self.k):
-                raise ValueError(f"actions must have shape ({self.n}, {self.k}), got {data.shape}")
-        if data.shape[0] != self.n:
-            raise ValueError(f"actions are for {data.shape[0]} players, the model has {self.n}")
-        return data
-
-    def __call__(self, actions) -> np.ndarray:
-        """Payoff vector :math:`(u_1, \\dots, u_n)` at the given actions."""
-        data = self._check_actions(actions)
-        return self.compiled.payoffs(data.reshape(-1), self.state_vector(), self.param_vector())
-
-    u = __call__
-
-    def u_i(self, i: int, actions) -> float:
-        """Payoff of player ``i`` (0-based)."""
-        return float(self(actions)[self._player(i)])
-
-    def quantities(self, actions) -> dict[str, np.ndarray]:
-        """Numeric s, p, sigma, q and payoffs at the given actions."""
-        data = self._check_actions(actions)
-        return self.compiled.quantities(data.reshape(-1), self.state_vector(), self.param_vector())
-
     def is_symmetric(self) -> bool:
         """True when permuting players leaves the model unchanged."""
         return all(c.is_symmetric() for c in (self.prod_func, self.risk_func, self.reward_func,
                                                self.disaster_cost, self.cost_func)) and \
             self.csf.form != "custom" and self.transition.form != "custom"
 
-    def replace(self, **components) -> PayoffFunc:
+    def replace(self, **components) -> PayoffModel:
         """A copy with some components (or ``d``, ``disaster``) replaced."""
         kw = dict(prod_func=self.prod_func, risk_func=self.risk_func, d=self.disaster_cost,
                   cost_func=self.cost_func, csf=self.csf, reward_func=self.reward_func,
@@ -425,33 +322,7 @@ class PayoffFunc(LatexDisplay):
         if unknown:
             raise ValueError(f"unknown components: {sorted(unknown)}; expected some of {sorted(kw)}")
         kw.update(components)
-        return PayoffFunc(**kw)
-
-    @staticmethod
-    def expand_from(prod_func_list, risk_func_list, d_list, csf_list=None, reward_func_list=None,
-                    r_list=None, r_inv_list=None, r_share_list=None, cost_func_list=None,
-                    disaster: str = "seed", share_map: str = "fraction") -> list[PayoffFunc]:
-        """Every combination of the given lists of components (lists of length 1 broadcast).
-
-        As in the original bindings: the result has one payoff function per
-        element of the Cartesian product of the lists.
-        """
-        lists = dict(
-            prod_func=list(prod_func_list), risk_func=list(risk_func_list), d=list(d_list),
-            csf=list(csf_list) if csf_list is not None else [None],
-            reward_func=list(reward_func_list) if reward_func_list is not None else [None],
-            r=list(r_list) if r_list is not None else [None],
-            r_inv=list(r_inv_list) if r_inv_list is not None else [None],
-            r_share=list(r_share_list) if r_share_list is not None else [None],
-            cost_func=list(cost_func_list) if cost_func_list is not None else [None],
-        )
-        for name, values in lists.items():
-            if not values:
-                raise ValueError(f"{name}_list must not be empty")
-        keys = list(lists)
-        return [PayoffFunc(**dict(zip(keys, combo)), disaster=disaster, share_map=share_map)
-                for combo in itertools.product(*lists.values())]
-
+        return type(self)(**kw)
 
     def __repr__(self) -> str:
         parts = [repr(self.prod_func), repr(self.risk_func), repr(self.csf), repr(self.reward_func),

@@ -272,7 +272,7 @@ def test_killed_worker_chunks_are_recorded_then_retried(tmp_path, monkeypatch, b
 
 
 def test_interrupted_sweep_cancels_pending_chunks(tmp_path, monkeypatch):
-    import dynapai_sym.scenario as scenario_module
+    import dynapai_sym.scenario.scenario as scenario_module
 
     class FirstChunkOnly:
         """Runs the first chunk at once; the others stay pending (as on a busy cluster)."""

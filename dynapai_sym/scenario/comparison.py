@@ -52,16 +52,31 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from .scenario_result import ACTION_COLUMNS, ScenarioResult
-from .solvers import SolverResult
+from .._figures import new_figure
+from ..names import ACTION_COLUMNS
+from ..solvers import SolverResult
 
-__all__ = ["Comparison", "ExcludedPoint", "compare", "solve_left_right", "QUANTITIES", "CLAIMS"]
+__all__ = ["Comparison", "ExcludedPoint", "compare", "QUANTITIES", "CLAIMS"]
+
+@runtime_checkable
+class SolvedScenario(Protocol):
+    """What :func:`compare` reads of a :class:`~dynapai_sym.scenario.ScenarioResult`.
+
+    (A protocol rather than the class, because ``ScenarioResult.compare`` calls this module.)
+    """
+
+    results: list
+    points: list
+    varying: tuple
+    t: int
+
+    def values(self, name: str): ...
 
 #: Quantities :func:`compare` can compare: the action columns, safety ``s``, performance ``p``,
 #: ``sigma`` (P(safe | i wins)), ``q`` (P(i wins)), the aggregate ``payoff`` and
@@ -229,13 +244,11 @@ class Comparison:
         -------
         matplotlib.figure.Figure
         """
-        from .plotting import _figure
-
         if not isinstance(show, (bool, np.bool_)):
             raise TypeError(f"show must be True or False, got {show!r}")
         if title is not None and not isinstance(title, str):
             raise TypeError(f"title must be a string, got {type(title).__name__}")
-        fig, (top, bottom) = _figure(2, 1, show, width=6.0, height=3.0)
+        fig, (top, bottom) = new_figure(2, 1, show, width=6.0, height=3.0)
         xname = self.over[0] if self.over else "point"
         x = self.coords[xname].reshape(self.shape, order="F")
         if x.ndim == 1:
@@ -281,8 +294,8 @@ class Comparison:
 
 # ----------------------------------------------------------------------------- compare
 def compare(
-    left: ScenarioResult,
-    right: ScenarioResult,
+    left: SolvedScenario,
+    right: SolvedScenario,
     quantity: str = "sigma",
     *,
     reduce: str | Callable[[np.ndarray], float] = "mean",
@@ -297,7 +310,7 @@ def compare(
 
     Parameters
     ----------
-    left, right : ScenarioResult
+    left, right : SolvedScenario
         The two sides, solved over the same horizon ``t`` and the same grid of the common
         parameters.
     quantity : str
@@ -358,7 +371,7 @@ def compare(
     (True, False)
     """
     for name, side in (("left", left), ("right", right)):
-        if not isinstance(side, ScenarioResult):
+        if not isinstance(side, SolvedScenario):
             raise TypeError(f"{name} must be a ScenarioResult (from Scenario.solve), got {type(side).__name__}")
     if not isinstance(quantity, str) or quantity not in QUANTITIES:
         raise ValueError(f"quantity must be one of {QUANTITIES}, got {quantity!r}")
@@ -436,74 +449,6 @@ def compare(
     return out
 
 
-def solve_left_right(
-    left: Mapping[str, Any],
-    right: Mapping[str, Any],
-    common: Mapping[str, Any] | None = None,
-    *,
-    varying: str,
-    varying2: str | None = None,
-    **solve_kwargs: Any,
-) -> tuple[ScenarioResult, ScenarioResult]:
-    """Build and solve the two sides of a claim, as AIIncentives.jl's ``solve_left_right``.
-
-    Each side is ``Scenario.from_params(**common, **side, varying=varying, varying2=varying2)``:
-    ``common`` holds what the sides share (normally the range of the varying parameter),
-    ``left`` and ``right`` what makes them differ.
-
-    Parameters
-    ----------
-    left, right : mapping of str to value
-        Keyword arguments of :meth:`~dynapai_sym.scenario.Scenario.from_params` that belong to
-        one side only (e.g. ``{"a": 5.0}`` and ``{"a": 15.0}``).
-    common : mapping of str to value, optional
-        Keyword arguments shared by both sides (e.g. ``{"r": np.linspace(0.05, 0.15, 6), "n": 2}``).
-    varying, varying2 : str
-        The varying parameter(s), as in ``from_params``.
-    **solve_kwargs
-        Passed to :meth:`~dynapai_sym.scenario.Scenario.solve` for both sides (``n_jobs``,
-        ``method``, ``options``, ...).
-
-    Returns
-    -------
-    (ScenarioResult, ScenarioResult)
-        The left and the right side, ready for :func:`compare`.
-
-    Raises
-    ------
-    TypeError
-        If a side or ``common`` is not a mapping with string keys.
-    ValueError
-        If a key is set both by a side and by ``common``, or names ``varying``/``varying2``
-        (give those as arguments); ``from_params`` and ``solve`` raise for bad values.
-    """
-    from .scenario import Scenario
-
-    common = {} if common is None else common
-    for name, given in (("left", left), ("right", right), ("common", common)):
-        if not isinstance(given, Mapping) or not all(isinstance(k, str) for k in given):
-            raise TypeError(f"{name} must be a mapping of from_params argument names to values, "
-                            f"got {type(given).__name__}")
-        for key in ("varying", "varying2", "values", "values2"):
-            if key in given and name != "common":
-                raise ValueError(f"{name} sets {key!r}: the grid is common; give varying=/varying2= as arguments "
-                                 f"and ranges in common")
-        if name != "common":
-            both = sorted(set(given) & set(common))
-            if both:
-                raise ValueError(f"{name} and common both set {both}: a parameter is either shared or per side")
-    sides = []
-    for name, given in (("left", left), ("right", right)):
-        try:
-            scenario = Scenario.from_params(**{**common, **given}, varying=varying, varying2=varying2)
-        except TypeError as exc:
-            raise TypeError(f"{name}: {exc}") from exc
-        except ValueError as exc:
-            raise ValueError(f"{name}: {exc}") from exc
-        sides.append(scenario.solve(**solve_kwargs))
-    return sides[0], sides[1]
-
-
 # ----------------------------------------------------------------------------- helpers
 def _check_reduce(reduce) -> tuple[Callable[[np.ndarray], Any], str]:
     if isinstance(reduce, str):
@@ -515,7 +460,7 @@ def _check_reduce(reduce) -> tuple[Callable[[np.ndarray], Any], str]:
     raise TypeError(f"reduce must be one of {tuple(_REDUCTIONS)} or a function, got {type(reduce).__name__}")
 
 
-def _check_over(over, left: ScenarioResult, right: ScenarioResult) -> tuple[str, ...]:
+def _check_over(over, left: SolvedScenario, right: SolvedScenario) -> tuple[str, ...]:
     if over is None:
         if set(left.varying) != set(right.varying):
             raise ValueError(f"left varies {left.varying} but right varies {right.varying}: the grids differ; "
@@ -538,7 +483,7 @@ def _key_value(v: float) -> float:
     return float(f"{v:.{_KEY_DIGITS}g}")
 
 
-def _groups(res: ScenarioResult, over: tuple[str, ...]) -> dict[tuple, list[int]]:
+def _groups(res: SolvedScenario, over: tuple[str, ...]) -> dict[tuple, list[int]]:
     """Points of a result grouped by their values of the common parameters (first appearance order)."""
     groups: dict[tuple, list[int]] = {}
     if not res.varying and not over:  # unlabelled scenarios: compared by point index

@@ -21,20 +21,16 @@ import re
 
 import numpy as np
 
-from .game import Belief, NumericGame
+from ..names import PARAMETER_GROUPS
+from ..numeric import Belief, NumericGame
 
-__all__ = ["sensitivity", "predict_equilibrium", "GROUPS"]
-
-#: parameter groups: a name that moves that parameter of every player together
-GROUPS = {"a": "A", "b": "B", "alpha": "alpha", "beta": "beta", "theta": "theta", "d": "d", "r": "r",
-          "r_inv": "rinv", "r_share": "rshare", "w": "w", "win_a": "winA", "kappa": "kappa"}
-
+__all__ = ["sensitivity", "predict_equilibrium"]
 
 def _direction(names: list[str], param: str) -> np.ndarray:
     """Unit direction in a list of symbol names for ``param`` (a symbol name or a group)."""
     if param in names:
         return np.array([1.0 if nm == param else 0.0 for nm in names])
-    base = GROUPS.get(param)
+    base = PARAMETER_GROUPS.get(param)
     if base is None:
         return np.zeros(len(names))
     pattern = re.compile(rf"^{re.escape(base)}(\d+(_\d+)?)?$")
@@ -95,7 +91,7 @@ def sensitivity(agg, result, param: str, h: float = 1e-6) -> dict:
     step = _step(game, param)
     if step == 0.0:
         known = sorted({p.name for b in game.beliefs for p in (*b.model.structure.params, *b.model.structure.states)})
-        raise ValueError(f"unknown parameter {param!r}; expected a group {sorted(GROUPS)} or one of {known}")
+        raise ValueError(f"unknown parameter {param!r}; expected a group {sorted(PARAMETER_GROUPS)} or one of {known}")
     x = result.strategies.data.reshape(-1).astype(float)
     G, J = game.kkt_jacobian(x)
     delta = h * step

@@ -1,0 +1,117 @@
+"""Compiled blocks: several fixed-shape arrays from one generated function per backend."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy as sp
+
+from ..model import ModelStructure
+from .backends import KINK_FUNCTIONS, fast_kinks
+
+__all__ = ["ArrayFunction", "build_array_function"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ArrayFunction:
+    """A compiled function returning arrays of fixed shapes.
+
+    Only the structurally non-zero entries are computed (by up to two
+    generated functions, one per backend); the rest are zeros.
+    """
+
+    shapes: tuple[tuple[int, ...], ...]
+    plan: list  # per output: (shape, size, flat indices, positions in the value vector)
+    parts: list  # (kind, callable, n_exprs)
+    n_entries: int
+    backend: str
+    compile_seconds: float = field(default=0.0)
+
+    def _values(self, z, y, theta, batch) -> np.ndarray:
+        chunks = []
+        for kind, func, count in self.parts:
+            if kind == "symengine":
+                z2 = np.asarray(z, dtype=float)
+                y2 = np.asarray(y, dtype=float)
+                th = np.asarray(theta, dtype=float)
+                if batch:
+                    nb = len(batch)
+                    y2 = np.broadcast_to(y2.reshape(y2.shape[0], *([1] * nb)) if y2.ndim == 1 else y2,
+                                         (y2.shape[0], *batch))
+                    th = np.broadcast_to(th.reshape(th.shape[0], *([1] * nb)), (th.shape[0], *batch))
+                    inp = np.moveaxis(np.concatenate([z2, y2, th], axis=0), 0, -1)
+                    chunks.append(np.moveaxis(np.asarray(func(inp)).reshape(*batch, count), -1, 0))
+                else:
+                    chunks.append(np.asarray(func(np.concatenate([z2, y2, th]))).reshape(count))
+            else:
+                vals = func(z, y, theta)
+                if batch:
+                    chunks.append(np.stack(np.broadcast_arrays(
+                        *[np.asarray(v, dtype=float) for v in vals], np.empty(batch))[:-1]))
+                else:
+                    chunks.append(np.array(vals, dtype=float).reshape(count))
+        if not chunks:
+            return np.empty((0, *batch))
+        return chunks[0] if len(chunks) == 1 else np.concatenate(chunks, axis=0)
+
+    def __call__(self, z, y, theta) -> tuple[np.ndarray, ...]:
+        batch = np.shape(z)[1:]
+        vals = self._values(z, y, theta, batch)
+        outs = []
+        for shape, size, flat, pos in self.plan:
+            out = np.zeros((size, *batch))
+            if flat.size:
+                out[flat] = vals[pos]
+            outs.append(out.reshape((*shape, *batch)))
+        return tuple(outs)
+
+
+def build_array_function(structure: ModelStructure, outputs: list, cse: bool, backend: str) -> ArrayFunction:
+    """Compile the non-zero entries of several arrays.
+
+    ``outputs`` is a list of ``(shape, {flat index: expression})``. Equal
+    expressions (e.g. both halves of a symmetric Hessian) are generated once.
+    """
+    t0 = time.perf_counter()
+    groups: dict[str, dict] = {"symengine": {}, "sympy": {}}
+    for _shape, nonzero in outputs:
+        for expr in nonzero.values():
+            kind = "sympy" if isinstance(expr, sp.Basic) else "symengine"
+            groups[kind].setdefault(expr, len(groups[kind]))
+    offset = {"symengine": 0, "sympy": len(groups["symengine"])}
+    plan = []
+    for shape, nonzero in outputs:
+        size = int(np.prod(shape)) if shape else 1
+        items = sorted(nonzero.items())
+        flat = np.array([f for f, _ in items], dtype=int)
+        pos = np.array([offset["sympy" if isinstance(e, sp.Basic) else "symengine"]
+                        + groups["sympy" if isinstance(e, sp.Basic) else "symengine"][e]
+                        for _, e in items], dtype=int)
+        plan.append((shape, size, flat, pos))
+    parts = []
+    used = []
+    if groups["symengine"]:
+        import symengine as se
+
+        args = [se.sympify(a) for a in (*structure.actions, *structure.states, *structure.params)]
+        exprs = list(groups["symengine"])
+        llvm = bool(getattr(se, "have_llvm", False))
+        func = se.Lambdify(args, exprs, cse=cse, backend="llvm" if llvm else "lambda")
+        parts.append(("symengine", func, len(exprs)))
+        used.append("symengine-llvm" if llvm else "symengine")
+    if groups["sympy"]:
+        args = (list(structure.actions), list(structure.states), list(structure.params))
+        exprs = [fast_kinks(e) for e in groups["sympy"]]
+        func = sp.lambdify(args, exprs, modules=[KINK_FUNCTIONS, "numpy"], cse=cse, docstring_limit=0)
+        parts.append(("sympy", func, len(exprs)))
+        used.append("sympy")
+    seconds = time.perf_counter() - t0
+    n_entries = sum(len(g) for g in groups.values())
+    log.debug("compiled %d expressions in %.3f s (%s)", n_entries, seconds, "+".join(used))
+    return ArrayFunction(tuple(s for s, _ in outputs), plan, parts, n_entries,
+                         "+".join(used) or backend, seconds)

@@ -1,0 +1,112 @@
+r"""The one-period payoff function users build and evaluate.
+
+:class:`PayoffFunc` is the symbolic :class:`~dynapai_sym.model.PayoffModel` with numbers: its
+compiled functions (built once per model structure, parameter values as call arguments) and
+its LaTeX display.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from ..compile import compile_model
+from ..latex import LatexDisplay
+from ..model import Actions, PayoffModel
+
+__all__ = ["PayoffFunc"]
+
+
+class PayoffFunc(PayoffModel, LatexDisplay):
+    r"""One-period payoff of every player: the model, its derived conditions, and its numbers.
+
+    .. math::
+
+        u_i = \sum_j \sigma_j q_j \rho_{ij} - \sum_j (1 - \sigma_j) q_j d_{ij} - c_i
+
+    Parameters
+    ----------
+    prod_func : ProdFunc
+        Production of safety and performance.
+    risk_func : RiskFunc
+        Probability of a safe outcome given each winner (holds :math:`\theta`).
+    d : array_like, shape (n,) or (n, n), or DisasterCost
+        Disaster cost :math:`d_i` or :math:`d_{ij}`.
+    cost_func : CostFunc, optional
+        Input cost; its width k fixes the action type. Give either this or ``r``.
+    csf : CSF, optional
+        Contest success function (default Tullock :math:`p_j / \sum p`).
+    reward_func : RewardFunc, optional
+        Reward matrix (default: the winner gets 1).
+    r, r_inv, r_share : array_like, optional
+        Fixed unit prices, as in the original bindings
+        (``CostFunc.fixed(r, r_inv, r_share)``).
+    disaster : {"seed", "complement"}
+        Form of the disaster term (see module docstring).
+    share_map : {"fraction", "exp"}
+        How the sharing choice enters the transition (SharingActions only).
+    transition : Transition, optional
+        State transition; default follows the action type (none, invest, sharing).
+    """
+
+    # ------------------------------------------------------------------ numbers
+    @property
+    def compiled(self):
+        """The compiled numeric model (shared by every model of the same structure)."""
+        return compile_model(self.structure)
+
+    def _check_actions(self, actions) -> np.ndarray:
+        if isinstance(actions, Actions):
+            if type(actions) is not self.action_type:
+                raise TypeError(f"this payoff function takes {self.action_type.__name__} "
+                                f"(k={self.k}), got {type(actions).__name__}")
+            data = actions.data
+        else:
+            data = np.asarray(actions, dtype=float)
+            if data.shape != (self.n, self.k):
+                raise ValueError(f"actions must have shape ({self.n}, {self.k}), got {data.shape}")
+        if data.shape[0] != self.n:
+            raise ValueError(f"actions are for {data.shape[0]} players, the model has {self.n}")
+        return data
+
+    def __call__(self, actions) -> np.ndarray:
+        """Payoff vector :math:`(u_1, \\dots, u_n)` at the given actions."""
+        data = self._check_actions(actions)
+        return self.compiled.payoffs(data.reshape(-1), self.state_vector(), self.param_vector())
+
+    u = __call__
+
+    def u_i(self, i: int, actions) -> float:
+        """Payoff of player ``i`` (0-based)."""
+        return float(self(actions)[self._player(i)])
+
+    def quantities(self, actions) -> dict[str, np.ndarray]:
+        """Numeric s, p, sigma, q and payoffs at the given actions."""
+        data = self._check_actions(actions)
+        return self.compiled.quantities(data.reshape(-1), self.state_vector(), self.param_vector())
+
+    @staticmethod
+    def expand_from(prod_func_list, risk_func_list, d_list, csf_list=None, reward_func_list=None,
+                    r_list=None, r_inv_list=None, r_share_list=None, cost_func_list=None,
+                    disaster: str = "seed", share_map: str = "fraction") -> list[PayoffFunc]:
+        """Every combination of the given lists of components (lists of length 1 broadcast).
+
+        As in the original bindings: the result has one payoff function per
+        element of the Cartesian product of the lists.
+        """
+        lists = dict(
+            prod_func=list(prod_func_list), risk_func=list(risk_func_list), d=list(d_list),
+            csf=list(csf_list) if csf_list is not None else [None],
+            reward_func=list(reward_func_list) if reward_func_list is not None else [None],
+            r=list(r_list) if r_list is not None else [None],
+            r_inv=list(r_inv_list) if r_inv_list is not None else [None],
+            r_share=list(r_share_list) if r_share_list is not None else [None],
+            cost_func=list(cost_func_list) if cost_func_list is not None else [None],
+        )
+        for name, values in lists.items():
+            if not values:
+                raise ValueError(f"{name}_list must not be empty")
+        keys = list(lists)
+        return [PayoffFunc(**dict(zip(keys, combo)), disaster=disaster, share_map=share_map)
+                for combo in itertools.product(*lists.values())]
