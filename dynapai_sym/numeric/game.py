@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..layout import ActionLayout
 from .chain import BeliefChain
 
 __all__ = ["NumericGame", "Belief"]
@@ -66,6 +67,7 @@ class NumericGame:
         self.n, self.k, self.m = model0.n, model0.k, model0.m
         self.T = int(horizon)
         self.N = self.T * self.m
+        self.layout = ActionLayout(self.T, self.n, self.k)
         self.gammas = np.asarray(gammas, dtype=float)
         self.end_on_win = bool(end_on_win)
         self.symmetric = bool(symmetric)
