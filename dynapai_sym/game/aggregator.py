@@ -18,7 +18,7 @@ from ..latex import LatexDisplay
 from ..model import Actions, MultiPeriodModel, Strategies
 from ..numeric import Belief, NumericGame
 from ..solvers import SolverOptions, SolverResult, solve_game
-from ..solvers.mixed import solve_mixed
+from ..solvers.methods import SolverMethod, get_method
 from ..solvers.result import _Optimum
 from ..solvers.sensitivity import sensitivity
 
@@ -197,7 +197,9 @@ class Aggregator(MultiPeriodModel, LatexDisplay):
         init : Strategies, array (T, n, k), Actions, or SolverResult, optional
             Starting profile.
         options : SolverOptions or dict, optional
-        method : {"auto", "kkt", "best_response", "best_response_nm", "mixed"}
+        method : str
+            A name in :data:`dynapai_sym.solvers.METHODS`: "auto" (default), "kkt", "best_response",
+            "best_response_nm" or "mixed".
 
         Returns
         -------
@@ -206,23 +208,18 @@ class Aggregator(MultiPeriodModel, LatexDisplay):
         """
         t = self._check_t(t)
         options = SolverOptions.coerce(options)
-        methods = ("auto", "kkt", "best_response", "best_response_nm", "mixed")
-        if method not in methods:
-            raise ValueError(f"method must be one of {methods}, got {method!r}")
+        solver = get_method(method)
         with blas_threads(options.blas_threads):
-            return self._solve(t, init, options, method)
+            return self._solve(t, init, options, solver)
 
-    def _solve(self, t: int, init, options: SolverOptions, method: str) -> SolverResult:
-        if method == "mixed":
-            game = self.game(t)
-            x0 = self._init(init, t, options)
-            out = solve_mixed(game, x0, options)
+    def _solve(self, t: int, init, options: SolverOptions, solver: SolverMethod) -> SolverResult:
+        game = self.game(t)
+        x0 = self._init(init, t, options)
+        out = solver.solve(game, x0, options)
+        if solver.mixed:
             res = self._result(game, out.x, out, samples=out.samples)
             res.exploitability = out.epsilon
             return res
-        game = self.game(t)
-        x0 = self._init(init, t, options)
-        out = solve_game(game, x0, options, method)
         return self._result(game, out.x if out.x is not None else x0, out)
 
     def _result(self, game: NumericGame, x: np.ndarray, out, samples=None) -> SolverResult:

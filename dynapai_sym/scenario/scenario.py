@@ -52,12 +52,12 @@ from ..game import Aggregator, PayoffFunc
 from ..model import Actions, Strategies
 from ..names import ACTION_COLUMNS, VARYING_PARAMS
 from ..solvers import SolverOptions, SolverResult
+from ..solvers.methods import get_method
 from ..solvers.sensitivity import predict_equilibrium
 from .results import ScenarioResult
 
 __all__ = ["Scenario", "ScenarioResult", "FailedPoint", "VARYING_PARAMS"]
 
-_METHODS = ("auto", "kkt", "best_response", "best_response_nm", "mixed")
 _RISKS = ("winner_only", "multiplicative", "additive")
 
 
@@ -136,11 +136,7 @@ def _fixed_value(name: str, value, n: int):
 
 
 def _check_method(method) -> str:
-    if not isinstance(method, str):
-        raise TypeError(f"method must be a string, got {type(method).__name__}")
-    if method not in _METHODS:
-        raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
-    return method
+    return get_method(method).name
 
 
 def _effective_jobs(n_jobs) -> int:
@@ -165,7 +161,7 @@ def _warm_starts(agg: Aggregator, t: int, method: str, warm: tuple[Aggregator, S
     """Starts taken from a solved neighbour: the IFT prediction (smooth models), then its equilibrium."""
     source_agg, source_res = warm
     starts: list = []
-    if method in ("auto", "kkt"):
+    if get_method(method).predictor:
         game = agg.game(t)
         if game.smooth:
             x_old = source_res.strategies.data.reshape(-1).astype(float)

@@ -1,8 +1,10 @@
 """Numeric solvers (numpy/scipy only): KKT root-finding, best response, mixed strategies, certification."""
 
 from .certify import Certificate, certify
+from .methods import METHODS, SolverMethod, get_method, register_method
 from .nash import solve_game
 from .options import SolverOptions
 from .result import SolverResult, Status
 
-__all__ = ["Certificate", "SolverOptions", "SolverResult", "Status", "certify", "solve_game"]
+__all__ = ["METHODS", "Certificate", "SolverMethod", "SolverOptions", "SolverResult", "Status", "certify",
+           "get_method", "register_method", "solve_game"]

@@ -22,12 +22,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InvalidArgumentError
 from .best_response import best_response
 from .certify import Certificate, certify
 from .kkt import solve_kkt
 from .result import Status
 
-__all__ = ["solve_game", "Outcome"]
+__all__ = ["solve_game", "Outcome", "PURE_METHODS"]
+
+#: the methods :func:`solve_game` implements (the registry, :mod:`.methods`, adds "mixed")
+PURE_METHODS = ("auto", "kkt", "best_response", "best_response_nm")
 
 
 @dataclass
@@ -65,9 +69,8 @@ def solve_game(game, x0: np.ndarray, options, method: str = "auto", check_global
         off; their answers are starts, never reported results.
     """
     t0 = time.perf_counter()
-    if method not in ("auto", "kkt", "best_response", "best_response_nm"):
-        raise ValueError(f"method must be 'auto', 'kkt', 'best_response', 'best_response_nm' "
-                         f"or 'mixed', got {method!r}")
+    if method not in PURE_METHODS:
+        raise InvalidArgumentError(f"method must be one of {PURE_METHODS} (pure-strategy solvers), got {method!r}")
     if method == "auto":
         method = "kkt" if game.smooth else "best_response_nm"
     if method == "kkt" and not game.smooth:
