@@ -24,6 +24,19 @@ def readme_payoff():
     return models.readme_payoff()
 
 
+def replacing_solve(agg: dp.Aggregator, solve):
+    """A copy of ``agg`` whose ``solve`` is ``solve(original_bound_solve, *args, **kwargs)``.
+
+    Aggregators are immutable, so tests that make one point misbehave build a subclass
+    instead of patching an instance.
+    """
+    class Patched(type(agg)):
+        def solve(self, *args, **kwargs):
+            return solve(super().solve, *args, **kwargs)
+
+    return Patched(agg)
+
+
 def independent_best_gain(agg: dp.Aggregator, res: dp.SolverResult, starts: int = 6, seed: int = 1):
     """Largest payoff gain any player finds by re-optimising its own schedule.
 

@@ -8,6 +8,7 @@ per horizon), evaluation of strategies, and the certified Nash solve.
 
 from __future__ import annotations
 
+import copy
 import itertools
 
 import numpy as np
@@ -41,7 +42,13 @@ class Aggregator(MultiPeriodModel, LatexDisplay):
 
     def __init__(self, state, gammas=None, end_on_win: bool = False):
         super().__init__(state, gammas, end_on_win)
-        self._games: dict[int, NumericGame] = {}
+        self._set(_games={})  # numeric games by horizon, built on first use
+
+    def without_games(self) -> Aggregator:
+        """A copy without the numeric games built so far (cheap to send to a worker process)."""
+        clone = copy.copy(self)
+        clone._set(_games={})
+        return clone
 
     # ------------------------------------------------------------ game building
     def _check_t(self, t) -> int:

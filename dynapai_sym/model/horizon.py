@@ -20,6 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 import sympy as sp
 
+from .._frozen import Frozen
 from .._validation import as_player_vector, as_positive_int
 from ..symbols import period_symbol, player_symbols
 from .payoff import PayoffModel
@@ -27,7 +28,7 @@ from .payoff import PayoffModel
 __all__ = ["State", "MultiPeriodModel"]
 
 
-class State:
+class State(Frozen):
     """Players' beliefs about the payoff function.
 
     Use :meth:`common_beliefs` (one payoff function for all) or
@@ -48,8 +49,7 @@ class State:
         if not common and len(beliefs) != first.n:
             raise ValueError(f"heterogeneous beliefs need one payoff function per player ({first.n}), "
                              f"got {len(beliefs)}")
-        self.beliefs = beliefs
-        self.common = common
+        self._set(beliefs=tuple(beliefs), common=common)
 
     @classmethod
     def common_beliefs(cls, payoff: PayoffModel) -> State:
@@ -79,7 +79,7 @@ class State:
         return f"State.{kind}({self.beliefs if not self.common else self.beliefs[0]!r})"
 
 
-class MultiPeriodModel:
+class MultiPeriodModel(Frozen):
     """Multi-period objective of every player, symbolically (see :class:`~dynapai_sym.game.Aggregator`).
 
     Parameters
@@ -105,13 +105,12 @@ class MultiPeriodModel:
         elif not isinstance(state, State):
             raise TypeError(f"state must be a PayoffFunc, a State or a list of PayoffFunc, "
                             f"got {type(state).__name__}")
-        self.state = state
-        self.n, self.k = state.n, state.k
-        self.gammas = None if gammas is None else as_player_vector(gammas, "gammas", self.n,
-                                                                    positive=True, upper=1.0)
+        if gammas is not None:
+            gammas = as_player_vector(gammas, "gammas", state.n, positive=True, upper=1.0)
+            gammas.setflags(write=False)
         if not isinstance(end_on_win, (bool, np.bool_)):
             raise TypeError(f"end_on_win must be True or False, got {end_on_win!r}")
-        self.end_on_win = bool(end_on_win)
+        self._set(state=state, n=state.n, k=state.k, gammas=gammas, end_on_win=bool(end_on_win))
 
     @property
     def action_type(self):

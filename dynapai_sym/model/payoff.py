@@ -24,9 +24,10 @@ from functools import cached_property
 import numpy as np
 import sympy as sp
 
+from .._frozen import Frozen
 from ..components import CSF, CostFunc, DisasterCost, ProdFunc, RewardFunc, RiskFunc, Transition
 from ..symbols import action_symbols, glossary, player_symbols, sort_symbols
-from .actions import Actions, action_type_for
+from .actions import action_type_for
 from .structure import KKTSystem, ModelStructure
 
 __all__ = ["PayoffModel"]
@@ -34,7 +35,7 @@ __all__ = ["PayoffModel"]
 _STRUCTURES: dict[tuple, ModelStructure] = {}  # one structure per model form (see PayoffFunc.structure)
 
 
-class PayoffModel:
+class PayoffModel(Frozen):
     r"""The symbolic one-period model: components composed into :math:`u_i`, and what is derived from it.
 
     .. math::
@@ -102,17 +103,9 @@ class PayoffModel:
             raise TypeError(f"transition must be a Transition, got {type(transition).__name__}")
         elif share_map != "fraction" and transition.share_map != share_map:
             raise ValueError("give share_map either to PayoffFunc or to the Transition, not both")
-        self.n = n
-        self.k = k
-        self.prod_func = prod_func
-        self.risk_func = risk_func
-        self.csf = csf
-        self.reward_func = reward_func
-        self.disaster_cost = disaster_cost
-        self.cost_func = cost_func
-        self.transition = transition
-        self.disaster = disaster
-        self.action_type: type[Actions] = action_type_for(k)
+        self._set(n=n, k=k, prod_func=prod_func, risk_func=risk_func, csf=csf, reward_func=reward_func,
+                  disaster_cost=disaster_cost, cost_func=cost_func, transition=transition, disaster=disaster,
+                  action_type=action_type_for(k))
         # build once now, so that a bad custom component fails at construction
         self.structure  # noqa: B018
 

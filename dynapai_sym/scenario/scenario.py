@@ -33,7 +33,6 @@ the same start.
 
 from __future__ import annotations
 
-import copy
 import math
 import numbers
 import os
@@ -151,10 +150,7 @@ def _effective_jobs(n_jobs) -> int:
 
 def _portable(agg: Aggregator) -> Aggregator:
     """A shallow copy without the built games, cheap to send to a worker process."""
-    clone = copy.copy(agg)
-    if isinstance(getattr(clone, "_games", None), dict):
-        clone._games = {}
-    return clone
+    return agg.without_games()
 
 
 def _warm_starts(agg: Aggregator, t: int, method: str, warm: tuple[Aggregator, SolverResult]) -> list:

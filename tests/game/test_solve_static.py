@@ -232,3 +232,19 @@ def test_two_players_giving_up_under_multiplicative_risk_is_found_and_certified(
     X = res.strategies.data[0]
     assert X[1, 1] > 0.1 and X[0, 1] <= 1e-100 and X[2, 1] <= 1e-100
     assert np.all(independent_best_gain(agg, res) <= 1e-6 * (1 + np.abs(res.payoffs)))
+
+
+def test_models_are_immutable_so_their_caches_cannot_go_stale():
+    pf = models.readme_payoff()
+    agg = dp.Aggregator(pf)
+    agg.solve()  # builds the structure, the compiled model and the numeric game
+    for obj, attr in ((pf, "n"), (pf, "risk_func"), (agg, "gammas"), (agg, "end_on_win"), (agg.state, "beliefs")):
+        with pytest.raises(AttributeError, match="immutable"):
+            setattr(obj, attr, None)
+    with pytest.raises(AttributeError, match="immutable"):
+        del pf.csf
+    changed = pf.replace(risk_func=dp.RiskFunc.winner_only([0.25, 0.25]))  # change = a new model
+    assert changed.param_values != pf.param_values and changed.structure is pf.structure
+    gammas = dp.Aggregator(pf, gammas=[0.9, 0.9]).gammas
+    with pytest.raises(ValueError, match="read-only"):
+        gammas[0] = 0.5

@@ -115,10 +115,11 @@ def test_lost_chunk_is_recorded_and_retried_on_resume(tmp_path, error, status):
     r = np.linspace(0.05, 0.1, 20)
     sc = dp.Scenario.from_params(n=2, r=r, varying="r")
 
-    def raising(*args, **kwargs):
-        raise ValueError("this point's own solve raises")
+    class Raising(dp.Aggregator):
+        def solve(self, *args, **kwargs):
+            raise ValueError("this point's own solve raises")
 
-    sc.aggregators[0].solve = raising  # a finished, failed point: never retried
+    sc.aggregators[0] = Raising(sc.aggregators[0])  # a finished, failed point: never retried
     with cf.ThreadPoolExecutor(2) as pool:
         losing = _LosingExecutor(pool, {4}, error)
         with pytest.warns(RuntimeWarning, match=r"3 of 20 points were not solved .*holds the 17 finished points"):

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sympy as sp
+from conftest import replacing_solve
 
 import dynapai_sym as dp
 from dynapai_sym import models
@@ -149,14 +150,14 @@ def test_list_scenario_with_labels_matches_readme_model():
         Scenario(aggs, params={"r": [0.1]})
 
 
-def test_failing_points_are_recorded_and_do_not_abort(monkeypatch):
+def test_failing_points_are_recorded_and_do_not_abort():
     good = [dp.Aggregator(models.readme_payoff(theta=th)) for th in (0.3, 0.5, 0.7)]
     aggs = [good[0], _no_pure_aggregator(), good[1], good[2]]
 
-    def boom(*args, **kwargs):
+    def boom(original, *args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(aggs[2], "solve", boom)
+    aggs[2] = replacing_solve(aggs[2], boom)
     res = Scenario(aggs).solve()
     assert res.success.tolist() == [True, False, False, True]
     assert res[1].status == dp.Status.NO_PURE  # did not certify: kept with its status
@@ -172,16 +173,15 @@ def test_failing_points_are_recorded_and_do_not_abort(monkeypatch):
     assert failed["status"].iloc[0] == "error: RuntimeError: boom"
 
 
-def test_failed_warm_start_falls_back_to_a_cold_solve(monkeypatch):
+def test_failed_warm_start_falls_back_to_a_cold_solve():
     aggs = [dp.Aggregator(models.readme_payoff(theta=th)) for th in (0.3, 0.5)]
-    original = aggs[1].solve
 
-    def no_warm(t=1, init=None, options=None, method="auto"):
+    def no_warm(original, t=1, init=None, options=None, method="auto"):
         if init is not None:
             raise RuntimeError("warm start refused")
         return original(t, init=init, options=options, method=method)
 
-    monkeypatch.setattr(aggs[1], "solve", no_warm)
+    aggs[1] = replacing_solve(aggs[1], no_warm)
     res = Scenario(aggs).solve()
     assert res.success.all()
     assert res.starts == ["cold", "cold after warm"]
