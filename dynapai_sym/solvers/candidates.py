@@ -11,15 +11,56 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..layout import ActionLayout
+
+# ---- shared with the probe in certify.py
+SCALE_FLOOR = 1e-3  # smallest scale given to an action column (or to the inputs played): keeps
+#                     relative moves and random spreads non-degenerate where a column is all zero
+ZERO_FLOOR = 1e-300  # deepest positive stand-in for 0 (a few orders above the smallest normal
+#   float): the polishes' lower bound and the deepest "zero" level; where x^alpha p^-theta is
+#   singular the payoff is not finite at exactly 0, and a line search that hits it stops dead
+RANDOM_REACH = 3.0  # random schedules are drawn up to RANDOM_REACH x the scale (+ 1) of the columns
+
+# ---- stand-ins for zero
 _TINY = 1e-10  # stands for 0 in inputs whose payoff is singular at exactly 0
-_ZERO_LEVELS = (1e-12, 1e-100, 1e-250, 1e-300)  # orders of "zero" performance for singular limits
-_FACTORS = np.array([0.0, 0.01, 0.1, 0.3, 0.6, 0.9, 1.1, 1.5, 3.0, 10.0, 100.0])
-# "give up performance" candidates: every x_p level of _ZERO_LEVELS with x_s scaled by 1, 1e-3, 0
-_GIVE_UP_XP = np.repeat(_ZERO_LEVELS, 3)
-_GIVE_UP_XS = np.tile([1.0, 1e-3, 0.0], len(_ZERO_LEVELS))
-# "invest, then compete harder" candidates: amounts (x the input scale) and later effort factors
-_ENTRY_AMOUNTS = np.array([0.3, 3.0, 30.0])
-_ENTRY_EFFORT = np.array([1.0, 3.0, 10.0])
+_ZERO_LEVELS = (1e-12, 1e-100, 1e-250, ZERO_FLOOR)  # orders of "zero" performance for singular
+#   limits, down to the floor the searches hold inputs at (kept as they are, not clipped to _TINY)
+_GIVE_UP_XS_FLOOR = 1e-8  # x_s kept at least this when performance is given up (x_s scaled down)
+
+# ---- scaled and per-period candidates
+_SCALE_FACTORS = np.array([0.0, 0.01, 0.1, 0.3, 0.6, 0.9, 1.1, 1.5, 3.0, 10.0, 100.0])  # whole
+#   schedule and each column scaled by these (0 to 100: near and far moves in one batch)
+_ZERO_COLUMN_BASE = 0.1  # a column of zeros is scaled from this fraction of its scale
+_PERIOD_FACTORS = (0.0, 0.3, 3.0)  # one period's effort dropped, cut or tripled (T > 1)
+_RANDOM_LOG_SPREAD = 1.5  # std of log factors of the random multiples of the schedule
+
+# ---- "give up performance" candidates: every x_p level of _ZERO_LEVELS with x_s scaled by each
+# factor of _GIVE_UP_XS_FACTORS
+_GIVE_UP_XS_FACTORS = (1.0, 1e-3, 0.0)
+_GIVE_UP_XP = np.repeat(_ZERO_LEVELS, len(_GIVE_UP_XS_FACTORS))
+_GIVE_UP_XS = np.tile(_GIVE_UP_XS_FACTORS, len(_ZERO_LEVELS))
+
+# ---- "invest, then compete harder" candidates
+_ENTRY_AMOUNTS = np.array([0.3, 3.0, 30.0])  # investments, x the input scale
+_ENTRY_EFFORT = np.array([1.0, 3.0, 10.0])  # factors of the later periods' inputs
+_ENTRY_MIN_SIZE = 1.0  # the input scale of an entry is at least this
+_ENTRY_LEVEL = 0.1  # later inputs raised to at least this x factor x the input scale (re-entry of
+#                     a player who has given up at a competing level)
+_SAT_OUT_XS = 1e-3  # x_s scaled by this in a period sat out (the middle give-up level of x_s)
+
+# ---- starts of the batched ascent
+_ASCENT_RANDOM_STARTS = 8  # random starts (half uniform, half log-normal around the schedule)
+_ASCENT_FACTORS = np.array([0.01, 0.3, 3.0])  # the schedule scaled by these
+_ASCENT_ZERO_START = 1e-3  # columns at zero start at this fraction of their scale
+_ASCENT_REACH = 2.0  # uniform random starts up to _ASCENT_REACH x the scale (+ 1)
+_ASCENT_LOG_SPREAD = 1.0  # std of log factors of the log-normal random starts
+
+# ---- investment moves across kinks, and one-sided coordinate steps
+_INVESTMENT_MOVE_FACTORS = (1.3, 0.7)  # each non-zero investment moved by +-30%
+_INVESTMENT_MOVES_EXTRA = 8  # moves kept: 2 T (postponements, two per period) + this many
+_COORDINATE_STEP = 1e-3  # relative step of the one-sided probes
+_COORDINATE_STEP_FLOOR = 1e-2  # steps are relative to |x|, but at least to this
+
 
 def deviation_candidates(own: np.ndarray, upper: np.ndarray, k: int, rng: np.random.Generator,
                 n_random: int) -> np.ndarray:
@@ -52,21 +93,22 @@ def deviation_candidates(own: np.ndarray, upper: np.ndarray, k: int, rng: np.ran
         parts.append(_contest_exits(own, single, zero_masked_columns=False))
         parts.append(_contest_exits(own, after.T, zero_masked_columns=False))
     # the whole schedule, and each column, scaled
-    whole = np.maximum(own[None] * _FACTORS[:, None, None], floor)
-    base = np.where(own.any(axis=0), own, 0.1 * scale)  # (T, k); a column of zeros scales from 0.1 x scale
+    whole = np.maximum(own[None] * _SCALE_FACTORS[:, None, None], floor)
+    base = np.where(own.any(axis=0), own, _ZERO_COLUMN_BASE * scale)  # (T, k); a column of zeros: from 0.1 x scale
     eye = np.eye(k, dtype=bool)[None, :, None, :]  # (1, column scaled, 1, column)
-    cols = np.where(eye, _FACTORS[:, None, None, None] * base[None, None], own[None, None])  # (F, k, T, k)
+    cols = np.where(eye, _SCALE_FACTORS[:, None, None, None] * base[None, None], own[None, None])  # (F, k, T, k)
     cols = np.maximum(cols.reshape(-1, T, k), floor)
     parts += [whole, cols]
     # per-period effort changes (for T > 1)
     if T > 1:
-        per = np.repeat(own[None], 3 * T, axis=0).reshape(3, T, T, k)
-        for f_idx, f in enumerate((0.0, 0.3, 3.0)):
+        F = len(_PERIOD_FACTORS)
+        per = np.repeat(own[None], F * T, axis=0).reshape(F, T, T, k)
+        for f_idx, f in enumerate(_PERIOD_FACTORS):
             per[f_idx, periods, periods] = np.maximum(own * f, floor)
         parts.append(per.reshape(-1, T, k))
     if n_random:
-        parts.append(own[None] * np.exp(rng.normal(0.0, 1.5, size=(n_random // 2, T, k))))
-        parts.append(rng.uniform(0, 1, size=(n_random - n_random // 2, T, k)) * (3 * scale + 1.0))
+        parts.append(own[None] * np.exp(rng.normal(0.0, _RANDOM_LOG_SPREAD, size=(n_random // 2, T, k))))
+        parts.append(rng.uniform(0, 1, size=(n_random - n_random // 2, T, k)) * (RANDOM_REACH * scale + 1.0))
     out = np.concatenate(parts)
     return np.minimum(np.maximum(out, 0.0), upper.reshape(T, k))
 
@@ -74,32 +116,33 @@ def deviation_candidates(own: np.ndarray, upper: np.ndarray, k: int, rng: np.ran
 def investment_entries(own: np.ndarray) -> np.ndarray:
     """Invest in one period and compete harder afterwards: for each period t < T - 1, each
     investment column and each amount of :data:`_ENTRY_AMOUNTS` (times the scale of the player's
-    inputs, at least 1), with the inputs x_s, x_p of the later periods scaled by each factor of
-    :data:`_ENTRY_EFFORT` (and raised to at least 0.1 x factor x that scale). A player close to
-    giving up may gain from this joint, far move, which neither small steps nor an ascent in log
-    coordinates (slow to leave zero) reach.
+    inputs, at least :data:`_ENTRY_MIN_SIZE`), with the inputs x_s, x_p of the later periods
+    scaled by each factor of :data:`_ENTRY_EFFORT` (and raised to at least :data:`_ENTRY_LEVEL`
+    x factor x that scale). A player close to giving up may gain from this joint, far move, which
+    neither small steps nor an ascent in log coordinates (slow to leave zero) reach.
 
-    Each move also comes with period t sat out (build first, then compete), and with shares
+    Each move also comes with period t sat out (build first, then compete: x_s scaled by
+    :data:`_SAT_OUT_XS`, x_p at the first "zero" level), and with shares
     (k = 6) with the matching share set to 1 in period t + 1:
     at a tie of states (after a full share) neither investing nor sharing alone moves anyone
     (a share of a zero lead is worthless, max(0, .) at its kink), but investing and then sharing
     the lead does.
     """
     T, k = own.shape
-    size = max(float(np.max(own[:, :2])), 1.0)
+    size = max(float(np.max(own[:, :2])), _ENTRY_MIN_SIZE)
     out = np.broadcast_to(own, (T - 1, 2, len(_ENTRY_AMOUNTS), len(_ENTRY_EFFORT), T, k)).copy()
     for t in range(T - 1):
         for c in range(2):
             out[t, c, :, :, t, 2 + c] += _ENTRY_AMOUNTS[:, None] * size
         for e, factor in enumerate(_ENTRY_EFFORT):
-            # scaled, but at least 0.1 x factor x the input scale: a player who has given up
+            # scaled, but at least _ENTRY_LEVEL x factor x the input scale: a player who has given up
             # (inputs ~ 0) re-enters at a competing level
             later = out[t, :, :, e, t + 1:, :2]
-            out[t, :, :, e, t + 1:, :2] = np.maximum(later * factor, 0.1 * factor * size)
+            out[t, :, :, e, t + 1:, :2] = np.maximum(later * factor, _ENTRY_LEVEL * factor * size)
     # build first, then compete: the investing period sat out (performance at a "zero" level)
     sat_out = out.copy()
     for t in range(T - 1):
-        sat_out[t, ..., t, 0] *= 1e-3
+        sat_out[t, ..., t, 0] *= _SAT_OUT_XS
         sat_out[t, ..., t, 1] = _ZERO_LEVELS[0]
     out = np.stack([out, sat_out])  # (variant, t, column, amount, effort, T, k)
     if k >= 6:
@@ -123,7 +166,7 @@ def _contest_exits(own: np.ndarray, masks: np.ndarray, zero_masked_columns: bool
     moves = np.broadcast_to(own, (len(_GIVE_UP_XP), len(masks), T, k)).copy()  # (level, mask, t, column)
     mask = masks[None]
     moves[..., 1] = np.where(mask, _GIVE_UP_XP[:, None, None], own[None, None, :, 1])
-    moves[..., 0] = np.where(mask, np.maximum(own[None, None, :, 0] * _GIVE_UP_XS[:, None, None], 1e-8),
+    moves[..., 0] = np.where(mask, np.maximum(own[None, None, :, 0] * _GIVE_UP_XS[:, None, None], _GIVE_UP_XS_FLOOR),
                              own[None, None, :, 0])
     if k > 2:
         if zero_masked_columns:
@@ -141,34 +184,38 @@ def _contest_exits(own: np.ndarray, masks: np.ndarray, zero_masked_columns: bool
 
 
 def scale_of(own: np.ndarray) -> np.ndarray:
-    """Scale of each action column of a schedule (T, k): its largest value, at least 1e-3."""
-    return np.maximum(own.max(axis=0), 1e-3)
+    """Scale of each action column of a schedule (T, k): its largest value, at least
+    :data:`SCALE_FLOOR`."""
+    return np.maximum(own.max(axis=0), SCALE_FLOOR)
 
 
 def ascent_starts(own: np.ndarray, others: np.ndarray, rng: np.random.Generator,
-                   n_random: int = 8) -> np.ndarray:
-    """Starts of the batched ascent (B, T, k): the schedule scaled by 0.01, 0.3 and 3 (columns at
-    zero start at 1e-3 of their scale), each other player's schedule, and random schedules."""
+                  n_random: int = _ASCENT_RANDOM_STARTS) -> np.ndarray:
+    """Starts of the batched ascent (B, T, k): the schedule scaled by each factor of
+    :data:`_ASCENT_FACTORS` (0.01, 0.3 and 3; columns at zero start at :data:`_ASCENT_ZERO_START`
+    of their scale), each other player's schedule, and ``n_random`` random schedules."""
     T, k = own.shape
     scale = scale_of(own)
-    base = np.maximum(own, 1e-3 * scale)
-    parts = [base[None] * np.array([0.01, 0.3, 3.0])[:, None, None], others,
-             rng.uniform(0, 1, size=(n_random // 2, T, k)) * (2 * scale + 1.0),
-             base[None] * np.exp(rng.normal(0.0, 1.0, size=(n_random - n_random // 2, T, k)))]
+    base = np.maximum(own, _ASCENT_ZERO_START * scale)
+    parts = [base[None] * _ASCENT_FACTORS[:, None, None], others,
+             rng.uniform(0, 1, size=(n_random // 2, T, k)) * (_ASCENT_REACH * scale + 1.0),
+             base[None] * np.exp(rng.normal(0.0, _ASCENT_LOG_SPREAD, size=(n_random - n_random // 2, T, k)))]
     return np.concatenate(parts)
 
 
-def imitations(x: np.ndarray, i: int, T: int, n: int, k: int, upper: np.ndarray) -> np.ndarray:
-    """Player i copying each other player's whole schedule: (n - 1, T, k), within i's bounds."""
-    X = np.asarray(x, dtype=float).reshape(T, n, k)
-    copies = X[:, [j for j in range(n) if j != i]].transpose(1, 0, 2)  # (n - 1, T, k)
-    return np.clip(copies, 0.0, upper.reshape(T, k))
+def imitations(layout: ActionLayout, x: np.ndarray, i: int, upper: np.ndarray) -> np.ndarray:
+    """Player i copying each other player's whole schedule in profile ``x`` (laid out by
+    ``layout``): (n - 1, T, k), within i's bounds ``upper`` (T k,)."""
+    X = layout.unpack(x)  # (T, n, k)
+    copies = X[:, [j for j in range(layout.n) if j != i]].transpose(1, 0, 2)  # (n - 1, T, k)
+    return np.clip(copies, 0.0, upper.reshape(layout.T, layout.k))
 
 
 def investment_moves(own: np.ndarray) -> list[np.ndarray]:
     """Own schedules with the investments (columns 2, 3) changed: each period's investments
     postponed to the next period (the inputs of that period given up; discounting makes later
-    investment cheaper), then each non-zero investment moved by +-30%."""
+    investment cheaper), then each non-zero investment moved by +-30%
+    (:data:`_INVESTMENT_MOVE_FACTORS`); at most 2 T + :data:`_INVESTMENT_MOVES_EXTRA`."""
     out = []
     T = own.shape[0]
     if own.shape[1] < 4:
@@ -182,17 +229,20 @@ def investment_moves(own: np.ndarray) -> list[np.ndarray]:
         given_up[t + 1, :2] = 0.0
         out.append(given_up)
     for t, c in zip(*np.nonzero(own[:, 2:4] > 0)):
-        for f in (1.3, 0.7):
+        for f in _INVESTMENT_MOVE_FACTORS:
             moved = own.copy()
             moved[t, 2 + c] *= f
             out.append(moved)
-    return out[: 2 * T + 8]
+    return out[: 2 * T + _INVESTMENT_MOVES_EXTRA]
 
 
-def coordinate_steps(own: np.ndarray, upper: np.ndarray, rel: float = 1e-3) -> np.ndarray:
-    """Schedules that move one own action up or down by a small relative step: (2 T k, T, k)."""
+def coordinate_steps(own: np.ndarray, upper: np.ndarray, rel: float = _COORDINATE_STEP) -> np.ndarray:
+    """Schedules that move one own action up or down by a small relative step: (2 T k, T, k).
+
+    The step is ``rel`` times the action's size, a size below :data:`_COORDINATE_STEP_FLOOR`
+    counting as that floor."""
     flat = own.reshape(-1)
-    h = rel * np.maximum(np.abs(flat), 1e-2)
+    h = rel * np.maximum(np.abs(flat), _COORDINATE_STEP_FLOOR)
     eye = np.eye(flat.size)
     steps = np.concatenate([flat + eye * h, flat - eye * h])
     steps = np.clip(steps, 0.0, upper.reshape(-1))

@@ -38,6 +38,9 @@ import numpy as np
 from .ascent import batched_ascent
 from .best_response import maximise_own
 from .candidates import (
+    RANDOM_REACH,
+    SCALE_FLOOR,
+    ZERO_FLOOR,
     ascent_starts,
     coordinate_steps,
     deviation_candidates,
@@ -48,6 +51,41 @@ from .candidates import (
 
 __all__ = ["Certificate", "certify", "Deviation"]
 
+# ---- local conditions (steps 1, 2) and the report
+_NEAR_BOUND = 1e-9  # a variable this close above its lower bound may sit on a singular corner
+_HESSIAN_FINITE = 1e12  # second derivatives beyond this count as not finite (singular x^alpha at 0)
+_EIGEN_TOL = 1e-7  # second order holds when the largest eigenvalue <= this x max(1, max |H|)
+_INDETERMINATE_SLOPE = 1e-12  # a variable with no column of the KKT Jacobian above this moves nothing
+_SYMMETRY_RTOL, _SYMMETRY_ATOL = 1e-6, 1e-9  # every player plays player 0's schedule (np.allclose)
+
+# ---- payoffs still rising towards a floor (limits never attained)
+_DEEPER_MAX = 1e-4  # floors x are moved to c x and c^2 x, c at most this, to extrapolate the limit
+_DEEPEST = 1e-320  # c is chosen so that the deepest, c^2 x, is this subnormal (unless c hits the cap)
+_RATIO_FLOOR = 1e-3  # floor of 1 - d2 / d1 in the extrapolation (caps it at 1000 d1)
+
+# ---- the probe's candidates
+_KINK_SAMPLES = 4  # random candidates across kinks: this x options.probe_samples (better points may
+#                   lie across a kink of max(0, .))
+_KINK_MOVES = 4  # across kinks, up to this x options.probe_polish investment moves are polished
+_FAR = 0.25  # a candidate farther than this (relative, per column scale) is far; nearer ones are
+#               the coordinate steps' business
+_GIVEN_UP = 1e-6  # a player whose x_s, x_p are all <= this x the largest x_s, x_p played has given up
+_SCALE_OFFSET = 1e-6  # added to |x| in the scales of relative distances (defined for zero actions)
+_POLISH_MARGIN = 0.02  # candidates within 2% of |U| (or of the drop-out loss) below U are polished
+_MARGIN_FLOOR = 1e-9  # the base of the polishing margin is at least this
+_UNDEFINED_DROP_LOSS = 1.0  # loss assumed for dropping out when its payoff is not finite
+_UPHILL_POINTS = (0.25, 0.5, 0.75)  # points on the segment back to the profile checked for a rise
+_REENTRY_STARTS = 2  # random re-entry starts (besides copies of the others) for a given-up player
+_REENTRY_MIN = 0.05  # re-entry starts: uniform in [_REENTRY_MIN, 1] x (RANDOM_REACH x max + 1)
+_FAR_END = 0.05  # only ascent ends farther than this (relative, per column scale) are offered, polished
+
+# ---- polishing (L-BFGS-B)
+_POLISH_MAXITER = 200  # iterations of a (not thorough) polish
+_POLISH_FTOL, _POLISH_GTOL = 1e-10, 1e-8  # its tolerances (thorough: maximise_own's, tighter)
+_HOME_RADIUS = 5e-2  # an iterate within this relative distance of a strict local maximum is going home
+_HOME_SCALE_FLOOR = 1e-3  # each action's scale there is at least this x the largest one
+_STALL_WINDOW = 10  # iterations over which a polish's recent rate is measured
+_STALL_HORIZON = 50  # iterations over which a polish's recent rate must be able to reach the target
 
 
 @dataclass
@@ -104,13 +142,11 @@ class Certificate:
         return "; ".join(parts)
 
 
-_STALL_HORIZON = 50  # iterations over which a polish's recent rate must be able to reach the target
-
 def _uphill_to_home(game, i: int, x: np.ndarray, cand: np.ndarray, own: np.ndarray, cand_val: float,
                     home_val: float) -> bool:
     """Whether player i's payoff rises strictly along the segment from ``cand`` to ``own`` (checked at
     quarter points, one batched call): the candidate then sits on the profile's own hill."""
-    steps = np.array([0.25, 0.5, 0.75])[:, None, None]
+    steps = np.array(_UPHILL_POINTS)[:, None, None]
     path = game.player_objective(i, cand[None] + steps * (own - cand)[None], x)
     values = np.concatenate([[cand_val], path, [home_val]])
     return bool(np.all(np.isfinite(values)) and np.all(np.diff(values) > 0))
@@ -142,7 +178,7 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
     so_ok = True
     if game.smooth and kkt_ok:
         for i in range(n):
-            idx = game.own_index(i)
+            idx = game.layout.own_index(i)
             xi, gi = x[idx], G[idx]
             at_bound = ((xi <= lower[idx]) & (gi < -options.kkt_tol)) | \
                        ((xi >= upper[idx]) & (gi > options.kkt_tol))
@@ -152,7 +188,8 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
             # at a bound where the payoff is singular (x^alpha with alpha < 1 at 0) the second
             # derivatives are not finite: such variables count as active; the global probe's small
             # steps off the bound (coordinate steps, scaled columns) check that neighbourhood.
-            singular = (xi <= lower[idx] + 1e-9) & ~np.all(np.isfinite(H) & (np.abs(H) < 1e12), axis=1)
+            finite = np.all(np.isfinite(H) & (np.abs(H) < _HESSIAN_FINITE), axis=1)
+            singular = (xi <= lower[idx] + _NEAR_BOUND) & ~finite
             free = ~(at_bound | singular)
             if not free.any():
                 continue
@@ -164,21 +201,21 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
             eig = float(np.max(np.linalg.eigvalsh(Hf)))
             max_eigs[i] = eig
             scale = max(1.0, float(np.max(np.abs(Hf))))
-            if eig > 1e-7 * scale:
+            if eig > _EIGEN_TOL * scale:
                 so_ok = False
 
     # indeterminate variables: no first-order effect on any condition, condition ~ 0
     indeterminate = None
     if game.smooth and JG is not None and np.all(np.isfinite(JG)):
         col_norm = np.max(np.abs(JG), axis=0)
-        indeterminate = ((col_norm <= 1e-12) & (np.abs(G) <= options.kkt_tol)).reshape(T, n, k)
+        indeterminate = ((col_norm <= _INDETERMINATE_SLOPE) & (np.abs(G) <= options.kkt_tol)).reshape(T, n, k)
 
     # global probe
     gains = np.zeros(n)
     deviations: list[Deviation] = []
     if check_global:
         strict_local = game.smooth and kkt_ok and so_ok and not getattr(game, "kinked", False)
-        effort_scale = max(float(np.max(x.reshape(T, n, k)[..., :2])), 1e-3)  # largest x_s, x_p played
+        effort_scale = max(float(np.max(game.layout.unpack(x)[..., :2])), SCALE_FLOOR)  # largest x_s, x_p played
         for i in range(n):
             # a smooth strict local maximum: an ascent that comes back to it is ended early
             home_ok = strict_local and max_eigs[i] < 0
@@ -189,8 +226,8 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
 
     symmetric = None
     if game.symmetric:
-        X = x.reshape(T, n, k)
-        symmetric = bool(np.allclose(X, X[:, :1, :], rtol=1e-6, atol=1e-9))
+        X = game.layout.unpack(x)
+        symmetric = bool(np.allclose(X, X[:, :1, :], rtol=_SYMMETRY_RTOL, atol=_SYMMETRY_ATOL))
     return Certificate(residual, bool(kkt_ok), so_ok, max_eigs, gains, deviations, symmetric,
                        indeterminate, check_global, unattained)
 
@@ -209,9 +246,9 @@ def _unattained(game, x: np.ndarray, G: np.ndarray, U: np.ndarray, options) -> t
     floors = game.singular_corners(x, G) & (x > game.lower) & ~(G > 0)
     out = []
     for i in sorted({int(j) // k % n for j in np.flatnonzero(floors)}):
-        idx = game.own_index(i)
+        idx = game.layout.own_index(i)
         mine = floors[idx]
-        c = min(1e-4, float(np.sqrt(1e-320 / np.max(x[idx][mine]))))
+        c = min(_DEEPER_MAX, float(np.sqrt(_DEEPEST / np.max(x[idx][mine]))))
         if c >= 1.0:  # already at the smallest floats: nothing deeper to compare with
             continue
         own = x[idx].copy()
@@ -222,7 +259,7 @@ def _unattained(game, x: np.ndarray, G: np.ndarray, U: np.ndarray, options) -> t
         d1, d2 = vals[1] - vals[0], vals[2] - vals[1]
         if not (np.all(np.isfinite(vals)) and d1 > 0):
             continue
-        remaining = d1 / max(1.0 - max(d2, 0.0) / d1, 1e-3)
+        remaining = d1 / max(1.0 - max(d2, 0.0) / d1, _RATIO_FLOOR)
         if remaining > options.gain_tol * (1.0 + abs(U[i])):
             out.append(i)
     return tuple(out)
@@ -265,31 +302,31 @@ class _Player:
 def _probe_player(game, i: int, x: np.ndarray, U: float, options, rng: np.random.Generator, home_ok: bool,
                   effort_scale: float) -> _Best:
     """Search player i's deviations from ``x`` (step 3 of the module docstring); the best found."""
-    n, k, T = game.n, game.k, game.T
+    k, T = game.k, game.T
     kinked = getattr(game, "kinked", False)
-    idx = game.own_index(i)
-    own = x[idx].reshape(T, k)
+    idx = game.layout.own_index(i)
+    own = game.layout.own(x, i)  # (T, k)
     p = _Player(game, i, x, U, own, game.upper[idx], game.lower[idx], own.reshape(-1) if home_ok else None,
                 U + options.gain_tol * (1.0 + abs(U)))
     n_polish = options.probe_polish
     # kinks (sharing's max(0, .)): more random candidates, polish more of them
-    n_random = options.probe_samples * (4 if kinked else 1)
-    others = imitations(x, i, T, n, k, p.upper)
+    n_random = options.probe_samples * (_KINK_SAMPLES if kinked else 1)
+    others = imitations(game.layout, x, i, p.upper)
     entries = investment_entries(own) if (k >= 4 and T > 1) else np.empty((0, T, k))
     cands = np.concatenate([deviation_candidates(own, p.upper, k, rng, n_random), entries, others])
     local = coordinate_steps(own, p.upper)
     both = game.player_objective(i, np.concatenate([cands, local]), x)  # one batched evaluation
     both = np.where(np.isfinite(both), both, -np.inf)
     vals, lvals = both[: len(cands)], both[len(cands):]
-    col_scale = 1e-6 + np.max(np.abs(own), axis=0)  # (k,)
-    far = np.max(np.abs(cands - own[None]) / col_scale, axis=(1, 2)) > 0.25  # nearer: the local check's
+    col_scale = _SCALE_OFFSET + np.max(np.abs(own), axis=0)  # (k,)
+    far = np.max(np.abs(cands - own[None]) / col_scale, axis=(1, 2)) > _FAR  # nearer: the local check's
     best = _Best()
     # every candidate counts as a deviation, near or far (a near one that gains shows the profile
     # is not even a local maximum, e.g. just short of a singular corner)
     j = int(np.argmax(vals))
     best.offer(vals[j], cands[j])
     order = _polish_candidates(p, cands, vals, far, n_polish, kinked, rng, best)
-    given_up = bool(own[:, :2].max() <= 1e-6 * effort_scale)
+    given_up = bool(own[:, :2].max() <= _GIVEN_UP * effort_scale)
     if len(entries):  # the best "invest, then compete harder" move, polished
         first = len(cands) - len(others) - len(entries)
         j = first + int(np.argmax(vals[first:first + len(entries)]))
@@ -319,16 +356,17 @@ def _probe_player(game, i: int, x: np.ndarray, U: float, options, rng: np.random
     if kinked:
         # across a kink: a larger move of an investment (which moves the states) can make other
         # actions matter (a leader's share only counts once it leads)
-        for moved in investment_moves(own)[: 4 * n_polish]:  # postponements first
+        for moved in investment_moves(own)[: _KINK_MOVES * n_polish]:  # postponements first
             p.polish(moved, best, home=False)
     return best
 
 
 def _polish_margin(U: float, drop_value: float) -> float:
     """How far below the profile's payoff ``U`` a candidate may start and still be polished:
-    2% of the larger of ``|U|`` and what dropping out (payoff ``drop_value``) loses."""
-    drop = float(drop_value) if np.isfinite(drop_value) else U - 1.0
-    return 0.02 * max(abs(U), abs(U - drop), 1e-9)
+    :data:`_POLISH_MARGIN` (2%) of the larger of ``|U|`` and what dropping out (payoff
+    ``drop_value``) loses."""
+    drop = float(drop_value) if np.isfinite(drop_value) else U - _UNDEFINED_DROP_LOSS
+    return _POLISH_MARGIN * max(abs(U), abs(U - drop), _MARGIN_FLOOR)
 
 
 def _polish_candidates(p: _Player, cands: np.ndarray, vals: np.ndarray, far: np.ndarray, n_polish: int,
@@ -368,8 +406,8 @@ def _search_reentry(p: _Player, others: np.ndarray, rng: np.random.Generator, be
     says little: re-entering is searched from copies of the others and random schedules, in log
     coordinates (which never fall back onto the corner)."""
     T, k = p.own.shape
-    reach = 3.0 * np.max(p.x.reshape(-1, k), axis=0) + 1.0
-    for start in [*others, *(rng.uniform(0.05, 1.0, size=(2, T, k)) * reach)]:
+    reach = RANDOM_REACH * np.max(p.game.layout.unpack(p.x), axis=(0, 1)) + 1.0  # per column
+    for start in [*others, *(rng.uniform(_REENTRY_MIN, 1.0, size=(_REENTRY_STARTS, T, k)) * reach)]:
         p.polish(start, best, home=False, log_space=True)
 
 
@@ -381,8 +419,8 @@ def _search_by_ascent(p: _Player, others: np.ndarray, col_scale: np.ndarray, n_e
     best end can lie on the profile's side of one)."""
     ends_val, ends = batched_ascent(p.game, p.i, p.x, ascent_starts(p.own, others, rng), p.upper)
     ends_dist = np.max(np.abs(ends - p.own[None]) / col_scale, axis=(1, 2))
-    for j in np.argsort(-np.where(ends_dist > 0.05, ends_val, -np.inf))[:n_ends]:
-        if np.isfinite(ends_val[j]) and ends_dist[j] > 0.05:
+    for j in np.argsort(-np.where(ends_dist > _FAR_END, ends_val, -np.inf))[:n_ends]:
+        if np.isfinite(ends_val[j]) and ends_dist[j] > _FAR_END:
             best.offer(ends_val[j], ends[j].reshape(-1))
             p.polish(ends[j], best, log_space=True)
 
@@ -402,31 +440,34 @@ def _polish(game, i: int, start: np.ndarray, x: np.ndarray, upper: np.ndarray,
 
     * ``home`` (flat own actions of a strict local maximum: KKT conditions hold and the Hessian
       on the free variables is negative definite): an iterate within a relative distance of
-      5e-2 of it (per action column scale) is taken to be returning to the profile under test.
+      :data:`_HOME_RADIUS` (5e-2) of it (per action scale) is taken to be returning to the profile
+      under test.
     * ``target`` (the payoff a deviation must beat): an ascent that, at its rate over the last
-      ten iterations, could not reach ``target`` within its next 50 iterations (or its remaining
-      ones) is stalled (typically crawling along a kink of max(0, .), or converging below it).
+      :data:`_STALL_WINDOW` (10) iterations, could not reach ``target`` within its next
+      :data:`_STALL_HORIZON` (50) iterations (or its remaining ones) is stalled (typically
+      crawling along a kink of max(0, .), or converging below it).
     """
-    maxiter = 200
+    maxiter = _POLISH_MAXITER
     scale = None
     if home is not None:
-        scale = 1e-6 + np.abs(home)
-        scale = np.maximum(scale, 1e-3 * np.max(scale))
+        scale = _SCALE_OFFSET + np.abs(home)
+        scale = np.maximum(scale, _HOME_SCALE_FLOOR * np.max(scale))
     history: list[float] = []
 
     def stop(xk: np.ndarray, value: float) -> bool:
-        if scale is not None and np.max(np.abs(xk - home) / scale) < 5e-2:
+        if scale is not None and np.max(np.abs(xk - home) / scale) < _HOME_RADIUS:
             return True
         history.append(value)
-        if target is None or len(history) <= 10 or value >= target:
+        if target is None or len(history) <= _STALL_WINDOW or value >= target:
             return False
-        rate = (history[-1] - history[-11]) / 10.0
+        rate = (history[-1] - history[-_STALL_WINDOW - 1]) / _STALL_WINDOW
         return rate * min(maxiter - len(history), _STALL_HORIZON) < target - value
 
-    # the smallest normal number, not 0, as the floor: where x^alpha p^-theta is singular the payoff
-    # is not finite at exactly 0, and an ascent whose line search hits it would stop dead
-    tolerances = {} if thorough else {"maxiter": maxiter, "ftol": 1e-10, "gtol": 1e-8, "stop": stop}
-    own = maximise_own(game, i, [x], start.reshape(-1), np.maximum(lower, 1e-300), upper,
+    # ZERO_FLOOR, not 0, as the floor: where x^alpha p^-theta is singular the payoff is not finite
+    # at exactly 0, and an ascent whose line search hits it would stop dead
+    tolerances = {} if thorough else {"maxiter": maxiter, "ftol": _POLISH_FTOL, "gtol": _POLISH_GTOL,
+                                      "stop": stop}
+    own = maximise_own(game, i, [x], start.reshape(-1), np.maximum(lower, ZERO_FLOOR), upper,
                        log_space=log_space, **tolerances)
     val = float(game.player_objective(i, own.reshape(1, *start.shape), x)[0])
     if not np.isfinite(val):
