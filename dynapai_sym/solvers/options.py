@@ -28,8 +28,6 @@ class SolverOptions:
         Length of the history in the mixed-strategy solver.
     mixed_samples : int
         Number of profiles the mixed-strategy solver returns.
-    parallel : bool
-        Accepted for compatibility; solving one game is sequential.
     kkt_tol : float
         KKT residual accepted when certifying.
     gain_tol : float
@@ -54,7 +52,6 @@ class SolverOptions:
     nm_tol: float = 1e-8
     hist_size: int = 20
     mixed_samples: int = 100
-    parallel: bool = False
     kkt_tol: float = 1e-8
     gain_tol: float = 1e-7
     probe_samples: int = 96

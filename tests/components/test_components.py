@@ -1,4 +1,4 @@
-"""Values of each component against hand computation (SPEC section 2)."""
+"""Values of each component against hand computation (the one-period model of docs/model.md)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from dynapai_sym import models
 
 def hand_payoff(xs, xp, A, alpha, B, beta, theta, d, r, *, risk="winner_only", w=None,
                 csf="default", kappa=1.0, rho=None, dmat=None, disaster="seed", cost=None):
-    """Straightforward numpy implementation of SPEC section 2, written independently."""
+    """Straightforward numpy implementation of the one-period model (docs/model.md), written independently."""
     n = len(xs)
     p = B * xp**beta
     s = A * xs**alpha * p ** (-theta)

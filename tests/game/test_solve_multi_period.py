@@ -1,4 +1,4 @@
-"""Multi-period games (SPEC section 3): gradients through time, weighting, certified equilibria."""
+"""Multi-period games (docs/model.md, "Many periods"): gradients through time, weighting, certified equilibria."""
 
 from __future__ import annotations
 

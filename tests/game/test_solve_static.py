@@ -14,11 +14,23 @@ from dynapai_sym import models
 
 
 def tullock_closed_form(n, A, d, r, beta):
-    r"""theta = 0, alpha = 1, winner-only risk, Tullock contest, symmetric.
+    r"""The symmetric equilibrium with theta = 0, alpha = 1, winner-only risk, a Tullock contest.
 
-    x_s: (1 + d) sigma'(x_s) / n = r with sigma = A x/(1 + A x)  =>  x_s = (sqrt((1+d) A/(n r)) - 1)/A.
-    x_p: the Tullock contest for a prize sigma: sigma (n - 1) beta / (n^2 x_p) = r.
-    (Derived by hand in the test module's docstring; see docs/model.md.)
+    Derivation. With theta = 0 and alpha = 1, s_i = A x_s,i and sigma_i = A x_s,i / (1 + A x_s,i);
+    the winner gets 1 and every player loses d when the winner's outcome is a disaster:
+
+        u_i = sigma_i q_i - d sum_j (1 - sigma_j) q_j - r (x_s,i + x_p,i),  q_j = p_j / sum_k p_k.
+
+    Safety: only sigma_i depends on x_s,i, so du_i/dx_s,i = (1 + d) sigma'(x_s,i) q_i. At a
+    symmetric point q_i = 1/n and sigma' = A / (1 + A x)^2, so (1 + d) A / (n (1 + A x_s)^2) = r:
+
+        x_s = (sqrt((1 + d) A / (n r)) - 1) / A.
+
+    Performance: p_i = B x_p,i^beta moves only the q_j. With all sigma_j equal, the disaster term
+    is d (1 - sigma) sum_j q_j = d (1 - sigma), constant in p_i, and dq_i/dp_i = (n - 1) / (n^2 p)
+    at symmetry; with dp_i/dx_p,i = beta p / x_p the condition sigma (n - 1) beta / (n^2 x_p) = r gives
+
+        x_p = sigma (n - 1) beta / (n^2 r).
     """
     xs = (np.sqrt((1 + d) * A / (n * r)) - 1) / A
     sigma = A * xs / (1 + A * xs)
