@@ -38,6 +38,15 @@ class Aggregator(MultiPeriodModel, LatexDisplay):
         Discount factors in (0, 1]; required for more than one period.
     end_on_win : bool
         The game ends the first time someone wins (see module docstring).
+
+    Examples
+    --------
+    >>> from dynapai_sym import models
+    >>> res = Aggregator(models.readme_payoff()).solve()
+    >>> res.success, res.status
+    (True, 'certified equilibrium')
+    >>> bool(res.kkt_residual < 1e-10)
+    True
     """
 
     def __init__(self, state, gammas=None, end_on_win: bool = False):

@@ -48,6 +48,18 @@ class PayoffFunc(PayoffModel, LatexDisplay):
         How the sharing choice enters the transition (SharingActions only).
     transition : Transition, optional
         State transition; default follows the action type (none, invest, sharing).
+
+    Examples
+    --------
+    The original engine's example (two players, A = B = 10, alpha = beta = theta = 0.5):
+
+    >>> from dynapai_sym import Actions, ProdFunc, RiskFunc
+    >>> pf = PayoffFunc(ProdFunc(a=[10., 10.], alpha=[.5, .5], b=[10., 10.], beta=[.5, .5]),
+    ...                 RiskFunc.winner_only([.5, .5]), d=[1., 1.], r=[.1, .1])
+    >>> pf(Actions.from_inputs([1., 1.], [2., 2.]))
+    array([-0.2099315, -0.2099315])
+    >>> pf.focs().shape  # du_i/da_ic, derived symbolically: one row per player
+    (2, 2)
     """
 
     # ------------------------------------------------------------------ numbers

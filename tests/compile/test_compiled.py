@@ -84,6 +84,7 @@ def test_dynamic_blocks_match_finite_differences(risk, csf):
     np.testing.assert_allclose(q_v[: model.m], q_fd, rtol=1e-6, atol=1e-10)
 
 
+@pytest.mark.slow
 def test_cse_and_plain_builds_agree():
     pf = build(3, "multiplicative", "maybe_no_win", "linear", "matrix", "quadratic", seed=4)
     z = np.random.default_rng(5).uniform(0.2, 2.0, 6)
@@ -148,6 +149,7 @@ def test_compiled_gradient_equals_symbolic_focs():
 
 @pytest.mark.skipif("symengine" not in available_backends(), reason="compares the symengine backend with sympy")
 @pytest.mark.parametrize("share_map", ["fraction", "exp"])
+@pytest.mark.slow
 def test_sharing_kinks_same_on_both_backends(share_map):
     """max(0, .) in the sharing transition: symengine (as three-piece Piecewise) and sympy (Heaviside)
     give the same values and derivatives, off the kink and exactly on it (derivative 1/2 there)."""

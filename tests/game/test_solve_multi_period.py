@@ -403,6 +403,7 @@ def test_batched_ascent_climbs_to_the_best_response():
     assert game.player_objective(0, polished.reshape(1, T, game.k), x)[0] >= best - 1e-9 * abs(best)
 
 
+@pytest.mark.slow
 def test_sharing_four_players_postponing_investment_is_checked():
     """Sharing, n = 4, T = 10: a player who shares fully in the first period gains by postponing its
     investment a period (and giving up that period's inputs): a profile that loses to this was once
@@ -485,6 +486,7 @@ def test_sitting_a_period_out_is_among_the_deviations_tried():
     assert np.any(np.all(cands == prefix, axis=(1, 2)))
 
 
+@pytest.mark.slow
 def test_investing_then_competing_harder_defeats_a_nearly_given_up_profile():
     """Player 1 competes weakly after the first period (x ~ 0.03) and never invests; investing
     in performance in period 1 and then competing much harder pays 0.007: a joint, far move
@@ -523,6 +525,7 @@ def test_investment_entries_add_investment_and_scale_later_effort():
     assert np.any(np.all(entries == shared, axis=(1, 2)))
 
 
+@pytest.mark.slow
 def test_readme_sharing_model_four_players_is_certified_and_survives_an_independent_search():
     """The benchmark's sharing model (README technology, investment and sharing), n = 4, T = 5:
     certified, and no player's independent re-optimisation gains."""
@@ -565,6 +568,7 @@ def test_giving_up_after_sharing_is_checked():
     _assert_certified_or_defeated(agg, res, min_gain=1e-4)
 
 
+@pytest.mark.slow
 def test_a_player_who_gave_up_is_checked_for_building_then_reentering():
     """Player 2 has given up (performance 1e-100) while sharing; investing in performance in the
     first period and competing afterwards pays 0.005 (found by a climb in log coordinates from

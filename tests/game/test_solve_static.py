@@ -129,6 +129,7 @@ def test_best_response_and_kkt_agree_on_a_smooth_game():
     np.testing.assert_allclose(a.strategies.data, b.strategies.data, rtol=1e-6)
 
 
+@pytest.mark.property
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     n=st.integers(2, 4),
@@ -157,6 +158,7 @@ def test_winner_only_equilibria_have_the_equilibrium_property(n, A, B, alpha, be
         assert agg.u(dp.Strategies(X))[dev.player] > res.payoffs[dev.player]
 
 
+@pytest.mark.property
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     n=st.integers(2, 3), risk=st.sampled_from(["multiplicative", "additive"]),

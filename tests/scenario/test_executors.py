@@ -28,6 +28,7 @@ def test_thread_executor_equals_sequential():
     assert list(a["success"]) == list(b["success"])
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_equals_sequential():
     distributed = pytest.importorskip("distributed")  # the `parallel` extra; installed by CI
     sc = dp.Scenario.from_params(n=2, r=R, varying="r")
@@ -232,6 +233,7 @@ def _count_submitted(monkeypatch, client) -> list:
     return submitted
 
 
+@pytest.mark.slow
 def test_killing_a_dask_worker_loses_no_finished_point(tmp_path, monkeypatch, big_sweep):
     distributed = pytest.importorskip("distributed")
     sc, seq = big_sweep
@@ -250,6 +252,7 @@ def test_killing_a_dask_worker_loses_no_finished_point(tmp_path, monkeypatch, bi
 
 
 @pytest.mark.filterwarnings("ignore:.*points were not solved:RuntimeWarning")
+@pytest.mark.slow
 def test_killed_worker_chunks_are_recorded_then_retried(tmp_path, monkeypatch, big_sweep):
     distributed = pytest.importorskip("distributed")
     import dask
