@@ -7,20 +7,22 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .errors import InvalidArgumentError, InvalidTypeError
+
 __all__ = ["as_player_vector", "as_matrix", "check_n", "as_positive_int"]
 
 
 def _as_float_array(value, name: str) -> np.ndarray:
     if isinstance(value, (str, bytes)):
-        raise TypeError(f"{name} must be a number or a sequence of numbers, got {value!r}")
+        raise InvalidTypeError(f"{name} must be a number or a sequence of numbers, got {value!r}")
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError) as exc:
-        raise TypeError(
+        raise InvalidTypeError(
             f"{name} must be a number or a sequence of numbers, got {value!r}"
         ) from exc
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite, got {value!r}")
+        raise InvalidArgumentError(f"{name} must be finite, got {value!r}")
     return arr
 
 
@@ -47,18 +49,18 @@ def as_player_vector(
     arr = _as_float_array(value, name)
     if arr.ndim == 0:
         if n is None:
-            raise ValueError(f"{name} must be a sequence with one entry per player, got {value!r}")
+            raise InvalidArgumentError(f"{name} must be a sequence with one entry per player, got {value!r}")
         arr = np.full(n, float(arr))
     if arr.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional (one entry per player), got shape {arr.shape}")
+        raise InvalidArgumentError(f"{name} must be one-dimensional (one entry per player), got shape {arr.shape}")
     if n is not None and arr.shape[0] != n:
-        raise ValueError(f"{name} must have one entry per player ({n}), got {arr.shape[0]}")
+        raise InvalidArgumentError(f"{name} must have one entry per player ({n}), got {arr.shape[0]}")
     if positive and np.any(arr <= 0):
-        raise ValueError(f"{name} must be positive, got {arr.tolist()}")
+        raise InvalidArgumentError(f"{name} must be positive, got {arr.tolist()}")
     if nonnegative and np.any(arr < 0):
-        raise ValueError(f"{name} must be non-negative, got {arr.tolist()}")
+        raise InvalidArgumentError(f"{name} must be non-negative, got {arr.tolist()}")
     if upper is not None and np.any(arr > upper):
-        raise ValueError(f"{name} must be at most {upper}, got {arr.tolist()}")
+        raise InvalidArgumentError(f"{name} must be at most {upper}, got {arr.tolist()}")
     arr.setflags(write=False)
     return arr
 
@@ -69,9 +71,9 @@ def as_matrix(value, name: str, shape: tuple[int, int], *, nonnegative: bool = F
     if arr.ndim == 0:
         arr = np.full(shape, float(arr))
     if arr.shape != shape:
-        raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
+        raise InvalidArgumentError(f"{name} must have shape {shape}, got {arr.shape}")
     if nonnegative and np.any(arr < 0):
-        raise ValueError(f"{name} must be non-negative, got {arr.tolist()}")
+        raise InvalidArgumentError(f"{name} must be non-negative, got {arr.tolist()}")
     arr.setflags(write=False)
     return arr
 
@@ -80,16 +82,16 @@ def check_n(n, name: str = "n") -> int:
     """Return ``n`` as an int, requiring at least two players."""
     n = as_positive_int(n, name)
     if n < 2:
-        raise ValueError(f"{name} (number of players) must be at least 2, got {n}")
+        raise InvalidArgumentError(f"{name} (number of players) must be at least 2, got {n}")
     return n
 
 
 def as_positive_int(value, name: str) -> int:
     """Return ``value`` as a positive int."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
+        raise InvalidTypeError(f"{name} must be an integer, got {value!r}")
     if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
+        raise InvalidArgumentError(f"{name} must be at least 1, got {value}")
     return int(value)
 
 
@@ -98,5 +100,5 @@ def same_length(items: Sequence[tuple[str, int]]) -> int:
     lengths = {length for _, length in items}
     if len(lengths) > 1:
         desc = ", ".join(f"{name}={length}" for name, length in items)
-        raise ValueError(f"all per-player vectors must have the same length, got {desc}")
+        raise InvalidArgumentError(f"all per-player vectors must have the same length, got {desc}")
     return lengths.pop()

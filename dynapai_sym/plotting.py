@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._figures import new_figure
+from .errors import InvalidArgumentError, InvalidTypeError
 from .model import Strategies
 from .scenario import ScenarioResult
 from .solvers import SolverResult
@@ -77,9 +78,9 @@ def plot(obj, title: str | None = None, logscale: bool = False, show: bool = Fal
     """
     for name, flag in (("logscale", logscale), ("show", show)):
         if not isinstance(flag, (bool, np.bool_)):
-            raise TypeError(f"{name} must be True or False, got {flag!r}")
+            raise InvalidTypeError(f"{name} must be True or False, got {flag!r}")
     if title is not None and not isinstance(title, str):
-        raise TypeError(f"title must be a string, got {type(title).__name__}")
+        raise InvalidTypeError(f"title must be a string, got {type(title).__name__}")
     if isinstance(obj, SolverResult):
         fig = _plot_strategies(obj.strategies.data, title, logscale, show)
     elif isinstance(obj, Strategies):
@@ -87,7 +88,7 @@ def plot(obj, title: str | None = None, logscale: bool = False, show: bool = Fal
     elif isinstance(obj, ScenarioResult):
         fig = _plot_scenario(obj, title, logscale, show, period)
     else:
-        raise TypeError(f"obj must be a SolverResult, Strategies or ScenarioResult, got {type(obj).__name__}")
+        raise InvalidTypeError(f"obj must be a SolverResult, Strategies or ScenarioResult, got {type(obj).__name__}")
     if show:
         import matplotlib.pyplot as plt
 
@@ -124,9 +125,9 @@ def _plot_strategies(data: np.ndarray, title, logscale: bool, show: bool):
 
 def _plot_scenario(res, title, logscale: bool, show: bool, period):
     if isinstance(period, bool) or not isinstance(period, (int, np.integer)):
-        raise TypeError(f"period must be an integer, got {period!r}")
+        raise InvalidTypeError(f"period must be an integer, got {period!r}")
     if not 0 <= period < res.t:
-        raise ValueError(f"period must be in 0..{res.t - 1} (the scenario has t={res.t}), got {period}")
+        raise InvalidArgumentError(f"period must be in 0..{res.t - 1} (the scenario has t={res.t}), got {period}")
     df = res.to_dataframe()
     df = df[df["period"] == period]
     actions = [c for c in _ACTION_LABELS if c in df.columns]

@@ -35,6 +35,7 @@ from functools import cached_property, lru_cache
 
 import numpy as np
 
+from ..errors import InvalidArgumentError
 from ..model import ModelStructure
 from .backends import Algebra, available_backends, default_backend, nonzero_entries
 from .blocks import ArrayFunction, build_array_function
@@ -57,7 +58,7 @@ class CompiledModel:
     def __init__(self, structure: ModelStructure, cse: bool = True, backend: str | None = None):
         backend = default_backend() if backend is None else backend
         if backend not in available_backends():
-            raise ValueError(f"backend must be one of {available_backends()}, got {backend!r}")
+            raise InvalidArgumentError(f"backend must be one of {available_backends()}, got {backend!r}")
         self.structure = structure
         self.cse = cse
         self.requested_backend = backend

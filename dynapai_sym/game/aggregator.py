@@ -15,6 +15,7 @@ import numpy as np
 
 from .._threads import blas_threads
 from .._validation import as_positive_int
+from ..errors import InvalidArgumentError, InvalidTypeError
 from ..latex import LatexDisplay
 from ..model import Actions, MultiPeriodModel, Strategies
 from ..numeric import Belief, NumericGame
@@ -63,11 +64,11 @@ class Aggregator(MultiPeriodModel, LatexDisplay):
     def _check_t(self, t) -> int:
         t = as_positive_int(t, "t (number of periods)")
         if t > 1 and self.gammas is None:
-            raise ValueError("gammas (one discount factor per player) are required for t > 1")
+            raise InvalidArgumentError("gammas (one discount factor per player) are required for t > 1")
         if self.end_on_win and t > 1:
             for b in self.state.beliefs:
                 if b.csf.always_someone_wins:
-                    raise ValueError(
+                    raise InvalidArgumentError(
                         "end_on_win with a contest in which someone always wins (CSF.default) ends "
                         "the game after the first period; use CSF.maybe_no_win")
         return t
@@ -97,12 +98,12 @@ class Aggregator(MultiPeriodModel, LatexDisplay):
         if not isinstance(strategies, Strategies):
             strategies = Strategies(strategies)
         if strategies.action_type is not self.action_type:
-            raise TypeError(f"{name} hold {strategies.action_type.__name__}; this model takes "
+            raise InvalidTypeError(f"{name} hold {strategies.action_type.__name__}; this model takes "
                             f"{self.action_type.__name__}")
         if strategies.n != self.n:
-            raise ValueError(f"{name} are for {strategies.n} players; the model has {self.n}")
+            raise InvalidArgumentError(f"{name} are for {strategies.n} players; the model has {self.n}")
         if self.k == 6 and self.state.beliefs[0].share_map == "fraction" and np.any(strategies.data[..., 4:] > 1):
-            raise ValueError(f"{name}: shares must be fractions in [0, 1]")
+            raise InvalidArgumentError(f"{name}: shares must be fractions in [0, 1]")
         return strategies
 
     # ------------------------------------------------------------ evaluation
@@ -114,13 +115,13 @@ class Aggregator(MultiPeriodModel, LatexDisplay):
     def u_i(self, i: int, strategies) -> float:
         """:math:`U_i` of player ``i`` (0-based)."""
         if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < self.n:
-            raise ValueError(f"i (player index) must be an integer in 0..{self.n - 1}, got {i!r}")
+            raise InvalidArgumentError(f"i (player index) must be an integer in 0..{self.n - 1}, got {i!r}")
         return float(self.u(strategies)[i])
 
     def probas(self, strategies) -> np.ndarray:
         r"""Survival probabilities :math:`P_t` per period and player (by the player's belief): (T, n)."""
         if not self.end_on_win:
-            raise ValueError("probas needs end_on_win=True (otherwise every period is reached)")
+            raise InvalidArgumentError("probas needs end_on_win=True (otherwise every period is reached)")
         s = self._strategies(strategies)
         game = self.game(s.t)
         return game.weights(s.data.reshape(-1)).T / (game.gammas[None, :] ** np.arange(s.t)[:, None])
@@ -200,7 +201,7 @@ class Aggregator(MultiPeriodModel, LatexDisplay):
             init = Strategies([init] * t)
         s = self._strategies(init, "init")
         if s.t != t:
-            raise ValueError(f"init has {s.t} periods; solving for t={t}")
+            raise InvalidArgumentError(f"init has {s.t} periods; solving for t={t}")
         return s.data.reshape(-1).astype(float)
 
     def solve(self, t: int = 1, init=None, options=None, method: str = "auto") -> SolverResult:
@@ -280,7 +281,7 @@ class Aggregator(MultiPeriodModel, LatexDisplay):
         """One aggregator per combination of state and gammas (as in the original bindings)."""
         states, gammas = list(state_list), list(gammas_list)
         if not states or not gammas:
-            raise ValueError("state_list and gammas_list must not be empty")
+            raise InvalidArgumentError("state_list and gammas_list must not be empty")
         return [Aggregator(s, g, end_on_win) for s, g in itertools.product(states, gammas)]
 
 

@@ -12,6 +12,7 @@ import itertools
 import numpy as np
 
 from ..compile import compile_model
+from ..errors import InvalidArgumentError, InvalidTypeError
 from ..latex import LatexDisplay
 from ..model import Actions, PayoffModel
 
@@ -71,15 +72,15 @@ class PayoffFunc(PayoffModel, LatexDisplay):
     def _check_actions(self, actions) -> np.ndarray:
         if isinstance(actions, Actions):
             if type(actions) is not self.action_type:
-                raise TypeError(f"this payoff function takes {self.action_type.__name__} "
+                raise InvalidTypeError(f"this payoff function takes {self.action_type.__name__} "
                                 f"(k={self.k}), got {type(actions).__name__}")
             data = actions.data
         else:
             data = np.asarray(actions, dtype=float)
             if data.shape != (self.n, self.k):
-                raise ValueError(f"actions must have shape ({self.n}, {self.k}), got {data.shape}")
+                raise InvalidArgumentError(f"actions must have shape ({self.n}, {self.k}), got {data.shape}")
         if data.shape[0] != self.n:
-            raise ValueError(f"actions are for {data.shape[0]} players, the model has {self.n}")
+            raise InvalidArgumentError(f"actions are for {data.shape[0]} players, the model has {self.n}")
         return data
 
     def __call__(self, actions) -> np.ndarray:
@@ -118,7 +119,7 @@ class PayoffFunc(PayoffModel, LatexDisplay):
         )
         for name, values in lists.items():
             if not values:
-                raise ValueError(f"{name}_list must not be empty")
+                raise InvalidArgumentError(f"{name}_list must not be empty")
         keys = list(lists)
         return [PayoffFunc(**dict(zip(keys, combo)), disaster=disaster, share_map=share_map)
                 for combo in itertools.product(*lists.values())]

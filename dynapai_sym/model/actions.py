@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .._frozen import Frozen
+from ..errors import InvalidArgumentError, InvalidTypeError
 
 __all__ = ["Actions", "InvestActions", "SharingActions", "Strategies", "action_type_for"]
 
@@ -27,13 +28,13 @@ def _check_data(data, name: str, ndim: int) -> np.ndarray:
     try:
         arr = np.array(data, dtype=float)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be numeric, got {data!r}") from exc
+        raise InvalidTypeError(f"{name} must be numeric, got {data!r}") from exc
     if arr.ndim != ndim:
-        raise ValueError(f"{name} must have {ndim} dimensions, got shape {arr.shape}")
+        raise InvalidArgumentError(f"{name} must have {ndim} dimensions, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite")
+        raise InvalidArgumentError(f"{name} must be finite")
     if np.any(arr < 0):
-        raise ValueError(f"{name} must be non-negative (actions are >= 0), got min {arr.min()}")
+        raise InvalidArgumentError(f"{name} must be non-negative (actions are >= 0), got min {arr.min()}")
     arr.setflags(write=False)
     return arr
 
@@ -53,9 +54,9 @@ class Actions(Frozen):
     def __init__(self, data):
         arr = _check_data(data, "data", 2)
         if arr.shape[1] != self.k:
-            raise ValueError(f"{type(self).__name__} needs {self.k} columns per player, got {arr.shape[1]}")
+            raise InvalidArgumentError(f"{type(self).__name__} needs {self.k} columns per player, got {arr.shape[1]}")
         if arr.shape[0] < 2:
-            raise ValueError(f"actions need at least 2 players, got {arr.shape[0]}")
+            raise InvalidArgumentError(f"actions need at least 2 players, got {arr.shape[0]}")
         object.__setattr__(self, "data", arr)
 
 
@@ -66,17 +67,17 @@ class Actions(Frozen):
         cls: type[Actions] = Actions
         if share_s is not None or share_p is not None:
             if inv_s is None or inv_p is None or share_s is None or share_p is None:
-                raise ValueError("sharing actions need inv_s, inv_p, share_s and share_p")
+                raise InvalidArgumentError("sharing actions need inv_s, inv_p, share_s and share_p")
             cols += [inv_s, inv_p, share_s, share_p]
             cls = SharingActions
         elif inv_s is not None or inv_p is not None:
             if inv_s is None or inv_p is None:
-                raise ValueError("invest actions need both inv_s and inv_p")
+                raise InvalidArgumentError("invest actions need both inv_s and inv_p")
             cols += [inv_s, inv_p]
             cls = InvestActions
         lengths = {np.size(c) for c in cols}
         if len(lengths) != 1 or any(np.ndim(c) != 1 for c in cols):
-            raise ValueError("xs, xp (and inv_*, share_*) must be vectors of the same length")
+            raise InvalidArgumentError("xs, xp (and inv_*, share_*) must be vectors of the same length")
         return cls(np.column_stack([np.asarray(c, dtype=float) for c in cols]))
 
     @property
@@ -140,7 +141,7 @@ def action_type_for(k: int) -> type[Actions]:
     try:
         return _BY_K[k]
     except KeyError:
-        raise ValueError(f"k must be 2, 4 or 6, got {k!r}") from None
+        raise InvalidArgumentError(f"k must be 2, 4 or 6, got {k!r}") from None
 
 
 class Strategies(Frozen):
@@ -159,14 +160,15 @@ class Strategies(Frozen):
         elif isinstance(actions, Sequence) and actions and all(isinstance(a, Actions) for a in actions):
             types = {type(a) for a in actions}
             if len(types) != 1:
-                raise TypeError(f"all periods must have the same action type, got {sorted(t.__name__ for t in types)}")
+                raise InvalidTypeError("all periods must have the same action type, got "
+                                       f"{sorted(t.__name__ for t in types)}")
             atype = types.pop()
             data = _check_data(np.stack([a.data for a in actions]), "actions", 3)
         else:
             data = _check_data(actions, "strategies", 3)
             atype = action_type_for(data.shape[2])
         if data.shape[0] < 1:
-            raise ValueError("strategies need at least one period")
+            raise InvalidArgumentError("strategies need at least one period")
         object.__setattr__(self, "data", data)
         object.__setattr__(self, "action_type", atype)
 
@@ -177,7 +179,7 @@ class Strategies(Frozen):
         cols = [c for c in (xs, xp, inv_s, inv_p, share_s, share_p) if c is not None]
         arrays = [np.asarray(c, dtype=float) for c in cols]
         if any(a.ndim != 2 or a.shape != arrays[0].shape for a in arrays):
-            raise ValueError("every input must be a (T, n) array of the same shape")
+            raise InvalidArgumentError("every input must be a (T, n) array of the same shape")
         return cls(np.stack(arrays, axis=-1))
 
     @property

@@ -22,6 +22,7 @@ import sympy as sp
 
 from .._frozen import Frozen
 from .._validation import as_player_vector, as_positive_int
+from ..errors import InvalidArgumentError, InvalidTypeError
 from ..symbols import period_symbol, player_symbols
 from .payoff import PayoffModel
 
@@ -39,15 +40,16 @@ class State(Frozen):
         beliefs = list(beliefs)
         for j, b in enumerate(beliefs):
             if not isinstance(b, PayoffModel):
-                raise TypeError(f"beliefs[{j}] must be a PayoffFunc, got {type(b).__name__}")
+                raise InvalidTypeError(f"beliefs[{j}] must be a PayoffFunc, got {type(b).__name__}")
         first = beliefs[0]
         for j, b in enumerate(beliefs[1:], start=1):
             if b.n != first.n or b.k != first.k:
-                raise ValueError(f"beliefs[{j}] has n={b.n}, k={b.k}; beliefs[0] has n={first.n}, k={first.k}")
+                raise InvalidArgumentError(f"beliefs[{j}] has n={b.n}, k={b.k}; "
+                                           f"beliefs[0] has n={first.n}, k={first.k}")
             if b.transition.upper_bounds(b.k) != first.transition.upper_bounds(first.k):
-                raise ValueError("all beliefs must bound actions alike (same share_map)")
+                raise InvalidArgumentError("all beliefs must bound actions alike (same share_map)")
         if not common and len(beliefs) != first.n:
-            raise ValueError(f"heterogeneous beliefs need one payoff function per player ({first.n}), "
+            raise InvalidArgumentError(f"heterogeneous beliefs need one payoff function per player ({first.n}), "
                              f"got {len(beliefs)}")
         self._set(beliefs=tuple(beliefs), common=common)
 
@@ -60,7 +62,7 @@ class State(Frozen):
     def het_beliefs(cls, payoffs: Sequence[PayoffModel]) -> State:
         """Player i evaluates its payoff with ``payoffs[i]``."""
         if isinstance(payoffs, PayoffModel) or not isinstance(payoffs, Sequence):
-            raise TypeError("het_beliefs needs a list of PayoffFunc, one per player")
+            raise InvalidTypeError("het_beliefs needs a list of PayoffFunc, one per player")
         return cls(payoffs, False)
 
     @property
@@ -103,13 +105,13 @@ class MultiPeriodModel(Frozen):
         elif isinstance(state, (list, tuple)):
             state = State.het_beliefs(list(state))
         elif not isinstance(state, State):
-            raise TypeError(f"state must be a PayoffFunc, a State or a list of PayoffFunc, "
+            raise InvalidTypeError(f"state must be a PayoffFunc, a State or a list of PayoffFunc, "
                             f"got {type(state).__name__}")
         if gammas is not None:
             gammas = as_player_vector(gammas, "gammas", state.n, positive=True, upper=1.0)
             gammas.setflags(write=False)
         if not isinstance(end_on_win, (bool, np.bool_)):
-            raise TypeError(f"end_on_win must be True or False, got {end_on_win!r}")
+            raise InvalidTypeError(f"end_on_win must be True or False, got {end_on_win!r}")
         self._set(state=state, n=state.n, k=state.k, gammas=gammas, end_on_win=bool(end_on_win))
 
     @property
@@ -134,7 +136,7 @@ class MultiPeriodModel(Frozen):
         """
         t = as_positive_int(t, "t (number of periods)")
         if t > 6:
-            raise ValueError(f"objective_expr is for display and small horizons (t <= 6), got t={t}")
+            raise InvalidArgumentError(f"objective_expr is for display and small horizons (t <= 6), got t={t}")
         gammas = player_symbols("gamma", self.n, positive=True)
         out = []
         for i in range(self.n):

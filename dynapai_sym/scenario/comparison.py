@@ -59,6 +59,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from .._figures import new_figure
+from ..errors import InvalidArgumentError, InvalidTypeError
 from ..names import ACTION_COLUMNS
 from ..solvers import SolverResult
 
@@ -245,9 +246,9 @@ class Comparison:
         matplotlib.figure.Figure
         """
         if not isinstance(show, (bool, np.bool_)):
-            raise TypeError(f"show must be True or False, got {show!r}")
+            raise InvalidTypeError(f"show must be True or False, got {show!r}")
         if title is not None and not isinstance(title, str):
-            raise TypeError(f"title must be a string, got {type(title).__name__}")
+            raise InvalidTypeError(f"title must be a string, got {type(title).__name__}")
         fig, (top, bottom) = new_figure(2, 1, show, width=6.0, height=3.0)
         xname = self.over[0] if self.over else "point"
         x = self.coords[xname].reshape(self.shape, order="F")
@@ -372,28 +373,28 @@ def compare(
     """
     for name, side in (("left", left), ("right", right)):
         if not isinstance(side, SolvedScenario):
-            raise TypeError(f"{name} must be a ScenarioResult (from Scenario.solve), got {type(side).__name__}")
+            raise InvalidTypeError(f"{name} must be a ScenarioResult (from Scenario.solve), got {type(side).__name__}")
     if not isinstance(quantity, str) or quantity not in QUANTITIES:
-        raise ValueError(f"quantity must be one of {QUANTITIES}, got {quantity!r}")
+        raise InvalidArgumentError(f"quantity must be one of {QUANTITIES}, got {quantity!r}")
     reducer, reduce_name = _check_reduce(reduce)
     if not isinstance(claim, str) or claim not in CLAIMS:
-        raise ValueError(f"claim must be one of {CLAIMS}, got {claim!r}")
+        raise InvalidArgumentError(f"claim must be one of {CLAIMS}, got {claim!r}")
     if isinstance(atol, bool) or not isinstance(atol, numbers.Real) or not np.isfinite(atol) or atol < 0:
-        raise ValueError(f"atol must be a finite number >= 0, got {atol!r}")
+        raise InvalidArgumentError(f"atol must be a finite number >= 0, got {atol!r}")
     for name, flag in (("warn", warn),):
         if not isinstance(flag, (bool, np.bool_)):
-            raise TypeError(f"{name} must be True or False, got {flag!r}")
+            raise InvalidTypeError(f"{name} must be True or False, got {flag!r}")
     if (not isinstance(labels, (tuple, list)) or len(labels) != 2 or not all(isinstance(s, str) for s in labels)
             or labels[0] == labels[1]):
-        raise ValueError(f"labels must be two different strings, got {labels!r}")
+        raise InvalidArgumentError(f"labels must be two different strings, got {labels!r}")
     if left.t != right.t:
-        raise ValueError(f"left and right were solved over different horizons (left t={left.t}, right "
+        raise InvalidArgumentError(f"left and right were solved over different horizons (left t={left.t}, right "
                          f"t={right.t}); compare results of the same number of periods")
     if period is not None:
         if isinstance(period, bool) or not isinstance(period, numbers.Integral):
-            raise TypeError(f"period must be an integer or None, got {period!r}")
+            raise InvalidTypeError(f"period must be an integer or None, got {period!r}")
         if not 0 <= period < left.t:
-            raise ValueError(f"period must be in 0..{left.t - 1} (the results have t={left.t}), got {period}")
+            raise InvalidArgumentError(f"period must be in 0..{left.t - 1} (the results have t={left.t}), got {period}")
         period = int(period)
     over_names = _check_over(over, left, right)
 
@@ -453,29 +454,31 @@ def compare(
 def _check_reduce(reduce) -> tuple[Callable[[np.ndarray], Any], str]:
     if isinstance(reduce, str):
         if reduce not in _REDUCTIONS:
-            raise ValueError(f"reduce must be one of {tuple(_REDUCTIONS)} or a function, got {reduce!r}")
+            raise InvalidArgumentError(f"reduce must be one of {tuple(_REDUCTIONS)} or a function, got {reduce!r}")
         return _REDUCTIONS[reduce], reduce
     if callable(reduce):
         return reduce, getattr(reduce, "__name__", type(reduce).__name__)
-    raise TypeError(f"reduce must be one of {tuple(_REDUCTIONS)} or a function, got {type(reduce).__name__}")
+    raise InvalidTypeError(f"reduce must be one of {tuple(_REDUCTIONS)} or a function, got {type(reduce).__name__}")
 
 
 def _check_over(over, left: SolvedScenario, right: SolvedScenario) -> tuple[str, ...]:
     if over is None:
         if set(left.varying) != set(right.varying):
-            raise ValueError(f"left varies {left.varying} but right varies {right.varying}: the grids differ; "
+            raise InvalidArgumentError(f"left varies {left.varying} but right varies {right.varying}: "
+                                       "the grids differ; "
                              f"pass over=... to name the common parameters")
         return tuple(left.varying)
     names = (over,) if isinstance(over, str) else over
     if not isinstance(names, (Sequence, np.ndarray)) or not all(isinstance(s, str) for s in names):
-        raise TypeError(f"over must be a parameter name or a sequence of names, got {over!r}")
+        raise InvalidTypeError(f"over must be a parameter name or a sequence of names, got {over!r}")
     names = tuple(names)
     if len(set(names)) != len(names):
-        raise ValueError(f"over names a parameter twice: {names}")
+        raise InvalidArgumentError(f"over names a parameter twice: {names}")
     for name in names:
         for side_name, side in (("left", left), ("right", right)):
             if name not in side.varying:
-                raise ValueError(f"over names {name!r}, which {side_name} does not vary (it varies {side.varying})")
+                raise InvalidArgumentError(f"over names {name!r}, which {side_name} does not vary "
+                                           f"(it varies {side.varying})")
     return names
 
 
@@ -519,7 +522,7 @@ def _check_same_grid(left: dict, right: dict, over: tuple[str, ...]) -> None:
         parts.append(f"only left has {show(only_left)}")
     if only_right:
         parts.append(f"only right has {show(only_right)}")
-    raise ValueError(": ".join(parts[:1]) + ": " + "; ".join(parts[1:]))
+    raise InvalidArgumentError(": ".join(parts[:1]) + ": " + "; ".join(parts[1:]))
 
 
 def _reduced_value(res: SolverResult, quantity: str, period: int | None, reducer, reduce_name: str,
@@ -534,7 +537,7 @@ def _reduced_value(res: SolverResult, quantity: str, period: int | None, reducer
             data = res.strategies.data
             c = ACTION_COLUMNS.index(quantity)
             if c >= data.shape[2]:
-                raise ValueError(f"quantity {quantity!r} is not an action of the {side} games (point {j} has "
+                raise InvalidArgumentError(f"quantity {quantity!r} is not an action of the {side} games (point {j} has "
                                  f"the actions {ACTION_COLUMNS[:data.shape[2]]})")
             arr = data[:, :, c]
         else:
@@ -542,5 +545,5 @@ def _reduced_value(res: SolverResult, quantity: str, period: int | None, reducer
         values = arr if period is None else arr[period]
     out = reducer(values)
     if isinstance(out, (bool, np.bool_)) or not isinstance(out, (numbers.Real, np.ndarray)) or np.ndim(out) != 0:
-        raise TypeError(f"reduce={reduce_name} must return one real number, got {out!r}")
+        raise InvalidTypeError(f"reduce={reduce_name} must return one real number, got {out!r}")
     return float(out)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..errors import InvalidArgumentError, InvalidTypeError
 from .results import ScenarioResult
 from .scenario import Scenario
 
@@ -55,23 +56,25 @@ def solve_left_right(
     common = {} if common is None else common
     for name, given in (("left", left), ("right", right), ("common", common)):
         if not isinstance(given, Mapping) or not all(isinstance(k, str) for k in given):
-            raise TypeError(f"{name} must be a mapping of from_params argument names to values, "
+            raise InvalidTypeError(f"{name} must be a mapping of from_params argument names to values, "
                             f"got {type(given).__name__}")
         for key in ("varying", "varying2", "values", "values2"):
             if key in given and name != "common":
-                raise ValueError(f"{name} sets {key!r}: the grid is common; give varying=/varying2= as arguments "
+                raise InvalidArgumentError(f"{name} sets {key!r}: the grid is common; "
+                                           "give varying=/varying2= as arguments "
                                  f"and ranges in common")
         if name != "common":
             both = sorted(set(given) & set(common))
             if both:
-                raise ValueError(f"{name} and common both set {both}: a parameter is either shared or per side")
+                raise InvalidArgumentError(f"{name} and common both set {both}: "
+                                           "a parameter is either shared or per side")
     sides = []
     for name, given in (("left", left), ("right", right)):
         try:
             scenario = Scenario.from_params(**{**common, **given}, varying=varying, varying2=varying2)
         except TypeError as exc:
-            raise TypeError(f"{name}: {exc}") from exc
+            raise InvalidTypeError(f"{name}: {exc}") from exc
         except ValueError as exc:
-            raise ValueError(f"{name}: {exc}") from exc
+            raise InvalidArgumentError(f"{name}: {exc}") from exc
         sides.append(scenario.solve(**solve_kwargs))
     return sides[0], sides[1]

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InvalidArgumentError, InvalidTypeError
 from ..names import ACTION_COLUMNS
 from ..solvers import SolverResult
 from .comparison import Comparison, compare
@@ -72,7 +73,7 @@ class ScenarioResult:
                  shape: tuple[int, ...] | None = None, starts: list[str] | None = None, seconds: float = 0.0,
                  aggregators: list | None = None):
         if len(points) != len(results):
-            raise ValueError(f"points has {len(points)} entries; results has {len(results)}")
+            raise InvalidArgumentError(f"points has {len(points)} entries; results has {len(results)}")
         self.results = list(results)
         self.points = list(points)
         self.varying = tuple(varying)
@@ -89,7 +90,8 @@ class ScenarioResult:
         for points that did not certify.
         """
         if self.aggregators is None:
-            raise ValueError("this result carries no games (it was loaded from a file); re-solve to differentiate")
+            raise InvalidArgumentError("this result carries no games (it was loaded from a file); "
+                                       "re-solve to differentiate")
         return [agg.sensitivity(res, param) if getattr(res, "success", False) else None
                 for agg, res in zip(self.aggregators, self.results)]
 
@@ -123,7 +125,7 @@ class ScenarioResult:
     def values(self, name: str) -> np.ndarray:
         """Values of a varying parameter: (points, n) array."""
         if name not in self.varying:
-            raise ValueError(f"name must be one of the varying parameters {self.varying}, got {name!r}")
+            raise InvalidArgumentError(f"name must be one of the varying parameters {self.varying}, got {name!r}")
         return np.stack([p[name] for p in self.points])
 
     def __repr__(self) -> str:
@@ -273,7 +275,7 @@ class ScenarioResult:
         import pandas as pd
 
         if not isinstance(as_xarray, (bool, np.bool_)):
-            raise TypeError(f"as_xarray must be True or False, got {as_xarray!r}")
+            raise InvalidTypeError(f"as_xarray must be True or False, got {as_xarray!r}")
         path = Path(path)
         kind = _file_kind(path)
         if kind == "csv":
@@ -302,7 +304,7 @@ def _shape_of(res) -> tuple[int, int, int]:
 def _file_kind(path: Path) -> str:
     kind = FILE_FORMATS.get(path.suffix.lower())
     if kind is None:
-        raise ValueError(f"path must end in .csv or .parquet/.pq or .nc (NetCDF), got {str(path)!r}")
+        raise InvalidArgumentError(f"path must end in .csv or .parquet/.pq or .nc (NetCDF), got {str(path)!r}")
     return kind
 
 
@@ -328,7 +330,7 @@ def _varying_of(df) -> tuple[str, ...]:
     """The varying-parameter columns of a table: those between ``point`` and ``player``."""
     cols = list(df.columns)
     if cols[:1] != ["point"] or "player" not in cols:
-        raise ValueError("the table has no point/player columns: it was not written by ScenarioResult.save")
+        raise InvalidArgumentError("the table has no point/player columns: it was not written by ScenarioResult.save")
     return tuple(cols[1:cols.index("player")])
 
 
@@ -359,7 +361,7 @@ def _read_netcdf_table(path: Path):
     with xr.open_dataset(path, engine=_NETCDF_ENGINE) as opened:
         ds = opened.load()
     if ds.attrs.get("dynapai_sym_table") != "ScenarioResult.to_dataframe":
-        raise ValueError(f"path {str(path)!r} is a NetCDF file not written by ScenarioResult.save")
+        raise InvalidArgumentError(f"path {str(path)!r} is a NetCDF file not written by ScenarioResult.save")
     columns = str(ds.attrs["columns"]).split()
     varying = str(ds.attrs["varying"]).split()
     df = ds.to_dataframe(dim_order=list(_INDEX)).reset_index()

@@ -6,6 +6,8 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
+from ..errors import InvalidArgumentError, InvalidTypeError
+
 __all__ = ["SolverOptions"]
 
 
@@ -67,15 +69,15 @@ class SolverOptions:
                 continue
             if isinstance(f.default, int) and not isinstance(f.default, bool):
                 if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-                    raise TypeError(f"{f.name} must be an integer, got {value!r}")
+                    raise InvalidTypeError(f"{f.name} must be an integer, got {value!r}")
                 if value < 0 or (value == 0 and f.name in ("iters", "hist_size", "mixed_samples",
                                                              "nm_iters")):
-                    raise ValueError(f"{f.name} must be positive, got {value}")
+                    raise InvalidArgumentError(f"{f.name} must be positive, got {value}")
             elif isinstance(f.default, float):
                 if not isinstance(value, (int, float, np.floating)) or isinstance(value, bool):
-                    raise TypeError(f"{f.name} must be a number, got {value!r}")
+                    raise InvalidTypeError(f"{f.name} must be a number, got {value!r}")
                 if not np.isfinite(value) or value <= 0:
-                    raise ValueError(f"{f.name} must be positive and finite, got {value}")
+                    raise InvalidArgumentError(f"{f.name} must be positive and finite, got {value}")
 
     @classmethod
     def coerce(cls, options) -> SolverOptions:
@@ -88,9 +90,9 @@ class SolverOptions:
             known = {f.name for f in fields(cls)}
             unknown = set(options) - known
             if unknown:
-                raise ValueError(f"unknown solver options {sorted(unknown)}; known: {sorted(known)}")
+                raise InvalidArgumentError(f"unknown solver options {sorted(unknown)}; known: {sorted(known)}")
             return cls(**options)
-        raise TypeError(f"options must be a SolverOptions or a dict, got {type(options).__name__}")
+        raise InvalidTypeError(f"options must be a SolverOptions or a dict, got {type(options).__name__}")
 
     def with_(self, **changes) -> SolverOptions:
         return replace(self, **changes)
