@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import inspect
+from collections.abc import Callable, Hashable, Mapping
 
 import numpy as np
 import sympy as sp
@@ -11,7 +12,7 @@ from .._frozen import Frozen
 from .._tex import align_lines, display_math
 from ..symbols import glossary, sort_symbols
 
-__all__ = ["Component", "rebind", "as_param_values"]
+__all__ = ["Component", "FormComponent", "rebind", "as_param_values", "constructor_call"]
 
 
 class Component(Frozen):
@@ -38,6 +39,20 @@ class Component(Frozen):
         """The parameter symbols, in deterministic order."""
         return sort_symbols(self.param_values)
 
+    @property
+    def is_custom(self) -> bool:
+        """True when the component's expressions are user-written (not one of the package's forms)."""
+        return False
+
+    def form_key(self) -> Hashable | None:  # pragma: no cover - abstract
+        """What decides the component's expressions, apart from the parameter values.
+
+        Two components with equal keys (and the same number of players) build the same
+        expressions, so models share one compiled structure. None when the component is
+        user-written: its expressions cannot be told apart by a key.
+        """
+        raise NotImplementedError
+
     def to_latex(self) -> str:  # pragma: no cover - abstract
         """The component's equations as LaTeX ``align`` rows (``lhs &= rhs``, rows split by ``\\``)."""
         raise NotImplementedError
@@ -51,6 +66,37 @@ class Component(Frozen):
         for expr in exprs:
             free |= sp.sympify(expr).free_symbols
         return glossary(free)
+
+
+class FormComponent(Component):
+    """A component whose math is a registered form (see :mod:`dynapai_sym.components.registry`).
+
+    Its ``form`` attribute is the form's name (a string); :attr:`form_def` is the form object,
+    to which the component's methods dispatch.
+    """
+
+    __slots__ = ()
+
+    #: the form's name
+    form: str
+
+    @property
+    def form_def(self):
+        """The registered form object behind :attr:`form` (its math and declarations)."""
+        return self._form
+
+    @property
+    def is_custom(self) -> bool:
+        """True when the form is user-written (``custom``)."""
+        return self._form.user_written
+
+
+def constructor_call(cls: type, form: str) -> str:
+    """Start of a repr: ``Cls.form(`` when ``form`` has a constructor class method, else ``Cls('form', ``."""
+    method = getattr(cls, form, None)
+    if inspect.ismethod(method) and method.__self__ is cls:
+        return f"{cls.__name__}.{form}("
+    return f"{cls.__name__}({form!r}, "
 
 
 def as_param_values(params: Mapping | None, name: str = "params") -> dict[sp.Symbol, float]:

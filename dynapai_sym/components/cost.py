@@ -14,6 +14,9 @@ r"""Input cost :math:`c_i`: what player i pays for its actions this period.
 
 The width k of the action vector (2, 4 or 6) is fixed by the cost function:
 it decides the action type a model accepts.
+
+Each form is a :class:`CostForm` registered under its name (see
+:mod:`dynapai_sym.components.registry`).
 """
 
 from __future__ import annotations
@@ -25,10 +28,11 @@ import sympy as sp
 
 from .._validation import as_matrix, as_player_vector
 from ..names import ACTION_SYMBOLS
-from ..symbols import action_symbols, intermediate, player_symbols
-from .base import Component, as_param_values, call_or_rebind
+from ..symbols import action_symbols, glossary, intermediate, player_symbols
+from .base import FormComponent, as_param_values, call_or_rebind
+from .registry import Form, get_form, register_form
 
-__all__ = ["CostFunc"]
+__all__ = ["CostFunc", "CostForm"]
 
 S_THRESH = sp.Symbol("s_thresh", positive=True)
 
@@ -40,17 +44,193 @@ def _n_of(*values) -> int:
     raise ValueError("cost parameters need at least one per-player vector (to know n)")
 
 
-class CostFunc(Component):
-    r"""Input cost. Build with the class methods below."""
+class CostForm(Form):
+    r"""Base class of the input cost forms: the math of :math:`c_i`.
 
-    __slots__ = ("n", "k", "form", "values", "_spec", "_extra")
+    A cost form writes :meth:`cost` and :meth:`latex`; it reads its per-player values from
+    ``cost.values`` (symbol base -> vector; the symbols are ``player_symbols(base, n)``) and
+    declares ``smooth = False`` when the cost is not differentiable. Register it with
+    ``@register_form("cost")``.
+    """
+
+    __slots__ = ()
+    kind = "cost"
+    #: False when the cost is discontinuous or not differentiable (then solved by best response)
+    smooth: bool = True
+
+    def cost(self, cost: CostFunc, X, s, p) -> list[sp.Expr]:  # pragma: no cover - abstract
+        r"""Return :math:`[c_1, \dots, c_n]` for action symbols ``X`` (n x k), safety ``s``, performance ``p``."""
+        raise NotImplementedError
+
+    def latex(self, cost: CostFunc) -> str:  # pragma: no cover - abstract
+        r"""The form as LaTeX rows ``lhs = rhs``, split by ``\\``."""
+        raise NotImplementedError
+
+
+def _value_symbols(cost: CostFunc) -> dict[str, tuple[sp.Symbol, ...]]:
+    return {base: player_symbols(base, cost.n) for base in cost.values}
+
+
+@register_form("cost")
+class FixedCost(CostForm):
+    r"""Fixed unit prices: :math:`c_i = r_i(x_s + x_p) + r^{inv}_i (i_s + i_p) + r^{sh}_i (sh_s + sh_p)`."""
+
+    __slots__ = ()
+    name = "fixed"
+    params = {"r": "r", "r_inv": "rinv", "r_share": "rshare"}
+
+    def cost(self, cost, X, s, p):
+        sym = _value_symbols(cost)
+        out = []
+        for i in range(cost.n):
+            c = sym["r"][i] * (X[i][0] + X[i][1])
+            if "rinv" in sym:
+                c += sym["rinv"][i] * (X[i][2] + X[i][3])
+            if "rshare" in sym:
+                c += sym["rshare"][i] * (X[i][4] + X[i][5])
+            out.append(c)
+        return out
+
+    def latex(self, cost):
+        terms = [r"r_i (x_{s,i} + x_{p,i})"]
+        if cost.k >= 4:
+            terms.append(r"r^{\mathrm{inv}}_i (i_{s,i} + i_{p,i})")
+        if cost.k == 6:
+            terms.append(r"r^{\mathrm{sh}}_i (\mathit{sh}_{s,i} + \mathit{sh}_{p,i})")
+        return "c_i = " + " + ".join(terms)
+
+
+@register_form("cost")
+class LinearCost(CostForm):
+    r"""One price per action column: :math:`c_i = \sum_c r_{ic} a_{ic}`."""
+
+    __slots__ = ()
+    name = "linear"
+
+    def cost(self, cost, X, s, p):
+        sym = _value_symbols(cost)
+        return [sp.Add(*[sym[f"r_{c}"][i] * X[i][j] for j, c in enumerate(ACTION_SYMBOLS[:cost.k])])
+                for i in range(cost.n)]
+
+    def latex(self, cost):
+        return r"c_i = \sum_c r^{c}_i a_{c,i}"
+
+
+@register_form("cost")
+class QuadraticCost(CostForm):
+    r"""Quadratic in the inputs: :math:`c_i = \sum_{c \in \{s, p\}} r_{0,ic} x_{c,i} + r_{1,ic} x_{c,i}^2 / 2`."""
+
+    __slots__ = ()
+    name = "quadratic"
+
+    def cost(self, cost, X, s, p):
+        sym = _value_symbols(cost)
+        return [sp.Add(*[sym[f"r0_{c}"][i] * X[i][j] + sym[f"r1_{c}"][i] * X[i][j] ** 2 / 2
+                         for j, c in enumerate(("xs", "xp"))]) for i in range(cost.n)]
+
+    def latex(self, cost):
+        return r"c_i = \sum_{c \in \{s,p\}} \left(r^{x_c}_{0,i} x_{c,i} + r^{x_c}_{1,i} x_{c,i}^2 / 2\right)"
+
+
+@register_form("cost")
+class CertificationCost(CostForm):
+    r"""Price :math:`r_0` below the safety threshold :math:`\bar s`, :math:`r_s` at or above (discontinuous)."""
+
+    __slots__ = ()
+    name = "certification"
+    params = {"r0": "r0_xs", "rs": "r_xs"}
+    smooth = False
+
+    def cost(self, cost, X, s, p):
+        sym = _value_symbols(cost)
+        return [sp.Piecewise((sym["r0_xs"][i] * (X[i][0] + X[i][1]), s[i] < S_THRESH),
+                             (sym["r_xs"][i] * (X[i][0] + X[i][1]), True)) for i in range(cost.n)]
+
+    def latex(self, cost):
+        return (r"c_i = \begin{cases} r_{0,i}(x_{s,i}+x_{p,i}) & s_i < \bar s \\ "
+                r"r_{s,i}(x_{s,i}+x_{p,i}) & s_i \ge \bar s \end{cases}")
+
+
+@register_form("cost")
+class PenaltyCost(CostForm):
+    r"""Unit price plus a fixed penalty below the safety threshold: :math:`r_i(x_s + x_p) + P_i [s_i < \bar s]`."""
+
+    __slots__ = ()
+    name = "penalty"
+    params = {"r": "r", "penalty": "P"}
+    smooth = False
+
+    def cost(self, cost, X, s, p):
+        sym = _value_symbols(cost)
+        return [sym["r"][i] * (X[i][0] + X[i][1])
+                + sp.Piecewise((sym["P"][i], s[i] < S_THRESH), (0, True)) for i in range(cost.n)]
+
+    def latex(self, cost):
+        return r"c_i = r_i (x_{s,i} + x_{p,i}) + P_i \mathbf{1}[s_i < \bar s]"
+
+
+@register_form("cost")
+class CustomCost(CostForm):
+    r"""User-written :math:`c_i` (see :meth:`CostFunc.custom`)."""
+
+    __slots__ = ()
+    name = "custom"
+    symmetric_capable = False
+    user_written = True
+
+    def cost(self, cost, X, s, p):
+        n, k = cost.n, cost.k
+        X_syms = action_symbols(n, k)
+        s_syms, p_syms = intermediate("s", n), intermediate("p", n)
+        known = {x.name: x for row in X_syms for x in row}
+        known |= {x.name: x for x in (*s_syms, *p_syms)} | {x.name: x for x in cost._extra}
+        exprs = call_or_rebind(cost._spec, (X_syms, s_syms, p_syms), known, "cost")
+        if not isinstance(exprs, list) or len(exprs) != n:
+            raise ValueError(f"custom cost must give a list of {n} expressions (one per player)")
+        mapping = dict(zip(s_syms, s)) | dict(zip(p_syms, p))
+        mapping |= {X_syms[i][j]: X[i][j] for i in range(n) for j in range(k)}
+        return [sp.sympify(e).xreplace(mapping) for e in exprs]
+
+    def latex(self, cost):
+        X = action_symbols(cost.n, cost.k)
+        exprs = cost.cost(X, intermediate("s", cost.n), intermediate("p", cost.n))
+        names = glossary(set().union(*[e.free_symbols for e in exprs]))
+        return r" \\ ".join(rf"c_{{{i + 1}}} = {sp.latex(e, symbol_names=names)}"
+                            for i, e in enumerate(exprs))
+
+
+@register_form("cost")
+class CustomNonsmoothCost(CustomCost):
+    r"""User-written :math:`c_i` that is not differentiable (``CostFunc.custom(..., smooth=False)``)."""
+
+    __slots__ = ()
+    name = "custom_nonsmooth"
+    smooth = False
+
+
+class CostFunc(FormComponent):
+    r"""Input cost. Build with the class methods below.
+
+    Parameters
+    ----------
+    n, k : int
+        Number of players and actions per player (2, 4 or 6).
+    form : str
+        Name of a registered cost form (:func:`~dynapai_sym.components.registry.form_names`
+        ``("cost")``); the object behind it is :attr:`form_def`, a :class:`CostForm`.
+    values : dict
+        Per-player values by symbol base (``{"r": array of n}`` gives :math:`r_1..r_n`).
+    """
+
+    __slots__ = ("n", "k", "form", "values", "_spec", "_extra", "_form")
     kind = "cost"
 
     def __init__(self, n: int, k: int, form: str, values: dict[str, np.ndarray],
                  spec=None, extra=None):
+        form_def = get_form("cost", form, "form")
         if k not in (2, 4, 6):
             raise ValueError(f"k (actions per player) must be 2, 4 or 6, got {k!r}")
-        self._set(n=n, k=k, form=form, values=values, _spec=spec, _extra=extra or {})
+        self._set(n=n, k=k, form=form, values=values, _spec=spec, _extra=extra or {}, _form=form_def)
 
     # constructors ----------------------------------------------------------------
     @classmethod
@@ -174,7 +354,7 @@ class CostFunc(Component):
     @property
     def smooth(self) -> bool:
         """False for threshold (discontinuous) costs."""
-        return self.form not in ("certification", "penalty", "custom_nonsmooth")
+        return self._form.smooth
 
     @property
     def param_values(self) -> dict[sp.Symbol, float]:
@@ -186,43 +366,13 @@ class CostFunc(Component):
 
     def cost(self, X, s, p) -> list[sp.Expr]:
         r"""Return :math:`[c_1, \dots, c_n]` for action symbols ``X`` (n x k), safety ``s``, performance ``p``."""
-        n = self.n
-        sym = {base: player_symbols(base, n) for base in self.values}
-        if self.form == "fixed":
-            out = []
-            for i in range(n):
-                c = sym["r"][i] * (X[i][0] + X[i][1])
-                if "rinv" in sym:
-                    c += sym["rinv"][i] * (X[i][2] + X[i][3])
-                if "rshare" in sym:
-                    c += sym["rshare"][i] * (X[i][4] + X[i][5])
-                out.append(c)
-            return out
-        if self.form == "linear":
-            return [sp.Add(*[sym[f"r_{c}"][i] * X[i][j] for j, c in enumerate(ACTION_SYMBOLS[:self.k])])
-                    for i in range(n)]
-        if self.form == "quadratic":
-            return [sp.Add(*[sym[f"r0_{c}"][i] * X[i][j] + sym[f"r1_{c}"][i] * X[i][j] ** 2 / 2
-                             for j, c in enumerate(("xs", "xp"))]) for i in range(n)]
-        if self.form == "certification":
-            return [sp.Piecewise((sym["r0_xs"][i] * (X[i][0] + X[i][1]), s[i] < S_THRESH),
-                                 (sym["r_xs"][i] * (X[i][0] + X[i][1]), True)) for i in range(n)]
-        if self.form == "penalty":
-            return [sym["r"][i] * (X[i][0] + X[i][1])
-                    + sp.Piecewise((sym["P"][i], s[i] < S_THRESH), (0, True)) for i in range(n)]
-        X_syms = action_symbols(n, self.k)
-        s_syms, p_syms = intermediate("s", n), intermediate("p", n)
-        known = {x.name: x for row in X_syms for x in row}
-        known |= {x.name: x for x in (*s_syms, *p_syms)} | {x.name: x for x in self._extra}
-        exprs = call_or_rebind(self._spec, (X_syms, s_syms, p_syms), known, "cost")
-        if not isinstance(exprs, list) or len(exprs) != n:
-            raise ValueError(f"custom cost must give a list of {n} expressions (one per player)")
-        mapping = dict(zip(s_syms, s)) | dict(zip(p_syms, p))
-        mapping |= {X_syms[i][j]: X[i][j] for i in range(n) for j in range(self.k)}
-        return [sp.sympify(e).xreplace(mapping) for e in exprs]
+        return self._form.cost(self, X, s, p)
+
+    def form_key(self) -> tuple | None:
+        return None if self.is_custom else (self._form, tuple(sorted(self.values)))
 
     def is_symmetric(self) -> bool:
-        if self.form.startswith("custom"):
+        if not self._form.symmetric_capable:
             return False
         return all(np.all(v == v[0]) for v in self.values.values())
 
@@ -232,29 +382,7 @@ class CostFunc(Component):
 
     def to_latex(self) -> str:
         """The cost function as LaTeX."""
-        if self.form == "fixed":
-            terms = [r"r_i (x_{s,i} + x_{p,i})"]
-            if self.k >= 4:
-                terms.append(r"r^{\mathrm{inv}}_i (i_{s,i} + i_{p,i})")
-            if self.k == 6:
-                terms.append(r"r^{\mathrm{sh}}_i (\mathit{sh}_{s,i} + \mathit{sh}_{p,i})")
-            return "c_i = " + " + ".join(terms)
-        if self.form == "linear":
-            return r"c_i = \sum_c r^{c}_i a_{c,i}"
-        if self.form == "quadratic":
-            return r"c_i = \sum_{c \in \{s,p\}} \left(r^{x_c}_{0,i} x_{c,i} + r^{x_c}_{1,i} x_{c,i}^2 / 2\right)"
-        if self.form == "certification":
-            return (r"c_i = \begin{cases} r_{0,i}(x_{s,i}+x_{p,i}) & s_i < \bar s \\ "
-                    r"r_{s,i}(x_{s,i}+x_{p,i}) & s_i \ge \bar s \end{cases}")
-        if self.form == "penalty":
-            return r"c_i = r_i (x_{s,i} + x_{p,i}) + P_i \mathbf{1}[s_i < \bar s]"
-        from ..symbols import glossary
-
-        X = action_symbols(self.n, self.k)
-        exprs = self.cost(X, intermediate("s", self.n), intermediate("p", self.n))
-        names = glossary(set().union(*[e.free_symbols for e in exprs]))
-        return r" \\ ".join(rf"c_{{{i + 1}}} = {sp.latex(e, symbol_names=names)}"
-                            for i, e in enumerate(exprs))
+        return self._form.latex(self)
 
 
 def _positive(value, name: str) -> float:

@@ -5,6 +5,9 @@ r"""Contest success: the probability :math:`q_j` that player j wins this period.
   :math:`1 - \sum_j q_j` is the probability that nobody wins this period.
 * custom: any expression in :math:`p_1..p_n` with extra parameters (e.g. a
   Tullock contest with an exponent, :math:`q_j = p_j^\phi / \sum_k p_k^\phi`).
+
+Each form is a :class:`ContestForm` registered under its name (see
+:mod:`dynapai_sym.components.registry`).
 """
 
 from __future__ import annotations
@@ -14,32 +17,137 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import sympy as sp
 
-from ..symbols import intermediate
-from .base import Component, as_param_values, call_or_rebind
+from ..errors import InvalidArgumentError
+from ..symbols import glossary, intermediate
+from .base import FormComponent, as_param_values, call_or_rebind, constructor_call
+from .registry import Form, get_form, register_form
 
-__all__ = ["CSF"]
+__all__ = ["CSF", "ContestForm"]
 
 KAPPA = sp.Symbol("kappa", positive=True)
 
 
-class CSF(Component):
-    r"""Contest success function. Build with :meth:`default`, :meth:`maybe_no_win` or :meth:`custom`."""
+class ContestForm(Form):
+    r"""Base class of the contest forms: the math of :math:`q_j`.
 
-    __slots__ = ("form", "scale", "_spec", "_extra", "_n")
+    A contest form writes :meth:`q` and :meth:`latex`; it may declare
+    ``params = {"kappa": "kappa"}`` to take the scale :math:`\kappa` (``CSF(name, scale)``),
+    and ``always_someone_wins = True`` when :math:`\sum_j q_j = 1` identically. Register it
+    with ``@register_form("contest")``.
+    """
+
+    __slots__ = ()
+    kind = "contest"
+    #: True when :math:`\sum_j q_j = 1` identically
+    always_someone_wins: bool = False
+
+    @classmethod
+    def check_declarations(cls) -> None:
+        super().check_declarations()
+        if dict(cls.params) not in ({}, {"kappa": "kappa"}):
+            raise InvalidArgumentError(f"{cls.__name__}.params must be {{}} or {{'kappa': 'kappa'}} (the scale), "
+                                       f"got {dict(cls.params)!r}")
+
+    @property
+    def takes_scale(self) -> bool:
+        r"""True when the form takes the scale :math:`\kappa`."""
+        return "kappa" in self.params
+
+    def q(self, csf: CSF, p) -> list[sp.Expr]:  # pragma: no cover - abstract
+        r"""Return :math:`[q_1, \dots, q_n]` for performances ``p`` (n = ``len(p)``)."""
+        raise NotImplementedError
+
+    def latex(self, csf: CSF) -> str:  # pragma: no cover - abstract
+        r"""The form as LaTeX rows ``lhs = rhs``, split by ``\\``."""
+        raise NotImplementedError
+
+
+@register_form("contest")
+class TullockContest(ContestForm):
+    r"""Tullock contest, someone always wins: :math:`q_j = p_j / \sum_k p_k`."""
+
+    __slots__ = ()
+    name = "default"
+    always_someone_wins = True
+
+    def q(self, csf, p):
+        total = sp.Add(*p)
+        return [pj / total for pj in p]
+
+    def latex(self, csf):
+        return r"q_j = \frac{p_j}{\sum_k p_k}"
+
+
+@register_form("contest")
+class MaybeNoWinContest(ContestForm):
+    r"""Nobody may win: :math:`q_j = \kappa p_j / (1 + \kappa \sum_l p_l)`."""
+
+    __slots__ = ()
+    name = "maybe_no_win"
+    params = {"kappa": "kappa"}
+
+    def q(self, csf, p):
+        total = sp.Add(*p)
+        return [KAPPA * pj / (1 + KAPPA * total) for pj in p]
+
+    def latex(self, csf):
+        return r"q_j = \frac{\kappa p_j}{1 + \kappa \sum_l p_l}"
+
+
+@register_form("contest")
+class CustomContest(ContestForm):
+    r"""User-written :math:`q_j` (see :meth:`CSF.custom`)."""
+
+    __slots__ = ()
+    name = "custom"
+    symmetric_capable = False
+    user_written = True
+
+    def q(self, csf, p):
+        n = len(p)
+        p_syms = intermediate("p", n)
+        known = {sym.name: sym for sym in p_syms} | {sym.name: sym for sym in csf._extra}
+        exprs = call_or_rebind(csf._spec, (p_syms,), known, "q")
+        if not isinstance(exprs, list) or len(exprs) != n:
+            raise ValueError(f"custom q must give a list of {n} expressions (one per player)")
+        mapping = dict(zip(p_syms, p))
+        return [sp.sympify(e).xreplace(mapping) for e in exprs]
+
+    def latex(self, csf):
+        n = csf._n or 2
+        exprs = csf.q(intermediate("p", n))
+        names = glossary(set().union(*[e.free_symbols for e in exprs]))
+        return r" \\ ".join(
+            rf"q_{{{j + 1}}} = {sp.latex(e, symbol_names=names)}" for j, e in enumerate(exprs)
+        )
+
+
+class CSF(FormComponent):
+    r"""Contest success function. Build with :meth:`default`, :meth:`maybe_no_win` or :meth:`custom`.
+
+    Parameters
+    ----------
+    form : str
+        Name of a registered contest form (:func:`~dynapai_sym.components.registry.form_names`
+        ``("contest")``), default ``"default"`` (Tullock).
+    scale : float, optional
+        :math:`\kappa > 0`, for the forms that take it (``maybe_no_win``).
+    """
+
+    __slots__ = ("form", "scale", "_spec", "_extra", "_n", "_form")
     kind = "contest"
 
     def __init__(self, form: str = "default", scale: float | None = None, spec=None, extra=None,
                  n: int | None = None):
-        if form not in ("default", "maybe_no_win", "custom"):
-            raise ValueError(f"form must be 'default', 'maybe_no_win' or 'custom', got {form!r}")
-        if form == "maybe_no_win":
+        form_def = get_form("contest", form, "form")
+        if form_def.takes_scale:
             try:
                 scale = float(scale)
             except (TypeError, ValueError) as exc:
                 raise TypeError(f"scale must be a number, got {scale!r}") from exc
             if not np.isfinite(scale) or scale <= 0:
                 raise ValueError(f"scale must be positive and finite, got {scale!r}")
-        self._set(form=form, scale=scale, _spec=spec, _extra=extra or {}, _n=n)
+        self._set(form=form, scale=scale, _spec=spec, _extra=extra or {}, _n=n, _form=form_def)
 
     @classmethod
     def default(cls) -> CSF:
@@ -69,47 +177,31 @@ class CSF(Component):
     @property
     def always_someone_wins(self) -> bool:
         """True when :math:`\\sum_j q_j = 1` identically (the default contest)."""
-        return self.form == "default"
+        return self._form.always_someone_wins
 
     @property
     def param_values(self) -> dict[sp.Symbol, float]:
-        if self.form == "maybe_no_win":
-            return {KAPPA: float(self.scale)}
+        if self._form.takes_scale:
+            return {KAPPA: float(self.scale)} | dict(self._extra)
         return dict(self._extra)
 
     def q(self, p) -> list[sp.Expr]:
         r"""Return :math:`[q_1, \dots, q_n]` for performances ``p``."""
-        n = len(p)
-        if self.form == "default":
-            total = sp.Add(*p)
-            return [pj / total for pj in p]
-        if self.form == "maybe_no_win":
-            total = sp.Add(*p)
-            return [KAPPA * pj / (1 + KAPPA * total) for pj in p]
-        p_syms = intermediate("p", n)
-        known = {sym.name: sym for sym in p_syms} | {sym.name: sym for sym in self._extra}
-        exprs = call_or_rebind(self._spec, (p_syms,), known, "q")
-        if not isinstance(exprs, list) or len(exprs) != n:
-            raise ValueError(f"custom q must give a list of {n} expressions (one per player)")
-        mapping = dict(zip(p_syms, p))
-        return [sp.sympify(e).xreplace(mapping) for e in exprs]
+        return self._form.q(self, p)
+
+    def form_key(self) -> tuple | None:
+        return None if self.is_custom else (self._form,)
+
+    def is_symmetric(self) -> bool:
+        """True when the form treats every player alike."""
+        return self._form.symmetric_capable
 
     def __repr__(self) -> str:
-        if self.form == "maybe_no_win":
-            return f"CSF.maybe_no_win(scale={self.scale})"
-        return f"CSF.{self.form}()"
+        head = constructor_call(type(self), self.form)
+        if self._form.takes_scale:
+            return f"{head}scale={self.scale})"
+        return head.rstrip(", ") + ")"
 
     def to_latex(self) -> str:
         """The contest success function as LaTeX."""
-        if self.form == "default":
-            return r"q_j = \frac{p_j}{\sum_k p_k}"
-        if self.form == "maybe_no_win":
-            return r"q_j = \frac{\kappa p_j}{1 + \kappa \sum_l p_l}"
-        from ..symbols import glossary
-
-        n = self._n or 2
-        exprs = self.q(intermediate("p", n))
-        names = glossary(set().union(*[e.free_symbols for e in exprs]))
-        return r" \\ ".join(
-            rf"q_{{{j + 1}}} = {sp.latex(e, symbol_names=names)}" for j, e in enumerate(exprs)
-        )
+        return self._form.latex(self)

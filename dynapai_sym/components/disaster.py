@@ -54,6 +54,10 @@ class DisasterCost(Component):
         d = player_symbols("d", self.n)
         return [[d[i]] * self.n for i in range(self.n)]
 
+    def form_key(self) -> tuple:
+        """A matrix :math:`d_{ij}` or a vector :math:`d_i`."""
+        return ("matrix" if self.is_matrix else "vector",)
+
     def is_symmetric(self) -> bool:
         if not self.is_matrix:
             return bool(np.all(self.d == self.d[0]))

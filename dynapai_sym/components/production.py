@@ -90,6 +90,10 @@ class ProdFunc(Component):
         r""":math:`s_i = A_i x_{s,i}^{\alpha_i} p_i^{-\theta_i}`."""
         return [A * x**al * pi ** (-th) for A, x, al, pi, th in zip(self.A, xs, self.alpha_symbols, p, theta)]
 
+    def form_key(self) -> tuple:
+        """Cobb–Douglas production has one form: the expressions depend only on n."""
+        return ("cobb_douglas",)
+
     def is_symmetric(self) -> bool:
         return all(np.all(v == v[0]) for v in (self.a, self.alpha, self.b, self.beta))
 

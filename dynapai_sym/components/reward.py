@@ -99,6 +99,17 @@ class RewardFunc(Component):
             for i in range(n)
         ]
 
+    @property
+    def is_custom(self) -> bool:
+        """True for a user-written reward (:meth:`custom`)."""
+        return self._spec is not None
+
+    def form_key(self) -> tuple | None:
+        """``("linear",)`` or ``("win_only",)``; None for a user-written reward."""
+        if self.is_custom:
+            return None
+        return ("linear",) if self.linear else ("win_only",)
+
     def is_symmetric(self) -> bool:
         if self._spec is not None:
             return False

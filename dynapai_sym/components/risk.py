@@ -6,6 +6,10 @@ r"""Risk: the probability :math:`\sigma_j` of a safe outcome given that player j
 * custom: any expression in :math:`s_1..s_n` (and :math:`p_1..p_n`) with extra parameters.
 
 :math:`\theta_i` (in :math:`s_i = A_i x_{s,i}^{\alpha_i} p_i^{-\theta_i}`) is held here.
+
+Each form is a :class:`RiskForm` registered under its name (see
+:mod:`dynapai_sym.components.registry`); a new built-in risk function is one more
+``@register_form("risk")`` class here.
 """
 
 from __future__ import annotations
@@ -16,43 +20,184 @@ import numpy as np
 import sympy as sp
 
 from .._validation import as_player_vector, check_n
-from ..symbols import intermediate, player_symbols
-from .base import Component, as_param_values, call_or_rebind
+from ..errors import InvalidArgumentError
+from ..symbols import glossary, intermediate, player_symbols
+from .base import FormComponent, as_param_values, call_or_rebind, constructor_call
+from .registry import Form, forms, get_form, register_form
 
-__all__ = ["RiskFunc"]
-
-_KINDS = ("winner_only", "multiplicative", "additive", "custom")
+__all__ = ["RiskFunc", "RiskForm", "safe_fraction"]
 
 
-class RiskFunc(Component):
+def safe_fraction(s) -> list[sp.Expr]:
+    r"""The winner-only safe probability :math:`s_j / (1 + s_j)` of each player, over a common denominator.
+
+    With :math:`s_j = A_j x_{s,j}^{\alpha_j} p_j^{-\theta_j}` this is
+    :math:`A_j x_{s,j}^{\alpha_j} / (A_j x_{s,j}^{\alpha_j} + p_j^{\theta_j})`: finite, with finite
+    derivatives, both where a player gives up performance (:math:`p_j \to 0`, where :math:`s_j`
+    itself overflows) and at :math:`x_{s,j} = 0`.
+    """
+    return [sp.together(si / (1 + si)) for si in s]
+
+
+class RiskForm(Form):
+    r"""Base class of the risk forms: the math of :math:`\sigma_j`.
+
+    A risk form writes :meth:`sigma` and :meth:`latex`, and may declare
+    ``params = {"w": "w"}`` to take the per-player risk weights :math:`w_k` (then
+    ``RiskFunc(name, theta, w)`` accepts ``w``, defaulting to 1, and the weight symbols are
+    ``risk.w_symbols``). Register it with ``@register_form("risk")``.
+    """
+
+    __slots__ = ()
+    kind = "risk"
+
+    @classmethod
+    def check_declarations(cls) -> None:
+        super().check_declarations()
+        if dict(cls.params) not in ({}, {"w": "w"}):
+            raise InvalidArgumentError(f"{cls.__name__}.params must be {{}} or {{'w': 'w'}} (risk weights), "
+                                       f"got {dict(cls.params)!r}")
+
+    @property
+    def takes_weights(self) -> bool:
+        """True when the form takes the risk weights :math:`w_k`."""
+        return "w" in self.params
+
+    def sigma(self, risk: RiskFunc, s, p) -> list[sp.Expr]:  # pragma: no cover - abstract
+        r"""Return :math:`[\sigma_1, \dots, \sigma_n]` for ``risk`` given safety ``s`` and performance ``p``.
+
+        Parameters
+        ----------
+        risk : RiskFunc
+            The component (its ``n``, ``w_symbols`` and, for user-written forms, its expressions).
+        s, p : sequence of sympy expressions
+            :math:`s_1..s_n` and :math:`p_1..p_n` (symbols or expressions in the actions).
+        """
+        raise NotImplementedError
+
+    def latex(self, risk: RiskFunc) -> str:  # pragma: no cover - abstract
+        r"""The form as LaTeX rows ``lhs = rhs``, split by ``\\``."""
+        raise NotImplementedError
+
+
+@register_form("risk")
+class WinnerOnlyRisk(RiskForm):
+    r"""Only the winner's safety matters: :math:`\sigma_j = s_j / (1 + s_j)`."""
+
+    __slots__ = ()
+    name = "winner_only"
+
+    def sigma(self, risk, s, p):
+        return safe_fraction(s)
+
+    def latex(self, risk):
+        return r"\sigma_j = \frac{s_j}{1 + s_j}"
+
+
+@register_form("risk")
+class MultiplicativeRisk(RiskForm):
+    r"""Everyone's safety matters, as a weighted geometric mean.
+
+    .. math:: \sigma_j = \left[\prod_k \left(\frac{s_k}{1+s_k}\right)^{w_k}\right]^{n/\sum_k w_k}
+    """
+
+    __slots__ = ()
+    name = "multiplicative"
+    params = {"w": "w"}
+
+    def sigma(self, risk, s, p):
+        w = risk.w_symbols
+        prod = sp.Mul(*[sk**wk for sk, wk in zip(safe_fraction(s), w)])
+        return [prod ** (sp.Integer(risk.n) / sp.Add(*w))] * risk.n
+
+    def latex(self, risk):
+        return (r"\sigma_j = \left[\prod_k \left(\frac{s_k}{1+s_k}\right)^{w_k}\right]"
+                r"^{n / \sum_k w_k}")
+
+
+@register_form("risk")
+class AdditiveRisk(RiskForm):
+    r"""Everyone's safety matters, as a weighted mean.
+
+    .. math:: \sigma_j = \sum_k w_k \frac{s_k}{1+s_k} \Big/ \sum_k w_k
+    """
+
+    __slots__ = ()
+    name = "additive"
+    params = {"w": "w"}
+
+    def sigma(self, risk, s, p):
+        w = risk.w_symbols
+        total = sp.Add(*[wk * sk for sk, wk in zip(safe_fraction(s), w)]) / sp.Add(*w)
+        return [total] * risk.n
+
+    def latex(self, risk):
+        return r"\sigma_j = \frac{\sum_k w_k s_k / (1 + s_k)}{\sum_k w_k}"
+
+
+@register_form("risk")
+class CustomRisk(RiskForm):
+    r"""User-written :math:`\sigma_j` (see :meth:`RiskFunc.custom`)."""
+
+    __slots__ = ()
+    name = "custom"
+    symmetric_capable = False
+    user_written = True
+
+    def sigma(self, risk, s, p):
+        n = risk.n
+        s_syms, p_syms = intermediate("s", n), intermediate("p", n)
+        known = {sym.name: sym for sym in (*s_syms, *p_syms)}
+        known.update({sym.name: sym for sym in risk._extra})
+        exprs = call_or_rebind(risk._spec, (s_syms, p_syms), known, "sigma")
+        if not isinstance(exprs, list) or len(exprs) != n:
+            raise ValueError(f"custom sigma must give a list of {n} expressions (one per winner)")
+        mapping = dict(zip(s_syms, s)) | dict(zip(p_syms, p))
+        return [sp.sympify(e).xreplace(mapping) for e in exprs]
+
+    def latex(self, risk):
+        exprs = risk.sigma(intermediate("s", risk.n), intermediate("p", risk.n))
+        names = glossary(set().union(*[e.free_symbols for e in exprs]))
+        return r" \\ ".join(
+            rf"\sigma_{{{j + 1}}} = {sp.latex(e, symbol_names=names)}" for j, e in enumerate(exprs)
+        )
+
+
+class RiskFunc(FormComponent):
     r"""Probability of a safe outcome given each winner.
 
     Build with :meth:`winner_only`, :meth:`multiplicative`, :meth:`additive`
-    or :meth:`custom`.
+    or :meth:`custom`, or by name: ``RiskFunc("winner_only", theta)``.
 
     Parameters
     ----------
+    form : str
+        Name of a registered risk form (:func:`~dynapai_sym.components.registry.form_names`
+        ``("risk")``); the object behind it is :attr:`form_def`, a :class:`RiskForm`.
     theta : array_like, shape (n,)
         :math:`\theta_i \ge 0`, the erosion of safety by performance.
+    w : array_like, shape (n,), optional
+        Risk weights :math:`w_k \ge 0` (default 1), for the forms that take them
+        (``multiplicative``, ``additive``).
     """
 
-    __slots__ = ("n", "form", "theta", "w", "_spec", "_extra")
+    __slots__ = ("n", "form", "theta", "w", "_spec", "_extra", "_form")
     kind = "risk"
 
     def __init__(self, form: str, theta, w=None, spec=None, extra=None):
-        if form not in _KINDS:
-            raise ValueError(f"form must be one of {_KINDS}, got {form!r}")
+        form_def = get_form("risk", form, "form")
         if np.ndim(theta) != 1:
             raise ValueError(f"theta must be a per-player vector, got {theta!r}")
         n = check_n(len(theta), "number of players (length of theta)")
         theta = as_player_vector(theta, "theta", n, nonnegative=True)
-        if form in ("multiplicative", "additive"):
+        if form_def.takes_weights:
             w = as_player_vector(np.ones(n) if w is None else w, "w", n, nonnegative=True)
             if not np.any(w > 0):
                 raise ValueError("w (risk weights) must have at least one positive entry")
         elif w is not None:
-            raise ValueError(f"w (risk weights) only applies to multiplicative or additive risk, not {form}")
-        self._set(n=n, form=form, theta=theta, w=w, _spec=spec, _extra=extra or {})
+            weighted = " or ".join(name for name, f in forms("risk").items() if f.takes_weights)
+            raise ValueError(f"w (risk weights) only applies to {weighted} risk, not {form}")
+        self._set(n=n, form=form, theta=theta, w=w, _spec=spec, _extra=extra or {}, _form=form_def)
 
     @classmethod
     def winner_only(cls, theta) -> RiskFunc:
@@ -114,53 +259,21 @@ class RiskFunc(Component):
     # expressions -------------------------------------------------------------
     def sigma(self, s, p) -> list[sp.Expr]:
         r"""Return :math:`[\sigma_1, \dots, \sigma_n]` given safety ``s`` and performance ``p``."""
-        n = self.n
-        # s/(1+s) over a common denominator: with s = A x_s^alpha p^-theta this is
-        # A x_s^alpha / (A x_s^alpha + p^theta), finite with finite derivatives both where a player
-        # gives up performance (p -> 0, where s itself overflows) and at x_s = 0
-        safe = [sp.together(si / (1 + si)) for si in s]
-        if self.form == "winner_only":
-            return safe
-        if self.form == "multiplicative":
-            w = self.w_symbols
-            prod = sp.Mul(*[sk**wk for sk, wk in zip(safe, w)])
-            return [prod ** (sp.Integer(n) / sp.Add(*w))] * n
-        if self.form == "additive":
-            w = self.w_symbols
-            total = sp.Add(*[wk * sk for sk, wk in zip(safe, w)]) / sp.Add(*w)
-            return [total] * n
-        known = {sym.name: sym for sym in (*intermediate("s", n), *intermediate("p", n))}
-        known.update({sym.name: sym for sym in self._extra})
-        s_syms, p_syms = intermediate("s", n), intermediate("p", n)
-        exprs = call_or_rebind(self._spec, (s_syms, p_syms), known, "sigma")
-        if not isinstance(exprs, list) or len(exprs) != n:
-            raise ValueError(f"custom sigma must give a list of {n} expressions (one per winner)")
-        mapping = dict(zip(s_syms, s)) | dict(zip(p_syms, p))
-        return [sp.sympify(e).xreplace(mapping) for e in exprs]
+        return self._form.sigma(self, s, p)
+
+    def form_key(self) -> tuple | None:
+        return None if self.is_custom else (self._form, self.w is None)
 
     def is_symmetric(self) -> bool:
         ok = bool(np.all(self.theta == self.theta[0]))
         if self.w is not None:
             ok = ok and bool(np.all(self.w == self.w[0]))
-        return ok and self.form != "custom"
+        return ok and self._form.symmetric_capable
 
     def __repr__(self) -> str:
         extra = f", w={self.w.tolist()}" if self.w is not None else ""
-        return f"RiskFunc.{self.form}(theta={self.theta.tolist()}{extra})"
+        return f"{constructor_call(type(self), self.form)}theta={self.theta.tolist()}{extra})"
 
     def to_latex(self) -> str:
         """The risk function as LaTeX."""
-        if self.form == "winner_only":
-            return r"\sigma_j = \frac{s_j}{1 + s_j}"
-        if self.form == "multiplicative":
-            return (r"\sigma_j = \left[\prod_k \left(\frac{s_k}{1+s_k}\right)^{w_k}\right]"
-                    r"^{n / \sum_k w_k}")
-        if self.form == "additive":
-            return r"\sigma_j = \frac{\sum_k w_k s_k / (1 + s_k)}{\sum_k w_k}"
-        from ..symbols import glossary
-
-        exprs = self.sigma(intermediate("s", self.n), intermediate("p", self.n))
-        names = glossary(set().union(*[e.free_symbols for e in exprs]))
-        return r" \\ ".join(
-            rf"\sigma_{{{j + 1}}} = {sp.latex(e, symbol_names=names)}" for j, e in enumerate(exprs)
-        )
+        return self._form.latex(self)

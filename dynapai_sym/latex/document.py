@@ -581,7 +581,7 @@ def _survival_general(end_on_win: bool) -> str:
 
 def _component_lines(comp: Component, n: int | None = None) -> list[str]:
     """Align lines of a component's equation; a custom contest is written out for ``n`` players."""
-    if isinstance(comp, CSF) and comp.form == "custom" and n is not None:
+    if isinstance(comp, CSF) and comp.is_custom and n is not None:
         exprs = comp.q(intermediate("p", n))
         names = glossary(set().union(*[e.free_symbols for e in exprs]))
         return [f"q_{{{j + 1}}} &= {_latex(e, names)}" for j, e in enumerate(exprs)]
@@ -701,7 +701,7 @@ def _aggregator_body(agg: MultiPeriodModel, t: int | None, ctx: _Ctx) -> str:
     for pf in _distinct(beliefs):
         if not agg.state.common:
             out.append(f"Belief of player {beliefs.index(pf) + 1}:\n")
-        general = align_lines(pf.transition.to_latex()) if pf.transition.form != "custom" else []
+        general = [] if pf.transition.is_custom else align_lines(pf.transition.to_latex())
         out.append(_env(general + _transition_lines(pf)))
 
     if t is not None:

@@ -225,12 +225,10 @@ class PayoffModel(Frozen):
 
     def _form_key(self) -> tuple | None:
         """What decides the expressions (not the values); None when a component is user-written."""
-        r, c, rw, cost, tr = self.risk_func, self.csf, self.reward_func, self.cost_func, self.transition
-        if r.form == "custom" or c.form == "custom" or rw._spec is not None or cost.form.startswith("custom") \
-                or tr.form == "custom":
+        keys = tuple(comp.form_key() for comp in self.components)
+        if any(key is None for key in keys):
             return None
-        return (self.n, self.k, self.disaster, r.form, r.w is None, c.form, rw.linear,
-                self.disaster_cost.is_matrix, cost.form, tuple(sorted(cost.values)), tr.form, tr.share_map)
+        return (self.n, self.k, self.disaster, *keys)
 
     def _build_structure(self) -> ModelStructure:
         actions = tuple(itertools.chain.from_iterable(self.action_symbols))
@@ -302,9 +300,7 @@ class PayoffModel(Frozen):
 
     def is_symmetric(self) -> bool:
         """True when permuting players leaves the model unchanged."""
-        return all(c.is_symmetric() for c in (self.prod_func, self.risk_func, self.reward_func,
-                                               self.disaster_cost, self.cost_func)) and \
-            self.csf.form != "custom" and self.transition.form != "custom"
+        return all(c.is_symmetric() for c in self.components)
 
     def replace(self, **components) -> PayoffModel:
         """A copy with some components (or ``d``, ``disaster``) replaced."""

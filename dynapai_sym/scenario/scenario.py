@@ -47,6 +47,8 @@ import numpy as np
 
 from .._validation import _as_float_array, as_positive_int, check_n
 from ..components import CSF, ProdFunc, RiskFunc
+from ..components.registry import forms, get_form
+from ..errors import InvalidArgumentError
 from ..game import Aggregator, PayoffFunc
 from ..model import Actions, Strategies
 from ..names import ACTION_COLUMNS, VARYING_PARAMS
@@ -57,7 +59,9 @@ from .results import ScenarioResult
 
 __all__ = ["Scenario", "ScenarioResult", "FailedPoint", "VARYING_PARAMS"]
 
-_RISKS = ("winner_only", "multiplicative", "additive")
+def _risks() -> tuple[str, ...]:
+    """The risk forms a scenario builds by name: the registered ones that are not user-written."""
+    return tuple(name for name, form in forms("risk").items() if not form.user_written)
 
 
 @dataclass
@@ -383,10 +387,12 @@ class Scenario:
             The game ends the first time someone wins (needs ``csf="maybe_no_win"`` for t > 1).
         csf : CSF or {"default", "maybe_no_win"}, optional
             Contest success function (default Tullock).
-        risk : {"winner_only", "multiplicative", "additive"}
-            Risk function; ``w`` are the weights of the last two.
+        risk : {"winner_only", "multiplicative", "additive"} or str
+            Risk function: the name of a registered risk form that is not user-written
+            (:func:`~dynapai_sym.components.registry.form_names` ``("risk")``); ``w`` are the
+            weights of the forms that take them (``multiplicative``, ``additive``).
         w : float or array_like, optional
-            Risk weights (multiplicative or additive risk only).
+            Risk weights (only for a risk form that takes them).
 
         Returns
         -------
@@ -412,8 +418,8 @@ class Scenario:
         t = as_positive_int(t, "t (number of periods)")
         given = dict(a=a, alpha=alpha, b=b, beta=beta, theta=theta, d=d, r=r, r_inv=r_inv, r_share=r_share,
                      w=w, gammas=gammas)
-        if not isinstance(risk, str) or risk not in _RISKS:
-            raise ValueError(f"risk must be one of {_RISKS}, got {risk!r}")
+        if not isinstance(risk, str) or risk not in _risks():
+            raise InvalidArgumentError(f"risk must be one of {_risks()}, got {risk!r}")
         csf = _coerce_csf(csf)
         if not isinstance(end_on_win, (bool, np.bool_)):
             raise TypeError(f"end_on_win must be True or False, got {end_on_win!r}")
@@ -436,8 +442,9 @@ class Scenario:
             rng = _as_range(name, given[name] if vals is None else vals, n, source if vals is not None else name)
             axes.append((name, rng))
         names = tuple(name for name, _ in axes)
-        if "w" in names and risk == "winner_only":
-            raise ValueError("w (risk weights) can only vary with risk='multiplicative' or 'additive'")
+        if "w" in names and not get_form("risk", risk, "risk").takes_weights:
+            weighted = " or ".join(f"risk={name!r}" for name in _risks() if forms("risk")[name].takes_weights)
+            raise InvalidArgumentError(f"w (risk weights) can only vary with {weighted}")
         if "r_share" in names and given["r_inv"] is None:
             raise ValueError("varying r_share needs r_inv (sharing actions include investment)")
         if "gammas" not in names and t > 1 and gammas is None:
@@ -854,12 +861,7 @@ def _coerce_csf(csf) -> CSF:
 
 def _build_aggregator(vals: dict, t: int, end_on_win: bool, csf: CSF, risk: str) -> Aggregator:
     prod = ProdFunc(a=vals["a"], alpha=vals["alpha"], b=vals["b"], beta=vals["beta"])
-    if risk == "winner_only":
-        if vals["w"] is not None:
-            raise ValueError("w (risk weights) only applies to risk='multiplicative' or 'additive'")
-        risk_func = RiskFunc.winner_only(vals["theta"])
-    else:
-        risk_func = getattr(RiskFunc, risk)(vals["theta"], vals["w"])
+    risk_func = RiskFunc(risk, vals["theta"], vals["w"])
     pf = PayoffFunc(prod_func=prod, risk_func=risk_func, d=vals["d"], csf=csf, r=vals["r"],
                     r_inv=vals["r_inv"], r_share=vals["r_share"])
     agg = Aggregator(pf, gammas=vals["gammas"], end_on_win=end_on_win)
