@@ -77,7 +77,9 @@ def import_graph(root: Path) -> dict[str, set[str]]:
                     continue
                 deps.add(target)
                 deps.update(f"{target}.{a.name}" for a in node.names if f"{target}.{a.name}" in files)
-        graph[name] = {d for d in deps if d in files and d != name}
+        # a package is always initialised before its submodules: an edge to one's own parent
+        # package (``from . import sibling``) is not a dependency
+        graph[name] = {d for d in deps if d in files and d != name and not name.startswith(d + ".")}
     return graph
 
 

@@ -33,29 +33,34 @@ the same start.
 
 from __future__ import annotations
 
-import math
-import numbers
-import os
 import time
-import traceback
 import warnings
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from .._validation import _as_float_array, as_positive_int, check_n
 from ..components import CSF, ProdFunc, RiskFunc
 from ..components.registry import forms, get_form
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, InvalidTypeError
 from ..game import Aggregator, PayoffFunc
 from ..model import Actions, Strategies
 from ..names import ACTION_COLUMNS, VARYING_PARAMS
 from ..solvers import SolverOptions, SolverResult
 from ..solvers.methods import get_method
-from ..solvers.sensitivity import predict_equilibrium
+from . import checkpoint as checkpoint_file
+from .executors import (
+    BACKENDS,
+    dask_client,
+    effective_jobs,
+    import_joblib,
+    pool_kind,
+    solve_forked,
+    solve_parallel,
+    solve_with_executor,
+)
 from .results import ScenarioResult
+from .runs import LOST, FailedPoint, solve_chunk
 
 __all__ = ["Scenario", "ScenarioResult", "FailedPoint", "VARYING_PARAMS"]
 
@@ -64,60 +69,24 @@ def _risks() -> tuple[str, ...]:
     return tuple(name for name, form in forms("risk").items() if not form.user_written)
 
 
-@dataclass
-class FailedPoint:
-    """Record of a scenario point whose solve raised an exception.
-
-    It stands in the results list where a :class:`~dynapai_sym.solvers.SolverResult` would be,
-    with the fields a table needs.
-
-    Attributes
-    ----------
-    status : str
-        ``"error: <ExceptionType>: <message>"``.
-    message : str
-        The formatted traceback.
-    method : str
-        The method that was requested.
-    n, k, t : int
-        Players, actions per player and periods of the point's game.
-    seconds : float
-        Time spent on the point.
-    """
-
-    status: str
-    message: str
-    method: str
-    n: int
-    k: int
-    t: int
-    seconds: float = 0.0
-    success: bool = False
-    kkt_residual: float = math.nan
-    notes: list[str] = field(default_factory=list)
-
-    def __repr__(self) -> str:
-        return f"FailedPoint(status={self.status!r}, method={self.method!r})"
-
-
 # ----------------------------------------------------------------------------- helpers
 def _as_range(name: str, value, n: int, source: str) -> np.ndarray:
     """A varying parameter's range as an (m, n) array: rows are points, columns players."""
     if value is None:
-        raise ValueError(f"{name} is the varying parameter: give its range as {name}=... or {source}=...")
+        raise InvalidArgumentError(f"{name} is the varying parameter: give its range as {name}=... or {source}=...")
     label = name if source == name else f"{source} (range of {name})"
     arr = _as_float_array(value, label)
     if arr.ndim == 0:
-        raise ValueError(f"{label} is varying: it must be a 1-D range of values or a 2-D array "
+        raise InvalidArgumentError(f"{label} is varying: it must be a 1-D range of values or a 2-D array "
                          f"(rows = points, one column per player), got the scalar {value!r}")
     if arr.ndim > 2:
-        raise ValueError(f"{label} must be 1-D or 2-D, got shape {arr.shape}")
+        raise InvalidArgumentError(f"{label} must be 1-D or 2-D, got shape {arr.shape}")
     if arr.shape[0] == 0:
-        raise ValueError(f"{label} is empty: give at least one value")
+        raise InvalidArgumentError(f"{label} is empty: give at least one value")
     if arr.ndim == 1:
         return np.repeat(arr[:, None], n, axis=1)
     if arr.shape[1] != n:
-        raise ValueError(f"{label} has {arr.shape[1]} columns; give one per player ({n})")
+        raise InvalidArgumentError(f"{label} has {arr.shape[1]} columns; give one per player ({n})")
     return arr
 
 
@@ -130,105 +99,16 @@ def _fixed_value(name: str, value, n: int):
         return np.full(n, float(arr))
     if arr.ndim == 1:
         if arr.shape[0] != n:
-            raise ValueError(f"{name} must be a scalar or have one entry per player ({n}), "
+            raise InvalidArgumentError(f"{name} must be a scalar or have one entry per player ({n}), "
                              f"got {arr.shape[0]} entries")
         return arr
     if name == "d" and arr.shape == (n, n):
         return arr
-    raise ValueError(f"{name} must be a scalar or a per-player vector of length {n}, got shape {arr.shape}")
+    raise InvalidArgumentError(f"{name} must be a scalar or a per-player vector of length {n}, got shape {arr.shape}")
 
 
 def _check_method(method) -> str:
     return get_method(method).name
-
-
-def _effective_jobs(n_jobs) -> int:
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral):
-        raise TypeError(f"n_jobs must be an integer, got {n_jobs!r}")
-    if n_jobs == 0:
-        raise ValueError("n_jobs must be positive, or negative to count back from the number of CPUs (-1 = all)")
-    if n_jobs > 0:
-        return int(n_jobs)
-    return max(1, (os.cpu_count() or 1) + 1 + int(n_jobs))
-
-
-def _portable(agg: Aggregator) -> Aggregator:
-    """A shallow copy without the built games, cheap to send to a worker process."""
-    return agg.without_games()
-
-
-def _warm_starts(agg: Aggregator, t: int, method: str, warm: tuple[Aggregator, SolverResult]) -> list:
-    """Starts taken from a solved neighbour: the IFT prediction (smooth models), then its equilibrium."""
-    source_agg, source_res = warm
-    starts: list = []
-    if get_method(method).predictor:
-        game = agg.game(t)
-        if game.smooth:
-            x_old = source_res.strategies.data.reshape(-1).astype(float)
-            predicted = predict_equilibrium(source_agg.game(t), x_old, game)
-            if predicted is not None:
-                starts.append(Strategies(predicted.reshape(source_res.strategies.data.shape)))
-    starts.append(source_res)
-    return starts
-
-
-def _solve_point(agg: Aggregator, t: int, init, options: SolverOptions, method: str,
-                 warm: tuple[Aggregator, SolverResult] | None):
-    """Solve one point: warm starts first (if any), then the ordinary start. Never raises.
-
-    ``warm`` is a solved, certified neighbour (its aggregator and result). Its equilibrium,
-    moved by the implicit-function-theorem predictor
-    (:func:`~dynapai_sym.solvers.sensitivity.predict_equilibrium`), is tried first, then the
-    neighbour's equilibrium itself, then the ordinary start.
-    """
-    t0 = time.perf_counter()
-    notes: list[str] = []
-    warm_res = None
-    if warm is not None:
-        try:
-            starts = _warm_starts(agg, t, method, warm)
-        except Exception as exc:  # recorded; the plain warm start follows
-            notes.append(f"the IFT predictor raised {type(exc).__name__}: {exc}")
-            starts = [warm[1]]
-        for start in starts:
-            try:
-                warm_res = agg.solve(t, init=start, options=options, method=method)
-            except Exception as exc:  # recorded, the next start follows
-                notes.append(f"warm start raised {type(exc).__name__}: {exc}")
-                continue
-            if warm_res.success:
-                warm_res.notes.extend(notes)
-                return warm_res, "warm"
-            notes.append(f"warm start ended with {warm_res.status!r}")
-        notes.append("solved from the ordinary start")
-    try:
-        res = agg.solve(t, init=init, options=options, method=method)
-    except Exception as exc:  # a failing point never aborts the sweep
-        if warm_res is not None:
-            warm_res.notes.extend(notes + [f"the ordinary start raised {type(exc).__name__}: {exc}"])
-            return warm_res, "warm"
-        failed = FailedPoint(status=f"error: {type(exc).__name__}: {exc}", message=traceback.format_exc(),
-                             method=method, n=agg.n, k=agg.k, t=t, seconds=time.perf_counter() - t0,
-                             notes=notes)
-        return failed, "cold" if warm is None else "cold after warm"
-    res.notes.extend(notes)
-    return res, "cold" if warm is None else "cold after warm"
-
-
-def _solve_chunk(tasks, t: int, init, options: SolverOptions, method: str, warm_start: bool,
-                 callback: Callable[[], None] | None = None):
-    """Solve a chunk of points in order; ``tasks`` holds (index, aggregator, neighbour index)."""
-    # nearest certified (aggregator, result) at or before each point
-    source: dict[int, tuple[Aggregator, SolverResult] | None] = {}
-    out = []
-    for idx, agg, neighbour in tasks:
-        warm = source.get(neighbour) if (warm_start and neighbour is not None) else None
-        res, start = _solve_point(agg, t, init, options, method, warm)
-        source[idx] = (agg, res) if (isinstance(res, SolverResult) and res.success) else warm
-        out.append((idx, res, start))
-        if callback is not None:
-            callback()
-    return out
 
 
 def _point_params(params: Mapping | None, aggregators: list[Aggregator]) -> tuple[list[dict], tuple[str, ...]]:
@@ -238,25 +118,25 @@ def _point_params(params: Mapping | None, aggregators: list[Aggregator]) -> tupl
     if params is None:
         return points, ()
     if not isinstance(params, Mapping):
-        raise TypeError(f"params must be a mapping of parameter name to values per point, "
+        raise InvalidTypeError(f"params must be a mapping of parameter name to values per point, "
                         f"got {type(params).__name__}")
     names = []
     for name, values in params.items():
         if not isinstance(name, str) or not name.isidentifier():
-            raise ValueError(f"params keys must be parameter names, got {name!r}")
+            raise InvalidArgumentError(f"params keys must be parameter names, got {name!r}")
         if name in ("point", "player", "period", "payoff", "success", "status", "kkt_residual", "method",
                     "seconds", "s", "p", "sigma", "q", *ACTION_COLUMNS):
-            raise ValueError(f"params key {name!r} clashes with a result column")
+            raise InvalidArgumentError(f"params key {name!r} clashes with a result column")
         if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray)):
-            raise TypeError(f"params[{name!r}] must be a sequence with one value per point")
+            raise InvalidTypeError(f"params[{name!r}] must be a sequence with one value per point")
         if len(values) != count:
-            raise ValueError(f"params[{name!r}] has {len(values)} values; the scenario has {count} points")
+            raise InvalidArgumentError(f"params[{name!r}] has {len(values)} values; the scenario has {count} points")
         for j, (value, agg) in enumerate(zip(values, aggregators)):
             arr = _as_float_array(value, f"params[{name!r}][{j}]")
             if arr.ndim == 0:
                 arr = np.full(agg.n, float(arr))
             elif arr.shape != (agg.n,):
-                raise ValueError(f"params[{name!r}][{j}] must be a scalar or one value per player ({agg.n}), "
+                raise InvalidArgumentError(f"params[{name!r}][{j}] must be a scalar or one value per player ({agg.n}), "
                                  f"got shape {arr.shape}")
             points[j][name] = arr
         names.append(name)
@@ -293,17 +173,17 @@ class Scenario:
     def __init__(self, aggregators: Sequence[Aggregator], params: Mapping | None = None, t: int = 1):
         if isinstance(aggregators, Aggregator) or not isinstance(aggregators, (Sequence, np.ndarray)) \
                 or isinstance(aggregators, (str, bytes)):
-            raise TypeError(f"aggregators must be a list of Aggregator, got {type(aggregators).__name__}")
+            raise InvalidTypeError(f"aggregators must be a list of Aggregator, got {type(aggregators).__name__}")
         aggregators = list(aggregators)
         if not aggregators:
-            raise ValueError("aggregators must not be empty")
+            raise InvalidArgumentError("aggregators must not be empty")
         for j, agg in enumerate(aggregators):
             if not isinstance(agg, Aggregator):
-                raise TypeError(f"aggregators[{j}] must be an Aggregator, got {type(agg).__name__}")
+                raise InvalidTypeError(f"aggregators[{j}] must be an Aggregator, got {type(agg).__name__}")
         first = aggregators[0].action_type
         for j, agg in enumerate(aggregators[1:], start=1):
             if agg.action_type is not first:
-                raise TypeError(f"all aggregators must have one action type: aggregators[0] takes "
+                raise InvalidTypeError(f"all aggregators must have one action type: aggregators[0] takes "
                                 f"{first.__name__}, aggregators[{j}] takes {agg.action_type.__name__}")
         self.aggregators: list[Aggregator] = aggregators
         self.points, self.varying = _point_params(params, aggregators)
@@ -422,23 +302,23 @@ class Scenario:
             raise InvalidArgumentError(f"risk must be one of {_risks()}, got {risk!r}")
         csf = _coerce_csf(csf)
         if not isinstance(end_on_win, (bool, np.bool_)):
-            raise TypeError(f"end_on_win must be True or False, got {end_on_win!r}")
+            raise InvalidTypeError(f"end_on_win must be True or False, got {end_on_win!r}")
 
         for arg, name in (("varying", varying), ("varying2", varying2)):
             if name is None and arg == "varying2":
                 if values2 is not None:
-                    raise ValueError("values2 is given but varying2 is not")
+                    raise InvalidArgumentError("values2 is given but varying2 is not")
                 continue
             if not isinstance(name, str) or name not in VARYING_PARAMS:
-                raise ValueError(f"{arg} must be one of {VARYING_PARAMS}, got {name!r}")
+                raise InvalidArgumentError(f"{arg} must be one of {VARYING_PARAMS}, got {name!r}")
         if varying2 is not None and varying2 == varying:
-            raise ValueError(f"varying2 must differ from varying (both are {varying!r})")
+            raise InvalidArgumentError(f"varying2 must differ from varying (both are {varying!r})")
         axes: list[tuple[str, np.ndarray]] = []
         for name, vals, source in ((varying, values, "values"), (varying2, values2, "values2")):
             if name is None:
                 continue
             if vals is not None and given[name] is not None and np.ndim(given[name]) >= 1:
-                raise ValueError(f"the range of {name} is given twice: as {name}= and as {source}=; give one")
+                raise InvalidArgumentError(f"the range of {name} is given twice: as {name}= and as {source}=; give one")
             rng = _as_range(name, given[name] if vals is None else vals, n, source if vals is not None else name)
             axes.append((name, rng))
         names = tuple(name for name, _ in axes)
@@ -446,9 +326,9 @@ class Scenario:
             weighted = " or ".join(f"risk={name!r}" for name in _risks() if forms("risk")[name].takes_weights)
             raise InvalidArgumentError(f"w (risk weights) can only vary with {weighted}")
         if "r_share" in names and given["r_inv"] is None:
-            raise ValueError("varying r_share needs r_inv (sharing actions include investment)")
+            raise InvalidArgumentError("varying r_share needs r_inv (sharing actions include investment)")
         if "gammas" not in names and t > 1 and gammas is None:
-            raise ValueError("gammas (one discount factor per player) are required for t > 1")
+            raise InvalidArgumentError("gammas (one discount factor per player) are required for t > 1")
 
         fixed = {name: _fixed_value(name, value, n) for name, value in given.items() if name not in names}
         m1 = axes[0][1].shape[0]
@@ -536,13 +416,13 @@ class Scenario:
             ``backend="joblib"`` (or ``None`` off Linux) with ``n_jobs > 1`` and joblib not installed.
         """
         t = self.t if t is None else as_positive_int(t, "t (number of periods)")
-        jobs = _effective_jobs(n_jobs)
+        jobs = effective_jobs(n_jobs)
         options = SolverOptions.coerce(options)
         method = _check_method(method)
         if not isinstance(progress, (bool, np.bool_)):
-            raise TypeError(f"progress must be True or False, got {progress!r}")
+            raise InvalidTypeError(f"progress must be True or False, got {progress!r}")
         if not isinstance(warm_start, (bool, np.bool_)):
-            raise TypeError(f"warm_start must be True or False, got {warm_start!r}")
+            raise InvalidTypeError(f"warm_start must be True or False, got {warm_start!r}")
         for j, agg in enumerate(self.aggregators):
             try:
                 agg._check_t(t)
@@ -551,18 +431,18 @@ class Scenario:
         _check_init(init, self.aggregators, t)
 
         count = len(self.aggregators)
-        if backend not in _BACKENDS:
-            raise ValueError(f"backend must be one of {_BACKENDS}, got {backend!r}")
+        if backend not in BACKENDS:
+            raise InvalidArgumentError(f"backend must be one of {BACKENDS}, got {backend!r}")
         if executor is None and backend == "dask":
-            executor = _dask_client()
+            executor = dask_client()
         parallel = executor is None and jobs > 1 and count > 1
         pool = None
         if parallel:
-            pool = _pool_kind(backend)
+            pool = pool_kind(backend)
             if pool == "joblib":
-                _import_joblib()
-        fingerprint = _fingerprint(self.aggregators, t, method) if checkpoint is not None else ""
-        done = _load_checkpoint(checkpoint, count, fingerprint)
+                import_joblib()
+        fingerprint = checkpoint_file.fingerprint(self.aggregators, t, method) if checkpoint is not None else ""
+        done = checkpoint_file.load(checkpoint, count, fingerprint)
         tasks = [(j, agg, self.neighbours[j]) for j, agg in enumerate(self.aggregators) if j not in done]
         results: list = [None] * count
         starts: list[str] = [""] * count
@@ -573,28 +453,28 @@ class Scenario:
         t0 = time.perf_counter()
         with tqdm(total=count, initial=len(done), disable=not progress, desc="scenario", unit="point") as bar:
             if executor is not None:
-                chunks_out = _solve_with_executor(executor, tasks, t, init, options, method, bool(warm_start), bar)
+                chunks_out = solve_with_executor(executor, tasks, t, init, options, method, bool(warm_start), bar)
             elif pool == "processes":
-                chunks_out = _solve_forked(tasks, jobs, t, init, options, method, bool(warm_start), bar)
+                chunks_out = solve_forked(tasks, jobs, t, init, options, method, bool(warm_start), bar)
             elif parallel:
-                chunks_out = _solve_parallel(tasks, jobs, t, init, options, method, bool(warm_start), bar)
+                chunks_out = solve_parallel(tasks, jobs, t, init, options, method, bool(warm_start), bar)
             elif checkpoint is not None:  # chunks, so that finished points are saved as they come
-                chunks_out = (_solve_chunk(tasks[lo:lo + 16], t, init, options, method, bool(warm_start), bar.update)
+                chunks_out = (solve_chunk(tasks[lo:lo + 16], t, init, options, method, bool(warm_start), bar.update)
                               for lo in range(0, len(tasks), 16))
             else:
-                chunks_out = [_solve_chunk(tasks, t, init, options, method, bool(warm_start), bar.update)]
+                chunks_out = [solve_chunk(tasks, t, init, options, method, bool(warm_start), bar.update)]
             lost: list[int] = []
             try:
                 for out in chunks_out:
                     for idx, res, start in out:
                         results[idx] = res
                         starts[idx] = start
-                        if start == _LOST:  # never solved: kept out of the checkpoint, so a re-run retries it
+                        if start == LOST:  # never solved: kept out of the checkpoint, so a re-run retries it
                             lost.append(idx)
                         else:
                             done[idx] = (res, start)
-                    if any(start != _LOST for _, _, start in out):
-                        _save_checkpoint(checkpoint, done, count, fingerprint)
+                    if any(start != LOST for _, _, start in out):
+                        checkpoint_file.save(checkpoint, done, count, fingerprint)
             finally:  # on an interrupt, stop now the chunks still pending on an executor or in joblib
                 if hasattr(chunks_out, "close"):
                     chunks_out.close()
@@ -609,218 +489,6 @@ class Scenario:
         return ScenarioResult(results=results, points=[dict(p) for p in self.points], varying=self.varying,
                               aggregators=list(self.aggregators),
                               t=t, shape=self.shape, starts=starts, seconds=seconds)
-
-
-def _dask_client():
-    try:
-        from distributed import get_client
-    except ImportError as exc:
-        raise ImportError('backend="dask" needs dask.distributed: pip install "dynapai_sym[parallel]"') from exc
-    try:
-        return get_client()
-    except ValueError as exc:
-        raise ValueError('backend="dask" needs a running client: from dask.distributed import Client, '
-                         "LocalCluster; client = Client(LocalCluster()) (or pass executor=client)") from exc
-
-
-def _chunks(tasks: list, size: int) -> list:
-    return [[(idx, _portable(agg), nb) for idx, agg, nb in tasks[lo:lo + size]]
-            for lo in range(0, len(tasks), size)]
-
-
-#: The start recorded for a point whose chunk's future failed: it was never solved, is not
-#: checkpointed, and a re-run with the same checkpoint solves it again.
-_LOST = "lost"
-
-
-def _lost_status(exc: BaseException) -> str:
-    """Status of the points of a chunk whose future raised ``exc`` instead of returning results."""
-    import concurrent.futures as cf
-
-    what = f"{type(exc).__name__}: {exc}"
-    if type(exc).__name__ == "KilledWorker" or isinstance(exc, cf.BrokenExecutor):
-        return f"error: worker lost: {what}"
-    if isinstance(exc, cf.CancelledError):
-        return f"error: chunk cancelled: {what}"
-    return f"error: chunk failed: {what}"
-
-
-def _lost_chunk(chunk: list, exc: BaseException, t: int, method: str) -> list:
-    """A chunk's output when its future failed: a :class:`FailedPoint` per point, with start ``_LOST``."""
-    status = _lost_status(exc)
-    message = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    note = "not solved: its chunk's future failed; a re-run with the same checkpoint solves it again"
-    return [(idx, FailedPoint(status=status, message=message, method=method, n=agg.n, k=agg.k, t=t, notes=[note]),
-             _LOST) for idx, agg, _ in chunk]
-
-
-def _solve_with_executor(executor, tasks: list, t: int, init, options: SolverOptions, method: str,
-                         warm_start: bool, bar, size: int | None = None):
-    """Submit chunks of points to a concurrent.futures executor or a dask client; yield as they finish.
-
-    A chunk whose future raises (a dask ``KilledWorker`` once a task has outlived
-    ``distributed.scheduler.allowed-failures`` dead workers, a broken process pool, a cancelled
-    future, an error in the worker) yields :func:`_lost_chunk` instead of stopping the sweep, so
-    the chunks that did finish are still returned and checkpointed. Futures still pending when
-    the caller stops (an interrupt, a failing checkpoint write) are cancelled.
-    """
-    size = max(1, min(64, -(-len(tasks) // 8))) if size is None else size
-    chunks = _chunks(tasks, size)
-    futures = [executor.submit(_solve_chunk, chunk, t, init, options, method, warm_start) for chunk in chunks]
-    chunk_of = {fut: chunk for fut, chunk in zip(futures, chunks)}
-    # dask futures come from a dask client (distributed is then imported already; importing it
-    # for any other executor would cost ~0.6 s)
-    if futures and type(futures[0]).__module__.split(".")[0] == "distributed":
-        from distributed import as_completed as dask_as_completed
-
-        completed = dask_as_completed(futures)  # yields errored futures too
-    else:
-        import concurrent.futures as cf
-
-        completed = cf.as_completed(futures)
-    try:
-        for fut in completed:
-            try:
-                out = fut.result()  # dask gathers again (recomputing) if the holder of a result died
-            except Exception as exc:  # includes KilledWorker and CancelledError
-                out = _lost_chunk(chunk_of[fut], exc, t, method)
-            bar.update(len(out))
-            yield out
-    finally:
-        for fut in futures:
-            if not fut.done():
-                fut.cancel()
-
-
-def _fingerprint(aggregators: list[Aggregator], t: int, method: str) -> str:
-    """A digest of what a sweep computes: every point's model form, parameters, states, gammas, t and method."""
-    import hashlib
-
-    digest = hashlib.sha256(f"{t}|{method}|{len(aggregators)}".encode())
-    for agg in aggregators:
-        digest.update(f"|{agg.n},{agg.k},{agg.end_on_win}".encode())
-        digest.update(np.asarray(agg.gammas if agg.gammas is not None else [], dtype=float).tobytes())
-        for pf in agg.state.beliefs:
-            form = pf._form_key()
-            digest.update(repr(form if form is not None else pf.structure.payoffs).encode())
-            digest.update(np.asarray(pf.param_vector(), dtype=float).tobytes())
-            digest.update(np.asarray(pf.state_vector(), dtype=float).tobytes())
-    return digest.hexdigest()
-
-
-def _load_checkpoint(path, count: int, fingerprint: str = "") -> dict:
-    """Finished points saved by an earlier run: {index: (result, start)}.
-
-    Only finished points count (including points whose solve raised, which would raise again);
-    a point recorded as lost (its chunk's future failed) is solved again. A checkpoint written
-    for a different sweep (other parameters, horizon or method: see :func:`_fingerprint`) is
-    refused rather than silently reused.
-    """
-    if path is None:
-        return {}
-    import pickle
-
-    path = Path(path)
-    if not path.exists():
-        return {}
-    with path.open("rb") as fh:
-        saved = pickle.load(fh)
-    if saved.get("count") != count:
-        raise ValueError(f"checkpoint {str(path)!r} is for {saved.get('count')} points; this scenario has {count}")
-    if fingerprint and saved.get("fingerprint", fingerprint) != fingerprint:
-        raise ValueError(f"checkpoint {str(path)!r} was written by a different sweep (other parameters, t or "
-                         "method); pass another checkpoint path or delete the file")
-    return {idx: entry for idx, entry in saved["done"].items() if entry[1] != _LOST}
-
-
-def _save_checkpoint(path, done: dict, count: int, fingerprint: str = "") -> None:
-    if path is None:
-        return
-    import os
-    import pickle
-
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as fh:
-        pickle.dump({"count": count, "fingerprint": fingerprint, "done": done}, fh)
-    os.replace(tmp, path)  # atomic: a crash never leaves a half-written checkpoint
-
-
-def _import_joblib():
-    try:
-        import joblib
-    except ImportError as exc:
-        raise ImportError("n_jobs > 1 needs joblib: pip install \"dynapai_sym[parallel]\" "
-                          "(or pip install joblib), or use n_jobs=1") from exc
-    return joblib
-
-
-#: values of ``Scenario.solve(backend=...)``
-_BACKENDS = (None, "processes", "joblib", "dask")
-
-
-def _fork_available() -> bool:
-    """Whether worker processes can be forked (Linux): they then inherit the compiled model."""
-    import multiprocessing as mp
-    import sys
-
-    return sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods()
-
-
-def _pool_kind(backend: str | None) -> str:
-    """Local worker processes for ``n_jobs > 1``: ``"processes"`` (forked) or ``"joblib"`` (loky)."""
-    if backend == "processes" or (backend is None and _fork_available()):
-        return "processes"
-    return "joblib"
-
-
-def _prepare(agg: Aggregator, t: int) -> None:
-    """Compile every block a solve of ``agg`` over ``t`` periods uses (before forking workers)."""
-    game = agg.game(t)
-    x = agg.default_init(t)
-    with np.errstate(all="ignore"):
-        game.kkt_jacobian(x)
-        game.quantities(x)
-        game.player_gradient(0, x)
-        game.player_objective(0, x[game.own_index(0)].reshape(1, t, game.k), x)
-
-
-def _solve_forked(tasks, jobs: int, t: int, init, options, method: str, warm_start: bool, bar):
-    """Solve chunks of points in worker processes (``concurrent.futures.ProcessPoolExecutor``).
-
-    On Linux the workers are forked after the model is compiled here, so they start in
-    milliseconds with the compiled functions in memory (loky workers would import the package
-    and compile again); elsewhere the platform's default start method is used.
-    """
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-
-    context = None
-    if _fork_available():
-        context = mp.get_context("fork")
-        seen = set()
-        for _, agg, _ in tasks:  # one compile per model structure, inherited by every worker
-            key = tuple(id(pf.structure) for pf in agg.state.beliefs)
-            if key not in seen:
-                seen.add(key)
-                _prepare(agg, t)
-    # about four chunks per worker (balance), each starting one warm-start chain (one cold start)
-    size = max(1, min(256, -(-len(tasks) // (4 * jobs))))
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        yield from _solve_with_executor(pool, tasks, t, init, options, method, warm_start, bar, size)
-
-
-def _solve_parallel(tasks, jobs: int, t: int, init, options, method: str, warm_start: bool, bar):
-    """Solve contiguous chunks of points in loky worker processes; yields each chunk's output."""
-    joblib = _import_joblib()
-    Parallel, delayed = joblib.Parallel, joblib.delayed
-    count = len(tasks)
-    n_chunks = min(count, max(2 * jobs, -(-count // 64)))
-    chunks = _chunks(tasks, -(-count // n_chunks))
-    runner = Parallel(n_jobs=jobs, backend="loky", return_as="generator")
-    for out in runner(delayed(_solve_chunk)(chunk, t, init, options, method, warm_start) for chunk in chunks):
-        bar.update(len(out))
-        yield out
 
 
 def _check_init(init, aggregators: list[Aggregator], t: int) -> None:
@@ -839,10 +507,11 @@ def _check_init(init, aggregators: list[Aggregator], t: int) -> None:
                 raise type(exc)(f"init: {exc}") from exc
         T, n, k = init.data.shape
     if T != t:
-        raise ValueError(f"init has {T} periods; solving for t={t}")
+        raise InvalidArgumentError(f"init has {T} periods; solving for t={t}")
     for j, agg in enumerate(aggregators):
         if (n, k) != (agg.n, agg.k):
-            raise ValueError(f"init is for n={n} players with k={k} actions; point {j} has n={agg.n}, k={agg.k}")
+            raise InvalidArgumentError(f"init is for n={n} players with k={k} actions; "
+                                       f"point {j} has n={agg.n}, k={agg.k}")
 
 
 def _coerce_csf(csf) -> CSF:
@@ -851,12 +520,11 @@ def _coerce_csf(csf) -> CSF:
     if isinstance(csf, CSF):
         return csf
     if isinstance(csf, str):
-        if csf == "default":
-            return CSF.default()
-        if csf == "maybe_no_win":
-            return CSF.maybe_no_win()
-        raise ValueError(f"csf must be a CSF, 'default' or 'maybe_no_win', got {csf!r}")
-    raise TypeError(f"csf must be a CSF or a string, got {type(csf).__name__}")
+        built_in = tuple(name for name, form in forms("contest").items() if not form.user_written)
+        if csf not in built_in:
+            raise InvalidArgumentError(f"csf must be a CSF or one of {built_in}, got {csf!r}")
+        return CSF(csf, scale=1.0 if get_form("contest", csf, "csf").takes_scale else None)
+    raise InvalidTypeError(f"csf must be a CSF or a string, got {type(csf).__name__}")
 
 
 def _build_aggregator(vals: dict, t: int, end_on_win: bool, csf: CSF, risk: str) -> Aggregator:

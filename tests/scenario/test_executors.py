@@ -276,7 +276,7 @@ def test_killed_worker_chunks_are_recorded_then_retried(tmp_path, monkeypatch, b
 
 
 def test_interrupted_sweep_cancels_pending_chunks(tmp_path, monkeypatch):
-    import dynapai_sym.scenario.scenario as scenario_module
+    import dynapai_sym.scenario.checkpoint as checkpoint_module
 
     class FirstChunkOnly:
         """Runs the first chunk at once; the others stay pending (as on a busy cluster)."""
@@ -294,7 +294,7 @@ def test_interrupted_sweep_cancels_pending_chunks(tmp_path, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(scenario_module, "_save_checkpoint", interrupted)
+    monkeypatch.setattr(checkpoint_module, "save", interrupted)
     executor = FirstChunkOnly()
     sc = dp.Scenario.from_params(n=2, r=np.linspace(0.05, 0.1, 20), varying="r")
     with pytest.raises(KeyboardInterrupt):
