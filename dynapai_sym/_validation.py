@@ -9,10 +9,10 @@ import numpy as np
 
 from .errors import InvalidArgumentError, InvalidTypeError
 
-__all__ = ["as_player_vector", "as_matrix", "check_n", "as_positive_int"]
+__all__ = ["as_float_array", "as_player_vector", "as_matrix", "check_n", "as_positive_int"]
 
 
-def _as_float_array(value, name: str) -> np.ndarray:
+def as_float_array(value, name: str) -> np.ndarray:
     if isinstance(value, (str, bytes)):
         raise InvalidTypeError(f"{name} must be a number or a sequence of numbers, got {value!r}")
     try:
@@ -46,7 +46,7 @@ def as_player_vector(
     ValueError
         If it has the wrong length, is not finite, or breaks a sign bound.
     """
-    arr = _as_float_array(value, name)
+    arr = as_float_array(value, name)
     if arr.ndim == 0:
         if n is None:
             raise InvalidArgumentError(f"{name} must be a sequence with one entry per player, got {value!r}")
@@ -67,7 +67,7 @@ def as_player_vector(
 
 def as_matrix(value, name: str, shape: tuple[int, int], *, nonnegative: bool = False) -> np.ndarray:
     """Return ``value`` as a float matrix of the given shape (scalars broadcast)."""
-    arr = _as_float_array(value, name)
+    arr = as_float_array(value, name)
     if arr.ndim == 0:
         arr = np.full(shape, float(arr))
     if arr.shape != shape:

@@ -21,7 +21,7 @@ from ..model import Actions, MultiPeriodModel, Strategies
 from ..numeric import Belief, NumericGame
 from ..solvers import SolverOptions, SolverResult, solve_game
 from ..solvers.methods import SolverMethod, get_method
-from ..solvers.result import _Optimum
+from ..solvers.result import Optimum
 from ..solvers.sensitivity import sensitivity
 
 __all__ = ["Aggregator", "solve"]
@@ -61,7 +61,12 @@ class Aggregator(MultiPeriodModel, LatexDisplay):
         return clone
 
     # ------------------------------------------------------------ game building
-    def _check_t(self, t) -> int:
+    def check_horizon(self, t) -> int:
+        """``t`` as a number of periods this game can be solved over; a clear error otherwise.
+
+        More than one period needs discount factors, and ``end_on_win`` needs a contest in
+        which nobody may win (otherwise the game always ends after the first period).
+        """
         t = as_positive_int(t, "t (number of periods)")
         if t > 1 and self.gammas is None:
             raise InvalidArgumentError("gammas (one discount factor per player) are required for t > 1")
@@ -75,7 +80,7 @@ class Aggregator(MultiPeriodModel, LatexDisplay):
 
     def game(self, t: int) -> NumericGame:
         """The numeric game over ``t`` periods (built once per horizon)."""
-        t = self._check_t(t)
+        t = self.check_horizon(t)
         if t not in self._games:
             beliefs, belief_of, index = [], [], {}
             for i in range(self.n):
@@ -223,7 +228,7 @@ class Aggregator(MultiPeriodModel, LatexDisplay):
         SolverResult
             ``success`` is True only for a certified equilibrium.
         """
-        t = self._check_t(t)
+        t = self.check_horizon(t)
         options = SolverOptions.coerce(options)
         solver = get_method(method)
         with blas_threads(options.blas_threads):
@@ -248,7 +253,7 @@ class Aggregator(MultiPeriodModel, LatexDisplay):
         cert = out.certificate
         deviation = cert.best_deviation if cert is not None else None
         return SolverResult(
-            optimum=_Optimum(strategies.actions),
+            optimum=Optimum(strategies.actions),
             strategies=strategies,
             success=out.success,
             status=out.status,

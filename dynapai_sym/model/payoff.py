@@ -211,7 +211,7 @@ class PayoffModel(Frozen):
         expressions) share one structure, so building many calibrations (a sweep) does not
         rebuild the expressions.
         """
-        key = self._form_key()
+        key = self.form_key()
         if key is not None and key in _STRUCTURES:
             cached = _STRUCTURES[key]
             if set(cached.params) | set(cached.states) == set(self.param_values):
@@ -223,7 +223,7 @@ class PayoffModel(Frozen):
             _STRUCTURES[key] = structure
         return structure
 
-    def _form_key(self) -> tuple | None:
+    def form_key(self) -> tuple | None:
         """What decides the expressions (not the values); None when a component is user-written."""
         keys = tuple(comp.form_key() for comp in self.components)
         if any(key is None for key in keys):

@@ -22,7 +22,7 @@ def fingerprint(aggregators: list[Aggregator], t: int, method: str) -> str:
         digest.update(f"|{agg.n},{agg.k},{agg.end_on_win}".encode())
         digest.update(np.asarray(agg.gammas if agg.gammas is not None else [], dtype=float).tobytes())
         for pf in agg.state.beliefs:
-            form = pf._form_key()
+            form = pf.form_key()
             digest.update(repr(form if form is not None else pf.structure.payoffs).encode())
             digest.update(np.asarray(pf.param_vector(), dtype=float).tobytes())
             digest.update(np.asarray(pf.state_vector(), dtype=float).tobytes())

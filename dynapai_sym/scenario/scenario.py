@@ -39,7 +39,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .._validation import _as_float_array, as_positive_int, check_n
+from .._validation import as_float_array, as_positive_int, check_n
 from ..components import CSF, ProdFunc, RiskFunc
 from ..components.registry import forms, get_form
 from ..errors import InvalidArgumentError, InvalidTypeError
@@ -75,7 +75,7 @@ def _as_range(name: str, value, n: int, source: str) -> np.ndarray:
     if value is None:
         raise InvalidArgumentError(f"{name} is the varying parameter: give its range as {name}=... or {source}=...")
     label = name if source == name else f"{source} (range of {name})"
-    arr = _as_float_array(value, label)
+    arr = as_float_array(value, label)
     if arr.ndim == 0:
         raise InvalidArgumentError(f"{label} is varying: it must be a 1-D range of values or a 2-D array "
                          f"(rows = points, one column per player), got the scalar {value!r}")
@@ -94,7 +94,7 @@ def _fixed_value(name: str, value, n: int):
     """A non-varying parameter: None, a per-player vector, or (d only) an n x n matrix."""
     if value is None:
         return None
-    arr = _as_float_array(value, name)
+    arr = as_float_array(value, name)
     if arr.ndim == 0:
         return np.full(n, float(arr))
     if arr.ndim == 1:
@@ -132,7 +132,7 @@ def _point_params(params: Mapping | None, aggregators: list[Aggregator]) -> tupl
         if len(values) != count:
             raise InvalidArgumentError(f"params[{name!r}] has {len(values)} values; the scenario has {count} points")
         for j, (value, agg) in enumerate(zip(values, aggregators)):
-            arr = _as_float_array(value, f"params[{name!r}][{j}]")
+            arr = as_float_array(value, f"params[{name!r}][{j}]")
             if arr.ndim == 0:
                 arr = np.full(agg.n, float(arr))
             elif arr.shape != (agg.n,):
@@ -425,7 +425,7 @@ class Scenario:
             raise InvalidTypeError(f"warm_start must be True or False, got {warm_start!r}")
         for j, agg in enumerate(self.aggregators):
             try:
-                agg._check_t(t)
+                agg.check_horizon(t)
             except (TypeError, ValueError) as exc:
                 raise type(exc)(f"point {j}: {exc}") from exc
         _check_init(init, self.aggregators, t)
@@ -533,7 +533,7 @@ def _build_aggregator(vals: dict, t: int, end_on_win: bool, csf: CSF, risk: str)
     pf = PayoffFunc(prod_func=prod, risk_func=risk_func, d=vals["d"], csf=csf, r=vals["r"],
                     r_inv=vals["r_inv"], r_share=vals["r_share"])
     agg = Aggregator(pf, gammas=vals["gammas"], end_on_win=end_on_win)
-    agg._check_t(t)
+    agg.check_horizon(t)
     return agg
 
 

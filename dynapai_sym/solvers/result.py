@@ -8,7 +8,7 @@ import numpy as np
 
 from ..names import ACTION_COLUMNS
 
-__all__ = ["SolverResult", "Status"]
+__all__ = ["Optimum", "SolverResult", "Status"]
 
 
 class Status:
@@ -20,7 +20,7 @@ class Status:
     MIXED = "mixed-strategy approximation"
 
 
-class _Optimum(list):
+class Optimum(list):
     """List of per-period actions; calling it returns itself (``res.optimum()`` also works)."""
 
     def __call__(self):
