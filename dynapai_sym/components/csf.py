@@ -113,8 +113,10 @@ class CustomContest(ContestForm):
         mapping = dict(zip(p_syms, p))
         return [sp.sympify(e).xreplace(mapping) for e in exprs]
 
-    def latex(self, csf):
-        n = csf._n or 2
+    def latex(self, csf, n: int | None = None):
+        n = n or csf._n
+        if n is None:  # a function of the performances: its expressions depend on n
+            return r"q_j = q_j(p_1, \dots, p_n) \quad \text{(user-written; explicit for a given } n)"
         exprs = csf.q(intermediate("p", n))
         names = glossary(set().union(*[e.free_symbols for e in exprs]))
         return r" \\ ".join(
@@ -172,7 +174,8 @@ class CSF(FormComponent):
         params : mapping, optional
             Values of the extra parameter symbols used.
         """
-        return cls("custom", spec=q, extra=as_param_values(params, "params"))
+        n = len(q) if isinstance(q, (list, tuple)) else None
+        return cls("custom", spec=q, extra=as_param_values(params, "params"), n=n)
 
     @property
     def always_someone_wins(self) -> bool:
@@ -202,6 +205,9 @@ class CSF(FormComponent):
             return f"{head}scale={self.scale})"
         return head.rstrip(", ") + ")"
 
-    def to_latex(self) -> str:
-        """The contest success function as LaTeX."""
+    def to_latex(self, n: int | None = None) -> str:
+        """The contest success function as LaTeX (a custom contest written out for ``n`` players,
+        or for as many as its expressions have; a function of ``p`` is shown in general form)."""
+        if self.is_custom:
+            return self._form.latex(self, n)
         return self._form.latex(self)

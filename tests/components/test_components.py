@@ -243,3 +243,14 @@ def test_models_and_results_survive_pickling():
     again = pickle.loads(pickle.dumps(agg)).solve()
     np.testing.assert_allclose(again.strategies.data, res.strategies.data, rtol=1e-12)
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(res)).strategies.data, res.strategies.data)
+
+
+def test_custom_contest_latex_is_written_for_its_own_number_of_players():
+    from dynapai_sym.symbols import intermediate
+
+    p = intermediate("p", 3)
+    listed = dp.CSF.custom([pj / (1 + sum(p)) for pj in p])
+    assert listed.to_latex().count(r"\\") == 2 and "q_{3}" in listed.to_latex()  # three rows, not two
+    tullock_squared = dp.CSF.custom(lambda p: [pj**2 / sum(pk**2 for pk in p) for pj in p])
+    assert "q_{" not in tullock_squared.to_latex() and "p_n" in tullock_squared.to_latex()  # general form
+    assert tullock_squared.to_latex(4).count(r"\\") == 3 and "p_{4}^{2}" in tullock_squared.to_latex(4)
