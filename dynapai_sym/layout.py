@@ -81,8 +81,8 @@ class ActionLayout:
 
     # ------------------------------------------------------------ one profile
     def pack(self, X) -> np.ndarray:
-        """Flat profile(s) from ``(..., T, n, k)`` arrays: ``(..., N)``."""
-        X = np.asarray(X, dtype=float)
+        """Flat profile(s) from ``(..., T, n, k)`` arrays: ``(..., N)`` (a new array)."""
+        X = np.array(X, dtype=float)
         return X.reshape(*X.shape[:-3], self.N)
 
     def unpack(self, x) -> np.ndarray:

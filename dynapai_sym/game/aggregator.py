@@ -17,6 +17,7 @@ from .._threads import blas_threads
 from .._validation import as_positive_int
 from ..errors import InvalidArgumentError, InvalidTypeError
 from ..latex import LatexDisplay
+from ..layout import ActionLayout
 from ..model import Actions, MultiPeriodModel, Strategies
 from ..numeric import Belief, NumericGame
 from ..solvers import SolverOptions, SolverResult, solve_game
@@ -115,7 +116,8 @@ class Aggregator(MultiPeriodModel, LatexDisplay):
     def u(self, strategies) -> np.ndarray:
         """:math:`U_i` for every player: (n,)."""
         s = self._strategies(strategies)
-        return self.game(s.t).payoffs(s.data.reshape(-1))
+        game = self.game(s.t)
+        return game.payoffs(game.layout.pack(s.data))
 
     def u_i(self, i: int, strategies) -> float:
         """:math:`U_i` of player ``i`` (0-based)."""
@@ -129,7 +131,7 @@ class Aggregator(MultiPeriodModel, LatexDisplay):
             raise InvalidArgumentError("probas needs end_on_win=True (otherwise every period is reached)")
         s = self._strategies(strategies)
         game = self.game(s.t)
-        return game.weights(s.data.reshape(-1)).T / (game.gammas[None, :] ** np.arange(s.t)[:, None])
+        return game.weights(game.layout.pack(s.data)).T / (game.gammas[None, :] ** np.arange(s.t)[:, None])
 
     def states(self, strategies) -> np.ndarray:
         """State (A_i, B_i) in each period by each player's belief: (T, n, 2) for common beliefs,
@@ -138,7 +140,7 @@ class Aggregator(MultiPeriodModel, LatexDisplay):
         game = self.game(s.t)
         out = []
         for chain in game.chains:
-            _, y, _, _ = chain.forward(s.data.reshape(s.t, -1))
+            _, y, _, _ = chain.forward(game.layout.periods(game.layout.pack(s.data)))
             out.append(self._full_state(chain, y[:-1]))
         return out[0] if self.state.common else np.stack(out)
 
@@ -177,25 +179,25 @@ class Aggregator(MultiPeriodModel, LatexDisplay):
             shorter = solve_game(short_game, self._default_start(t_short, options), options.with_(restarts=2),
                                  "auto", check_global=False)
             if shorter.success:
-                X = np.maximum(shorter.x.reshape(t_short, self.n, self.k), 0.0)
+                X = np.maximum(short_game.layout.unpack(shorter.x), 0.0)
                 pad = np.repeat(X[-1:], t - t_short, axis=0)
-                return np.concatenate([X, pad]).reshape(-1)
+                return self.game(t).layout.pack(np.concatenate([X, pad]))
         # the static answer is only a start too: first and second order suffice
         static = solve_game(self.game(1), self.default_init(1), options.with_(restarts=2), "auto",
                             check_global=False)
         if static.success:
-            x = np.tile(np.maximum(static.x.reshape(1, self.n, self.k), 0.0), (t, 1, 1))
+            x = np.tile(np.maximum(self.game(1).layout.unpack(static.x), 0.0), (t, 1, 1))
             if self.k >= 4:
                 x[..., 2:4] = 0.05
             if self.k == 6:
                 x[..., 4:6] = 0.0  # no sharing: states stay apart, away from the kinks
-            return x.reshape(-1)
+            return self.game(t).layout.pack(x)
         return self.default_init(t)
 
     def default_init(self, t: int) -> np.ndarray:
         """A starting profile: 1 for x_s, x_p; small investments; no sharing."""
         base = np.array([1.0, 1.0, 0.05, 0.05, 0.0, 0.0])[: self.k]
-        return np.tile(base, (t, self.n, 1)).reshape(-1)
+        return ActionLayout(t, self.n, self.k).pack(np.tile(base, (t, self.n, 1)))
 
     def _init(self, init, t: int, options: SolverOptions | None = None) -> np.ndarray:
         if init is None:
@@ -207,7 +209,7 @@ class Aggregator(MultiPeriodModel, LatexDisplay):
         s = self._strategies(init, "init")
         if s.t != t:
             raise InvalidArgumentError(f"init has {s.t} periods; solving for t={t}")
-        return s.data.reshape(-1).astype(float)
+        return self.game(t).layout.pack(s.data)
 
     def solve(self, t: int = 1, init=None, options=None, method: str = "auto") -> SolverResult:
         """Find a pure-strategy Nash equilibrium over ``t`` periods (certified), or say why not.
@@ -245,9 +247,7 @@ class Aggregator(MultiPeriodModel, LatexDisplay):
         return self._result(game, out.x if out.x is not None else x0, out)
 
     def _result(self, game: NumericGame, x: np.ndarray, out, samples=None) -> SolverResult:
-        T, n, k = game.T, game.n, game.k
-        X = x.reshape(T, n, k)
-        strategies = Strategies(np.maximum(X, 0.0))
+        strategies = Strategies(np.maximum(game.layout.unpack(x), 0.0))
         qty = game.quantities(x)
         payoffs = qty["payoffs"]
         cert = out.certificate

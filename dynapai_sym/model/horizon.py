@@ -23,6 +23,7 @@ import sympy as sp
 from .._frozen import Frozen
 from .._validation import as_player_vector, as_positive_int
 from ..errors import InvalidArgumentError, InvalidTypeError
+from ..layout import ActionLayout
 from ..symbols import period_symbol, player_symbols
 from .payoff import PayoffModel
 
@@ -160,7 +161,7 @@ class MultiPeriodModel(Frozen):
         out = []
         for i, U in enumerate(objectives):
             pf = self.state.belief_of(i)
-            own = pf.structure.actions[i * self.k:(i + 1) * self.k]
+            own = pf.structure.actions[ActionLayout(t, self.n, self.k).own_slice(i)]
             out.append([sp.diff(U, period_symbol(a, tau)) for tau in range(t) for a in own])
         return out
 

@@ -145,7 +145,7 @@ def prepare(agg: Aggregator, t: int) -> None:
         game.kkt_jacobian(x)
         game.quantities(x)
         game.player_gradient(0, x)
-        game.player_objective(0, x[game.own_index(0)].reshape(1, t, game.k), x)
+        game.player_objective(0, game.layout.own(x, 0)[None], x)
 
 
 def solve_forked(tasks, jobs: int, t: int, init, options, method: str, warm_start: bool, bar):

@@ -75,10 +75,10 @@ def warm_starts(agg: Aggregator, t: int, method: str, warm: tuple[Aggregator, So
     if get_method(method).predictor:
         game = agg.game(t)
         if game.smooth:
-            x_old = source_res.strategies.data.reshape(-1).astype(float)
+            x_old = game.layout.pack(source_res.strategies.data)
             predicted = predict_equilibrium(source_agg.game(t), x_old, game)
             if predicted is not None:
-                starts.append(Strategies(predicted.reshape(source_res.strategies.data.shape)))
+                starts.append(Strategies(game.layout.unpack(predicted)))
     starts.append(source_res)
     return starts
 
