@@ -148,7 +148,7 @@ class NumericGame:
             return float(u[i]), g[i].copy()
         grad, _, values = chain.gradient(self.layout.periods(x))
         self.evaluations += 1
-        return float(values[pos]), self.layout.own_rows(grad[pos][:, self.layout.own_slice(i)])
+        return float(values[pos]), self.layout.flat_schedules(grad[pos][:, self.layout.own_slice(i)])
 
     def player_gradient_batch(self, i: int, own: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """:math:`U_i` and its gradient in i's own actions when i plays each schedule in ``own``
