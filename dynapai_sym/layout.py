@@ -7,7 +7,7 @@ flat, period-major and player-major within a period:
 
     x[t\,m + i\,k + c] = a_{t,i,c}, \qquad m = n k, \qquad N = T m,
 
-i.e. ``x.reshape(T, n, k)``. Three batched forms are used by the numeric layers:
+i.e. ``x.reshape(T, n, k)``. The forms used by the numeric layers:
 
 =====================  ==============  ===================================================
 name                   shape           meaning
@@ -19,7 +19,27 @@ paths ``Z``            ``(T, m, B)``   a batch of profiles, batch axis last (wha
                                        functions and the chain take: ``f(z, y, theta)``
                                        with ``z`` of shape ``(m, B)``)
 schedules ``own``      ``(B, T, k)``   candidate schedules of one player
+own vector ``v``       ``(T k,)``      one player's schedule, flat: the entries
+                                       ``own_index(i)`` of a profile, period by period
 =====================  ==============  ===================================================
+
+Arrays indexed by actions along their *first* axes (derivatives) use the same orders:
+a Jacobian's rows ``(N, ...)`` are ``(T, n, k, ...)`` flattened (:meth:`ActionLayout.pack_rows`),
+and the rows of one player's Hessian block ``(T k, ...)`` are ``(T, k, ...)`` flattened
+(:meth:`ActionLayout.own_rows`).
+
+Conversions (:class:`ActionLayout`):
+
+* ``(..., T, n, k)`` <-> ``(..., N)``: ``pack``, ``unpack``; ``(..., N)`` -> ``(..., T, m)``: ``periods``;
+* where things sit: ``period_slice`` (periods within ``N``), ``own_slice`` (a player within
+  ``m``), ``own_index`` (a player within ``N``); ``own``, ``with_own`` read and replace a
+  player's schedule in a profile;
+* own vectors ``(..., T k)`` <-> schedules ``(..., T, k)``: ``schedules``, ``flat_schedules``;
+* profiles ``(B, N)`` <-> paths ``(T, m, B)``: ``paths``, ``profiles``; a player's schedules
+  in paths: ``own_of_paths``;
+* schedules of one player against a profile or profiles, as paths: ``against``,
+  ``against_profiles``, ``against_grid``;
+* rows: ``pack_rows`` ``(T, n, k, ...)`` -> ``(N, ...)``, ``own_rows`` ``(T, k, ...)`` -> ``(T k, ...)``.
 
 Calling convention of every compiled function (:mod:`dynapai_sym.compile`):
 ``f(z, y, theta)`` with ``z`` one period's actions ``(m,)`` or ``(m, *batch)``, ``y`` the
@@ -69,12 +89,12 @@ class ActionLayout:
     n: int
     k: int
 
-    @property
+    @cached_property
     def m(self) -> int:
         """Actions of all players in one period: ``n k``."""
         return self.n * self.k
 
-    @property
+    @cached_property
     def N(self) -> int:
         """Length of a flat profile: ``T n k``."""
         return self.T * self.n * self.k
@@ -83,16 +103,26 @@ class ActionLayout:
     def pack(self, X) -> np.ndarray:
         """Flat profile(s) from ``(..., T, n, k)`` arrays: ``(..., N)`` (a new array)."""
         X = np.array(X, dtype=float)
-        return X.reshape(*X.shape[:-3], self.N)
+        return X.reshape(X.shape[:-3] + (self.N,))
 
     def unpack(self, x) -> np.ndarray:
         """``(..., T, n, k)`` view of flat profile(s) ``(..., N)``."""
         x = np.asarray(x, dtype=float)
-        return x.reshape(*x.shape[:-1], self.T, self.n, self.k)
+        return x.reshape(x.shape[:-1] + (self.T, self.n, self.k))
 
     def periods(self, x) -> np.ndarray:
-        """One row per period: ``(T, m)`` view of a flat profile."""
-        return np.asarray(x, dtype=float).reshape(self.T, self.m)
+        """One row per period: ``(..., T, m)`` view of flat profile(s) ``(..., N)``."""
+        x = np.asarray(x, dtype=float)
+        return x.reshape(x.shape[:-1] + (self.T, self.m))
+
+    def period_slice(self, start: int, stop: int | None = None) -> slice:
+        """Entries of periods ``start .. stop - 1`` in a flat profile (period ``start`` alone
+        when ``stop`` is None).
+
+        >>> ActionLayout(T=3, n=2, k=2).period_slice(1), ActionLayout(T=3, n=2, k=2).period_slice(0, 2)
+        (slice(4, 8, None), slice(0, 8, None))
+        """
+        return slice(start * self.m, (start + 1 if stop is None else stop) * self.m)
 
     def own_slice(self, i: int) -> slice:
         """Player ``i``'s columns within one period's ``m`` actions."""
@@ -117,6 +147,21 @@ class ActionLayout:
         out = np.array(x, dtype=float)
         out[self.own_index(i)] = np.asarray(schedule, dtype=float).reshape(-1)
         return out
+
+    def schedules(self, v) -> np.ndarray:
+        """Own vector(s) ``(..., T k)`` as schedules ``(..., T, k)`` (a view where possible).
+
+        >>> ActionLayout(T=2, n=3, k=2).schedules(np.arange(4.0))
+        array([[0., 1.],
+               [2., 3.]])
+        """
+        v = np.asarray(v, dtype=float)
+        return v.reshape(v.shape[:-1] + (self.T, self.k))
+
+    def flat_schedules(self, schedules) -> np.ndarray:
+        """Schedules ``(..., T, k)`` as own vectors ``(..., T k)``, the order of :meth:`own_index`."""
+        schedules = np.asarray(schedules, dtype=float)
+        return schedules.reshape(schedules.shape[:-2] + (self.T * self.k,))
 
     # ------------------------------------------------------------ batches
     def paths(self, X) -> np.ndarray:
@@ -148,3 +193,33 @@ class ActionLayout:
         Z = self.paths(X)
         Z[:, self.own_slice(i), :] = np.asarray(schedule, dtype=float).reshape(self.T, self.k)[:, :, None]
         return Z
+
+    def against_grid(self, i: int, schedules, X) -> np.ndarray:
+        """Paths ``(T, m, C H)`` in which player ``i`` plays each of ``schedules`` ``(C, T, k)``
+        against each profile of the others in ``X`` ``(H, N)``: path ``c H + h`` is schedule
+        ``c`` against profile ``h`` (so values reshape to ``(C, H)``).
+
+        >>> lay = ActionLayout(T=1, n=2, k=1)
+        >>> lay.against_grid(0, [[[7.0]], [[8.0]]], [[1.0, 2.0], [3.0, 4.0]])[0]
+        array([[7., 7., 8., 8.],
+               [2., 4., 2., 4.]])
+        """
+        schedules = np.asarray(schedules, dtype=float)
+        C, H = schedules.shape[0], np.shape(X)[0]
+        Z = np.repeat(self.paths(X)[:, :, None, :], C, axis=2)  # (T, m, C, H)
+        Z[:, self.own_slice(i)] = np.moveaxis(schedules.reshape(C, self.T, self.k), 0, -1)[:, :, :, None]
+        return Z.reshape(self.T, self.m, C * H)
+
+    # ------------------------------------------------------------ rows (derivatives)
+    def pack_rows(self, A) -> np.ndarray:
+        """An array indexed by action along its first axes, ``(T, n, k, ...)``, as ``(N, ...)``
+        (e.g. a Jacobian's rows)."""
+        A = np.asarray(A, dtype=float)
+        return A.reshape((self.N,) + A.shape[3:])
+
+    def own_rows(self, A) -> np.ndarray:
+        """An array indexed by one player's actions along its first axes, ``(T, k, ...)``, as
+        ``(T k, ...)`` in the order of :meth:`own_index` (e.g. rows of a Hessian block; a
+        single schedule ``(T, k)`` gives its own vector)."""
+        A = np.asarray(A, dtype=float)
+        return A.reshape((self.T * self.k,) + A.shape[2:])

@@ -17,9 +17,15 @@ __all__ = ["ArrayFunction", "build_array_function"]
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(repr=False)
 class ArrayFunction:
     """A compiled function returning arrays of fixed shapes.
+
+    Called as ``f(z, y, theta)`` with ``z`` one period's actions ``(m,)`` or ``(m, *batch)``
+    (flat, player-major), ``y`` the moving state ``(ds,)`` or ``(ds, *batch)`` and ``theta``
+    every other parameter ``(np,)``; returns a tuple of arrays of the fixed :attr:`shapes`,
+    with any batch axes last. Each instance's own docstring (``help(f)``) names its outputs,
+    their shapes and the sizes ``m``, ``ds``, ``np`` it takes.
 
     Only the structurally non-zero entries are computed (by up to two
     generated functions, one per backend); the rest are zeros.
@@ -31,6 +37,47 @@ class ArrayFunction:
     n_entries: int
     backend: str
     compile_seconds: float = field(default=0.0)
+    #: ``(n, k, ds, np)``: players, action columns per player, sizes of ``y`` and ``theta``
+    sizes: tuple[int, int, int, int] = (0, 0, 0, 0)
+    #: ``(name, meaning)`` of each output, in order
+    names: tuple[tuple[str, str], ...] = ()
+    #: what the block computes, for its docstring
+    title: str = "compiled block"
+
+    def __post_init__(self):
+        self.__doc__ = self.describe()
+
+    def describe(self) -> str:
+        """The calling convention and outputs of this block (its docstring)."""
+        n, k, ds, n_par = self.sizes
+        names = list(self.names) + [(f"out{j}", "") for j in range(len(self.names), len(self.shapes))]
+        rows = [(name, str(shape) if len(shape) != 1 else f"({shape[0]},)", meaning)
+                for (name, meaning), shape in zip(names, self.shapes)]
+        width = max([len(r[0]) for r in rows] + [5])
+        swidth = max([len(r[1]) for r in rows] + [4])
+        lines = [f"{self.title}: f(z, y, theta) -> ({', '.join(r[0] for r in rows)})",
+                 "",
+                 "Parameters",
+                 "----------",
+                 f"z : ndarray, shape (m,) = ({n * k},), or (m, *batch)",
+                 f"    One period's actions of all n = {n} players, flat, player-major: z[i k + c] is",
+                 f"    action column c of player i (k = {k} columns).",
+                 f"y : ndarray, shape (ds,) = ({ds},), or (ds, *batch)",
+                 "    The moving state (ModelStructure.states).",
+                 f"theta : ndarray, shape (np,) = ({n_par},)",
+                 "    Every other parameter (ModelStructure.params).",
+                 "",
+                 "Returns",
+                 "-------",
+                 "tuple of ndarray, each of the shape below followed by the batch axes of z:",
+                 ""]
+        lines += [f"    {name:<{width}}  {shape:<{swidth}}  {meaning}".rstrip() for name, shape, meaning in rows]
+        lines += ["", f"Backend: {self.backend}; {self.n_entries} non-zero entries computed."]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        outs = ", ".join(name for name, _ in self.names) or f"{len(self.shapes)} arrays"
+        return f"<ArrayFunction {self.title}: f(z, y, theta) -> ({outs}); {self.backend}>"
 
     def _values(self, z, y, theta, batch) -> np.ndarray:
         chunks = []
@@ -71,11 +118,14 @@ class ArrayFunction:
         return tuple(outs)
 
 
-def build_array_function(structure: ModelStructure, outputs: list, cse: bool, backend: str) -> ArrayFunction:
+def build_array_function(structure: ModelStructure, outputs: list, cse: bool, backend: str,
+                         names=(), title: str = "compiled block") -> ArrayFunction:
     """Compile the non-zero entries of several arrays.
 
     ``outputs`` is a list of ``(shape, {flat index: expression})``. Equal
     expressions (e.g. both halves of a symmetric Hessian) are generated once.
+    ``names`` (one ``(name, meaning)`` per output) and ``title`` go into the
+    returned function's docstring.
     """
     t0 = time.perf_counter()
     groups: dict[str, dict] = {"symengine": {}, "sympy": {}}
@@ -113,5 +163,6 @@ def build_array_function(structure: ModelStructure, outputs: list, cse: bool, ba
     seconds = time.perf_counter() - t0
     n_entries = sum(len(g) for g in groups.values())
     log.debug("compiled %d expressions in %.3f s (%s)", n_entries, seconds, "+".join(used))
+    sizes = (structure.n, structure.k, len(structure.states), len(structure.params))
     return ArrayFunction(tuple(s for s, _ in outputs), plan, parts, n_entries,
-                         "+".join(used) or backend, seconds)
+                         "+".join(used) or backend, seconds, sizes, tuple(names), title)

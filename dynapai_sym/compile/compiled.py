@@ -42,6 +42,17 @@ from .blocks import ArrayFunction, build_array_function
 
 __all__ = ["compile_model", "CompiledModel"]
 
+# (name, meaning) of each block's outputs, for the compiled functions' docstrings
+_VALUES = (("u", "payoffs u_i"), ("f", "next moving state"), ("Q", "win probability, sum_j q_j"))
+_V = "v = (z, y), nv = m + ds"
+_NAMES = {
+    "values": _VALUES,
+    "static": (("g", "own gradients du_i/da_ic"), ("J", "their Jacobian rows d2u_i/(da_ic dz)")),
+    "first": _VALUES + (("u_v", f"du_i/dv, {_V}"), ("f_v", "df/dv"), ("Q_v", "dQ/dv")),
+    "dynamic": (("u_v", f"du_i/dv, {_V}"), ("u_vv", "d2u_i/dv2 (symmetric)"), ("f_v", "df/dv"),
+                ("f_vv", "d2f/dv2 (symmetric)"), ("Q_v", "dQ/dv"), ("Q_vv", "d2Q/dv2 (symmetric)")),
+}
+
 
 class CompiledModel:
     """Numeric functions of one model structure (see the module docstring).
@@ -112,13 +123,15 @@ class CompiledModel:
     def _values(self) -> ArrayFunction:
         return build_array_function(self.structure, [((self.n,), nonzero_entries(self._payoffs)),
                                        ((self.ds,), nonzero_entries(self._next_state)),
-                                       ((), nonzero_entries([self._win]))], self.cse, self.requested_backend)
+                                       ((), nonzero_entries([self._win]))], self.cse, self.requested_backend,
+                                    _NAMES["values"], "values")
 
     @cached_property
     def _quantities(self) -> ArrayFunction:
         outputs = [((self.n,), nonzero_entries([self._algebra.convert(e) for e in exprs]))
                    for _, exprs in self.structure.quantities]
-        return build_array_function(self.structure, outputs, self.cse, self.requested_backend)
+        names = [(name, f"{name} of each player") for name, _ in self.structure.quantities]
+        return build_array_function(self.structure, outputs, self.cse, self.requested_backend, names, "quantities")
 
     @cached_property
     def _static(self) -> ArrayFunction:
@@ -138,7 +151,7 @@ class CompiledModel:
         gflat = {i * k + c: grads[i][c] for i in range(n) for c in range(k)
                  if not Algebra.is_zero(grads[i][c])}
         return build_array_function(self.structure, [((n, k), gflat), ((n, k, m), jac)], self.cse,
-                      self.requested_backend)
+                      self.requested_backend, _NAMES["static"], "static")
 
     @cached_property
     def _grads(self) -> tuple[list, list, list]:
@@ -159,7 +172,8 @@ class CompiledModel:
         values = [((n,), nonzero_entries(self._payoffs)), ((ds,), nonzero_entries(self._next_state)),
                   ((), nonzero_entries([self._win]))]
         return build_array_function(self.structure, values + [((n, nv), flat(gu)), ((ds, nv), flat(gf)),
-                                                ((nv,), flat([gq]))], self.cse, self.requested_backend)
+                                                ((nv,), flat([gq]))], self.cse, self.requested_backend,
+                                    _NAMES["first"], "first")
 
     @cached_property
     def _dynamic(self) -> ArrayFunction:
@@ -180,7 +194,8 @@ class CompiledModel:
             q_vv[a * nv + b] = q_vv[b * nv + a] = e
         outputs = [((n, nv), u_v), ((n, nv, nv), u_vv), ((ds, nv), f_v),
                    ((ds, nv, nv), f_vv), ((nv,), q_v), ((nv, nv), q_vv)]
-        return build_array_function(self.structure, outputs, self.cse, self.requested_backend)
+        return build_array_function(self.structure, outputs, self.cse, self.requested_backend,
+                                    _NAMES["dynamic"], "dynamic")
 
     # -------------------------------------------------------------- calls
     def values(self, z, y, theta) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -15,7 +15,15 @@ per-period blocks from :class:`~dynapai_sym.compile.CompiledModel`:
 * forward pass: states, survival, payoffs — O(T);
 * adjoint (backward) pass for gradients: :math:`\lambda_T = 0`,
   :math:`\lambda_t = \gamma^t \partial_w (L u_i) + F_w^\top \lambda_{t+1}`,
-  :math:`\partial U_i/\partial z_t = \gamma^t L_t \partial_z u_i + F_z^\top \lambda_{t+1}` — O(T);
+  :math:`\partial U_i/\partial z_t = \gamma^t L_t \partial_z u_i + F_z^\top \lambda_{t+1}` — O(T).
+  With :math:`v = (z, y)` and :math:`\lambda = (\lambda^y, \lambda^L)`, one row per period gives both
+  the gradient (its :math:`z` part) and :math:`\lambda^y_t` (its :math:`y` part):
+
+  .. math::
+
+     r_t = \gamma^t L_t \partial_v u_i + f_v^\top \lambda^y_{t+1} - \lambda^L_{t+1} L_t \partial_v Q,
+     \qquad \lambda^L_t = \gamma^t u_i + (1 - Q) \lambda^L_{t+1};
+
 * exact second derivatives (second-order adjoint): with :math:`J_t = \partial(z_t, w_t)/\partial Z`
   from the forward sensitivity :math:`W_{t+1} = F_w W_t + F_z E_t`,
 
@@ -23,19 +31,34 @@ per-period blocks from :class:`~dynapai_sym.compile.CompiledModel`:
 
      \nabla^2_Z U_i = \sum_t J_t^\top \Big(\gamma_i^t \nabla^2 (L u_i) + \sum_k \lambda_{t+1,k} \nabla^2 F_k\Big) J_t .
 
+The forward pass is written once (:meth:`BeliefChain._forward`, given the compiled block to
+call in each period: values only, values with first derivatives, or with second derivatives
+too), and so is the adjoint (:meth:`BeliefChain._adjoint`, for any set of the chain's players,
+with or without batch axes); every method below is one of them or both.
+
 The first-order conditions of period t are divided by the period's weight
 :math:`\omega_{i,t} = \gamma_i^t L_t > 0` ("conditional on reaching t"), which
 leaves the solutions unchanged and keeps late periods well determined.
 
-Array layout: ``Z`` has shape ``(T, m)`` (``m = n k``, player-major within a
-period), with optional batch axes last: ``(T, m, *batch)``.
+Array layout (:class:`~dynapai_sym.layout.ActionLayout`): ``Z`` has shape ``(T, m)``
+(``m = n k``, player-major within a period), with optional batch axes last: ``(T, m, *batch)``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..layout import ActionLayout
+
 __all__ = ["BeliefChain"]
+
+
+def _lam_f(lam_y: np.ndarray, f_v: np.ndarray) -> np.ndarray:
+    r""":math:`f_v^\top \lambda^y` for each player: ``lam_y`` (P, ds, *batch), ``f_v`` (ds, nv, *batch)
+    -> (P, nv, *batch). A BLAS product without batch axes, a contraction per path with them."""
+    if f_v.ndim == 2:
+        return lam_y @ f_v
+    return np.einsum("ps...,sv...->pv...", lam_y, f_v)
 
 
 class BeliefChain:
@@ -68,10 +91,85 @@ class BeliefChain:
         self.end_on_win = bool(end_on_win)
         self.players = np.asarray(players, dtype=int)
         self.n, self.k, self.m, self.ds = model.n, model.k, model.m, model.ds
+        self.layout = ActionLayout(self.T, self.n, self.k)
         # gamma_i^t for the players of this belief: (P, T)
         self.discount = self.gammas[self.players, None] ** np.arange(self.T)[None, :]
 
-    # ------------------------------------------------------------ forward
+    # ------------------------------------------------------------ the two kernels
+    def _forward(self, Z: np.ndarray, block) -> tuple[list, np.ndarray, np.ndarray]:
+        """The forward pass: one call of ``block(z_t, y_t, theta)`` per period.
+
+        ``block`` is a compiled block whose outputs begin with ``(u, f, Q)`` (payoffs, next
+        state, win probability): ``model.values``, ``model.values_first`` or
+        :meth:`_values_second`.
+
+        Returns
+        -------
+        periods : list of T tuples, what ``block`` returned in each period
+        y : (T + 1, ds, *batch) moving state
+        L : (T + 1, *batch) probability that the game reaches t
+        """
+        batch = Z.shape[2:]
+        T, ds = self.T, self.ds
+        y = np.empty((T + 1, ds, *batch))
+        y[0] = self.y0.reshape((ds,) + (1,) * len(batch))
+        L = np.ones((T + 1, *batch))
+        periods = []
+        for t in range(T):
+            out = block(Z[t], y[t], self.theta)
+            periods.append(out)
+            y[t + 1] = out[1] if ds else y[t]
+            if self.end_on_win:
+                L[t + 1] = L[t] * (1.0 - out[2])
+        return periods, y, L
+
+    def _adjoint(self, periods: list, L: np.ndarray, pos=slice(None), keep: bool = False) -> tuple:
+        r"""The adjoint (backward) pass for the players at positions ``pos`` of :attr:`players`.
+
+        ``periods[t]`` begins with ``(u, f, Q, u_v, f_v, Q_v)`` (from :meth:`_forward` with
+        ``model.values_first`` or :meth:`_values_second`); any batch axes of the paths come last.
+
+        Returns
+        -------
+        values : (P, *batch)        :math:`U_i`
+        grad : (P, T, m, *batch)    :math:`\partial U_i / \partial z_t`
+        lam_y, lam_L : only with ``keep``, the adjoints :math:`\lambda_{t+1}` of each period t:
+            (T, P, ds, *batch) and (T, P, *batch)
+        """
+        T, m, ds = self.T, self.m, self.ds
+        batch = L.shape[1:]
+        pl = self.players[pos]
+        P = len(pl)
+        disc = self.discount[pos].reshape((P, T) + (1,) * len(batch))
+        grad = np.empty((P, T, m, *batch))
+        values = np.zeros((P, *batch))
+        lam_y = np.zeros((P, ds, *batch))
+        lam_L = np.zeros((P, *batch))
+        if keep:
+            kept_y, kept_L = np.empty((T, P, ds, *batch)), np.empty((T, P, *batch))
+        for t in range(T - 1, -1, -1):
+            ut, _, qt, u_v, f_v, q_v = periods[t][:6]
+            if keep:
+                kept_y[t], kept_L[t] = lam_y, lam_L
+            g = disc[:, t]
+            w = g * L[t]
+            r = w[:, None] * u_v[pl] + _lam_f(lam_y, f_v)  # (P, nv, *batch)
+            if self.end_on_win:
+                r -= (lam_L * L[t])[:, None] * q_v
+                lam_L = g * ut[pl] + lam_L * (1.0 - qt)
+            grad[:, t] = r[:, :m]
+            lam_y = r[:, m:]
+            values += w * ut[pl]
+        return (values, grad, kept_y, kept_L) if keep else (values, grad)
+
+    def _values_second(self, z, y, theta) -> tuple:
+        """``(u, f, Q, u_v, f_v, Q_v, u_vv, f_vv, Q_vv)``: values, first and second derivatives
+        of one period (two compiled calls), ordered like ``model.values_first`` at the front."""
+        u, f, q = self.model.values(z, y, theta)
+        u_v, u_vv, f_v, f_vv, q_v, q_vv = self.model.dynamic(z, y, theta)
+        return u, f, q, u_v, f_v, q_v, u_vv, f_vv, q_vv
+
+    # ------------------------------------------------------------ values
     def forward(self, Z: np.ndarray):
         """States, survival and payoffs along the path.
 
@@ -82,20 +180,9 @@ class BeliefChain:
         L : (T + 1, *batch) probability that the game reaches t
         Q : (T, *batch) win probability per period (0 unless end_on_win)
         """
-        batch = Z.shape[2:]
-        T = self.T
-        u = np.empty((T, self.n, *batch))
-        y = np.empty((T + 1, self.ds, *batch))
-        L = np.ones((T + 1, *batch))
-        Q = np.zeros((T, *batch))
-        y[0] = self.y0.reshape((self.ds,) + (1,) * len(batch))
-        for t in range(T):
-            ut, ft, qt = self.model.values(Z[t], y[t], self.theta)
-            u[t] = ut
-            y[t + 1] = ft if self.ds else y[t]
-            if self.end_on_win:
-                Q[t] = qt
-                L[t + 1] = L[t] * (1.0 - qt)
+        periods, y, L = self._forward(Z, self.model.values)
+        u = np.array([out[0] for out in periods])
+        Q = np.array([out[2] for out in periods]) if self.end_on_win else np.zeros((self.T, *Z.shape[2:]))
         return u, y, L, Q
 
     def objective(self, Z: np.ndarray) -> np.ndarray:
@@ -107,26 +194,10 @@ class BeliefChain:
 
     def weights(self, Z: np.ndarray) -> np.ndarray:
         r"""Period weights :math:`\omega_{i,t} = \gamma_i^t L_t`: (P, T)."""
-        _, _, L, _ = self.forward(Z)
+        _, _, L = self._forward(Z, self.model.values)
         return self.discount * L[None, :-1]
 
     # ------------------------------------------------------------ gradient
-    def _forward_with_slopes(self, Z: np.ndarray) -> tuple[list, np.ndarray]:
-        """Forward pass keeping each period's values and first derivatives (one compiled call per
-        period): ``blocks[t] = (u, Q, u_v, f_v, Q_v)`` and the survival path ``L`` (T + 1, *batch)."""
-        batch = Z.shape[2:]
-        T, ds = self.T, self.ds
-        y = np.empty((T + 1, ds, *batch))
-        y[0] = self.y0.reshape((ds,) + (1,) * len(batch))
-        L = np.ones((T + 1, *batch))
-        blocks = []
-        for t in range(T):
-            ut, ft, qt, u_v, f_v, q_v = self.model.values_first(Z[t], y[t], self.theta)
-            blocks.append((ut, qt, u_v, f_v, q_v))
-            y[t + 1] = ft if ds else y[t]
-            L[t + 1] = L[t] * (1.0 - qt) if self.end_on_win else 1.0
-        return blocks, L
-
     def gradient(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         r"""Exact gradient of each player's objective with respect to all actions.
 
@@ -136,33 +207,14 @@ class BeliefChain:
         weights : (P, T)  :math:`\omega_{i,t}`
         values : (P,)     :math:`U_i`
         """
-        T, m, ds = self.T, self.m, self.ds
-        P = len(self.players)
-        blocks, L = self._forward_with_slopes(Z)
-        grad = np.empty((P, T, m))
-        lam_y = np.zeros((P, ds))
-        lam_L = np.zeros(P)
-        values = np.zeros(P)
-        pl = self.players
-        for t in range(T - 1, -1, -1):
-            ut, qt, u_v, f_v, q_v = blocks[t]
-            g = self.discount[:, t]
-            Lt = L[t]
-            grad[:, t] = (g * Lt)[:, None] * u_v[pl, :m] + lam_y @ f_v[:, :m]
-            new_lam_y = (g * Lt)[:, None] * u_v[pl, m:] + lam_y @ f_v[:, m:]
-            if self.end_on_win:
-                grad[:, t] -= lam_L[:, None] * Lt * q_v[None, :m]
-                new_lam_y -= lam_L[:, None] * Lt * q_v[None, m:]
-                lam_L = g * ut[pl] + lam_L * (1.0 - qt)
-            lam_y = new_lam_y
-            values += g * Lt * ut[pl]
-        weights = self.discount * L[None, :-1]
-        return grad, weights, values
+        periods, _, L = self._forward(Z, self.model.values_first)
+        values, grad = self._adjoint(periods, L)
+        return grad, self.discount * L[None, :-1], values
 
     def player_gradient_batch(self, pos: int, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         r"""Objective and gradient of one player of the chain for a batch of paths.
 
-        The adjoint pass above for the player at position ``pos`` of :attr:`players` only, with
+        The adjoint pass for the player at position ``pos`` of :attr:`players` only, with
         a batch axis: ``Z`` is ``(T, m, B)``.
 
         Returns
@@ -170,27 +222,9 @@ class BeliefChain:
         values : (B,)      :math:`U_i` per path
         grad : (T, m, B)   :math:`\partial U_i / \partial z_t` per path
         """
-        T, m, ds = self.T, self.m, self.ds
-        B = Z.shape[2]
-        i = int(self.players[pos])
-        blocks, L = self._forward_with_slopes(Z)
-        grad = np.empty((T, m, B))
-        lam_y = np.zeros((ds, B))
-        lam_L = np.zeros(B)
-        values = np.zeros(B)
-        for t in range(T - 1, -1, -1):
-            ut, qt, u_v, f_v, q_v = blocks[t]
-            ut, u_v = ut[i], u_v[i]
-            w = self.discount[pos, t] * L[t]  # (B,)
-            grad[t] = w * u_v[:m] + np.einsum("sb,svb->vb", lam_y, f_v[:, :m])
-            new_lam_y = w * u_v[m:] + np.einsum("sb,svb->vb", lam_y, f_v[:, m:])
-            if self.end_on_win:
-                grad[t] -= lam_L * L[t] * q_v[:m]
-                new_lam_y -= lam_L * L[t] * q_v[m:]
-                lam_L = self.discount[pos, t] * ut + lam_L * (1.0 - qt)
-            lam_y = new_lam_y
-            values += w * ut
-        return values, grad
+        periods, _, L = self._forward(Z, self.model.values_first)
+        values, grad = self._adjoint(periods, L, [pos])
+        return values[0], grad[0]
 
     # ------------------------------------------------------------ second order
     def hessian_rows(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -198,50 +232,26 @@ class BeliefChain:
 
         Returns
         -------
-        hess : (P, T, k, T, m)  :math:`\partial^2 U_i / \partial a_{i,t} \partial z_\tau`
+        hess : (P, T, k, N)  :math:`\partial^2 U_i / \partial a_{i,t,c} \partial x` (columns: the
+            flat profile, ``N = T m``)
         grad : (P, T, m)
         weights : (P, T)
-        dweights : (P, T, T, m)  :math:`\partial \omega_{i,t} / \partial z_\tau`
+        dweights : (P, T, N)  :math:`\partial \omega_{i,t} / \partial x`
         """
-        T, m, ds, k = self.T, self.m, self.ds, self.k
+        lay = self.layout
+        T, m, ds, k, N = self.T, self.m, self.ds, self.k, lay.N
         nv = m + ds
         P = len(self.players)
-        pl = self.players
-        y = np.empty((T + 1, ds))
-        y[0] = self.y0
-        L = np.ones(T + 1)
-        blocks = []
-        for t in range(T):
-            ut, ft, qt = self.model.values(Z[t], y[t], self.theta)
-            blocks.append((ut, qt, *self.model.dynamic(Z[t], y[t], self.theta)))
-            y[t + 1] = ft if ds else y[t]
-            L[t + 1] = L[t] * (1.0 - qt) if self.end_on_win else 1.0
-        # backward: adjoints lambda_{t+1} for every t
-        lam_next_y = np.zeros((T, P, ds))
-        lam_next_L = np.zeros((T, P))
-        grad = np.empty((P, T, m))
-        lam_y = np.zeros((P, ds))
-        lam_L = np.zeros(P)
-        for t in range(T - 1, -1, -1):
-            ut, qt, u_v, _u_vv, f_v, _f_vv, q_v, _q_vv = blocks[t]
-            lam_next_y[t], lam_next_L[t] = lam_y, lam_L
-            g = self.discount[:, t]
-            Lt = L[t]
-            grad[:, t] = (g * Lt)[:, None] * u_v[pl, :m] + lam_y @ f_v[:, :m]
-            new_lam_y = (g * Lt)[:, None] * u_v[pl, m:] + lam_y @ f_v[:, m:]
-            if self.end_on_win:
-                grad[:, t] -= lam_L[:, None] * Lt * q_v[None, :m]
-                new_lam_y -= lam_L[:, None] * Lt * q_v[None, m:]
-                lam_L = g * ut[pl] + lam_L * (1.0 - qt)
-            lam_y = new_lam_y
+        periods, _, L = self._forward(Z, self._values_second)
+        _, grad, lam_next_y, lam_next_L = self._adjoint(periods, L, keep=True)
         # forward: transition Jacobians A_t = F_w, B_t = F_z and sensitivities W_t = d w_t / dZ
         d = ds + 1
         A_all = np.zeros((T, d, d))
         B_all = np.zeros((T, d, m))
-        W_all = np.zeros((T, d, T * m))
-        W = np.zeros((d, T * m))
+        W_all = np.zeros((T, d, N))
+        W = np.zeros((d, N))
         for t in range(T):
-            ut, qt, u_v, u_vv, f_v, f_vv, q_v, q_vv = blocks[t]
+            _, _, qt, _, f_v, q_v = periods[t][:6]
             Lt = L[t]
             A_all[t, :ds, :ds] = f_v[:, m:]
             B_all[t, :ds] = f_v[:, :m]
@@ -253,17 +263,17 @@ class BeliefChain:
                 A_all[t, ds, ds] = 1.0
             W_all[t] = W
             W = A_all[t] @ W
-            W[:, t * m:(t + 1) * m] += B_all[t]
+            W[:, lay.period_slice(t)] += B_all[t]
         # second-order adjoint, organised by periods (see module docstring):
         #   S_t = M^ww_t + A_t' S_{t+1} A_t,   C_t = M^wz_t + A_t' S_{t+1} B_t,
         #   H[t, t] = M^zz_t + B_t' S_{t+1} B_t,   H[tau, t] = W_t[:, tau]' C_t  (tau < t).
-        hess = np.zeros((P, T, k, T * m))
-        dweights = np.zeros((P, T, T * m))
-        for p, i in enumerate(pl):
-            own = slice(i * k, (i + 1) * k)
+        hess = np.zeros((P, T, k, N))
+        dweights = np.zeros((P, T, N))
+        for p, i in enumerate(self.players):
+            own = lay.own_slice(i)
             S = np.zeros((d, d))
             for t in range(T - 1, -1, -1):
-                ut, qt, u_v, u_vv, f_v, f_vv, q_v, q_vv = blocks[t]
+                ut, _, qt, u_v, f_v, q_v, u_vv, f_vv, q_vv = periods[t]
                 g = self.discount[p, t]
                 Lt = L[t]
                 M = np.zeros((nv + 1, nv + 1))
@@ -279,17 +289,15 @@ class BeliefChain:
                 SB = S @ Bt
                 diag = M[:m, :m] + Bt.T @ SB  # (m, m)
                 C = M[m:, :m] + At.T @ SB  # (d, m)
-                cols = slice(t * m, (t + 1) * m)
+                cols = lay.period_slice(t)
                 hess[p, t, :, cols] = diag[own]
                 if t:
-                    Wt = W_all[t][:, : t * m]  # (d, t m)
+                    earlier = lay.period_slice(0, t)
                     # rows of player i's actions in earlier periods, columns of period t
-                    own_cols = np.concatenate([np.arange(tau * m + i * k, tau * m + (i + 1) * k)
-                                               for tau in range(t)])
-                    hess[p, :t, :, cols] += (Wt[:, own_cols].T @ C).reshape(t, k, m)
+                    hess[p, :t, :, cols] += np.tensordot(lay.periods(W_all[t])[:, :t, own], C, axes=(0, 0))
                     # rows of player i's actions in period t, columns of earlier periods
-                    hess[p, t, :, : t * m] += C[:, own].T @ Wt
+                    hess[p, t, :, earlier] += C[:, own].T @ W_all[t][:, earlier]
                 S = M[m:, m:] + At.T @ S @ At
                 dweights[p, t] = g * W_all[t][ds]
         weights = self.discount * L[None, :-1]
-        return hess.reshape(P, T, k, T, m), grad, weights, dweights
+        return hess, grad, weights, dweights

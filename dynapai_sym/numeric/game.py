@@ -1,6 +1,7 @@
 r"""The numeric game seen by the solvers: one flat variable vector and its conditions.
 
-Layout of the free vector ``x`` (length ``N = T n k``)::
+Layout of the free vector ``x`` (length ``N = T n k``), :class:`~dynapai_sym.layout.ActionLayout`
+(:attr:`NumericGame.layout`)::
 
     x[t * m + i * k + c]  =  action column c of player i in period t,   m = n k
 
@@ -66,8 +67,8 @@ class NumericGame:
         model0 = self.beliefs[0].model
         self.n, self.k, self.m = model0.n, model0.k, model0.m
         self.T = int(horizon)
-        self.N = self.T * self.m
         self.layout = ActionLayout(self.T, self.n, self.k)
+        self.N = self.layout.N
         self.gammas = np.asarray(gammas, dtype=float)
         self.end_on_win = bool(end_on_win)
         self.symmetric = bool(symmetric)
@@ -83,14 +84,12 @@ class NumericGame:
                 self.chains.append(BeliefChain(belief.model, belief.theta, belief.y0, self.gammas,
                                                self.T, end_on_win, players))
         self.static = self.T == 1
-        self._own = [np.array([t * self.m + i * self.k + c for t in range(self.T)
-                               for c in range(self.k)]) for i in range(self.n)]
         self.evaluations = 0
 
     # ------------------------------------------------------------ helpers
     def own_index(self, i: int) -> np.ndarray:
-        """Indices in ``x`` of player i's actions (period-major)."""
-        return self._own[i]
+        """Indices in ``x`` of player i's actions (period-major): :meth:`ActionLayout.own_index`."""
+        return self.layout.own_index(i)
 
     def chain_of(self, i: int) -> tuple[BeliefChain, int]:
         """The chain that evaluates player i, and i's position in it."""
@@ -100,13 +99,10 @@ class NumericGame:
                 return chain, int(pos[0])
         raise ValueError(f"player {i} has no belief")
 
-    def _Z(self, x: np.ndarray) -> np.ndarray:
-        return np.asarray(x, dtype=float).reshape(self.T, self.m)
-
     # ------------------------------------------------------------ values
     def payoffs(self, x: np.ndarray) -> np.ndarray:
         """:math:`U_i` for every player: (n,)."""
-        Z = self._Z(x)
+        Z = self.layout.periods(x)
         out = np.empty(self.n)
         for chain in self.chains:
             if self.static:  # one period: U_i = u_i
@@ -118,27 +114,24 @@ class NumericGame:
 
     def quantities(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """s, p, sigma, q along the path, each (T, n) (player i's row by i's belief), and the payoffs (n,)."""
-        T, n, k = self.T, self.n, self.k
-        X = np.asarray(x, dtype=float).reshape(T, n, k)
-        out = {key: np.empty((T, n)) for key in ("s", "p", "sigma", "q")}
+        Z = self.layout.periods(x)
+        out = {key: np.empty((self.T, self.n)) for key in ("s", "p", "sigma", "q")}
         with np.errstate(all="ignore"):
             for chain in self.chains:
-                _, y, _, _ = chain.forward(X.reshape(T, -1))
-                for t in range(T):
-                    vals = chain.model.quantities(X[t].reshape(-1), y[t], chain.theta)
+                _, y, _, _ = chain.forward(Z)
+                for t in range(self.T):
+                    vals = chain.model.quantities(Z[t], y[t], chain.theta)
                     for key in out:
                         out[key][t, chain.players] = vals[key][chain.players]
             out["payoffs"] = self.payoffs(x)
         return out
 
     def player_objective(self, i: int, own: np.ndarray, x: np.ndarray) -> np.ndarray:
-        """:math:`U_i` when player i plays each schedule in ``own`` (B, T, k) and the others play ``x``."""
-        own = np.asarray(own, dtype=float)
-        B = own.shape[0]
-        Z = np.repeat(self._Z(x)[:, :, None], B, axis=2)  # (T, m, B)
-        Z[:, i * self.k:(i + 1) * self.k, :] = np.moveaxis(own, 0, -1)
+        """:math:`U_i` when player i plays each schedule in ``own`` (B, T, k) (or (B, T k)) and
+        the others play ``x``."""
+        Z = self.layout.against(i, own, x)  # (T, m, B)
         chain, pos = self.chain_of(i)
-        self.evaluations += B
+        self.evaluations += Z.shape[2]
         with np.errstate(all="ignore"):
             if self.static:  # one period: U_i = u_i (gamma^0 = 1, nothing to survive)
                 return chain.model.payoffs(Z[0], chain.y0, chain.theta)[i]
@@ -153,29 +146,21 @@ class NumericGame:
             g, _ = chain.model.static(z, chain.y0, chain.theta)
             self.evaluations += 1
             return float(u[i]), g[i].copy()
-        grad, _, values = chain.gradient(self._Z(x))
-        own = grad[pos].reshape(self.T, self.n, self.k)[:, i, :].reshape(-1)
+        grad, _, values = chain.gradient(self.layout.periods(x))
         self.evaluations += 1
-        return float(values[pos]), own
+        return float(values[pos]), self.layout.flat_schedules(grad[pos][:, self.layout.own_slice(i)])
 
     def player_gradient_batch(self, i: int, own: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """:math:`U_i` and its gradient in i's own actions when i plays each schedule in ``own``
         (B, T, k) and the others play ``x``: values (B,), gradients (B, T, k)."""
-        own = np.asarray(own, dtype=float)
-        Z = np.repeat(self._Z(x)[:, :, None], own.shape[0], axis=2)  # (T, m, B)
-        Z[:, i * self.k:(i + 1) * self.k, :] = np.moveaxis(own, 0, -1)
-        return self._own_slopes(i, Z)
+        return self._own_slopes(i, self.layout.against(i, own, x))
 
     def player_gradient_profiles(self, i: int, own: np.ndarray, profiles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """:math:`U_i` and its gradient in i's own actions when i plays ``own`` (flat) against each
         profile of the others in ``profiles`` (H, N): values (H,), gradients (H, T k). One
         batched forward and adjoint pass (a best response to a history of profiles)."""
-        profiles = np.asarray(profiles, dtype=float)
-        H = profiles.shape[0]
-        Z = profiles.reshape(H, self.T, self.m).transpose(1, 2, 0).copy()  # (T, m, H)
-        Z[:, i * self.k:(i + 1) * self.k, :] = np.asarray(own, dtype=float).reshape(self.T, self.k)[:, :, None]
-        values, grad = self._own_slopes(i, Z)
-        return values, grad.reshape(H, -1)
+        values, grad = self._own_slopes(i, self.layout.against_profiles(i, own, profiles))
+        return values, self.layout.flat_schedules(grad)
 
     def _own_slopes(self, i: int, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Values (B,) and own-action gradients (B, T, k) of player i on a batch of paths Z (T, m, B)."""
@@ -183,51 +168,45 @@ class NumericGame:
         self.evaluations += Z.shape[2]
         with np.errstate(all="ignore"):
             values, grad = chain.player_gradient_batch(pos, Z)
-        return values, np.moveaxis(grad[:, i * self.k:(i + 1) * self.k, :], -1, 0)
+        return values, self.layout.own_of_paths(grad, i)
 
     # ------------------------------------------------------------ conditions
     def kkt_function(self, x: np.ndarray) -> np.ndarray:
         """Scaled first-order conditions :math:`G(x)`: (N,)."""
-        Z = self._Z(x)
+        lay = self.layout
+        Z = lay.periods(x)
         self.evaluations += 1
-        if self.static:
-            G = np.empty((self.n, self.k))
-            for chain in self.chains:
-                g, _ = chain.model.static(Z[0], chain.y0, chain.theta)
-                G[chain.players] = g[chain.players]
-            return G.reshape(-1)
         G = np.empty((self.T, self.n, self.k))
         for chain in self.chains:
+            if self.static:
+                g, _ = chain.model.static(Z[0], chain.y0, chain.theta)
+                G[0, chain.players] = g[chain.players]
+                continue
             grad, weights, _ = chain.gradient(Z)
             for p, i in enumerate(chain.players):
-                G[:, i, :] = grad[p].reshape(self.T, self.n, self.k)[:, i, :] / weights[p][:, None]
-        return G.reshape(-1)
+                G[:, i, :] = grad[p][:, lay.own_slice(i)] / weights[p][:, None]
+        return lay.pack(G)
 
     def kkt_jacobian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """:math:`G(x)` and its exact Jacobian :math:`\\partial G / \\partial x`: (N,), (N, N)."""
-        Z = self._Z(x)
+        lay = self.layout
+        Z = lay.periods(x)
         self.evaluations += 1
-        n, k, m, T = self.n, self.k, self.m, self.T
-        if self.static:
-            G = np.empty((n, k))
-            J = np.empty((n, k, m))
-            for chain in self.chains:
-                g, jac = chain.model.static(Z[0], chain.y0, chain.theta)
-                G[chain.players] = g[chain.players]
-                J[chain.players] = jac[chain.players]
-            return G.reshape(-1), J.reshape(m, m)
-        G = np.empty((T, n, k))
-        J = np.empty((T, n, k, T * m))
+        G = np.empty((self.T, self.n, self.k))
+        J = np.empty((self.T, self.n, self.k, self.N))  # rows as G, columns the flat profile
         for chain in self.chains:
+            if self.static:  # one period: the static block, N = m
+                g, jac = chain.model.static(Z[0], chain.y0, chain.theta)
+                G[0, chain.players] = g[chain.players]
+                J[0, chain.players] = jac[chain.players]
+                continue
             hess, grad, weights, dweights = chain.hessian_rows(Z)
             for p, i in enumerate(chain.players):
                 w = weights[p]  # (T,)
-                g_own = grad[p].reshape(T, n, k)[:, i, :] / w[:, None]  # (T, k)
+                g_own = grad[p][:, lay.own_slice(i)] / w[:, None]  # (T, k)
                 G[:, i, :] = g_own
-                H = hess[p].reshape(T, k, T * m)
-                dW = dweights[p].reshape(T, T * m)
-                J[:, i] = (H - g_own[:, :, None] * dW[:, None, :]) / w[:, None, None]
-        return G.reshape(-1), J.reshape(self.N, self.N)
+                J[:, i] = (hess[p] - g_own[:, :, None] * dweights[p][:, None, :]) / w[:, None, None]
+        return lay.pack(G), lay.pack_rows(J)
 
     def kkt_residual(self, x: np.ndarray, G: np.ndarray | None = None) -> float:
         r"""The KKT residual :math:`\|x - \Pi_{[l,u]}(x + G(x))\|_\infty` (0 for no variables)."""
@@ -276,7 +255,7 @@ class NumericGame:
 
     def weights(self, x: np.ndarray) -> np.ndarray:
         r"""Period weights :math:`\omega_{i,t}` as an (n, T) array."""
-        Z = self._Z(x)
+        Z = self.layout.periods(x)
         out = np.empty((self.n, self.T))
         for chain in self.chains:
             out[chain.players] = chain.weights(Z)
@@ -289,14 +268,14 @@ class NumericGame:
         a congruence, so its eigenvalue signs are those of the Hessian.
         """
         chain, pos = self.chain_of(i)
-        Z = self._Z(x)
-        _n, k, m, T = self.n, self.k, self.m, self.T
+        lay = self.layout
+        Z = lay.periods(x)
         if self.static:
             _, jac = chain.model.static(Z[0], chain.y0, chain.theta)
-            H = jac[i][:, i * k:(i + 1) * k]
+            H = jac[i][:, lay.own_slice(i)]
             return 0.5 * (H + H.T)
         hess, _, weights, _ = chain.hessian_rows(Z)
-        H = hess[pos].reshape(T * k, T * m)[:, self._own[i]]
-        scale = 1.0 / np.sqrt(np.repeat(weights[pos], k))
+        H = lay.own_rows(hess[pos])[:, lay.own_index(i)]
+        scale = 1.0 / np.sqrt(np.repeat(weights[pos], self.k))  # each period's weight, for its k actions
         H = scale[:, None] * H * scale[None, :]
         return 0.5 * (H + H.T)

@@ -54,7 +54,7 @@ def batched_ascent(game, i: int, x: np.ndarray, starts: np.ndarray, upper: np.nd
     """
     starts = np.asarray(starts, dtype=float)
     B, T, k = starts.shape
-    up = np.broadcast_to(upper.reshape(T, k), (B, T, k))
+    up = np.broadcast_to(game.layout.schedules(upper), (B, T, k))
     floor = 1e-8 * max(float(np.max(starts)), float(np.max(x)), 1e-3)
     log_up = np.log(np.where(np.isfinite(up), up, 1e300))
     v = np.minimum(np.log(np.maximum(starts, floor)), log_up)

@@ -50,7 +50,6 @@ def maximise_own(game, i: int, profiles, start: np.ndarray, lower: np.ndarray, u
     where :math:`x^\alpha` is singular) are then out of reach, which keeps an ascent from stopping
     at the first corner it meets; starts at zero begin at :math:`10^{-6}`.
     """
-    idx = game.own_index(i)
     profiles = [np.asarray(p, dtype=float) for p in profiles]
     history = np.array(profiles) if len(profiles) > 1 else None
 
@@ -63,8 +62,7 @@ def maximise_own(game, i: int, profiles, start: np.ndarray, lower: np.ndarray, u
             return -float(np.mean(vals)), -grads.mean(axis=0)
         total, grad = 0.0, np.zeros_like(own)
         for profile in profiles:
-            xv = profile.copy()
-            xv[idx] = own
+            xv = game.layout.with_own(profile, i, own)
             with np.errstate(all="ignore"):
                 val, g = game.player_gradient(i, xv)
             if not np.isfinite(val):
@@ -114,7 +112,6 @@ def best_response_to(game, i: int, x: np.ndarray, start: np.ndarray, inner: str,
     """Player i's best response (own schedule, flat) to ``x``, started from ``start``."""
     idx = game.own_index(i)
     lower, upper = game.lower[idx], game.upper[idx]
-    shape = (game.T, game.k)
     if inner == "nelder-mead":
         boxed = np.isfinite(upper)
 
@@ -124,7 +121,7 @@ def best_response_to(game, i: int, x: np.ndarray, start: np.ndarray, inner: str,
             return out
 
         def negative(v):
-            val = game.player_objective(i, to_x(v).reshape(1, *shape), x)[0]
+            val = game.player_objective(i, game.layout.schedules(to_x(v))[None], x)[0]
             return -val if np.isfinite(val) else 1e300
 
         v0 = np.log(np.maximum(start, 1e-8))

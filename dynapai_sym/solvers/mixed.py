@@ -53,17 +53,10 @@ class MixedOutcome:
     notes: list = field(default_factory=list)
 
 
-def _profiles_with(game, i: int, own: np.ndarray, others: np.ndarray) -> np.ndarray:
-    """Z batch (T, m, H): player i plays ``own`` (T, k) against each row of ``others`` (H, N)."""
-    H = others.shape[0]
-    Z = others.reshape(H, game.T, game.m).transpose(1, 2, 0).copy()
-    Z[:, i * game.k:(i + 1) * game.k, :] = own[:, :, None]
-    return Z
-
-
 def _mean_payoff(game, i: int, own_flat: np.ndarray, others: np.ndarray) -> float:
+    """Player i's mean payoff when it plays ``own_flat`` (T k,) against each profile in ``others`` (H, N)."""
     chain, pos = game.chain_of(i)
-    Z = _profiles_with(game, i, own_flat.reshape(game.T, game.k), others)
+    Z = game.layout.against_profiles(i, own_flat, others)
     with np.errstate(all="ignore"):
         vals = chain.objective(Z)[pos]
     return float(np.mean(vals)) if np.all(np.isfinite(vals)) else -np.inf
@@ -73,18 +66,17 @@ def _best_response_to_history(game, i: int, history: np.ndarray, start: np.ndarr
                               maxiter: int = 300) -> np.ndarray:
     """Global best response of player i to the history: candidate screen, then L-BFGS-B
     (at most ``maxiter`` iterations from each start)."""
-    idx = game.own_index(i)
+    lay = game.layout
+    idx = lay.own_index(i)
     lower, upper = np.maximum(game.lower[idx], 1e-12), game.upper[idx]
     # screen: the certification's candidate schedules (drop-outs, corners, random) around `start`
-    cands = deviation_candidates(start.reshape(game.T, game.k), game.upper[idx], game.k, rng, 32)
+    cands = deviation_candidates(lay.schedules(start), game.upper[idx], game.k, rng, 32)
     chain, pos = game.chain_of(i)
     H, C = history.shape[0], cands.shape[0]
-    Z = np.repeat(history.reshape(H, game.T, game.m).transpose(1, 2, 0)[:, :, None, :], C, axis=2)
-    Z[:, i * game.k:(i + 1) * game.k] = cands.transpose(1, 2, 0)[:, :, :, None]
-    with np.errstate(all="ignore"):
-        vals = chain.objective(Z.reshape(game.T, game.m, C * H))[pos].reshape(C, H).mean(axis=1)
+    with np.errstate(all="ignore"):  # every candidate against every profile of the history
+        vals = chain.objective(lay.against_grid(i, cands, history))[pos].reshape(C, H).mean(axis=1)
     vals = np.where(np.isfinite(vals), vals, -np.inf)
-    starts = [start] + [cands[j].reshape(-1) for j in np.argsort(-vals)[:2]]
+    starts = [start] + [lay.flat_schedules(cands[j]) for j in np.argsort(-vals)[:2]]
 
     best_x, best_val = start, _mean_payoff(game, i, start, history)
     for s0 in starts:
@@ -120,7 +112,7 @@ def solve_mixed(game, x0: np.ndarray, options) -> MixedOutcome:
         eps[i] = _mean_payoff(game, i, br, history) - mean_now
     S = options.mixed_samples
     picks = rng.integers(0, H, size=S)
-    samples = history[picks].reshape(S, game.T, game.n, game.k)
+    samples = game.layout.unpack(history[picks])
     # a sampled mixed strategy is an approximation, never a certified equilibrium: success stays False
     success = False
     message = (f"mixed strategy from a history of {H} profiles after {rounds} rounds; "

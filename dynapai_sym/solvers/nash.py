@@ -140,11 +140,10 @@ def _deviation_start(game, x: np.ndarray, dev) -> np.ndarray:
     search stopped) goes to the same depth: they are giving up too, and going deeper is the
     same move for them.
     """
-    nxt = x.copy()
-    nxt[game.own_index(dev.player)] = dev.schedule.reshape(-1)
+    nxt = game.layout.with_own(x, dev.player, dev.schedule)
     depth = float(np.min(dev.schedule[:, 1])) if dev.schedule.shape[1] > 1 else 1.0
     if depth <= 1e-100:
-        X = nxt.reshape(game.T, game.n, game.k)
+        X = game.layout.unpack(nxt)  # a view: writes go to nxt
         X[..., 1] = np.where((X[..., 1] > 0) & (X[..., 1] <= 1e-10), depth, X[..., 1])
     return nxt
 

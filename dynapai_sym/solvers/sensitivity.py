@@ -92,14 +92,13 @@ def sensitivity(agg, result, param: str, h: float = 1e-6) -> dict:
     if step == 0.0:
         known = sorted({p.name for b in game.beliefs for p in (*b.model.structure.params, *b.model.structure.states)})
         raise ValueError(f"unknown parameter {param!r}; expected a group {sorted(PARAMETER_GROUPS)} or one of {known}")
-    x = result.strategies.data.reshape(-1).astype(float)
+    x = np.array(game.layout.pack(result.strategies.data))
     G, J = game.kkt_jacobian(x)
     delta = h * step
     plus, minus = _shifted(game, param, delta), _shifted(game, param, -delta)
     dG = (plus.kkt_function(x) - minus.kkt_function(x)) / (2 * delta)
     dx = _ift_step(game, x, G, J, dG)
-    T, n, k = result.strategies.data.shape
-    out = {"actions": dx.reshape(T, n, k)}
+    out = {"actions": game.layout.unpack(dx)}
     # derived quantities along the equilibrium path (x* + delta dx, theta + delta)
     qp, qm = plus.quantities(x + delta * dx), minus.quantities(x - delta * dx)
     for key in ("s", "p", "sigma", "q", "payoffs"):
