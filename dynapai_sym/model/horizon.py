@@ -83,17 +83,10 @@ class State(Frozen):
 
 
 class MultiPeriodModel(Frozen):
-    """Multi-period objective of every player, symbolically (see :class:`~dynapai_sym.game.Aggregator`).
+    """Multi-period objective of every player, symbolically: beliefs, discount factors, survival.
 
-    Parameters
-    ----------
-    state : PayoffFunc, State, or list of PayoffFunc
-        A payoff function (common beliefs), a :class:`State`, or one payoff
-        function per player (heterogeneous beliefs).
-    gammas : array_like, shape (n,), optional
-        Discount factors in (0, 1]; required for more than one period.
-    end_on_win : bool
-        The game ends the first time someone wins (see module docstring).
+    The constructor is :class:`~dynapai_sym.game.Aggregator`'s (its docstring lists the
+    arguments); the aggregator adds the numbers and the solver.
     """
 
     def __init__(self, state, gammas=None, end_on_win: bool = False):
