@@ -8,7 +8,8 @@ catches the built-in types keeps working.
 
 from __future__ import annotations
 
-__all__ = ["DynapaiError", "DynapaiWarning", "InvalidArgumentError", "InvalidTypeError"]
+__all__ = ["DynapaiError", "DynapaiWarning", "InvalidArgumentError", "InvalidTypeError", "PointsExcludedWarning",
+           "PointsNotSolvedWarning"]
 
 
 class DynapaiError(Exception):
@@ -24,4 +25,12 @@ class InvalidTypeError(DynapaiError, TypeError):
 
 
 class DynapaiWarning(UserWarning):
-    """Warnings from dynapai_sym (e.g. points left out of a comparison)."""
+    """Base class of the warnings from dynapai_sym (filter them all with this class)."""
+
+
+class PointsExcludedWarning(DynapaiWarning):
+    """Points of a comparison left out because they are not certified on both sides."""
+
+
+class PointsNotSolvedWarning(DynapaiWarning, RuntimeWarning):
+    """Points of a sweep not solved because their chunk's worker was lost (a re-run solves them)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .components import CSF, CostFunc, ProdFunc, RiskFunc
+from .errors import InvalidArgumentError
 from .game import Aggregator, PayoffFunc
 
 __all__ = ["readme_payoff", "basic_aggregator", "invest_aggregator", "sharing_aggregator",
@@ -94,5 +95,5 @@ BUILTIN = {
 def builtin(name: str, n: int = 2) -> Aggregator:
     """A built-in model by name (one of :data:`BUILTIN`)."""
     if name not in BUILTIN:
-        raise ValueError(f"unknown built-in model {name!r}; choose one of {sorted(BUILTIN)}")
+        raise InvalidArgumentError(f"unknown built-in model {name!r}; choose one of {sorted(BUILTIN)}")
     return BUILTIN[name](n)

@@ -31,6 +31,7 @@ from functools import cache
 
 import sympy as sp
 
+from .errors import InvalidArgumentError
 from .names import ACTION_SYMBOLS
 
 __all__ = [
@@ -127,7 +128,7 @@ def action_symbols(n: int, k: int) -> tuple[tuple[sp.Symbol, ...], ...]:
     Column ``c`` is :data:`dynapai_sym.names.ACTION_SYMBOLS` ``[c]``; all are non-negative.
     """
     if k not in (2, 4, 6):
-        raise ValueError(f"k (actions per player) must be 2, 4 or 6, got {k!r}")
+        raise InvalidArgumentError(f"k (actions per player) must be 2, 4 or 6, got {k!r}")
     return tuple(
         tuple(_make(f"{col}{i + 1}", nonnegative=True) for col in ACTION_SYMBOLS[:k])
         for i in range(n)
@@ -142,7 +143,7 @@ def intermediate(name: str, n: int) -> tuple[sp.Symbol, ...]:
     components are written in these (e.g. ``p1, p2`` for :math:`p_1, p_2`).
     """
     if name not in ("s", "p", "sigma", "q"):
-        raise ValueError(f"name must be one of 's', 'p', 'sigma', 'q', got {name!r}")
+        raise InvalidArgumentError(f"name must be one of 's', 'p', 'sigma', 'q', got {name!r}")
     return tuple(_make(f"{name}{i + 1}", positive=True) for i in range(n))
 
 

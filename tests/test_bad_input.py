@@ -104,3 +104,25 @@ def test_solver_options_and_solve_arguments():
         dp.Aggregator(models.readme_payoff(), gammas=[0.9, 1.5])
     with pytest.raises(ValueError, match="gammas must have one entry per player"):
         dp.Aggregator(models.readme_payoff(), gammas=[0.9, 0.9, 0.9])
+
+
+@pytest.mark.parametrize("build, expected", [
+    (lambda: dp.ProdFunc(a=[10.0, 10.0], alpha=[0.5], b=[10.0, 10.0], beta=[0.5, 0.5]), ValueError),
+    (lambda: dp.RiskFunc("no_such_form", [0.5, 0.5]), ValueError),
+    (lambda: dp.Aggregator(models.readme_payoff()).solve(t=0), ValueError),
+    (lambda: dp.Aggregator(models.readme_payoff()).solve(method=1), TypeError),
+    (lambda: dp.Scenario.from_params(n=2, r=[0.1, 0.2], varying="nope"), ValueError),
+    (lambda: dp.Aggregator("not a model"), TypeError),
+])
+def test_errors_raised_on_purpose_are_package_errors(build, expected):
+    """One type to catch them all (DynapaiError), and still the built-in type a caller expects."""
+    with pytest.raises(dp.DynapaiError) as info:
+        build()
+    assert isinstance(info.value, expected)
+
+
+def test_package_warnings_share_one_class():
+    from dynapai_sym.errors import PointsExcludedWarning, PointsNotSolvedWarning
+
+    assert issubclass(PointsExcludedWarning, dp.DynapaiWarning)
+    assert issubclass(PointsNotSolvedWarning, dp.DynapaiWarning) and issubclass(PointsNotSolvedWarning, RuntimeWarning)

@@ -10,6 +10,7 @@ import sympy as sp
 
 from .._frozen import Frozen
 from .._tex import align_lines, display_math
+from ..errors import InvalidArgumentError, InvalidTypeError
 from ..symbols import glossary, sort_symbols
 
 __all__ = ["Component", "FormComponent", "rebind", "as_param_values", "constructor_call"]
@@ -104,20 +105,20 @@ def as_param_values(params: Mapping | None, name: str = "params") -> dict[sp.Sym
     if params is None:
         return {}
     if not isinstance(params, Mapping):
-        raise TypeError(f"{name} must be a mapping from sympy Symbol to a number, got {params!r}")
+        raise InvalidTypeError(f"{name} must be a mapping from sympy Symbol to a number, got {params!r}")
     out: dict[sp.Symbol, float] = {}
     for key, value in params.items():
         sym = sp.Symbol(key, real=True) if isinstance(key, str) else key
         if not isinstance(sym, sp.Symbol):
-            raise TypeError(f"keys of {name} must be sympy Symbols or names, got {key!r}")
+            raise InvalidTypeError(f"keys of {name} must be sympy Symbols or names, got {key!r}")
         if not key_is_identifier(sym.name):
-            raise ValueError(f"parameter name {sym.name!r} in {name} is not a valid identifier")
+            raise InvalidArgumentError(f"parameter name {sym.name!r} in {name} is not a valid identifier")
         try:
             val = float(value)
         except (TypeError, ValueError) as exc:
-            raise TypeError(f"{name}[{sym.name}] must be a number, got {value!r}") from exc
+            raise InvalidTypeError(f"{name}[{sym.name}] must be a number, got {value!r}") from exc
         if not np.isfinite(val):
-            raise ValueError(f"{name}[{sym.name}] must be finite, got {value!r}")
+            raise InvalidArgumentError(f"{name}[{sym.name}] must be finite, got {value!r}")
         out[sym] = val
     return out
 

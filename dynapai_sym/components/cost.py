@@ -27,6 +27,7 @@ import numpy as np
 import sympy as sp
 
 from .._validation import as_matrix, as_player_vector
+from ..errors import InvalidArgumentError, InvalidTypeError
 from ..names import ACTION_SYMBOLS
 from ..symbols import action_symbols, glossary, intermediate, player_symbols
 from .base import FormComponent, as_param_values, call_or_rebind
@@ -41,7 +42,7 @@ def _n_of(*values) -> int:
     for v in values:
         if v is not None and np.ndim(v) >= 1:
             return int(np.shape(v)[0])
-    raise ValueError("cost parameters need at least one per-player vector (to know n)")
+    raise InvalidArgumentError("cost parameters need at least one per-player vector (to know n)")
 
 
 class CostForm(Form):
@@ -186,7 +187,7 @@ class CustomCost(CostForm):
         known |= {x.name: x for x in (*s_syms, *p_syms)} | {x.name: x for x in cost._extra}
         exprs = call_or_rebind(cost._spec, (X_syms, s_syms, p_syms), known, "cost")
         if not isinstance(exprs, list) or len(exprs) != n:
-            raise ValueError(f"custom cost must give a list of {n} expressions (one per player)")
+            raise InvalidArgumentError(f"custom cost must give a list of {n} expressions (one per player)")
         mapping = dict(zip(s_syms, s)) | dict(zip(p_syms, p))
         mapping |= {X_syms[i][j]: X[i][j] for i in range(n) for j in range(k)}
         return [sp.sympify(e).xreplace(mapping) for e in exprs]
@@ -229,7 +230,7 @@ class CostFunc(FormComponent):
                  spec=None, extra=None):
         form_def = get_form("cost", form, "form")
         if k not in (2, 4, 6):
-            raise ValueError(f"k (actions per player) must be 2, 4 or 6, got {k!r}")
+            raise InvalidArgumentError(f"k (actions per player) must be 2, 4 or 6, got {k!r}")
         self._set(n=n, k=k, form=form, values=values, _spec=spec, _extra=extra or {}, _form=form_def)
 
     # constructors ----------------------------------------------------------------
@@ -245,7 +246,7 @@ class CostFunc(FormComponent):
         vals = {"r": as_player_vector(r, "r", n, nonnegative=True)}
         k = 2
         if r_share is not None and r_inv is None:
-            raise ValueError("r_inv is required when r_share is given (sharing actions include investment)")
+            raise InvalidArgumentError("r_inv is required when r_share is given (sharing actions include investment)")
         if r_inv is not None:
             vals["rinv"] = as_player_vector(r_inv, "r_inv", n, nonnegative=True)
             k = 4
@@ -279,10 +280,10 @@ class CostFunc(FormComponent):
         """
         arr = np.asarray(prices, dtype=float) if not isinstance(prices, str) else None
         if arr is None or arr.ndim != 2:
-            raise ValueError(f"prices must be an (n, k) matrix, got {prices!r}")
+            raise InvalidArgumentError(f"prices must be an (n, k) matrix, got {prices!r}")
         n, k = arr.shape
         if k not in (2, 4, 6):
-            raise ValueError(f"prices must have 2, 4 or 6 columns (one per action), got {k}")
+            raise InvalidArgumentError(f"prices must have 2, 4 or 6 columns (one per action), got {k}")
         mat = as_matrix(arr, "prices", (n, k), nonnegative=True)
         return cls(n, k, "linear", {f"r_{c}": mat[:, j] for j, c in enumerate(ACTION_SYMBOLS[:k])})
 
@@ -389,7 +390,7 @@ def _positive(value, name: str) -> float:
     try:
         val = float(value)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a number, got {value!r}") from exc
+        raise InvalidTypeError(f"{name} must be a number, got {value!r}") from exc
     if not np.isfinite(val) or val <= 0:
-        raise ValueError(f"{name} must be positive and finite, got {value!r}")
+        raise InvalidArgumentError(f"{name} must be positive and finite, got {value!r}")
     return val

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import sympy as sp
 
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, InvalidTypeError
 from ..symbols import glossary, intermediate
 from .base import FormComponent, as_param_values, call_or_rebind, constructor_call
 from .registry import Form, get_form, register_form
@@ -109,7 +109,7 @@ class CustomContest(ContestForm):
         known = {sym.name: sym for sym in p_syms} | {sym.name: sym for sym in csf._extra}
         exprs = call_or_rebind(csf._spec, (p_syms,), known, "q")
         if not isinstance(exprs, list) or len(exprs) != n:
-            raise ValueError(f"custom q must give a list of {n} expressions (one per player)")
+            raise InvalidArgumentError(f"custom q must give a list of {n} expressions (one per player)")
         mapping = dict(zip(p_syms, p))
         return [sp.sympify(e).xreplace(mapping) for e in exprs]
 
@@ -146,9 +146,9 @@ class CSF(FormComponent):
             try:
                 scale = float(scale)
             except (TypeError, ValueError) as exc:
-                raise TypeError(f"scale must be a number, got {scale!r}") from exc
+                raise InvalidTypeError(f"scale must be a number, got {scale!r}") from exc
             if not np.isfinite(scale) or scale <= 0:
-                raise ValueError(f"scale must be positive and finite, got {scale!r}")
+                raise InvalidArgumentError(f"scale must be positive and finite, got {scale!r}")
         self._set(form=form, scale=scale, _spec=spec, _extra=extra or {}, _n=n, _form=form_def)
 
     @classmethod

@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping
 
 import sympy as sp
 
+from ..errors import InvalidArgumentError
 from ..symbols import action_symbols, player_symbols
 from .base import FormComponent, as_param_values, call_or_rebind, constructor_call
 from .registry import Form, get_form, register_form
@@ -84,7 +85,7 @@ class InvestTransition(TransitionForm):
         A, B = player_symbols("A", n, positive=True), player_symbols("B", n, positive=True)
         k = len(X[0])
         if k < 4:
-            raise ValueError(f"the {self.name} transition needs InvestActions or SharingActions, got k={k}")
+            raise InvalidArgumentError(f"the {self.name} transition needs InvestActions or SharingActions, got k={k}")
         out = {}
         for i in range(n):
             out[A[i]] = A[i] + X[i][2]
@@ -115,7 +116,7 @@ class SharingTransition(InvestTransition):
         A, B = player_symbols("A", n, positive=True), player_symbols("B", n, positive=True)
         k = len(X[0])
         if k < 6:
-            raise ValueError(f"the sharing transition needs SharingActions (k=6), got k={k}")
+            raise InvalidArgumentError(f"the sharing transition needs SharingActions (k=6), got k={k}")
         g = (lambda sh: sh) if transition.share_map == "fraction" else (lambda sh: 1 - sp.exp(-sh))
         for i in range(n):
             out[A[i]] += sp.Add(*[g(X[j][4]) * sp.Max(0, A[j] - A[i]) for j in range(n) if j != i])
@@ -153,7 +154,8 @@ class CustomTransition(TransitionForm):
         for key, expr in result.items():
             name = key.name if isinstance(key, sp.Symbol) else str(key)
             if name not in known or known[name] not in (*A, *B):
-                raise ValueError(f"custom transition keys must be state symbols A1..A{n}, B1..B{n}; got {key!r}")
+                raise InvalidArgumentError(f"custom transition keys must be state symbols A1..A{n}, B1..B{n}; "
+                                           f"got {key!r}")
             out[known[name]] = call_or_rebind(expr, (), known, "next_state").xreplace(mapping)
         return out
 
@@ -179,7 +181,7 @@ class Transition(FormComponent):
     def __init__(self, form: str, share_map: str = "fraction", spec=None, extra=None):
         form_def = get_form("transition", form, "form")
         if share_map not in ("fraction", "exp"):
-            raise ValueError(f"share_map must be 'fraction' or 'exp', got {share_map!r}")
+            raise InvalidArgumentError(f"share_map must be 'fraction' or 'exp', got {share_map!r}")
         self._set(form=form, share_map=share_map, _spec=spec, _extra=extra or {}, _form=form_def)
 
     @classmethod

@@ -16,6 +16,7 @@ import numpy as np
 import sympy as sp
 
 from .._validation import as_player_vector, check_n, same_length
+from ..errors import InvalidArgumentError
 from ..symbols import player_symbols
 from .base import Component
 
@@ -44,7 +45,7 @@ class ProdFunc(Component):
             if np.ndim(value) == 1:
                 lengths.append((name, len(value)))
         if not lengths:
-            raise ValueError("ProdFunc needs at least one of a, alpha, b, beta as a per-player vector")
+            raise InvalidArgumentError("ProdFunc needs at least one of a, alpha, b, beta as a per-player vector")
         n = check_n(same_length(lengths), "number of players (length of a, alpha, b, beta)")
         self._set(
             n=n,

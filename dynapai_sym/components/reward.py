@@ -14,6 +14,7 @@ import numpy as np
 import sympy as sp
 
 from .._validation import as_player_vector, check_n
+from ..errors import InvalidArgumentError
 from ..symbols import intermediate, player_symbols
 from .base import Component, as_param_values, call_or_rebind
 
@@ -56,7 +57,7 @@ class RewardFunc(Component):
         r"""Linear reward with all four coefficients as parameters (vectors or scalars)."""
         n = next((len(v) for v in (win_a, win_b, lose_a, lose_b) if np.ndim(v) == 1), None)
         if n is None:
-            raise ValueError("linear_reward needs at least one per-player vector to know n")
+            raise InvalidArgumentError("linear_reward needs at least one per-player vector to know n")
         return cls(n, win_a, win_b, lose_a, lose_b)
 
     @classmethod
@@ -87,7 +88,7 @@ class RewardFunc(Component):
             mat = call_or_rebind(self._spec, (p_syms,), known, "rho")
             if not (isinstance(mat, list) and len(mat) == n and all(
                     isinstance(r, list) and len(r) == n for r in mat)):
-                raise ValueError(f"custom rho must give an {n} x {n} nested list of expressions")
+                raise InvalidArgumentError(f"custom rho must give an {n} x {n} nested list of expressions")
             mapping = dict(zip(p_syms, p))
             return [[sp.sympify(e).xreplace(mapping) for e in row] for row in mat]
         wa = player_symbols("winA", n)

@@ -151,7 +151,7 @@ class CustomRisk(RiskForm):
         known.update({sym.name: sym for sym in risk._extra})
         exprs = call_or_rebind(risk._spec, (s_syms, p_syms), known, "sigma")
         if not isinstance(exprs, list) or len(exprs) != n:
-            raise ValueError(f"custom sigma must give a list of {n} expressions (one per winner)")
+            raise InvalidArgumentError(f"custom sigma must give a list of {n} expressions (one per winner)")
         mapping = dict(zip(s_syms, s)) | dict(zip(p_syms, p))
         return [sp.sympify(e).xreplace(mapping) for e in exprs]
 
@@ -187,16 +187,16 @@ class RiskFunc(FormComponent):
     def __init__(self, form: str, theta, w=None, spec=None, extra=None):
         form_def = get_form("risk", form, "form")
         if np.ndim(theta) != 1:
-            raise ValueError(f"theta must be a per-player vector, got {theta!r}")
+            raise InvalidArgumentError(f"theta must be a per-player vector, got {theta!r}")
         n = check_n(len(theta), "number of players (length of theta)")
         theta = as_player_vector(theta, "theta", n, nonnegative=True)
         if form_def.takes_weights:
             w = as_player_vector(np.ones(n) if w is None else w, "w", n, nonnegative=True)
             if not np.any(w > 0):
-                raise ValueError("w (risk weights) must have at least one positive entry")
+                raise InvalidArgumentError("w (risk weights) must have at least one positive entry")
         elif w is not None:
             weighted = " or ".join(name for name, f in forms("risk").items() if f.takes_weights)
-            raise ValueError(f"w (risk weights) only applies to {weighted} risk, not {form}")
+            raise InvalidArgumentError(f"w (risk weights) only applies to {weighted} risk, not {form}")
         self._set(n=n, form=form, theta=theta, w=w, _spec=spec, _extra=extra or {}, _form=form_def)
 
     @classmethod

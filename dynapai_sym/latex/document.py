@@ -40,6 +40,7 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 from .._tex import align_lines, display_math
 from ..components import CSF, CostFunc, DisasterCost, ProdFunc, RewardFunc, RiskFunc, Transition
 from ..components.base import Component
+from ..errors import InvalidArgumentError, InvalidTypeError
 from ..model import MultiPeriodModel, PayoffModel
 from ..names import ACTION_SYMBOLS
 from ..symbols import glossary, intermediate, latex_name, player_symbols, sort_symbols
@@ -133,13 +134,14 @@ def to_latex(obj, document: bool = False, t: int | None = None) -> str:
         If ``t`` is given for anything but an Aggregator, or is not a positive integer.
     """
     if not isinstance(document, (bool, np.bool_)):
-        raise TypeError(f"document must be True or False, got {document!r}")
+        raise InvalidTypeError(f"document must be True or False, got {document!r}")
     _check_model(obj)
     if t is not None:
         if not isinstance(obj, MultiPeriodModel):
-            raise ValueError(f"t (number of periods) only applies to an Aggregator, not a {type(obj).__name__}")
+            raise InvalidArgumentError("t (number of periods) only applies to an Aggregator, "
+                                       f"not a {type(obj).__name__}")
         if isinstance(t, (bool, np.bool_)) or not isinstance(t, (int, np.integer)) or t < 1:
-            raise ValueError(f"t (number of periods) must be a positive integer, got {t!r}")
+            raise InvalidArgumentError(f"t (number of periods) must be a positive integer, got {t!r}")
         t = int(t)
     ctx = _Ctx(fit=bool(document))
     if isinstance(obj, MultiPeriodModel):
@@ -178,7 +180,7 @@ def write_latex(obj, path: str | os.PathLike, t: int | None = None) -> Path:
         If the file cannot be written; the message names the path.
     """
     if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or path-like, got {type(path).__name__}")
+        raise InvalidTypeError(f"path must be a str or path-like, got {type(path).__name__}")
     target = Path(path)
     text = to_latex(obj, document=True, t=t)  # model errors before touching the file system
     try:
@@ -313,7 +315,7 @@ def _as_expr(expr) -> sp.Expr:
         return expr
     if isinstance(expr, (int, float, np.integer, np.floating)):
         return sp.Float(expr) if isinstance(expr, (float, np.floating)) else sp.Integer(int(expr))
-    raise TypeError(f"expr must be a sympy expression, got {type(expr).__name__}")
+    raise InvalidTypeError(f"expr must be a sympy expression, got {type(expr).__name__}")
 
 
 def _names_for(expr: sp.Basic, names: Mapping[sp.Symbol, str] | None, plain: bool) -> dict[sp.Symbol, str]:
@@ -484,7 +486,7 @@ class _Ctx:
 
 def _check_model(obj) -> None:
     if not isinstance(obj, (*_COMPONENT_TYPES, Component, PayoffModel, MultiPeriodModel)):
-        raise TypeError(f"expected {_EXPECTED}, got {type(obj).__name__}")
+        raise InvalidTypeError(f"expected {_EXPECTED}, got {type(obj).__name__}")
 
 
 def _env(lines: list[str], env: str = "align*", args: str = "") -> str:

@@ -26,6 +26,7 @@ import sympy as sp
 
 from .._frozen import Frozen
 from ..components import CSF, CostFunc, DisasterCost, ProdFunc, RewardFunc, RiskFunc, Transition
+from ..errors import InvalidArgumentError, InvalidTypeError
 from ..symbols import action_symbols, glossary, player_symbols, sort_symbols
 from .actions import action_type_for
 from .structure import KKTSystem, ModelStructure
@@ -64,45 +65,45 @@ class PayoffModel(Frozen):
         transition: Transition | None = None,
     ):
         if not isinstance(prod_func, ProdFunc):
-            raise TypeError(f"prod_func must be a ProdFunc, got {type(prod_func).__name__}")
+            raise InvalidTypeError(f"prod_func must be a ProdFunc, got {type(prod_func).__name__}")
         if not isinstance(risk_func, RiskFunc):
-            raise TypeError(f"risk_func must be a RiskFunc, got {type(risk_func).__name__}")
+            raise InvalidTypeError(f"risk_func must be a RiskFunc, got {type(risk_func).__name__}")
         n = prod_func.n
         if risk_func.n != n:
-            raise ValueError(f"risk_func has {risk_func.n} players but prod_func has {n}")
+            raise InvalidArgumentError(f"risk_func has {risk_func.n} players but prod_func has {n}")
         csf = CSF.default() if csf is None else csf
         if not isinstance(csf, CSF):
-            raise TypeError(f"csf must be a CSF, got {type(csf).__name__}")
+            raise InvalidTypeError(f"csf must be a CSF, got {type(csf).__name__}")
         reward_func = RewardFunc(n) if reward_func is None else reward_func
         if not isinstance(reward_func, RewardFunc):
-            raise TypeError(f"reward_func must be a RewardFunc, got {type(reward_func).__name__}")
+            raise InvalidTypeError(f"reward_func must be a RewardFunc, got {type(reward_func).__name__}")
         if reward_func.n != n:
-            raise ValueError(f"reward_func has {reward_func.n} players but prod_func has {n}")
+            raise InvalidArgumentError(f"reward_func has {reward_func.n} players but prod_func has {n}")
         disaster_cost = d if isinstance(d, DisasterCost) else DisasterCost(d, n)
         if disaster_cost.n != n:
-            raise ValueError(f"d must have {n} entries (or be {n}x{n}), got {disaster_cost.n}")
+            raise InvalidArgumentError(f"d must have {n} entries (or be {n}x{n}), got {disaster_cost.n}")
         if cost_func is None:
             if r is None:
-                raise ValueError("give either cost_func or r (fixed unit prices)")
+                raise InvalidArgumentError("give either cost_func or r (fixed unit prices)")
             cost_func = CostFunc.fixed(r, r_inv, r_share)
         elif r is not None or r_inv is not None or r_share is not None:
-            raise ValueError("give either cost_func or r/r_inv/r_share, not both")
+            raise InvalidArgumentError("give either cost_func or r/r_inv/r_share, not both")
         if not isinstance(cost_func, CostFunc):
-            raise TypeError(f"cost_func must be a CostFunc, got {type(cost_func).__name__}")
+            raise InvalidTypeError(f"cost_func must be a CostFunc, got {type(cost_func).__name__}")
         if cost_func.n != n:
-            raise ValueError(f"cost_func has {cost_func.n} players but prod_func has {n}")
+            raise InvalidArgumentError(f"cost_func has {cost_func.n} players but prod_func has {n}")
         if disaster not in ("seed", "complement"):
-            raise ValueError(f"disaster must be 'seed' or 'complement', got {disaster!r}")
+            raise InvalidArgumentError(f"disaster must be 'seed' or 'complement', got {disaster!r}")
         if disaster == "complement" and disaster_cost.is_matrix:
-            raise ValueError("disaster='complement' needs d as a vector (one cost per player), not a matrix")
+            raise InvalidArgumentError("disaster='complement' needs d as a vector (one cost per player), not a matrix")
         k = cost_func.k
         if transition is None:
             transition = {2: Transition.none(), 4: Transition.invest(),
                           6: Transition.sharing(share_map)}[k]
         elif not isinstance(transition, Transition):
-            raise TypeError(f"transition must be a Transition, got {type(transition).__name__}")
+            raise InvalidTypeError(f"transition must be a Transition, got {type(transition).__name__}")
         elif share_map != "fraction" and transition.share_map != share_map:
-            raise ValueError("give share_map either to PayoffFunc or to the Transition, not both")
+            raise InvalidArgumentError("give share_map either to PayoffFunc or to the Transition, not both")
         self._set(n=n, k=k, prod_func=prod_func, risk_func=risk_func, csf=csf, reward_func=reward_func,
                   disaster_cost=disaster_cost, cost_func=cost_func, transition=transition, disaster=disaster,
                   action_type=action_type_for(k))
@@ -135,7 +136,7 @@ class PayoffModel(Frozen):
         for comp in self.components:
             for sym, val in comp.param_values.items():
                 if sym in out and out[sym] != val:
-                    raise ValueError(f"parameter {sym} is given two values by different components")
+                    raise InvalidArgumentError(f"parameter {sym} is given two values by different components")
                 out[sym] = val
         return out
 
@@ -183,9 +184,9 @@ class PayoffModel(Frozen):
 
     def _player(self, i) -> int:
         if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
-            raise TypeError(f"i (player index) must be an integer, got {i!r}")
+            raise InvalidTypeError(f"i (player index) must be an integer, got {i!r}")
         if not 0 <= i < self.n:
-            raise ValueError(f"i (player index) must be in 0..{self.n - 1}, got {i}")
+            raise InvalidArgumentError(f"i (player index) must be in 0..{self.n - 1}, got {i}")
         return int(i)
 
     @cached_property
@@ -240,7 +241,7 @@ class PayoffModel(Frozen):
         unknown = free - set(actions) - set(self.param_values)
         if unknown:
             names = ", ".join(sorted(s.name for s in unknown))
-            raise ValueError(f"the model uses symbols with no value: {names} "
+            raise InvalidArgumentError(f"the model uses symbols with no value: {names} "
                              "(give them in a component's params)")
         params = sort_symbols(set(self.param_values) - set(moving))
         upper = self.transition.upper_bounds(self.k)
@@ -309,7 +310,7 @@ class PayoffModel(Frozen):
                   disaster=self.disaster, transition=self.transition)
         unknown = set(components) - set(kw)
         if unknown:
-            raise ValueError(f"unknown components: {sorted(unknown)}; expected some of {sorted(kw)}")
+            raise InvalidArgumentError(f"unknown components: {sorted(unknown)}; expected some of {sorted(kw)}")
         kw.update(components)
         return type(self)(**kw)
 

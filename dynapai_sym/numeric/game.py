@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InvalidArgumentError
 from ..layout import ActionLayout
 from .chain import BeliefChain
 
@@ -97,7 +98,7 @@ class NumericGame:
             pos = np.flatnonzero(chain.players == i)
             if pos.size:
                 return chain, int(pos[0])
-        raise ValueError(f"player {i} has no belief")
+        raise InvalidArgumentError(f"player {i} has no belief")
 
     # ------------------------------------------------------------ values
     def payoffs(self, x: np.ndarray) -> np.ndarray:

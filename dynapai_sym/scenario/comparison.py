@@ -59,7 +59,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from .._figures import new_figure
-from ..errors import InvalidArgumentError, InvalidTypeError
+from ..errors import InvalidArgumentError, InvalidTypeError, PointsExcludedWarning
 from ..names import ACTION_COLUMNS
 from ..solvers import SolverResult
 
@@ -446,7 +446,7 @@ def compare(
         first = excluded[0]
         warnings.warn(f"{len(excluded)} of {len(keys)} common points were excluded from the comparison because "
                       f"they are not certified equilibria on both sides (first: {first.coords}: {first.reason}); "
-                      f"see Comparison.excluded", UserWarning, stacklevel=2)
+                      f"see Comparison.excluded", PointsExcludedWarning, stacklevel=2)
     return out
 
 

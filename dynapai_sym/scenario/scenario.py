@@ -42,7 +42,7 @@ import numpy as np
 from .._validation import as_float_array, as_positive_int, check_n
 from ..components import CSF, ProdFunc, RiskFunc
 from ..components.registry import forms, get_form
-from ..errors import InvalidArgumentError, InvalidTypeError
+from ..errors import InvalidArgumentError, InvalidTypeError, PointsNotSolvedWarning
 from ..game import Aggregator, PayoffFunc
 from ..model import Actions, Strategies
 from ..names import ACTION_COLUMNS, VARYING_PARAMS
@@ -484,7 +484,7 @@ class Scenario:
                       else "Pass checkpoint=path to keep finished points across re-runs.")
             warnings.warn(f"{len(lost)} of {count} points were not solved because their chunk's future failed "
                           f"({results[lost[0]].status}); they are recorded as FailedPoint. {resume}",
-                          RuntimeWarning, stacklevel=2)
+                          PointsNotSolvedWarning, stacklevel=2)
         seconds = time.perf_counter() - t0
         return ScenarioResult(results=results, points=[dict(p) for p in self.points], varying=self.varying,
                               aggregators=list(self.aggregators),

@@ -74,7 +74,7 @@ def solve_game(game, x0: np.ndarray, options, method: str = "auto", check_global
     if method == "auto":
         method = "kkt" if game.smooth else "best_response_nm"
     if method == "kkt" and not game.smooth:
-        raise ValueError("method='kkt' needs a smooth model; this one has a threshold cost "
+        raise InvalidArgumentError("method='kkt' needs a smooth model; this one has a threshold cost "
                          "(use method='best_response')")
     rng = np.random.default_rng(options.seed)
     notes: list[str] = []

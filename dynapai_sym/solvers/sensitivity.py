@@ -21,6 +21,7 @@ import re
 
 import numpy as np
 
+from ..errors import InvalidArgumentError, InvalidTypeError
 from ..names import PARAMETER_GROUPS
 from ..numeric import Belief, NumericGame
 
@@ -84,14 +85,15 @@ def sensitivity(agg, result, param: str, h: float = 1e-6) -> dict:
         and ``method`` (how each part was obtained).
     """
     if not getattr(result, "success", False):
-        raise ValueError("sensitivity needs a certified equilibrium (result.success is False)")
+        raise InvalidArgumentError("sensitivity needs a certified equilibrium (result.success is False)")
     if not isinstance(param, str):
-        raise TypeError(f"param must be a parameter name, got {param!r}")
+        raise InvalidTypeError(f"param must be a parameter name, got {param!r}")
     game = agg.game(result.strategies.t)
     step = _step(game, param)
     if step == 0.0:
         known = sorted({p.name for b in game.beliefs for p in (*b.model.structure.params, *b.model.structure.states)})
-        raise ValueError(f"unknown parameter {param!r}; expected a group {sorted(PARAMETER_GROUPS)} or one of {known}")
+        raise InvalidArgumentError(f"unknown parameter {param!r}; expected a group {sorted(PARAMETER_GROUPS)} "
+                                   f"or one of {known}")
     x = np.array(game.layout.pack(result.strategies.data))
     G, J = game.kkt_jacobian(x)
     delta = h * step
@@ -149,7 +151,7 @@ def predict_equilibrium(old: NumericGame, x_old: np.ndarray, new: NumericGame) -
         non-finite values); the caller then starts from ``x_old`` itself.
     """
     if old.N != new.N or old.T != new.T:
-        raise ValueError(f"old and new games differ in size ({old.N} vs {new.N} variables)")
+        raise InvalidArgumentError(f"old and new games differ in size ({old.N} vs {new.N} variables)")
     x_old = np.asarray(x_old, dtype=float)
     with np.errstate(all="ignore"):
         G, J = old.kkt_jacobian(x_old)
