@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from ..components.base import is_zero_guard
 from ..model import ModelStructure
 
 __all__ = ["Algebra", "available_backends", "default_backend", "fast_kinks", "kinks_as_pieces",
@@ -64,16 +65,19 @@ class Algebra:
         """Expression in the backend that will differentiate it.
 
         ``Max``/``Min`` go to symengine as three-piece ``Piecewise`` expressions (see
-        :func:`kinks_as_pieces`), which it differentiates and compiles with LLVM; other
-        non-smooth functions stay in sympy.
+        :func:`kinks_as_pieces`), which it differentiates and compiles with LLVM, and so do the
+        exit guards of :func:`~dynapai_sym.components.base.zero_guard`; other non-smooth
+        functions (threshold costs) stay in sympy.
         """
         if self.backend != "symengine":
             return expr
-        if expr.has(sp.Max, sp.Min) and not expr.has(*(f for f in SYMPY_ONLY if f not in (sp.Max, sp.Min))):
+        guards_only = all(is_zero_guard(pw) for pw in expr.atoms(sp.Piecewise))
+        others = tuple(f for f in SYMPY_ONLY if f not in (sp.Max, sp.Min, sp.Piecewise))
+        if expr.has(*others) or not guards_only:
+            return expr
+        if expr.has(sp.Max, sp.Min):
             return self.se.sympify(kinks_as_pieces(expr))
-        if not expr.has(*SYMPY_ONLY):
-            return self.se.sympify(expr)
-        return expr
+        return self.se.sympify(expr)
 
     def diff(self, expr, var):
         if isinstance(expr, sp.Basic):

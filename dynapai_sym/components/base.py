@@ -100,6 +100,39 @@ def constructor_call(cls: type, form: str) -> str:
     return f"{cls.__name__}({form!r}, "
 
 
+def zero_guard(denominator) -> sp.Piecewise:
+    r""":math:`[D = 0]`, as ``Piecewise((1, Eq(D, 0)), (0, True))``.
+
+    Added to a denominator :math:`D` that vanishes only where a player gives up, it turns
+    :math:`N / D` into :math:`N / (D + [D = 0])`: unchanged wherever :math:`D > 0`, and 0 (the
+    model's limit, see ``docs/model.md``) where :math:`N = D = 0`. Its derivative is 0, so
+    derivatives away from the exit are unchanged too.
+    """
+    return sp.Piecewise((sp.Integer(1), sp.Eq(denominator, 0)), (sp.Integer(0), True))
+
+
+def is_zero_guard(expr) -> bool:
+    """True for an expression made by :func:`zero_guard`."""
+    return (isinstance(expr, sp.Piecewise) and len(expr.args) == 2 and expr.args[0][0] == 1
+            and isinstance(expr.args[0][1], sp.Eq) and expr.args[0][1].rhs == 0
+            and expr.args[1][0] == 0 and expr.args[1][1] == sp.true)
+
+
+def guard_denominators(expr, denominators):
+    r"""``expr`` with every power :math:`D^{-k}` of the given denominators replaced by :math:`(D + [D = 0])^{-k}`.
+
+    Used when a model is compiled, so that payoffs at exact exits (a player with
+    :math:`x_p = 0`) take their limits instead of 0/0 (see :func:`zero_guard`); the model's
+    displayed expressions stay unguarded.
+    """
+    dens = set(denominators)
+    if not dens or not isinstance(expr, sp.Basic):
+        return expr
+    return expr.replace(
+        lambda e: e.is_Pow and e.base in dens and e.exp.is_negative,
+        lambda e: sp.Pow(e.base + zero_guard(e.base), e.exp))
+
+
 def as_param_values(params: Mapping | None, name: str = "params") -> dict[sp.Symbol, float]:
     """Validate a mapping of extra user parameters ``{Symbol or name: value}``."""
     if params is None:

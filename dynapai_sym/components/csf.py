@@ -61,6 +61,10 @@ class ContestForm(Form):
         r"""The form as LaTeX rows ``lhs = rhs``, split by ``\\``."""
         raise NotImplementedError
 
+    def exit_denominators(self, csf: CSF, p) -> list[sp.Expr]:
+        """Denominators of :meth:`q` that vanish only where every player gives up (0/0 means 0 there)."""
+        return []
+
 
 @register_form("contest")
 class TullockContest(ContestForm):
@@ -73,6 +77,9 @@ class TullockContest(ContestForm):
     def q(self, csf, p):
         total = sp.Add(*p)
         return [pj / total for pj in p]
+
+    def exit_denominators(self, csf, p):
+        return [sp.Add(*p)]  # everybody gives up: q = 0 (the older implementations' convention)
 
     def latex(self, csf):
         return r"q_j = \frac{p_j}{\sum_k p_k}"
@@ -191,6 +198,10 @@ class CSF(FormComponent):
     def q(self, p) -> list[sp.Expr]:
         r"""Return :math:`[q_1, \dots, q_n]` for performances ``p``."""
         return self._form.q(self, p)
+
+    def exit_denominators(self, p) -> list[sp.Expr]:
+        """Denominators of :meth:`q` that vanish only where every player gives up (see the form)."""
+        return self._form.exit_denominators(self, p)
 
     def form_key(self) -> tuple | None:
         return None if self.is_custom else (self._form,)

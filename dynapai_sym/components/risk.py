@@ -25,7 +25,7 @@ from ..symbols import glossary, intermediate, player_symbols
 from .base import FormComponent, as_param_values, call_or_rebind, constructor_call
 from .registry import Form, forms, get_form, register_form
 
-__all__ = ["RiskFunc", "RiskForm", "safe_fraction"]
+__all__ = ["RiskFunc", "RiskForm", "safe_fraction", "safe_fraction_denominators"]
 
 
 def safe_fraction(s) -> list[sp.Expr]:
@@ -37,6 +37,15 @@ def safe_fraction(s) -> list[sp.Expr]:
     itself overflows) and at :math:`x_{s,j} = 0`.
     """
     return [sp.together(si / (1 + si)) for si in s]
+
+
+def safe_fraction_denominators(s) -> list[sp.Expr]:
+    r"""The denominators :math:`A_j x_{s,j}^{\alpha_j} + p_j^{\theta_j}` of :func:`safe_fraction`.
+
+    Both terms vanish when player j gives up (:math:`x_{s,j} = x_{p,j} = 0`, :math:`\theta_j > 0`);
+    the model's limit there is :math:`\sigma = 0` (``docs/model.md``, values at exact zeros).
+    """
+    return [sp.fraction(f)[1] for f in safe_fraction(s)]
 
 
 class RiskForm(Form):
@@ -79,6 +88,14 @@ class RiskForm(Form):
         r"""The form as LaTeX rows ``lhs = rhs``, split by ``\\``."""
         raise NotImplementedError
 
+    def exit_denominators(self, risk: RiskFunc, s, p) -> list[sp.Expr]:
+        """Denominators of :meth:`sigma` that vanish only where a player gives up (0/0 means 0 there).
+
+        The built-in forms build on :func:`safe_fraction`; a user-written form returns none
+        (its expressions are used as written).
+        """
+        return [] if self.user_written else safe_fraction_denominators(s)
+
 
 @register_form("risk")
 class WinnerOnlyRisk(RiskForm):
@@ -106,9 +123,11 @@ class MultiplicativeRisk(RiskForm):
     params = {"w": "w"}
 
     def sigma(self, risk, s, p):
+        # the outer power distributed over the factors, prod_k (s_k/(1+s_k))^(n w_k / sum w): the
+        # same function, whose slopes stay finite where another player gives up (a factor is 0)
         w = risk.w_symbols
-        prod = sp.Mul(*[sk**wk for sk, wk in zip(safe_fraction(s), w)])
-        return [prod ** (sp.Integer(risk.n) / sp.Add(*w))] * risk.n
+        exponent = sp.Integer(risk.n) / sp.Add(*w)
+        return [sp.Mul(*[sk ** (wk * exponent) for sk, wk in zip(safe_fraction(s), w)])] * risk.n
 
     def latex(self, risk):
         return (r"\sigma_j = \left[\prod_k \left(\frac{s_k}{1+s_k}\right)^{w_k}\right]"
@@ -260,6 +279,10 @@ class RiskFunc(FormComponent):
     def sigma(self, s, p) -> list[sp.Expr]:
         r"""Return :math:`[\sigma_1, \dots, \sigma_n]` given safety ``s`` and performance ``p``."""
         return self._form.sigma(self, s, p)
+
+    def exit_denominators(self, s, p) -> list[sp.Expr]:
+        """Denominators of :meth:`sigma` that vanish only where a player gives up (see the form)."""
+        return self._form.exit_denominators(self, s, p)
 
     def form_key(self) -> tuple | None:
         return None if self.is_custom else (self._form, self.w is None)

@@ -119,6 +119,13 @@ def solve_game(game, x0: np.ndarray, options, method: str = "auto", check_global
         iterations += run.iterations
         if not (run.converged or run.residual <= options.kkt_tol):
             continue
+        exit_run = _exact_exit(game, run.x, options)
+        if exit_run is not None:  # players who gave up, exactly: the limit the search only approached
+            iterations += exit_run.iterations
+            cert = certify(game, exit_run.x, options, rng, check_global=check_global)
+            if cert.passed:
+                notes.append("players who give up sit exactly at 0")
+                return finish(exit_run.x, cert, True, Status.CERTIFIED, cert.describe())
         cert = certify(game, run.x, options, rng, check_global=check_global)
         if cert.passed:
             if game.symmetric and cert.symmetric is False:
@@ -130,6 +137,33 @@ def solve_game(game, x0: np.ndarray, options, method: str = "auto", check_global
             deviation_starts += 1
             queue.insert(0, _deviation_start(game, run.x, dev))
     return _failure(tried, finish)
+
+
+#: a player's (x_s, x_p) in a period counts as given up below this fraction of the largest input played
+EXIT_FRACTION = 1e-6
+
+
+def _exact_exit(game, x: np.ndarray, options):
+    """Newton from ``x`` with the inputs of players who (nearly) gave up set exactly to 0.
+
+    A search that approaches an exit stops at small positive inputs (say x_s = 1e-8,
+    x_p = 1e-14): at the exit the slopes of :math:`x^\beta` are infinite, so no first-order
+    step lands on it. Where a player's safety and performance inputs in a period are both
+    below :data:`EXIT_FRACTION` of the largest input played, both are set to exactly 0 (the
+    model takes its limits there) and the remaining conditions are solved with them held.
+    Returns the converged run, or None when no player is near an exit or Newton fails.
+    """
+    X = game.layout.unpack(x)
+    if X.shape[-1] < 2:
+        return None
+    inputs = X[..., :2]
+    gave_up = np.all(inputs <= EXIT_FRACTION * (1.0 + np.max(inputs)), axis=-1) & np.any(inputs > 0, axis=-1)
+    if not gave_up.any():
+        return None
+    Y = X.copy()
+    Y[..., :2][gave_up] = 0.0
+    run = solve_kkt(game, game.layout.pack(Y), tol=options.tol, max_iter=options.iters)
+    return run if (run.converged or run.residual <= options.kkt_tol) else None
 
 
 def _deviation_start(game, x: np.ndarray, dev) -> np.ndarray:

@@ -147,7 +147,13 @@ def test_builtin_forms_build_the_same_expressions_as_before():
     theta = [0.5] * n
     assert dp.RiskFunc.winner_only(theta).sigma(s, p) == safe
     prod = sp.Mul(*[sk**wk for sk, wk in zip(safe, w)])
-    assert dp.RiskFunc.multiplicative(theta).sigma(s, p) == [prod ** (sp.Integer(n) / sp.Add(*w))] * n
+    before = prod ** (sp.Integer(n) / sp.Add(*w))  # the outer power is now distributed over the factors
+    now = dp.RiskFunc.multiplicative(theta).sigma(s, p)
+    assert now == [sp.Mul(*[sk ** (wk * sp.Integer(n) / sp.Add(*w)) for sk, wk in zip(safe, w)])] * n
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        point = dict(zip((*s, *p, *w), rng.uniform(0.1, 3.0, 3 * n)))
+        assert float(now[0].subs(point)) == pytest.approx(float(before.subs(point)), rel=1e-12)
     total = sp.Add(*[wk * sk for sk, wk in zip(safe, w)]) / sp.Add(*w)
     assert dp.RiskFunc.additive(theta, [1, 2, 3]).sigma(s, p) == [total] * n
 
