@@ -18,10 +18,9 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from ..components.base import is_zero_guard
 from ..model import ModelStructure
 
-__all__ = ["Algebra", "available_backends", "default_backend", "fast_kinks", "kinks_as_pieces",
+__all__ = ["Algebra", "apply_exit_guards", "available_backends", "default_backend", "fast_kinks", "kinks_as_pieces",
            "nonzero_entries", "KINK_FUNCTIONS", "SYMPY_ONLY"]
 
 #: functions symengine cannot differentiate or compile the way we need
@@ -65,19 +64,16 @@ class Algebra:
         """Expression in the backend that will differentiate it.
 
         ``Max``/``Min`` go to symengine as three-piece ``Piecewise`` expressions (see
-        :func:`kinks_as_pieces`), which it differentiates and compiles with LLVM, and so do the
-        exit guards of :func:`~dynapai_sym.components.base.zero_guard`; other non-smooth
-        functions (threshold costs) stay in sympy.
+        :func:`kinks_as_pieces`), which it differentiates and compiles with LLVM; other
+        non-smooth functions stay in sympy.
         """
         if self.backend != "symengine":
             return expr
-        guards_only = all(is_zero_guard(pw) for pw in expr.atoms(sp.Piecewise))
-        others = tuple(f for f in SYMPY_ONLY if f not in (sp.Max, sp.Min, sp.Piecewise))
-        if expr.has(*others) or not guards_only:
-            return expr
-        if expr.has(sp.Max, sp.Min):
+        if expr.has(sp.Max, sp.Min) and not expr.has(*(f for f in SYMPY_ONLY if f not in (sp.Max, sp.Min))):
             return self.se.sympify(kinks_as_pieces(expr))
-        return self.se.sympify(expr)
+        if not expr.has(*SYMPY_ONLY):
+            return self.se.sympify(expr)
+        return expr
 
     def diff(self, expr, var):
         if isinstance(expr, sp.Basic):
@@ -87,6 +83,24 @@ class Algebra:
     @staticmethod
     def is_zero(expr) -> bool:
         return expr == 0
+
+
+def apply_exit_guards(expr, structure: ModelStructure):
+    r"""``expr`` (sympy or symengine) with each exit denominator :math:`D` of ``structure`` replaced by
+    its guarded form :math:`D + [v_D = 0]` (``ModelStructure.exit_guards``).
+
+    Applied to the final expressions — values and derivatives — after differentiation: the
+    guard's derivative is 0, so guarding the derivatives of the plain expressions equals
+    differentiating the guarded ones, and no ``Piecewise`` is ever differentiated (which keeps
+    the generated code small).
+    """
+    if not structure.exit_guards:
+        return expr
+    if isinstance(expr, sp.Basic):
+        return expr.xreplace(dict(structure.exit_guards))
+    import symengine as se
+
+    return expr.xreplace({se.sympify(d): se.sympify(g) for d, g in structure.exit_guards})
 
 
 _STEP = sp.Function("dp_step")

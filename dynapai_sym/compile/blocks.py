@@ -10,7 +10,7 @@ import numpy as np
 import sympy as sp
 
 from ..model import ModelStructure
-from .backends import KINK_FUNCTIONS, fast_kinks
+from .backends import KINK_FUNCTIONS, apply_exit_guards, fast_kinks
 
 __all__ = ["ArrayFunction", "build_array_function"]
 
@@ -128,6 +128,8 @@ def build_array_function(structure: ModelStructure, outputs: list, cse: bool, ba
     returned function's docstring.
     """
     t0 = time.perf_counter()
+    outputs = [(shape, {f: apply_exit_guards(e, structure) for f, e in nonzero.items()})
+               for shape, nonzero in outputs]
     groups: dict[str, dict] = {"symengine": {}, "sympy": {}}
     for _shape, nonzero in outputs:
         for expr in nonzero.values():

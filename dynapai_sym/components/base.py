@@ -100,15 +100,17 @@ def constructor_call(cls: type, form: str) -> str:
     return f"{cls.__name__}({form!r}, "
 
 
-def zero_guard(denominator) -> sp.Piecewise:
-    r""":math:`[D = 0]`, as ``Piecewise((1, Eq(D, 0)), (0, True))``.
+def zero_guard(trigger) -> sp.Piecewise:
+    r""":math:`[v = 0]`, as ``Piecewise((1, Eq(v, 0)), (0, True))``, for a sum :math:`v` of inputs.
 
-    Added to a denominator :math:`D` that vanishes only where a player gives up, it turns
-    :math:`N / D` into :math:`N / (D + [D = 0])`: unchanged wherever :math:`D > 0`, and 0 (the
-    model's limit, see ``docs/model.md``) where :math:`N = D = 0`. Its derivative is 0, so
-    derivatives away from the exit are unchanged too.
+    Added to a denominator :math:`D` that vanishes only where the inputs it depends on are all 0
+    (a player who gives up), with :math:`v` the sum of those inputs, it turns :math:`N / D` into
+    :math:`N / (D + [v = 0])`: unchanged wherever :math:`v > 0`, and :math:`0` (the model's limit,
+    see ``docs/model.md``) where the inputs are 0 and so is :math:`N`. Its derivative is 0, so
+    derivatives away from the exit are unchanged too. (The trigger is the short sum of inputs
+    rather than :math:`D` itself, which keeps the generated code small.)
     """
-    return sp.Piecewise((sp.Integer(1), sp.Eq(denominator, 0)), (sp.Integer(0), True))
+    return sp.Piecewise((sp.Integer(1), sp.Eq(trigger, 0)), (sp.Integer(0), True))
 
 
 def is_zero_guard(expr) -> bool:
@@ -118,19 +120,21 @@ def is_zero_guard(expr) -> bool:
             and expr.args[1][0] == 0 and expr.args[1][1] == sp.true)
 
 
-def guard_denominators(expr, denominators):
-    r"""``expr`` with every power :math:`D^{-k}` of the given denominators replaced by :math:`(D + [D = 0])^{-k}`.
+def exit_guards(denominators, inputs) -> tuple[tuple[sp.Expr, sp.Expr], ...]:
+    r"""Pairs :math:`(D, D + [v_D = 0])`, :math:`v_D` the sum of the ``inputs`` (action symbols) in :math:`D`.
 
-    Used when a model is compiled, so that payoffs at exact exits (a player with
-    :math:`x_p = 0`) take their limits instead of 0/0 (see :func:`zero_guard`); the model's
-    displayed expressions stay unguarded.
+    Each denominator must vanish only where its inputs are all 0, and the numerators over it
+    must vanish there too (true of the built-in forms). Replacing :math:`D` by its guarded
+    form in the compiled expressions — values and derivatives alike, since the guard's own
+    derivative is 0 — makes exact exits take the model's limits (see :func:`zero_guard`).
     """
-    dens = set(denominators)
-    if not dens or not isinstance(expr, sp.Basic):
-        return expr
-    return expr.replace(
-        lambda e: e.is_Pow and e.base in dens and e.exp.is_negative,
-        lambda e: sp.Pow(e.base + zero_guard(e.base), e.exp))
+    inputs = set(inputs)
+    out = {}
+    for den in denominators:
+        used = sorted(den.free_symbols & inputs, key=lambda sym: sym.name)
+        if used and den not in out:
+            out[den] = den + zero_guard(sp.Add(*used))
+    return tuple(out.items())
 
 
 def as_param_values(params: Mapping | None, name: str = "params") -> dict[sp.Symbol, float]:

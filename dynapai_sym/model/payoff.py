@@ -26,7 +26,7 @@ import sympy as sp
 
 from .._frozen import Frozen
 from ..components import CSF, CostFunc, DisasterCost, ProdFunc, RewardFunc, RiskFunc, Transition
-from ..components.base import guard_denominators
+from ..components.base import exit_guards
 from ..errors import InvalidArgumentError, InvalidTypeError
 from ..symbols import action_symbols, glossary, player_symbols, sort_symbols
 from .actions import action_type_for
@@ -249,16 +249,13 @@ class PayoffModel(Frozen):
         # compiled functions take the limits at exact exits (0/0 -> 0): see zero_guard
         m = self.intermediates
         dens = (*self.risk_func.exit_denominators(m["s"], m["p"]), *self.csf.exit_denominators(m["p"]))
-
-        def exact(exprs):
-            return tuple(guard_denominators(e, dens) for e in exprs)
-
         return ModelStructure(
             n=self.n, k=self.k, actions=actions, states=moving, params=params,
-            payoffs=exact(payoffs), next_state=tuple(self.next_state[s] for s in moving),
-            win_probability=exact([self.win_probability])[0], upper=upper,
+            payoffs=payoffs, next_state=tuple(self.next_state[s] for s in moving),
+            win_probability=self.win_probability, upper=upper,
             smooth=self.cost_func.smooth,
-            quantities=tuple((key, exact(m[key])) for key in ("s", "p", "sigma", "q")),
+            quantities=tuple((key, tuple(m[key])) for key in ("s", "p", "sigma", "q")),
+            exit_guards=exit_guards(dens, actions),
             kinked=any(e.has(sp.Max, sp.Min, sp.Abs) for e in (*payoffs, *self.next_state.values())),
         )
 

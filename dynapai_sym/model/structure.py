@@ -36,6 +36,9 @@ class ModelStructure:
     smooth: bool
     quantities: tuple[tuple[str, tuple[sp.Expr, ...]], ...] = ()  # s, p, sigma, q for reports
     kinked: bool = False  # max(0, .) or |.| inside (sharing): first-order points need a harder probe
+    # denominators D that vanish only at exits, each with its guard D + [inputs = 0] (see
+    # components.base.zero_guard); the compiler applies them after differentiating
+    exit_guards: tuple[tuple[sp.Expr, sp.Expr], ...] = ()
 
 
 @dataclass(frozen=True)

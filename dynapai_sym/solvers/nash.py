@@ -17,6 +17,7 @@ whose best deviation gains least, and the deviation.
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass
 
@@ -101,42 +102,165 @@ def solve_game(game, x0: np.ndarray, options, method: str = "auto", check_global
         return _failure(tried, finish)
 
     x0 = np.asarray(x0, dtype=float)
-    # starts, in order: the given one, scaled copies, a few rounds of best response, random ones;
-    # a start built from a defeating deviation jumps the queue (at most max(2, n) times)
-    queue: list = [x0, "best_response", *(np.clip(x0 * f, game.lower, game.upper) for f in (0.3, 3.0, 0.1))]
-    deviation_starts = 0
-    attempts = 0
-    max_attempts = 1 + options.restarts
-    while attempts < max_attempts:
-        start = queue.pop(0) if queue else _random_start(x0, game, rng)
-        if isinstance(start, str):
-            br = best_response(game, x0, options.with_(iters=5))
-            iterations += br.rounds
-            start = br.x
-            notes.append("one start came from iterated best response")
-        attempts += 1
+    search = _Search(game, options, rng, check_global)
+    found = search.run(x0)
+    iterations += search.iterations
+    notes.extend(search.notes)
+    if found is not None:
+        x, cert = found
+        return finish(x, cert, True, Status.CERTIFIED, cert.describe())
+    tried.extend(search.tried)
+    if not check_global or not tried:
+        return _failure(tried, finish)
+    # before saying "no pure equilibrium": starts where weak players give up exactly, and
+    # best-response rounds from the best profile (their fixed point, if any, is certified too)
+    found = search.exits_and_best_response(_best_tried(tried)[0])
+    iterations += search.iterations
+    notes.extend(n for n in search.notes if n not in notes)
+    if found is not None:
+        x, cert = found
+        return finish(x, cert, True, Status.CERTIFIED, cert.describe())
+    return _failure(search.tried, finish, search.summary())
+
+
+class _Search:
+    """The equilibrium search behind ``method="kkt"``: Newton from a queue of starts, each
+    converged point certified, and every defeat followed.
+
+    Starts, in order: the given one, a few rounds of best response, scaled copies, random ones.
+    A point defeated by a profitable deviation yields two starts that jump the queue: the
+    deviating player's schedule replaced, and best-response rounds from there. Defeats are
+    followed at least ``max(2, n)`` times and for as long as the smallest defeating gain keeps
+    falling (at most ``FOLLOW_CAP`` times).
+    """
+
+    def __init__(self, game, options, rng, check_global: bool):
+        self.game, self.options, self.rng, self.check_global = game, options, rng, check_global
+        self.tried: list[tuple[np.ndarray, Certificate]] = []
+        self.notes: list[str] = []
+        self.iterations = 0
+        self.counts = {"starts": 0, "followed": 0, "exits": 0}
+        self.br_settled: bool | None = None
+
+    def newton(self, start: np.ndarray):
+        """Newton from ``start``, then certification (an exact-exit variant first): the certified
+        (x, cert), or None (the defeat recorded in ``tried``)."""
+        game, options = self.game, self.options
+        self.counts["starts"] += 1
         run = solve_kkt(game, start, tol=options.tol, max_iter=options.iters)
-        iterations += run.iterations
+        self.iterations += run.iterations
         if not (run.converged or run.residual <= options.kkt_tol):
-            continue
+            return None
         exit_run = _exact_exit(game, run.x, options)
         if exit_run is not None:  # players who gave up, exactly: the limit the search only approached
-            iterations += exit_run.iterations
-            cert = certify(game, exit_run.x, options, rng, check_global=check_global)
+            self.iterations += exit_run.iterations
+            cert = certify(game, exit_run.x, options, self.rng, check_global=self.check_global)
             if cert.passed:
-                notes.append("players who give up sit exactly at 0")
-                return finish(exit_run.x, cert, True, Status.CERTIFIED, cert.describe())
-        cert = certify(game, run.x, options, rng, check_global=check_global)
+                self.notes.append("players who give up sit exactly at 0")
+                return self._accept(exit_run.x, cert)
+        cert = certify(game, run.x, options, self.rng, check_global=self.check_global)
         if cert.passed:
-            if game.symmetric and cert.symmetric is False:
-                notes.append("the game is symmetric but this equilibrium is not")
-            return finish(run.x, cert, True, Status.CERTIFIED, cert.describe())
-        tried.append((run.x, cert))
-        dev = cert.best_deviation
-        if dev is not None and deviation_starts < max(2, game.n):
-            deviation_starts += 1
-            queue.insert(0, _deviation_start(game, run.x, dev))
-    return _failure(tried, finish)
+            return self._accept(run.x, cert)
+        self.tried.append((run.x, cert))
+        return None
+
+    def _accept(self, x, cert):
+        if self.game.symmetric and cert.symmetric is False:
+            self.notes.append("the game is symmetric but this equilibrium is not")
+        return x, cert
+
+    def best_response_start(self, x: np.ndarray) -> np.ndarray:
+        br = best_response(self.game, x, self.options.with_(iters=5))
+        self.iterations += br.rounds
+        return br.x
+
+    def run(self, x0: np.ndarray):
+        game, options = self.game, self.options
+        queue: list = [x0, ("best_response", x0),
+                       *(np.clip(x0 * f, game.lower, game.upper) for f in (0.3, 3.0, 0.1))]
+        attempts, best_gain = 0, np.inf
+        while attempts < 1 + options.restarts:
+            start = queue.pop(0) if queue else _random_start(x0, game, self.rng)
+            if isinstance(start, tuple):
+                start = self.best_response_start(start[1])
+                self.notes.append("one start came from iterated best response")
+            attempts += 1
+            found = self.newton(start)
+            if found is not None:
+                return found
+            if not self.tried or self.tried[-1][1] is None:
+                continue
+            x, cert = self.tried[-1]
+            dev = cert.best_deviation
+            if dev is None or not self.check_global:
+                continue
+            improving = dev.gain < best_gain * (1.0 - 1e-3)
+            best_gain = min(best_gain, dev.gain)
+            if self.counts["followed"] < max(2, game.n) or (improving and self.counts["followed"] < FOLLOW_CAP):
+                self.counts["followed"] += 1
+                nxt = _deviation_start(game, x, dev)
+                queue[:0] = [nxt, ("best_response", nxt)]
+        return None
+
+    def exits_and_best_response(self, x_best: np.ndarray):
+        """Starts with each set of weak players giving up exactly, then best-response rounds."""
+        game = self.game
+        payoffs = game.payoffs(x_best)
+        subsets = sorted((s for size in range(1, game.n) for s in itertools.combinations(range(game.n), size)),
+                         key=lambda s: (float(np.sum(payoffs[list(s)])), len(s)))
+        X = game.layout.unpack(x_best)
+        for players in subsets[:EXIT_STARTS_PER_PLAYER * game.n]:
+            Y = X.copy()
+            Y[:, list(players), :] = 0.0
+            self.counts["exits"] += 1
+            found = self.newton(game.layout.pack(Y))
+            if found is not None:
+                return found
+        return self.global_best_responses(x_best)
+
+    def global_best_responses(self, x: np.ndarray):
+        """Best-response dynamics with global best responses: the certificate's best deviation
+        replaces the deviating player's schedule, round after round. A profile that certifies
+        ends it; a return to an earlier profile, or no rest within ``BR_ROUNDS`` rounds, means
+        the dynamics cycle (where a mixed equilibrium is the natural answer)."""
+        game = self.game
+        seen = [x]
+        for _ in range(BR_ROUNDS):
+            cert = certify(game, x, self.options, self.rng, check_global=True)
+            if cert.passed:
+                return self._accept(x, cert)
+            dev = cert.best_deviation
+            if dev is None:  # defeated locally (first or second order): Newton from here
+                self.br_settled = True
+                return self.newton(x)
+            x = game.layout.with_own(x, dev.player, dev.schedule)
+            if any(np.allclose(x, y, rtol=1e-4, atol=1e-9) for y in seen):
+                self.br_settled = False
+                return None
+            seen.append(x)
+            found = self.newton(x)
+            if found is not None:
+                return found
+        self.br_settled = False
+        return None
+
+    def summary(self) -> str:
+        c = self.counts
+        text = (f"{c['starts']} Newton starts tried ({c['followed']} following defeating deviations, "
+                f"{c['exits']} with weak players giving up exactly)")
+        if self.br_settled is False:
+            text += "; best responses (global) cycle: try method='mixed'"
+        elif self.br_settled:
+            text += "; best responses (global) come to rest at a point that is not a local maximum"
+        return text
+
+
+#: most defeats followed while the smallest defeating gain keeps falling
+FOLLOW_CAP = 12
+#: starts with weak players giving up exactly, per player
+EXIT_STARTS_PER_PLAYER = 2
+#: rounds of global best responses that decide whether best responses cycle
+BR_ROUNDS = 8
 
 
 #: a player's (x_s, x_p) in a period counts as given up below this fraction of the largest input played
@@ -182,21 +306,27 @@ def _deviation_start(game, x: np.ndarray, dev) -> np.ndarray:
     return nxt
 
 
-def _failure(tried, finish):
+def _badness(item):
+    """Order of defeated points: first and second order satisfied first, then the smallest gain."""
+    _, cert = item
+    local = cert.kkt_ok and cert.second_order_ok
+    gain = max(cert.gains.max(), 0.0) if cert.gains.size else 0.0
+    return (not local, gain if np.isfinite(gain) else np.inf)
+
+
+def _best_tried(tried):
+    return min(tried, key=_badness)
+
+
+def _failure(tried, finish, searched: str | None = None):
     if not tried:
         return finish(None, None, False, Status.NOT_CONVERGED,
                       "no start reached the first-order conditions")
-    # prefer points that satisfy first and second order, then smallest gain
-    def badness(item):
-        _, cert = item
-        local = cert.kkt_ok and cert.second_order_ok
-        gain = max(cert.gains.max(), 0.0) if cert.gains.size else 0.0
-        return (not local, gain if np.isfinite(gain) else np.inf)
-
-    x, cert = min(tried, key=badness)
+    x, cert = _best_tried(tried)
     if cert.kkt_ok and cert.second_order_ok and cert.deviations:
         d = cert.best_deviation
         message = (f"every converged candidate is defeated by a profitable deviation; best profile: "
-                   f"player {d.player} gains {d.gain:.4g} by deviating. Try method='mixed'.")
+                   f"player {d.player + 1} gains {d.gain:.4g} by deviating")
+        message += f". Searched: {searched}." if searched else ". Try method='mixed'."
         return finish(x, cert, False, Status.NO_PURE, message)
     return finish(x, cert, False, Status.NOT_CONVERGED, cert.describe())
