@@ -42,6 +42,10 @@ _GIVE_UP_XS = np.tile(_GIVE_UP_XS_FACTORS, len(_ZERO_LEVELS))
 
 # ---- "invest, then compete harder" candidates
 _ENTRY_AMOUNTS = np.array([0.3, 3.0, 30.0])  # investments, x the input scale
+#: the entries' investments (safety, performance), x the input scale: each amount in one column,
+#: and every pair of amounts in both (a player re-entering may build safety and performance at once)
+_ENTRY_INVESTMENTS = np.array([(a, 0.0) for a in _ENTRY_AMOUNTS] + [(0.0, a) for a in _ENTRY_AMOUNTS]
+                              + [(a, b) for a in _ENTRY_AMOUNTS for b in _ENTRY_AMOUNTS])
 _ENTRY_EFFORT = np.array([1.0, 3.0, 10.0])  # factors of the later periods' inputs
 _ENTRY_MIN_SIZE = 1.0  # the input scale of an entry is at least this
 _ENTRY_LEVEL = 0.1  # later inputs raised to at least this x factor x the input scale (re-entry of
@@ -115,7 +119,7 @@ def deviation_candidates(own: np.ndarray, upper: np.ndarray, k: int, rng: np.ran
 
 def investment_entries(own: np.ndarray) -> np.ndarray:
     """Invest in one period and compete harder afterwards: for each period t < T - 1, each
-    investment column and each amount of :data:`_ENTRY_AMOUNTS` (times the scale of the player's
+    investment of :data:`_ENTRY_INVESTMENTS` (one column or both; times the scale of the player's
     inputs, at least :data:`_ENTRY_MIN_SIZE`), with the inputs x_s, x_p of the later periods
     scaled by each factor of :data:`_ENTRY_EFFORT` (and raised to at least :data:`_ENTRY_LEVEL`
     x factor x that scale). A player close to giving up may gain from this joint, far move, which
@@ -130,26 +134,27 @@ def investment_entries(own: np.ndarray) -> np.ndarray:
     """
     T, k = own.shape
     size = max(float(np.max(own[:, :2])), _ENTRY_MIN_SIZE)
-    out = np.broadcast_to(own, (T - 1, 2, len(_ENTRY_AMOUNTS), len(_ENTRY_EFFORT), T, k)).copy()
+    moves = _ENTRY_INVESTMENTS * size  # (M, 2): safety and performance investment of each move
+    out = np.broadcast_to(own, (T - 1, len(moves), len(_ENTRY_EFFORT), T, k)).copy()
     for t in range(T - 1):
-        for c in range(2):
-            out[t, c, :, :, t, 2 + c] += _ENTRY_AMOUNTS[:, None] * size
+        out[t, :, :, t, 2:4] += moves[:, None, :]
         for e, factor in enumerate(_ENTRY_EFFORT):
             # scaled, but at least _ENTRY_LEVEL x factor x the input scale: a player who has given up
             # (inputs ~ 0) re-enters at a competing level
-            later = out[t, :, :, e, t + 1:, :2]
-            out[t, :, :, e, t + 1:, :2] = np.maximum(later * factor, _ENTRY_LEVEL * factor * size)
+            later = out[t, :, e, t + 1:, :2]
+            out[t, :, e, t + 1:, :2] = np.maximum(later * factor, _ENTRY_LEVEL * factor * size)
     # build first, then compete: the investing period sat out (performance at a "zero" level)
     sat_out = out.copy()
     for t in range(T - 1):
         sat_out[t, ..., t, 0] *= _SAT_OUT_XS
         sat_out[t, ..., t, 1] = _ZERO_LEVELS[0]
-    out = np.stack([out, sat_out])  # (variant, t, column, amount, effort, T, k)
+    out = np.stack([out, sat_out])  # (variant, t, move, effort, T, k)
     if k >= 6:
         shared = out.copy()
         for t in range(T - 1):
-            for c in range(2):
-                shared[:, t, c, :, :, t + 1, 4 + c] = 1.0
+            # the lead built by each invested column shared in the next period
+            invested = (moves > 0)[None, :, None, :]  # (variant, move, effort, column)
+            shared[:, t, :, :, t + 1, 4:6] = np.where(invested, 1.0, shared[:, t, :, :, t + 1, 4:6])
         out = np.stack([out, shared])
     return out.reshape(-1, T, k)
 

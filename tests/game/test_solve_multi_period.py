@@ -510,7 +510,9 @@ def test_investment_entries_add_investment_and_scale_later_effort():
 
     own = np.full((3, 6), 0.5)
     entries = investment_entries(own)
-    assert entries.shape == (2 * 2 * 2 * 2 * 3 * 3, 3, 6)  # each move also sat out, and with a share after
+    # periods 0, 1 x 15 investments (3 amounts in one column or the other, 9 pairs in both) x 3 efforts,
+    # each also sat out, and each with a share after
+    assert entries.shape == (2 * 2 * 2 * 15 * 3, 3, 6)
     # period 0, performance investment, +3 x (input scale 1), later effort x 10
     target = own.copy()
     target[0, 3] += 3.0
@@ -524,6 +526,11 @@ def test_investment_entries_add_investment_and_scale_later_effort():
     shared = target.copy()
     shared[1, 5] = 1.0  # invest in performance, then share the lead in the next period
     assert np.any(np.all(entries == shared, axis=(1, 2)))
+    both = own.copy()  # build safety and performance at once (a player re-entering), then compete
+    both[0, 2] += 30.0
+    both[0, 3] += 3.0
+    both[1:, :2] *= 10.0
+    assert np.any(np.all(entries == both, axis=(1, 2)))
 
 
 @pytest.mark.slow
