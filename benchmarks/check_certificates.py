@@ -370,8 +370,8 @@ def run(kind: str, seeds: list[int], quick: bool, search_missed: bool) -> dict:
             continue
         counts["games"] += 1
         counts["fallback"] += pay.source != "reference"
-        if pay.note and counts["fallback"] == 1:
-            print(f"NOTE: {pay.note}")
+        if pay.note.startswith("mapping failed") and counts["fallback"] <= 3:
+            print(f"  NOTE seed {seed} ({what}): {pay.note}")
         try:
             if res.success:
                 counts["certified"] += 1
