@@ -14,7 +14,11 @@ Cases (see benchmarks/README.md for the targets):
   and, reported without a target, ``sharing_aggregator(4)`` (unequal starting safety technology
   A = 10..13, B = 1), where no pure equilibrium is found;
 * compile time and one gradient (``game.kkt_function``) versus T in (1, 5, 20, 50) for the
-  invest model: compile should be flat in T, a gradient linear in T.
+  invest model: compile should be flat in T, a gradient linear in T;
+* ``t5new``: the T=5 invest end-on-win model with new parameters for every timed solve (A,
+  theta, r drawn around its values from a seeded generator) against the reference implementation
+  (``../shared/reference``, when that folder exists): its ``solve_baseline`` (the original engine's
+  algorithm) on the same problems, in the same run; the package's own Nelder-Mead next to it.
 
 Every solve runs under a time budget (checked on each call into the game); a solve that runs
 out is reported as aborted with a lower bound on its time. Run
@@ -29,19 +33,28 @@ import math
 import resource
 import sys
 
+import _paths
 import numpy as np
 from _common import (
+    COMPARISON_HEADERS,
+    COMPARISON_NOTE,
     Targets,
     add_blas_option,
     apply_blas_threads,
     block_seconds,
     clear_caches,
+    compare_new_params,
+    comparison_row,
+    draw_params,
     evaluations,
     fmt_num,
+    fmt_ratio,
     fmt_time,
     header,
+    invest_model,
     median,
     print_table,
+    reference,
     report_error,
     time_budget,
     timed,
@@ -55,6 +68,8 @@ T50_COMPILE, T50_SOLVE = 3.0, 1.0
 SHARE_SOLVE, SHARE_MEMORY = 5.0, 1024.0  # s, MB
 FLAT_RATIO = 1.5  # compile(T=50) / compile(T=5)
 GRAD_EXPONENT = 1.2  # growth exponent of a gradient's time in T (1 = linear)
+T5_NEW_SOLVE = 0.015  # s, median T=5 certified solve, new parameters each time
+T5_REF_RATIO = 130.0  # x faster than the reference (solve_baseline), same problems
 
 MB = 1024.0 * 1024.0
 
@@ -71,6 +86,9 @@ class Config:
         self.share_mem_budget = 60.0 if quick else 90.0  # fresh process: import, compile, solve
         self.sweep = (1, 5, 20, 50)
         self.grad_reps = 5 if quick else 20
+        self.new_reps = 5 if quick else 15  # T=5 draws of new parameters (package)
+        self.new_ref_reps = 3 if quick else 7  # of which also solved by the reference (about 1 s each)
+        self.new_nm_reps = 1  # package Nelder-Mead on new parameters, within nm_budget
 
 
 def ru_maxrss_mb() -> float:
@@ -440,7 +458,7 @@ def child_peak_rss(T: int, budget: float) -> dict:
 
     try:
         proc = subprocess.run([sys.executable, "-c", _CHILD.format(T=T)], capture_output=True, text=True,
-                              timeout=budget)
+                              timeout=budget, cwd=str(_paths.REPO_ROOT), env=_paths.child_env())
     except subprocess.TimeoutExpired:
         return {"error": f"the fresh-process solve ran over {budget:g} s"}
     if proc.returncode != 0:
@@ -494,14 +512,44 @@ def case_sweep(cfg: Config, targets: Targets, rows: dict) -> None:
         )
 
 
+def case_t5new(cfg: Config, targets: Targets, rows: dict) -> None:
+    """T=5 invest end-on-win, new parameters for every timed solve, against the reference."""
+    T = 5
+    rng = np.random.default_rng(505)
+    draws = [draw_params(rng) for _ in range(cfg.new_reps)]
+    ref = reference()
+    try:
+        invest_model(2, **draws[0]).solve(T)  # compile this structure (measured by case t5, not here)
+        c = compare_new_params(lambda **p: invest_model(2, end_on_win=True, **p), T, draws,
+                               ref_reps=cfg.new_ref_reps, nm_reps=cfg.new_nm_reps, nm_budget=cfg.nm_budget)
+    except Exception as exc:
+        why = report_error("T=5 new parameters", exc)
+        rows["reference"].append(["invest T=5 end_on_win n=2", "error", why[:50]] + [""] * 10)
+        targets.fail("T=5 solve, new params each time", f"<= {fmt_time(T5_NEW_SOLVE)}", why)
+        return
+    rows["reference"].append(comparison_row("invest T=5 end_on_win n=2", c))
+    if c["mapping"]:
+        print(f"!! T=5: reference skipped, mapping check failed: {c['mapping']}")
+    targets.check("T=5 solve, new params each time", c["solve_median"], T5_NEW_SOLVE,
+                  note=f"median agg.solve(5), init=None; {c['certified']}/{c['reps']} certified")
+    targets.check("T=5 build + solve, new params each time", c["total_median"], T5_NEW_SOLVE,
+                  note=f"build (PayoffFunc + Aggregator) {fmt_time(c['build_median'])}")
+    if c["ref"]:
+        targets.check("T=5 speed-up vs reference (build + solve)", c["ratio_total"], T5_REF_RATIO, fmt=fmt_ratio,
+                      op=">=", note=f"reference {fmt_time(c['ref_median'])} ({c['ref_converged']}/{len(c['ref'])} "
+                                    f"converged); vs solve alone {fmt_ratio(c['ratio_solve'])}")
+    else:
+        targets.fail("T=5 speed-up vs reference (build + solve)", f">= {T5_REF_RATIO:.0f}x", c["mapping"] or ref.note)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, shorter budgets")
     parser.add_argument(
         "--cases",
         nargs="+",
-        default=["t5", "t50", "sharing", "sweep"],
-        choices=["t5", "t50", "sharing", "sweep"],
+        default=["t5", "t5new", "t50", "sharing", "sweep"],
+        choices=["t5", "t5new", "t50", "sharing", "sweep"],
         help="cases to run (default: all)",
     )
     add_blas_option(parser)
@@ -516,8 +564,8 @@ def main(argv=None) -> int:
         f"(+{cfg.share_mem_budget:g} s in a fresh process for memory)"
     )
     targets = Targets()
-    rows = {key: [] for key in ("compile", "first", "solve", "baseline", "memory", "sweep")}
-    cases = {"t5": case_t5, "t50": case_t50, "sharing": case_sharing, "sweep": case_sweep}
+    rows = {key: [] for key in ("compile", "first", "solve", "baseline", "reference", "memory", "sweep")}
+    cases = {"t5": case_t5, "t5new": case_t5new, "t50": case_t50, "sharing": case_sharing, "sweep": case_sweep}
     for name in args.cases:
         print(f"... {name}", flush=True)
         try:
@@ -545,6 +593,17 @@ def main(argv=None) -> int:
         ["case", "time", "evals", "certified", "KKT res", "NM / ours", "our evals", "status"],
         rows["baseline"],
     )
+    if rows["reference"]:
+        print_table(
+            "New parameters each time: package against the reference, same problems, same run "
+            "(A ~ U(8, 12), theta ~ U(0.35, 0.65), r ~ U(0.07, 0.13))",
+            COMPARISON_HEADERS,
+            rows["reference"],
+        )
+        print(COMPARISON_NOTE)
+        ref = reference()
+        if not ref.available:
+            print(f"NOTE: {ref.note}")
     print_table("Memory", ["case", "peak RSS (fresh process)", "ru_maxrss (this process)", "scope"],
                 rows["memory"])
     print_table(

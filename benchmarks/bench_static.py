@@ -11,7 +11,12 @@ For n = 2, 4, 6, 8 players of the README model generalised
   KKT residual, success, and payoff evaluations per solve;
 * baseline: iterated best response with Nelder-Mead in log space (the original engines'
   algorithm), ``agg.solve(1, method="best_response_nm")``: median time, evaluations, and the
-  ratio baseline / ours.
+  ratio baseline / ours;
+* against the reference (``../shared/reference``, when that folder exists): new parameters for
+  every timed solve (A, theta, r drawn around the README values from a seeded generator), the
+  package's build and certified solve against the reference's ``solve_baseline`` on the same
+  problems, in the same run, alternating; the package's own Nelder-Mead next to it; import times
+  (fresh processes) reported separately.
 
 Run ``python benchmarks/bench_static.py`` (``--quick`` for a shorter run). Targets are printed
 with PASS/MISS; the script always exits 0.
@@ -20,20 +25,32 @@ with PASS/MISS; the script always exits 0.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 
+import numpy as np
 from _common import (
+    COMPARISON_HEADERS,
+    COMPARISON_NOTE,
+    README_DRAW,
     Targets,
     add_blas_option,
     apply_blas_threads,
     block_seconds,
     clear_caches,
+    compare_new_params,
+    comparison_row,
+    draw_params,
     evaluations,
     fmt_num,
+    fmt_ratio,
     fmt_time,
     header,
+    import_seconds,
     median,
     print_table,
+    readme_model,
+    reference,
     report_error,
     time_budget,
     timed,
@@ -47,6 +64,14 @@ SOLVE_N2 = 1e-3  # s, median solve n=2
 SPEEDUP_N2 = 50.0  # x faster than Nelder-Mead best response, n=2
 KKT_N2 = 1e-10  # KKT residual, n=2
 COMPILE = {2: 0.5, 6: 2.0}  # s, first solve on a fresh structure
+NEW_SOLVE_N2 = 0.3e-3  # s, median certified solve, new parameters each time, n=2
+REF_RATIO_N2 = 40.0  # x faster than the reference (solve_baseline), same problems, n=2
+
+IMPORTS = {
+    "package: import dynapai_sym": "import dynapai_sym",
+    "package: + PayoffFunc, Aggregator, Scenario, models": (
+        "import dynapai_sym as dp\ndp.PayoffFunc, dp.Aggregator, dp.Scenario, dp.models"),
+}
 
 
 def bench_compile(n: int) -> dict:
@@ -127,6 +152,31 @@ def bench_baseline(agg, reps: int, budget: float) -> dict:
     return out
 
 
+def make_readme(a: float, theta: float, r: float, n: int = 2):
+    return dynapai_sym.Aggregator(readme_model(n, a=a, theta=theta, r=r))
+
+
+def bench_new_params(n: int, reps: int, ref_reps: int, nm_reps: int, nm_budget: float, per_player: bool) -> dict:
+    """Package against the reference on README models with new parameters each time."""
+    rng = np.random.default_rng(2024 + 100 * n + per_player)
+    if per_player:  # a different value for every player: no symmetry to exploit
+        draws = [{k: rng.uniform(*README_DRAW[k], size=n) for k in README_DRAW} for _ in range(reps)]
+    else:
+        draws = [draw_params(rng) for _ in range(reps)]
+    make_agg = functools.partial(make_readme, n=n)
+    make_agg(**draws[0]).solve(1)  # compile this structure (timed in the compile table, not here)
+    return compare_new_params(make_agg, 1, draws, ref_reps=ref_reps, nm_reps=nm_reps, nm_budget=nm_budget)
+
+
+def bench_imports(reps: int) -> list[list[str]]:
+    rows = [[name, fmt_time(import_seconds(code, reps))] for name, code in IMPORTS.items()]
+    ref = reference()
+    if ref.available:
+        rows.append(["reference: import model, baseline (numpy, scipy)",
+                     fmt_time(import_seconds("import model, baseline", reps, path=str(ref.dir)))])
+    return rows
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats (about 30 s)")
@@ -142,6 +192,8 @@ def main(argv=None) -> int:
     # Nelder-Mead is slow: fewer repeats for more players
     nm_reps = {2: 3, 4: 1} if quick else {2: 7, 4: 5, 6: 3}
     nm_budget = 20.0 if quick else 60.0
+    new_reps = 15 if quick else 40  # draws of new parameters
+    ref_reps = {2: new_reps, 4: 5 if quick else 10}  # reference solves per n (else 3)
 
     header("bench_static: one-period README model", quick)
     print(
@@ -221,6 +273,29 @@ def main(argv=None) -> int:
             m["baseline_error"] = report_error(f"baseline n={n}", exc)
             base_rows.append([n, "error", "", "", "", "", "", m["baseline_error"][:50]])
 
+    # ------------------------------------------------ against the reference, new parameters
+    ref = reference()
+    print(f"... new parameters against the reference ({ref.note})", flush=True)
+    cmp_rows, cmp = [], {}
+    for n in args.players:
+        for per_player in (False, True) if n == 2 else (False,):
+            label = f"n={n} README" + (", per-player draws" if per_player else "")
+            try:
+                c = bench_new_params(n, new_reps if n == 2 else max(5, new_reps // 3), ref_reps.get(n, 3),
+                                     nm_reps.get(n, 1) if not per_player else 0, nm_budget, per_player)
+                cmp[(n, per_player)] = c
+                cmp_rows.append(comparison_row(label, c))
+                if c["mapping"]:
+                    print(f"!! {label}: reference skipped, mapping check failed: {c['mapping']}")
+            except Exception as exc:
+                why = report_error(f"new parameters {label}", exc)
+                cmp[(n, per_player)] = {"error": why}
+                cmp_rows.append([label, "error", why[:50]] + [""] * 10)
+    try:
+        import_rows = bench_imports(3 if quick else 5)
+    except Exception as exc:
+        import_rows = [["imports", report_error("imports", exc)[:60]]]
+
     print_table(
         "Compile (fresh structure, caches cleared)",
         ["n", "1st solve", "2nd solve", "1st - 2nd", "lambdify", "per block", "certified"],
@@ -254,21 +329,49 @@ def main(argv=None) -> int:
             "counts single-profile payoff evaluations)"
         )
 
+    print_table(
+        "New parameters each time: package against the reference, same problems, same run "
+        f"(A ~ U{README_DRAW['a']}, theta ~ U{README_DRAW['theta']}, r ~ U{README_DRAW['r']})",
+        COMPARISON_HEADERS,
+        cmp_rows,
+    )
+    print(COMPARISON_NOTE)
+    if not ref.available:
+        print(f"NOTE: {ref.note}")
+    print_table("Import (fresh process, interpreter start-up excluded; median)", ["what", "time"], import_rows)
+
     # ------------------------------------------------------------ targets
+    c2 = cmp.get((2, False), {"error": "not run (n=2 not among --players)"})
+    if "error" in c2:
+        targets.fail("n=2 solve, new params each time", f"<= {fmt_time(NEW_SOLVE_N2)}", c2["error"])
+    else:
+        targets.check("n=2 solve, new params each time", c2["solve_median"], NEW_SOLVE_N2,
+                      note=f"median agg.solve(1); {c2['certified']}/{c2['reps']} certified")
+        targets.check("n=2 build + solve, new params each time", c2["total_median"], NEW_SOLVE_N2,
+                      note=f"build (PayoffFunc + Aggregator) {fmt_time(c2['build_median'])}")
+        if c2["ref"]:
+            targets.check("n=2 speed-up vs reference (build + solve)", c2["ratio_total"], REF_RATIO_N2,
+                          fmt=fmt_ratio, op=">=",
+                          note=f"reference {fmt_time(c2['ref_median'])}; vs solve alone "
+                               f"{fmt_ratio(c2['ratio_solve'])}")
+        else:
+            targets.fail("n=2 speed-up vs reference (build + solve)", f">= {REF_RATIO_N2:.0f}x",
+                         c2["mapping"] or ref.note)
     m2 = measured.get(2, {})
     if "solve" in m2:
-        targets.check("n=2 solve median", m2["solve"]["median"], SOLVE_N2)
+        targets.check("n=2 solve median (same params repeated)", m2["solve"]["median"], SOLVE_N2)
         targets.check("n=2 KKT residual", m2["solve"]["kkt"], KKT_N2, fmt=fmt_num)
     else:
         targets.fail("n=2 solve median", f"<= {fmt_time(SOLVE_N2)}", m2.get("solve_error", "not run"))
         targets.fail("n=2 KKT residual", f"<= {KKT_N2:.0e}", m2.get("solve_error", "not run"))
     if "ratio" in m2:
         targets.check(
-            "n=2 speed-up vs Nelder-Mead BR", m2["ratio"], SPEEDUP_N2, fmt=lambda v: fmt_num(v, ".0f") + "x", op=">="
+            "n=2 speed-up vs package's own NM BR", m2["ratio"], SPEEDUP_N2, fmt=lambda v: fmt_num(v, ".0f") + "x",
+            op=">=", note="method='best_response_nm'; the reference row above is the fair one"
         )
     else:
         targets.fail(
-            "n=2 speed-up vs Nelder-Mead BR",
+            "n=2 speed-up vs package's own NM BR",
             f">= {SPEEDUP_N2:.0f}x",
             m2.get("baseline_error", m2.get("solve_error", "not run")),
         )
