@@ -46,7 +46,8 @@ _ENTRY_AMOUNTS = np.array([0.3, 3.0, 30.0])  # investments, x the input scale
 #: and every pair of amounts in both (a player re-entering may build safety and performance at once)
 _ENTRY_INVESTMENTS = np.array([(a, 0.0) for a in _ENTRY_AMOUNTS] + [(0.0, a) for a in _ENTRY_AMOUNTS]
                               + [(a, b) for a in _ENTRY_AMOUNTS for b in _ENTRY_AMOUNTS])
-_ENTRY_EFFORT = np.array([1.0, 3.0, 10.0])  # factors of the later periods' inputs
+_ENTRY_EFFORT = np.array([1.0, 1.5, 3.0, 10.0])  # factors of the later periods' inputs (1.5: a random game
+#   whose certificate fell to investing and competing half as hard again)
 _ENTRY_MIN_SIZE = 1.0  # the input scale of an entry is at least this
 _ENTRY_LEVEL = 0.1  # later inputs raised to at least this x factor x the input scale (re-entry of
 #                     a player who has given up at a competing level)

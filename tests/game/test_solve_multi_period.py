@@ -510,9 +510,9 @@ def test_investment_entries_add_investment_and_scale_later_effort():
 
     own = np.full((3, 6), 0.5)
     entries = investment_entries(own)
-    # periods 0, 1 x 15 investments (3 amounts in one column or the other, 9 pairs in both) x 3 efforts,
+    # periods 0, 1 x 15 investments (3 amounts in one column or the other, 9 pairs in both) x 4 efforts,
     # each also sat out, and each with a share after
-    assert entries.shape == (2 * 2 * 2 * 15 * 3, 3, 6)
+    assert entries.shape == (2 * 2 * 2 * 15 * 4, 3, 6)
     # period 0, performance investment, +3 x (input scale 1), later effort x 10
     target = own.copy()
     target[0, 3] += 3.0
