@@ -95,6 +95,34 @@ def _solve_wave(batch: StaticBatch, tasks, wave: list, source: dict, results: di
                 options: SolverOptions, method: str, warm_start: bool) -> None:
     t0 = time.perf_counter()
     warm = [source.get(tasks[b][2]) if (warm_start and tasks[b][2] is not None) else None for b in wave]
+    try:
+        outcomes = _wave_outcomes(batch, tasks, wave, warm, t, init, options)
+    except Exception:  # noqa: BLE001 - the wave goes point by point, where a failing point is recorded
+        outcomes = [None] * len(wave)
+    share = (time.perf_counter() - t0) / len(wave)
+    for j, b in enumerate(wave):
+        idx, agg, _ = tasks[b]
+        res = None
+        out = outcomes[j]
+        if out is not None:
+            out.seconds = share
+            try:
+                res = agg.result_of(t, out)
+                start = "cold" if warm[j] is None else "warm"
+            except Exception:  # noqa: BLE001 - solved again point by point, which records the failure
+                res = None
+        if res is None:  # the point-by-point path, from the same neighbour
+            w = None if warm[j] is None else warm[j][:2]
+            res, start = solve_point(agg, t, init, options, method, w)
+        results[idx] = (res, start)
+        if isinstance(res, SolverResult) and res.success:
+            source[idx] = (agg, res, agg.game(t).layout.pack(res.strategies.data), b)
+        else:
+            source[idx] = warm[j]
+
+
+def _wave_outcomes(batch: StaticBatch, tasks, wave: list, warm: list, t: int, init, options: SolverOptions) -> list:
+    """The certified outcome of each point of the wave from its first start, or None (batched)."""
     X0 = np.empty((len(wave), batch.N))
     cold = [j for j, w in enumerate(warm) if w is None]
     for j in cold:
@@ -107,30 +135,14 @@ def _solve_wave(batch: StaticBatch, tasks, wave: list, source: dict, results: di
         X_pred, ok = predict_equilibria(batch, X_old, old, new)
         # no usable prediction: the point-by-point path starts from the neighbour's equilibrium
         X0[hot] = np.where(ok[:, None], X_pred, X_old)
+    outcomes: list = [None] * len(wave)
     run = solve_kkt_batch(_Sub(batch, wave), X0, tol=options.tol, max_iter=min(BATCH_ITERS, options.iters))
     conv = np.flatnonzero(run.converged)
-    outcomes: list = [None] * len(wave)
     if conv.size:
         certified = certified_outcomes(batch, run.x[conv], np.asarray(wave)[conv], run.iterations[conv], options)
         for j, out in zip(conv, certified):
             outcomes[j] = out
-    share = (time.perf_counter() - t0) / len(wave)
-    for j, b in enumerate(wave):
-        idx, agg, _ = tasks[b]
-        res = None
-        out = outcomes[j]
-        if out is not None:
-            out.seconds = share
-            res = agg.result_of(t, out)
-            start = "cold" if warm[j] is None else "warm"
-        if res is None:  # the point-by-point path, from the same neighbour
-            w = None if warm[j] is None else warm[j][:2]
-            res, start = solve_point(agg, t, init, options, method, w)
-        results[idx] = (res, start)
-        if isinstance(res, SolverResult) and res.success:
-            source[idx] = (agg, res, agg.game(t).layout.pack(res.strategies.data), b)
-        else:
-            source[idx] = warm[j]
+    return outcomes
 
 
 class _Sub:

@@ -145,9 +145,12 @@ class Certificate:
 def _uphill_to_home(game, i: int, x: np.ndarray, cand: np.ndarray, own: np.ndarray, cand_val: float,
                     home_val: float) -> bool:
     """Whether player i's payoff rises strictly along the segment from ``cand`` to ``own`` (checked at
-    quarter points, one batched call): the candidate then sits on the profile's own hill."""
+    quarter points, one batched call): the candidate then sits on the profile's own hill.
+
+    A generator: it yields ``(i, schedules)`` for ``game.player_objective(i, schedules, x)`` (see
+    :func:`certify_steps`)."""
     steps = np.array(_UPHILL_POINTS)[:, None, None]
-    path = game.player_objective(i, cand[None] + steps * (own - cand)[None], x)
+    path = yield i, cand[None] + steps * (own - cand)[None]
     values = np.concatenate([[cand_val], path, [home_val]])
     return bool(np.all(np.isfinite(values)) and np.all(np.diff(values) > 0))
 
@@ -170,8 +173,9 @@ def certify_steps(game, x: np.ndarray, options, rng: np.random.Generator | None 
     """:func:`certify` as a generator, so that many certificates can share compiled calls.
 
     It yields ``(i, schedules)``, asking for ``game.player_objective(i, schedules, x)`` (player
-    i's payoffs at each own schedule in ``schedules`` (B, T, k) against ``x``): the probe's one
-    large evaluation per player. Sent those values, it goes on; it returns the
+    i's payoffs at each own schedule in ``schedules`` (B, T, k) against ``x``): the probe's
+    large evaluation per player, and its checks that a candidate lies on the profile's own hill.
+    Sent those values, it goes on; it returns the
     :class:`Certificate`. Driven by ``game.player_objective`` (as :func:`certify` does) it is
     :func:`certify`; a driver may answer the requests of many points in one batched call
     (:func:`~dynapai_sym.solvers.batch.certify_batch`), with the same values, hence the same
@@ -357,7 +361,7 @@ def _probe_player(game, i: int, x: np.ndarray, U: float, options, rng: np.random
     # is not even a local maximum, e.g. just short of a singular corner)
     j = int(np.argmax(vals))
     best.offer(vals[j], cands[j])
-    order = _polish_candidates(p, cands, vals, far, n_polish, kinked, rng, best)
+    order = yield from _polish_candidates(p, cands, vals, far, n_polish, kinked, rng, best)
     given_up = bool(own[:, :2].max() <= _GIVEN_UP * effort_scale)
     if len(entries):  # the best "invest, then compete harder" move, polished
         first = len(cands) - len(others) - len(entries)
@@ -403,7 +407,9 @@ def _polish_margin(U: float, drop_value: float) -> float:
 
 def _polish_candidates(p: _Player, cands: np.ndarray, vals: np.ndarray, far: np.ndarray, n_polish: int,
                        kinked: bool, rng: np.random.Generator, best: _Best) -> list[int]:
-    """Polish the most promising far candidates (and, across kinks, random ones); their indices."""
+    """Polish the most promising far candidates (and, across kinks, random ones); their indices.
+
+    A generator (its uphill checks are payoff requests, see :func:`certify_steps`)."""
     T = p.own.shape[0]
     margin = _polish_margin(p.U, vals[0])
     # (multi-period games: the best one only; the batched ascent climbs from the rest)
@@ -415,7 +421,8 @@ def _polish_candidates(p: _Player, cands: np.ndarray, vals: np.ndarray, far: np.
         near_enough = (rank == 0 and T > 1) or vals[j] >= p.U - margin or kinked
         if not np.isfinite(vals[j]) or not near_enough:
             continue
-        if T == 1 and p.home is not None and _uphill_to_home(p.game, p.i, p.x, cands[j], p.own, vals[j], p.U):
+        if T == 1 and p.home is not None and (yield from _uphill_to_home(p.game, p.i, p.x, cands[j], p.own,
+                                                                         vals[j], p.U)):
             continue  # one-period game: the payoff rises all the way from here to the profile
         p.polish(cands[j], best)
     return order

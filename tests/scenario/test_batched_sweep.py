@@ -66,3 +66,16 @@ def test_batch_does_not_apply_to_other_methods_or_horizons():
 def test_batch_argument_is_checked():
     with pytest.raises(TypeError, match="batch"):
         _grid(2, 2).solve(batch="yes")
+
+
+def test_a_wave_whose_batched_solve_raises_goes_point_by_point(monkeypatch):
+    from dynapai_sym.scenario import batched
+
+    def broken(*args, **kwargs):
+        raise FloatingPointError("batched Newton broke")
+
+    monkeypatch.setattr(batched, "solve_kkt_batch", broken)
+    a = _grid(4, 3).solve()
+    b = _grid(4, 3).solve(batch=False)
+    _assert_same(a, b)
+    assert a.success.all()
