@@ -393,3 +393,22 @@ class StaticBatch:
         if X.shape[1] == 0:
             return np.zeros(X.shape[0])
         return np.max(np.abs(self.natural_residual(X, G)), axis=1)
+
+    def player_payoffs(self, players: np.ndarray, Z: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        r""":math:`u_{i_b}(z_b;\ \theta_{p_b})` for each column b: player ``players[b]``'s payoff at
+        actions ``Z[:, b]`` (m, B) with the parameters of point ``idx[b]``; (B,).
+
+        Column by column what :meth:`NumericGame.player_objective` of point ``idx[b]`` gives
+        (one period: :math:`U_i = u_i`), for many points and players in one call per chain.
+        """
+        players = np.asarray(players, dtype=int)
+        idx = np.asarray(idx, dtype=int)
+        out = np.full(players.shape, np.nan)
+        with np.errstate(all="ignore"):
+            for model, chain_players, theta, y in self.chains:
+                cols = np.flatnonzero(np.isin(players, chain_players))
+                if not cols.size:
+                    continue
+                u = model.payoffs(Z[:, cols], y[:, idx[cols]], theta[:, idx[cols]])  # (n, B)
+                out[cols] = u[players[cols], np.arange(cols.size)]
+        return out

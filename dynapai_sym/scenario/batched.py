@@ -11,9 +11,10 @@ point it is warm-started from, :attr:`Scenario.neighbours`) is already settled. 
    the point-by-point path (:func:`~dynapai_sym.scenario.runs.solve_point`) takes;
 2. one batched semismooth Newton (:func:`~dynapai_sym.solvers.batch.solve_kkt_batch`): the
    iterates of :func:`~dynapai_sym.solvers.kkt.solve_kkt` from those starts;
-3. each converged point certified by :func:`~dynapai_sym.solvers.certify.certify`, as
-   :func:`~dynapai_sym.solvers.nash.solve_game` certifies its first start
-   (:func:`~dynapai_sym.solvers.batch.certified_outcomes`);
+3. each converged point certified as :func:`~dynapai_sym.solvers.nash.solve_game` certifies
+   its first start (:func:`~dynapai_sym.solvers.batch.certified_outcomes`: the certificates of
+   :func:`~dynapai_sym.solvers.certify.certify`, with the candidate deviations of all points of
+   the wave evaluated in shared compiled calls);
 4. every other point (handed over by the batched Newton, not certified, a player near an
    exit) solved by :func:`~dynapai_sym.scenario.runs.solve_point`, the point-by-point path,
    with the same neighbour.

@@ -14,10 +14,7 @@ warm-started from the nearest previously solved, certified point along the grid:
 that equilibrium moved by the implicit-function-theorem predictor
 :math:`x^* - J_x^{-1}\,[G(x^*, \theta_{new}) - G(x^*, \theta_{old})]`
 (:func:`~dynapai_sym.solvers.sensitivity.predict_equilibrium`), then from the equilibrium itself, and
-from the ordinary start if neither certifies. A static sweep solved here (``n_jobs=1``) goes in
-batches (:mod:`~dynapai_sym.scenario.batched`, ``solve(batch=True)``, the default): every point
-whose neighbour is settled at once, with the same starts, Newton iterates and certificates as
-point by point, in shared compiled calls. With ``n_jobs > 1`` the points are split into
+from the ordinary start if neither certifies. With ``n_jobs > 1`` the points are split into
 contiguous chunks solved in worker processes (forked after the compile on Linux, joblib's
 loky elsewhere); warm starts then run within each chunk.
 

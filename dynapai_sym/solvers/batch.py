@@ -34,12 +34,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .certify import Certificate, certify
+from .certify import Certificate, certify, certify_steps
 from .kkt import mcp_residual
 from .nash import Outcome, gave_up
 from .result import Status
 
-__all__ = ["BatchRun", "certified_outcome", "certified_outcomes", "predict_equilibria", "solve_kkt_batch"]
+__all__ = ["BatchRun", "certified_outcome", "certified_outcomes", "certify_batch", "predict_equilibria",
+           "solve_kkt_batch"]
 
 
 @dataclass
@@ -292,6 +293,55 @@ def predict_equilibria(batch, X_old: np.ndarray, old: np.ndarray, new: np.ndarra
     return np.clip(X_new, lower, upper), ok
 
 
+def certify_batch(batch, X: np.ndarray, idx, options) -> list[Certificate]:
+    r""":func:`~dynapai_sym.solvers.certify.certify` of profile ``X[b]`` of point ``idx[b]``, for all b.
+
+    The same certificate as ``certify(batch.games[idx[b]], X[b], options)`` (with the generator
+    seeded by ``options.seed``, as :func:`~dynapai_sym.solvers.nash.solve_game` passes it): each
+    point runs :func:`~dynapai_sym.solvers.certify.certify_steps`, its own steps in its own
+    order, and only the evaluations common to all are shared: the conditions
+    :math:`G, \partial G/\partial x` and payoffs at ``X``, and, in rounds (one per player), each
+    point's large batch of candidate deviations, answered for every point in one compiled call
+    (:meth:`~dynapai_sym.numeric.StaticBatch.player_payoffs`), value for value what
+    ``player_objective`` returns.
+    """
+    X = np.asarray(X, dtype=float)
+    idx = np.asarray(idx, dtype=int)
+    games = [batch.games[p] for p in idx]
+    with np.errstate(all="ignore"):
+        G, JG = batch.kkt_jacobian(X, idx)
+        U = batch.payoffs(X, idx)
+    steps = [certify_steps(game, X[b], options, None, True, (G[b], JG[b], U[b])) for b, game in enumerate(games)]
+    out: list = [None] * len(games)
+    requests: dict[int, tuple] = {}
+
+    def advance(b, value=None, first=False):
+        try:
+            requests[b] = next(steps[b]) if first else steps[b].send(value)
+        except StopIteration as stop:
+            out[b] = stop.value
+            requests.pop(b, None)
+
+    for b in range(len(games)):
+        advance(b, first=True)
+    while requests:
+        order = list(requests)
+        blocks, players, points, sizes = [], [], [], []
+        for b in order:
+            i, schedules = requests[b]
+            Z = games[b].layout.against(i, schedules, X[b])[0]  # (m, B_b)
+            blocks.append(Z)
+            players.append(np.full(Z.shape[1], i))
+            points.append(np.full(Z.shape[1], idx[b]))
+            sizes.append(Z.shape[1])
+            games[b].evaluations += Z.shape[1]
+        values = batch.player_payoffs(np.concatenate(players), np.concatenate(blocks, axis=1),
+                                      np.concatenate(points))
+        for b, part in zip(order, np.split(values, np.cumsum(sizes)[:-1])):
+            advance(b, part)
+    return out
+
+
 def certified_outcomes(batch, X: np.ndarray, idx, iterations, options) -> list[Outcome | None]:
     """The outcome :func:`~dynapai_sym.solvers.nash.solve_game` reports when its first start
     converges to ``X[b]`` (point ``idx[b]`` of ``batch``), where that outcome is a certified
@@ -300,11 +350,7 @@ def certified_outcomes(batch, X: np.ndarray, idx, iterations, options) -> list[O
     Exactly its rules: a point with players near an exit (:func:`~dynapai_sym.solvers.nash.gave_up`)
     is left to :func:`solve_game` (which re-solves at the exact exit first), and every other
     point must pass :func:`~dynapai_sym.solvers.certify.certify` (KKT residual, second order,
-    global probe), called for each point with the generator ``solve_game`` passes it (a fresh
-    one seeded by ``options.seed``). Certification is most of a static sweep's time (about
-    0.5 ms a point, against a few microseconds for the batched Newton); sharing the probe's
-    payoff evaluations across points was measured to gain nothing (its cost is the per-point
-    work around them), so each point is certified as it would be alone.
+    global probe; here :func:`certify_batch`, the same certificates).
     """
     X = np.asarray(X, dtype=float)
     idx = np.asarray(idx, dtype=int)
@@ -312,13 +358,15 @@ def certified_outcomes(batch, X: np.ndarray, idx, iterations, options) -> list[O
     keep = [b for b in range(len(idx)) if not gave_up(batch.games[idx[b]], X[b]).any()]
     if not keep:
         return out
-    for b in keep:
-        out[b] = certified_outcome(batch.games[idx[b]], X[b], iterations[b], options)
+    certs = certify_batch(batch, X[keep], idx[keep], options)
+    for b, cert in zip(keep, certs):
+        if cert.passed:
+            out[b] = _outcome(batch.games[idx[b]], X[b], cert, iterations[b])
     return out
 
 
 def certified_outcome(game, x: np.ndarray, iterations: int, options, seconds: float = 0.0) -> Outcome | None:
-    """:func:`certified_outcomes` of one game: its certified outcome at ``x``, or None."""
+    """:func:`certified_outcomes` of one point, certified by :func:`~dynapai_sym.solvers.certify.certify`."""
     if gave_up(game, x).any():
         return None
     cert = certify(game, x, options, np.random.default_rng(options.seed), check_global=True)

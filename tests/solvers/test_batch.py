@@ -117,15 +117,33 @@ def test_certified_outcome_is_certify():
     assert certified_outcome(game, np.ones(game.N), 0, options) is None
 
 
+def _same_certificate(a, b):
+    assert a.passed == b.passed and a.kkt_ok == b.kkt_ok and a.second_order_ok == b.second_order_ok
+    assert a.kkt_residual == b.kkt_residual or (np.isnan(a.kkt_residual) and np.isnan(b.kkt_residual))
+    np.testing.assert_array_equal(a.gains, b.gains)
+    np.testing.assert_array_equal(a.max_eigenvalues, b.max_eigenvalues)
+    assert a.symmetric == b.symmetric and a.unattained == b.unattained
+    assert [(d.player, d.gain) for d in a.deviations] == [(d.player, d.gain) for d in b.deviations]
 
-def test_certified_outcomes_skip_points_near_an_exit():
-    from dynapai_sym.solvers.batch import certified_outcomes
 
-    _, games = _games([0.1, 0.2], [0.5])
+@pytest.mark.parametrize("risk", ["winner_only", "multiplicative"])
+def test_certify_batch_equals_certify(risk):
+    """Shared evaluations, same certificates: at equilibria, at profiles that are not, and at a
+    point with a player who gave up; for every point exactly what certify says."""
+    from dynapai_sym.solvers.batch import certify_batch
+    from dynapai_sym.solvers.certify import certify
+
+    _, games = _games(np.linspace(0.01, 0.3, 5), np.linspace(0.1, 1.0, 3), risk=risk)
     batch = StaticBatch(games)
-    X = np.stack([solve_kkt(g, np.ones(g.N)).x for g in games])
-    X_exit = X.copy()
-    X_exit[1, :2] = [1e-9, 1e-12]  # player 0 of point 1 (nearly) gave up: solve_game's exact exit decides
-    outs = certified_outcomes(batch, X_exit, np.arange(2), np.array([3, 4]), SolverOptions())
-    assert outs[0] is not None and outs[0].success and outs[0].iterations == 3
-    assert outs[1] is None
+    options = SolverOptions()
+    X = []
+    for p, game in enumerate(games):
+        run = solve_kkt(game, np.ones(game.N))
+        X.append(run.x if p % 3 else np.ones(game.N) * (1 + p))  # every third point: not an equilibrium
+    X = np.stack(X)
+    X[1, :2] = [1e-9, 1e-12]  # a player near an exit
+    idx = np.arange(len(games))[::-1]  # any order of points
+    certs = certify_batch(batch, X[idx], idx, options)
+    assert any(c.passed for c in certs) and not all(c.passed for c in certs)
+    for b, p in enumerate(idx):
+        _same_certificate(certs[b], certify(games[p], X[p], options))
