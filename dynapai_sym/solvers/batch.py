@@ -350,7 +350,9 @@ def certified_outcomes(batch, X: np.ndarray, idx, iterations, options) -> list[O
     Exactly its rules: a point with players near an exit (:func:`~dynapai_sym.solvers.nash.gave_up`)
     is left to :func:`solve_game` (which re-solves at the exact exit first), and every other
     point must pass :func:`~dynapai_sym.solvers.certify.certify` (KKT residual, second order,
-    global probe; here :func:`certify_batch`, the same certificates).
+    global probe; here :func:`certify_batch`, the same certificates). Certification is most of
+    a static sweep's time (about 0.5 ms a point, against microseconds for the batched Newton);
+    sharing the probe's payoff evaluations across points saves about a tenth of it.
     """
     X = np.asarray(X, dtype=float)
     idx = np.asarray(idx, dtype=int)

@@ -147,3 +147,16 @@ def test_certify_batch_equals_certify(risk):
     assert any(c.passed for c in certs) and not all(c.passed for c in certs)
     for b, p in enumerate(idx):
         _same_certificate(certs[b], certify(games[p], X[p], options))
+
+
+def test_certified_outcomes_skip_points_near_an_exit():
+    from dynapai_sym.solvers.batch import certified_outcomes
+
+    _, games = _games([0.1, 0.2], [0.5])
+    batch = StaticBatch(games)
+    X = np.stack([solve_kkt(g, np.ones(g.N)).x for g in games])
+    X_exit = X.copy()
+    X_exit[1, :2] = [1e-9, 1e-12]  # player 0 of point 1 (nearly) gave up: solve_game's exact exit decides
+    outs = certified_outcomes(batch, X_exit, np.arange(2), np.array([3, 4]), SolverOptions())
+    assert outs[0] is not None and outs[0].success and outs[0].iterations == 3
+    assert outs[1] is None
