@@ -112,7 +112,9 @@ class ArrayFunction:
 
     def __call__(self, z, y, theta) -> tuple[np.ndarray, ...]:
         batch = np.shape(z)[1:]
-        if not batch and (np.ndim(y) > 1 or np.ndim(theta) > 1):  # one profile, many parameter sets
+        # one profile, many parameter sets (ndarray.ndim first: this call is hot, np.ndim slower)
+        if not batch and ((theta.ndim if type(theta) is np.ndarray else np.ndim(theta)) > 1
+                          or (y.ndim if type(y) is np.ndarray else np.ndim(y)) > 1):
             batch = np.shape(theta)[1:] if np.ndim(theta) > 1 else np.shape(y)[1:]
             z = np.broadcast_to(np.asarray(z, dtype=float).reshape(-1, *([1] * len(batch))),
                                 (np.shape(z)[0], *batch))
