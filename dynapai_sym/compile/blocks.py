@@ -23,9 +23,12 @@ class ArrayFunction:
 
     Called as ``f(z, y, theta)`` with ``z`` one period's actions ``(m,)`` or ``(m, *batch)``
     (flat, player-major), ``y`` the moving state ``(ds,)`` or ``(ds, *batch)`` and ``theta``
-    every other parameter ``(np,)``; returns a tuple of arrays of the fixed :attr:`shapes`,
-    with any batch axes last. Each instance's own docstring (``help(f)``) names its outputs,
-    their shapes and the sizes ``m``, ``ds``, ``np`` it takes.
+    every other parameter ``(np,)`` or ``(np, *batch)`` (one parameter set per batch entry:
+    many calibrations of one structure in one call); returns a tuple of arrays of the fixed
+    :attr:`shapes`, with any batch axes last. Inputs without the batch axes are broadcast
+    along them; the batch shape is that of ``z``, else of ``theta``, else of ``y``. Each
+    instance's own docstring (``help(f)``) names its outputs, their shapes and the sizes
+    ``m``, ``ds``, ``np`` it takes.
 
     Only the structurally non-zero entries are computed (by up to two
     generated functions, one per backend); the rest are zeros.
@@ -64,8 +67,8 @@ class ArrayFunction:
                  f"    action column c of player i (k = {k} columns).",
                  f"y : ndarray, shape (ds,) = ({ds},), or (ds, *batch)",
                  "    The moving state (ModelStructure.states).",
-                 f"theta : ndarray, shape (np,) = ({n_par},)",
-                 "    Every other parameter (ModelStructure.params).",
+                 f"theta : ndarray, shape (np,) = ({n_par},), or (np, *batch)",
+                 "    Every other parameter (ModelStructure.params); one set per batch entry if batched.",
                  "",
                  "Returns",
                  "-------",
@@ -90,7 +93,8 @@ class ArrayFunction:
                     nb = len(batch)
                     y2 = np.broadcast_to(y2.reshape(y2.shape[0], *([1] * nb)) if y2.ndim == 1 else y2,
                                          (y2.shape[0], *batch))
-                    th = np.broadcast_to(th.reshape(th.shape[0], *([1] * nb)), (th.shape[0], *batch))
+                    th = np.broadcast_to(th.reshape(th.shape[0], *([1] * nb)) if th.ndim == 1 else th,
+                                         (th.shape[0], *batch))
                     inp = np.moveaxis(np.concatenate([z2, y2, th], axis=0), 0, -1)
                     chunks.append(np.moveaxis(np.asarray(func(inp)).reshape(*batch, count), -1, 0))
                 else:
@@ -108,6 +112,12 @@ class ArrayFunction:
 
     def __call__(self, z, y, theta) -> tuple[np.ndarray, ...]:
         batch = np.shape(z)[1:]
+        # one profile, many parameter sets (ndarray.ndim first: this call is hot, np.ndim slower)
+        if not batch and ((theta.ndim if type(theta) is np.ndarray else np.ndim(theta)) > 1
+                          or (y.ndim if type(y) is np.ndarray else np.ndim(y)) > 1):
+            batch = np.shape(theta)[1:] if np.ndim(theta) > 1 else np.shape(y)[1:]
+            z = np.broadcast_to(np.asarray(z, dtype=float).reshape(-1, *([1] * len(batch))),
+                                (np.shape(z)[0], *batch))
         vals = self._values(z, y, theta, batch)
         outs = []
         for shape, size, flat, pos in self.plan:

@@ -7,7 +7,9 @@ Calling convention (every compiled function)
 * ``z``: actions of all players in one period, flat, player-major
   (index ``i * k + c``), shape ``(m,)`` or ``(m, *batch)`` with ``m = n k``;
 * ``y``: the moving state (``ModelStructure.states``), shape ``(ds,)`` or ``(ds, *batch)``;
-* ``theta``: every other parameter (``ModelStructure.params``), shape ``(np,)``.
+* ``theta``: every other parameter (``ModelStructure.params``), shape ``(np,)`` or
+  ``(np, *batch)`` (one parameter set per batch entry: many calibrations of one structure
+  evaluated in one call, e.g. every point of a static sweep).
 
 Outputs have fixed shapes (structural zeros and constants are filled in), with
 any batch axes last. Parameters are arguments, so one compile serves every

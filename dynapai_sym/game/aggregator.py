@@ -246,6 +246,15 @@ class Aggregator(MultiPeriodModel, LatexDisplay):
             return res
         return self._result(game, out.x if out.x is not None else x0, out)
 
+    def result_of(self, t: int, out) -> SolverResult:
+        """The :class:`SolverResult` of a pure-strategy outcome found outside :meth:`solve`.
+
+        ``out`` has the fields of :class:`~dynapai_sym.solvers.nash.Outcome` (e.g. from the batched
+        static solver of sweeps, :func:`~dynapai_sym.solvers.batch.certified_outcome`); the result
+        is built as :meth:`solve` builds it.
+        """
+        return self._result(self.game(t), out.x, out)
+
     def _result(self, game: NumericGame, x: np.ndarray, out, samples=None) -> SolverResult:
         strategies = Strategies(np.maximum(game.layout.unpack(x), 0.0))
         qty = game.quantities(x)
@@ -288,6 +297,12 @@ class Aggregator(MultiPeriodModel, LatexDisplay):
         if not states or not gammas:
             raise InvalidArgumentError("state_list and gammas_list must not be empty")
         return [Aggregator(s, g, end_on_win) for s, g in itertools.product(states, gammas)]
+
+
+#: Sweeps may solve points in batches (``dynapai_sym.scenario.batched``), which gives what this
+#: ``solve`` gives; an aggregator whose class changes ``solve`` (a subclass, a patch) lacks the
+#: mark and is solved point by point, through its own ``solve``.
+Aggregator.solve.batch_equivalent = True
 
 
 def solve(payoff_func, t: int = 1, gammas=None, end_on_win: bool = False, init=None, options=None,

@@ -28,7 +28,7 @@ from ..errors import InvalidArgumentError
 from ..layout import ActionLayout
 from .chain import BeliefChain
 
-__all__ = ["NumericGame", "Belief"]
+__all__ = ["NumericGame", "Belief", "StaticBatch"]
 
 # size beyond which a scaled condition or its derivative counts as singular (see singular_corners)
 _SINGULAR = 1e12
@@ -280,3 +280,135 @@ class NumericGame:
         scale = 1.0 / np.sqrt(np.repeat(weights[pos], self.k))  # each period's weight, for its k actions
         H = scale[:, None] * H * scale[None, :]
         return 0.5 * (H + H.T)
+
+
+class StaticBatch:
+    r"""Many static games (:math:`T = 1`) of one structure, evaluated together.
+
+    The games differ only in their parameter values: for each belief chain, the same compiled
+    model, players and sizes. Their conditions are evaluated in one compiled call per chain,
+    with the profiles and the parameter sets stacked along a batch axis: for point
+    :math:`p` with profile :math:`x_p` (a row of ``X``, shape ``(P, N)``, ``N = n k``),
+
+    .. math::
+
+        G_p = \Big(\frac{\partial u_i}{\partial a_{ic}}(x_p;\ \theta_p)\Big)_{ic}, \qquad
+        J_p = \frac{\partial G_p}{\partial x}(x_p;\ \theta_p),
+
+    exactly :meth:`NumericGame.kkt_jacobian` of the p-th game (one period: no weights).
+    Every method takes ``idx``, the points (rows of the stack) the rows of ``X`` belong to
+    (default: all, in order).
+
+    Parameters
+    ----------
+    games : sequence of NumericGame
+        Static games of one structure (:meth:`compatible` says whether they are).
+    """
+
+    def __init__(self, games):
+        games = list(games)
+        if not self.compatible(games):
+            raise InvalidArgumentError("StaticBatch needs static games (T = 1) of one structure: "
+                                       "the same compiled models, players and bounds")
+        self.games = games
+        g0 = games[0]
+        self.n, self.k, self.m, self.N = g0.n, g0.k, g0.m, g0.N
+        self.P = len(games)
+        self.lower, self.upper = g0.lower, g0.upper
+        # per chain: (model, players, theta (np, P), y (ds, P))
+        self.chains = []
+        for c, chain in enumerate(g0.chains):
+            theta = np.stack([np.asarray(g.chains[c].theta, dtype=float) for g in games], axis=1)
+            y = np.stack([np.asarray(g.chains[c].y0, dtype=float) for g in games], axis=1)
+            self.chains.append((chain.model, chain.players, theta, y))
+
+    @staticmethod
+    def compatible(games) -> bool:
+        """Whether ``games`` are static games that one :class:`StaticBatch` can evaluate."""
+        games = list(games)
+        if not games:
+            return False
+        g0 = games[0]
+        for g in games:
+            if not g.static or (g.n, g.k) != (g0.n, g0.k) or len(g.chains) != len(g0.chains):
+                return False
+            if not (np.array_equal(g.lower, g0.lower) and np.array_equal(g.upper, g0.upper)):
+                return False
+            for a, b in zip(g.chains, g0.chains):
+                if a.model is not b.model or not np.array_equal(a.players, b.players):
+                    return False
+        return True
+
+    def _select(self, idx):
+        return slice(None) if idx is None else np.asarray(idx, dtype=int)
+
+    def kkt_function(self, X: np.ndarray, idx=None) -> np.ndarray:
+        """Scaled first-order conditions of each point: ``G`` (B, N) for profiles ``X`` (B, N)."""
+        return self.kkt_jacobian(X, idx)[0]
+
+    def kkt_jacobian(self, X: np.ndarray, idx=None) -> tuple[np.ndarray, np.ndarray]:
+        """``G`` (B, N) and ``dG/dx`` (B, N, N) of each point, for profiles ``X`` (B, N)."""
+        X = np.asarray(X, dtype=float)
+        B = X.shape[0]
+        sel = self._select(idx)
+        G = np.empty((self.n, self.k, B))
+        J = np.empty((self.n, self.k, self.m, B))
+        Z = X.T  # (m, B): batch axis last
+        for model, players, theta, y in self.chains:
+            g, jac = model.static(Z, y[:, sel], theta[:, sel])
+            G[players] = g[players]
+            J[players] = jac[players]
+        return (np.ascontiguousarray(G.reshape(self.N, B).T),
+                np.ascontiguousarray(np.moveaxis(J.reshape(self.N, self.N, B), -1, 0)))
+
+    def payoffs(self, X: np.ndarray, idx=None) -> np.ndarray:
+        """:math:`u_i` of every player at each point: (B, n)."""
+        X = np.asarray(X, dtype=float)
+        sel = self._select(idx)
+        out = np.empty((X.shape[0], self.n))
+        for model, players, theta, y in self.chains:
+            out[:, players] = model.payoffs(X.T, y[:, sel], theta[:, sel])[players].T
+        return out
+
+    def singular_corners(self, X: np.ndarray, G: np.ndarray, JG: np.ndarray | None = None) -> np.ndarray:
+        """:meth:`NumericGame.singular_corners` of each point: (B, N) bool."""
+        at_lower = X <= self.lower + _AT_BOUND
+        with np.errstate(invalid="ignore"):
+            wild = ~(np.abs(G) < _SINGULAR)
+            if JG is not None:
+                wild = wild | ~(np.abs(np.diagonal(JG, axis1=1, axis2=2)) < _SINGULAR)
+        return at_lower & wild
+
+    def natural_residual(self, X: np.ndarray, G: np.ndarray) -> np.ndarray:
+        r""":math:`x - \Pi_{[l,u]}(x + G(x))` of each point (B, N), as :meth:`NumericGame.natural_residual`."""
+        with np.errstate(invalid="ignore"):
+            res = X - np.clip(X + G, self.lower, self.upper)
+        on_bound = X <= self.lower
+        if not on_bound.any():
+            return res
+        return np.where(self.singular_corners(X, G) & on_bound, 0.0, res)
+
+    def kkt_residual(self, X: np.ndarray, G: np.ndarray) -> np.ndarray:
+        r"""The KKT residual :math:`\|x - \Pi_{[l,u]}(x + G(x))\|_\infty` of each point: (B,)."""
+        if X.shape[1] == 0:
+            return np.zeros(X.shape[0])
+        return np.max(np.abs(self.natural_residual(X, G)), axis=1)
+
+    def player_payoffs(self, players: np.ndarray, Z: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        r""":math:`u_{i_b}(z_b;\ \theta_{p_b})` for each column b: player ``players[b]``'s payoff at
+        actions ``Z[:, b]`` (m, B) with the parameters of point ``idx[b]``; (B,).
+
+        Column by column what :meth:`NumericGame.player_objective` of point ``idx[b]`` gives
+        (one period: :math:`U_i = u_i`), for many points and players in one call per chain.
+        """
+        players = np.asarray(players, dtype=int)
+        idx = np.asarray(idx, dtype=int)
+        out = np.full(players.shape, np.nan)
+        with np.errstate(all="ignore"):
+            for model, chain_players, theta, y in self.chains:
+                cols = np.flatnonzero(np.isin(players, chain_players))
+                if not cols.size:
+                    continue
+                u = model.payoffs(Z[:, cols], y[:, idx[cols]], theta[:, idx[cols]])  # (n, B)
+                out[cols] = u[players[cols], np.arange(cols.size)]
+        return out

@@ -49,6 +49,7 @@ from ..names import ACTION_COLUMNS, VARYING_PARAMS
 from ..solvers import SolverOptions, SolverResult
 from ..solvers.methods import get_method
 from . import checkpoint as checkpoint_file
+from .batched import batchable, solve_batched
 from .executors import (
     BACKENDS,
     dask_client,
@@ -357,7 +358,7 @@ class Scenario:
     # ------------------------------------------------------------------ solving
     def solve(self, t: int | None = None, n_jobs: int = 1, progress: bool = False, init=None, options=None,
               method: str = "auto", warm_start: bool = True, backend: str | None = None, executor=None,
-              checkpoint=None) -> ScenarioResult:
+              checkpoint=None, batch: bool = True) -> ScenarioResult:
         """Solve every point.
 
         Parameters
@@ -397,6 +398,15 @@ class Scenario:
             File where finished points are saved as each chunk completes; a re-run with the same
             file resumes without recomputing them. Points of lost chunks are not saved, so the
             re-run solves exactly those (points whose own solve raised count as finished).
+        batch : bool
+            Solve a static sweep (``t == 1``, one model structure, ``method`` ``"auto"`` or
+            ``"kkt"`` on smooth models) in batches (:mod:`dynapai_sym.scenario.batched`): the
+            points whose warm-start neighbour is settled are solved together, one compiled call
+            and one stacked linear solve per Newton step for all of them, each converged point
+            certified as usual and the rest solved point by point. Same results as
+            ``batch=False`` (same starts, iterates and certificates), several times faster.
+            Applies to sequential solves only (``n_jobs=1`` without an executor; with a
+            checkpoint, per chunk of 16 points); worker processes solve point by point.
 
         Returns
         -------
@@ -423,6 +433,8 @@ class Scenario:
             raise InvalidTypeError(f"progress must be True or False, got {progress!r}")
         if not isinstance(warm_start, (bool, np.bool_)):
             raise InvalidTypeError(f"warm_start must be True or False, got {warm_start!r}")
+        if not isinstance(batch, (bool, np.bool_)):
+            raise InvalidTypeError(f"batch must be True or False, got {batch!r}")
         for j, agg in enumerate(self.aggregators):
             try:
                 agg.check_horizon(t)
@@ -459,10 +471,10 @@ class Scenario:
             elif parallel:
                 chunks_out = solve_parallel(tasks, jobs, t, init, options, method, bool(warm_start), bar)
             elif checkpoint is not None:  # chunks, so that finished points are saved as they come
-                chunks_out = (solve_chunk(tasks[lo:lo + 16], t, init, options, method, bool(warm_start), bar.update)
-                              for lo in range(0, len(tasks), 16))
+                chunks_out = (_sequential(tasks[lo:lo + 16], t, init, options, method, bool(warm_start), bar,
+                                          bool(batch)) for lo in range(0, len(tasks), 16))
             else:
-                chunks_out = [solve_chunk(tasks, t, init, options, method, bool(warm_start), bar.update)]
+                chunks_out = [_sequential(tasks, t, init, options, method, bool(warm_start), bar, bool(batch))]
             lost: list[int] = []
             try:
                 for out in chunks_out:
@@ -489,6 +501,13 @@ class Scenario:
         return ScenarioResult(results=results, points=[dict(p) for p in self.points], varying=self.varying,
                               aggregators=list(self.aggregators),
                               t=t, shape=self.shape, starts=starts, seconds=seconds)
+
+
+def _sequential(tasks, t: int, init, options, method: str, warm_start: bool, bar, batch: bool) -> list:
+    """Solve a chunk of points here: batched where :func:`batchable`, else point by point."""
+    if batch and batchable(tasks, t, method):
+        return solve_batched(tasks, t, init, options, method, warm_start, bar.update)
+    return solve_chunk(tasks, t, init, options, method, warm_start, bar.update)
 
 
 def _check_init(init, aggregators: list[Aggregator], t: int) -> None:

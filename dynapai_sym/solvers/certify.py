@@ -49,7 +49,7 @@ from .candidates import (
     investment_moves,
 )
 
-__all__ = ["Certificate", "certify", "Deviation"]
+__all__ = ["Certificate", "certify", "certify_steps", "Deviation"]
 
 # ---- local conditions (steps 1, 2) and the report
 _NEAR_BOUND = 1e-9  # a variable this close above its lower bound may sit on a singular corner
@@ -145,9 +145,12 @@ class Certificate:
 def _uphill_to_home(game, i: int, x: np.ndarray, cand: np.ndarray, own: np.ndarray, cand_val: float,
                     home_val: float) -> bool:
     """Whether player i's payoff rises strictly along the segment from ``cand`` to ``own`` (checked at
-    quarter points, one batched call): the candidate then sits on the profile's own hill."""
+    quarter points, one batched call): the candidate then sits on the profile's own hill.
+
+    A generator: it yields ``(i, schedules)`` for ``game.player_objective(i, schedules, x)`` (see
+    :func:`certify_steps`)."""
     steps = np.array(_UPHILL_POINTS)[:, None, None]
-    path = game.player_objective(i, cand[None] + steps * (own - cand)[None], x)
+    path = yield i, cand[None] + steps * (own - cand)[None]
     values = np.concatenate([[cand_val], path, [home_val]])
     return bool(np.all(np.isfinite(values)) and np.all(np.diff(values) > 0))
 
@@ -155,17 +158,46 @@ def _uphill_to_home(game, i: int, x: np.ndarray, cand: np.ndarray, own: np.ndarr
 def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None,
             check_global: bool = True) -> Certificate:
     """Certify the profile ``x`` of ``game`` (see module docstring)."""
+    steps = certify_steps(game, x, options, rng, check_global)
+    try:
+        request = next(steps)
+        while True:  # each request: player i's payoffs at a batch of own schedules against x
+            i, schedules = request
+            request = steps.send(game.player_objective(i, schedules, x))
+    except StopIteration as stop:
+        return stop.value
+
+
+def certify_steps(game, x: np.ndarray, options, rng: np.random.Generator | None = None,
+                  check_global: bool = True, conditions: tuple | None = None):
+    """:func:`certify` as a generator, so that many certificates can share compiled calls.
+
+    It yields ``(i, schedules)``, asking for ``game.player_objective(i, schedules, x)`` (player
+    i's payoffs at each own schedule in ``schedules`` (B, T, k) against ``x``): the probe's
+    large evaluation per player, and its checks that a candidate lies on the profile's own hill.
+    Sent those values, it goes on; it returns the
+    :class:`Certificate`. Driven by ``game.player_objective`` (as :func:`certify` does) it is
+    :func:`certify`; a driver may answer the requests of many points in one batched call
+    (:func:`~dynapai_sym.solvers.batch.certify_batch`), with the same values, hence the same
+    certificates. ``conditions``: ``(G, JG, U)`` at ``x`` (smooth games), if already evaluated
+    (``game.kkt_jacobian(x)``, ``game.payoffs(x)``).
+    """
     rng = np.random.default_rng(options.seed) if rng is None else rng
     n, k, T = game.n, game.k, game.T
     lower, upper = game.lower, game.upper
-    with np.errstate(all="ignore"):
-        if game.smooth:
-            G, JG = game.kkt_jacobian(x)
+    if conditions is not None and game.smooth:
+        G, JG, U = conditions
+        with np.errstate(all="ignore"):
             residual = game.kkt_residual(x, G)
-        else:
-            G, JG, residual = None, None, float("nan")
-    with np.errstate(all="ignore"):
-        U = game.payoffs(x)
+    else:
+        with np.errstate(all="ignore"):
+            if game.smooth:
+                G, JG = game.kkt_jacobian(x)
+                residual = game.kkt_residual(x, G)
+            else:
+                G, JG, residual = None, None, float("nan")
+        with np.errstate(all="ignore"):
+            U = game.payoffs(x)
     # a profile where a payoff is not defined (0 * inf at a corner) is never certified
     if not np.all(np.isfinite(U)):
         residual = float("nan")
@@ -219,7 +251,7 @@ def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None
         for i in range(n):
             # a smooth strict local maximum: an ascent that comes back to it is ended early
             home_ok = strict_local and max_eigs[i] < 0
-            best = _probe_player(game, i, x, float(U[i]), options, rng, home_ok, effort_scale)
+            best = yield from _probe_player(game, i, x, float(U[i]), options, rng, home_ok, effort_scale)
             gains[i] = best.value - U[i]
             if gains[i] > options.gain_tol * (1.0 + abs(U[i])):
                 deviations.append(Deviation(i, best.schedule.reshape(T, k), float(gains[i])))
@@ -301,7 +333,11 @@ class _Player:
 
 def _probe_player(game, i: int, x: np.ndarray, U: float, options, rng: np.random.Generator, home_ok: bool,
                   effort_scale: float) -> _Best:
-    """Search player i's deviations from ``x`` (step 3 of the module docstring); the best found."""
+    """Search player i's deviations from ``x`` (step 3 of the module docstring); the best found.
+
+    A generator: it yields ``(i, schedules)`` once, for ``game.player_objective(i, schedules, x)``
+    to be sent back (see :func:`certify_steps`).
+    """
     k, T = game.k, game.T
     kinked = getattr(game, "kinked", False)
     idx = game.layout.own_index(i)
@@ -315,7 +351,7 @@ def _probe_player(game, i: int, x: np.ndarray, U: float, options, rng: np.random
     entries = investment_entries(own) if (k >= 4 and T > 1) else np.empty((0, T, k))
     cands = np.concatenate([deviation_candidates(own, p.upper, k, rng, n_random), entries, others])
     local = coordinate_steps(own, p.upper)
-    both = game.player_objective(i, np.concatenate([cands, local]), x)  # one batched evaluation
+    both = yield i, np.concatenate([cands, local])  # one batched evaluation: player_objective
     both = np.where(np.isfinite(both), both, -np.inf)
     vals, lvals = both[: len(cands)], both[len(cands):]
     col_scale = _SCALE_OFFSET + np.max(np.abs(own), axis=0)  # (k,)
@@ -325,7 +361,7 @@ def _probe_player(game, i: int, x: np.ndarray, U: float, options, rng: np.random
     # is not even a local maximum, e.g. just short of a singular corner)
     j = int(np.argmax(vals))
     best.offer(vals[j], cands[j])
-    order = _polish_candidates(p, cands, vals, far, n_polish, kinked, rng, best)
+    order = yield from _polish_candidates(p, cands, vals, far, n_polish, kinked, rng, best)
     given_up = bool(own[:, :2].max() <= _GIVEN_UP * effort_scale)
     if len(entries):  # the best "invest, then compete harder" move, polished
         first = len(cands) - len(others) - len(entries)
@@ -371,7 +407,9 @@ def _polish_margin(U: float, drop_value: float) -> float:
 
 def _polish_candidates(p: _Player, cands: np.ndarray, vals: np.ndarray, far: np.ndarray, n_polish: int,
                        kinked: bool, rng: np.random.Generator, best: _Best) -> list[int]:
-    """Polish the most promising far candidates (and, across kinks, random ones); their indices."""
+    """Polish the most promising far candidates (and, across kinks, random ones); their indices.
+
+    A generator (its uphill checks are payoff requests, see :func:`certify_steps`)."""
     T = p.own.shape[0]
     margin = _polish_margin(p.U, vals[0])
     # (multi-period games: the best one only; the batched ascent climbs from the rest)
@@ -383,7 +421,8 @@ def _polish_candidates(p: _Player, cands: np.ndarray, vals: np.ndarray, far: np.
         near_enough = (rank == 0 and T > 1) or vals[j] >= p.U - margin or kinked
         if not np.isfinite(vals[j]) or not near_enough:
             continue
-        if T == 1 and p.home is not None and _uphill_to_home(p.game, p.i, p.x, cands[j], p.own, vals[j], p.U):
+        if T == 1 and p.home is not None and (yield from _uphill_to_home(p.game, p.i, p.x, cands[j], p.own,
+                                                                         vals[j], p.U)):
             continue  # one-period game: the payoff rises all the way from here to the profile
         p.polish(cands[j], best)
     return order

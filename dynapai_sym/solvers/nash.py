@@ -29,7 +29,7 @@ from .certify import Certificate, certify
 from .kkt import solve_kkt
 from .result import Status
 
-__all__ = ["solve_game", "Outcome", "PURE_METHODS"]
+__all__ = ["solve_game", "Outcome", "PURE_METHODS", "gave_up"]
 
 #: the methods :func:`solve_game` implements (the registry, :mod:`.methods`, adds "mixed")
 PURE_METHODS = ("auto", "kkt", "best_response", "best_response_nm")
@@ -267,6 +267,20 @@ BR_ROUNDS = 8
 EXIT_FRACTION = 1e-6
 
 
+def gave_up(game, x: np.ndarray) -> np.ndarray:
+    r"""Which players (nearly) gave up in which period: (T, n) bool.
+
+    Player i gave up in period t when its safety and performance inputs are both at most
+    :data:`EXIT_FRACTION` :math:`\cdot (1 + \max x)` (the largest input played) and not both 0.
+    All false for actions with fewer than two columns.
+    """
+    X = game.layout.unpack(x)
+    if X.shape[-1] < 2:
+        return np.zeros(X.shape[:-1], dtype=bool)
+    inputs = X[..., :2]
+    return np.all(inputs <= EXIT_FRACTION * (1.0 + np.max(inputs)), axis=-1) & np.any(inputs > 0, axis=-1)
+
+
 def _exact_exit(game, x: np.ndarray, options):
     """Newton from ``x`` with the inputs of players who (nearly) gave up set exactly to 0.
 
@@ -280,12 +294,11 @@ def _exact_exit(game, x: np.ndarray, options):
     X = game.layout.unpack(x)
     if X.shape[-1] < 2:
         return None
-    inputs = X[..., :2]
-    gave_up = np.all(inputs <= EXIT_FRACTION * (1.0 + np.max(inputs)), axis=-1) & np.any(inputs > 0, axis=-1)
-    if not gave_up.any():
+    out = gave_up(game, x)
+    if not out.any():
         return None
     Y = X.copy()
-    Y[..., :2][gave_up] = 0.0
+    Y[..., :2][out] = 0.0
     run = solve_kkt(game, game.layout.pack(Y), tol=options.tol, max_iter=options.iters)
     return run if (run.converged or run.residual <= options.kkt_tol) else None
 

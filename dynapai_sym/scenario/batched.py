@@ -1,0 +1,167 @@
+r"""Batched solving of static sweeps: many points of one structure in each compiled call.
+
+A static sweep (:math:`T = 1`) over parameter values of one model structure is solved in
+*waves* along the grid's warm-start chain: a wave holds every point whose neighbour (the
+point it is warm-started from, :attr:`Scenario.neighbours`) is already settled. For a wave:
+
+1. the starts: the neighbour's certified equilibrium moved by the implicit-function predictor
+   (:func:`~dynapai_sym.solvers.batch.predict_equilibria`, the batched
+   :func:`~dynapai_sym.solvers.sensitivity.predict_equilibrium`), or the ordinary start for a
+   point without a certified neighbour (or with ``warm_start=False``), exactly the first start
+   the point-by-point path (:func:`~dynapai_sym.scenario.runs.solve_point`) takes;
+2. one batched semismooth Newton (:func:`~dynapai_sym.solvers.batch.solve_kkt_batch`): the
+   iterates of :func:`~dynapai_sym.solvers.kkt.solve_kkt` from those starts;
+3. each converged point certified as :func:`~dynapai_sym.solvers.nash.solve_game` certifies
+   its first start (:func:`~dynapai_sym.solvers.batch.certified_outcomes`: the certificates of
+   :func:`~dynapai_sym.solvers.certify.certify`, with the candidate deviations of all points of
+   the wave evaluated in shared compiled calls);
+4. every other point (handed over by the batched Newton, not certified, a player near an
+   exit) solved by :func:`~dynapai_sym.scenario.runs.solve_point`, the point-by-point path,
+   with the same neighbour.
+
+So each point gets the result the point-by-point sweep gives it: the same starts in the same
+order, the same Newton iterates and the same certificate.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from .._threads import blas_threads
+from ..numeric import StaticBatch
+from ..solvers import SolverOptions, SolverResult
+from ..solvers.batch import certified_outcomes, predict_equilibria, solve_kkt_batch
+from ..solvers.methods import get_method
+from ..solvers.nash import PURE_METHODS
+from .runs import solve_point
+
+__all__ = ["batchable", "solve_batched"]
+
+#: Newton steps per point in the batched run; a point still running is solved point by point
+BATCH_ITERS = 50
+
+
+def batchable(tasks, t: int, method: str) -> bool:
+    """Whether :func:`solve_batched` applies to ``tasks`` ((index, aggregator, neighbour) each).
+
+    Static (``t == 1``), a pure-strategy KKT method whose registry entry has the predictor
+    (``"auto"`` or ``"kkt"``), smooth games, one structure (:meth:`StaticBatch.compatible`), and
+    aggregators whose ``solve`` is :meth:`Aggregator.solve` itself (marked ``batch_equivalent``).
+    """
+    if t != 1 or len(tasks) < 2 or method not in PURE_METHODS or not get_method(method).predictor:
+        return False
+    # an aggregator whose solve was changed (a subclass, a patch) is solved through its own solve
+    if not all(getattr(type(agg).solve, "batch_equivalent", False) for _, agg, _ in tasks):
+        return False
+    games = [agg.game(t) for _, agg, _ in tasks]
+    return all(g.smooth for g in games) and StaticBatch.compatible(games)
+
+
+def solve_batched(tasks, t: int, init, options: SolverOptions, method: str, warm_start: bool,
+                  callback: Callable[[int], None] | None = None) -> list:
+    """Solve ``tasks`` (index, aggregator, neighbour index) in waves (see module docstring).
+
+    Returns what :func:`~dynapai_sym.scenario.runs.solve_chunk` returns for the same tasks:
+    ``(index, result, start)`` per point, in task order. ``callback(count)`` is called as
+    points finish.
+    """
+    games = [agg.game(t) for _, agg, _ in tasks]
+    batch = StaticBatch(games)
+    pos = {idx: b for b, (idx, _, _) in enumerate(tasks)}
+    # the nearest certified (aggregator, result, x, position) at or before each settled point
+    source: dict[int, tuple | None] = {}
+    results: dict[int, tuple] = {}
+    pending = list(range(len(tasks)))
+    with blas_threads(options.blas_threads):
+        while pending:
+            wave, rest = [], []
+            for b in pending:
+                nb = tasks[b][2]
+                if (not warm_start) or nb is None or nb not in pos or nb in source:
+                    wave.append(b)
+                else:
+                    rest.append(b)
+            pending = rest
+            _solve_wave(batch, tasks, wave, source, results, t, init, options, method, warm_start)
+            if callback is not None:
+                callback(len(wave))
+    return [(idx, *results[idx]) for idx, _, _ in tasks]
+
+
+def _solve_wave(batch: StaticBatch, tasks, wave: list, source: dict, results: dict, t: int, init,
+                options: SolverOptions, method: str, warm_start: bool) -> None:
+    t0 = time.perf_counter()
+    warm = [source.get(tasks[b][2]) if (warm_start and tasks[b][2] is not None) else None for b in wave]
+    try:
+        outcomes = _wave_outcomes(batch, tasks, wave, warm, t, init, options)
+    except Exception:  # noqa: BLE001 - the wave goes point by point, where a failing point is recorded
+        outcomes = [None] * len(wave)
+    share = (time.perf_counter() - t0) / len(wave)
+    for j, b in enumerate(wave):
+        idx, agg, _ = tasks[b]
+        res = None
+        out = outcomes[j]
+        if out is not None:
+            out.seconds = share
+            try:
+                res = agg.result_of(t, out)
+                start = "cold" if warm[j] is None else "warm"
+            except Exception:  # noqa: BLE001 - solved again point by point, which records the failure
+                res = None
+        if res is None:  # the point-by-point path, from the same neighbour
+            w = None if warm[j] is None else warm[j][:2]
+            res, start = solve_point(agg, t, init, options, method, w)
+        results[idx] = (res, start)
+        if isinstance(res, SolverResult) and res.success:
+            source[idx] = (agg, res, agg.game(t).layout.pack(res.strategies.data), b)
+        else:
+            source[idx] = warm[j]
+
+
+def _wave_outcomes(batch: StaticBatch, tasks, wave: list, warm: list, t: int, init, options: SolverOptions) -> list:
+    """The certified outcome of each point of the wave from its first start, or None (batched)."""
+    X0 = np.empty((len(wave), batch.N))
+    cold = [j for j, w in enumerate(warm) if w is None]
+    for j in cold:
+        X0[j] = tasks[wave[j]][1]._init(init, t, options)
+    hot = [j for j, w in enumerate(warm) if w is not None]
+    if hot:
+        X_old = np.stack([warm[j][2] for j in hot])
+        old = np.array([warm[j][3] for j in hot])
+        new = np.array([wave[j] for j in hot])
+        X_pred, ok = predict_equilibria(batch, X_old, old, new)
+        # no usable prediction: the point-by-point path starts from the neighbour's equilibrium
+        X0[hot] = np.where(ok[:, None], X_pred, X_old)
+    outcomes: list = [None] * len(wave)
+    run = solve_kkt_batch(_Sub(batch, wave), X0, tol=options.tol, max_iter=min(BATCH_ITERS, options.iters))
+    conv = np.flatnonzero(run.converged)
+    if conv.size:
+        certified = certified_outcomes(batch, run.x[conv], np.asarray(wave)[conv], run.iterations[conv], options)
+        for j, out in zip(conv, certified):
+            outcomes[j] = out
+    return outcomes
+
+
+class _Sub:
+    """The points ``rows`` of a :class:`StaticBatch`, as a batch of their own (indices relative)."""
+
+    def __init__(self, batch: StaticBatch, rows: list):
+        self.batch = batch
+        self.rows = np.asarray(rows, dtype=int)
+        self.P, self.N = len(rows), batch.N
+        self.lower, self.upper = batch.lower, batch.upper
+
+    def kkt_jacobian(self, X, idx=None):
+        return self.batch.kkt_jacobian(X, self.rows if idx is None else self.rows[idx])
+
+    def kkt_function(self, X, idx=None):
+        return self.batch.kkt_function(X, self.rows if idx is None else self.rows[idx])
+
+    def kkt_residual(self, X, G):
+        return self.batch.kkt_residual(X, G)
+
+    def singular_corners(self, X, G, JG=None):
+        return self.batch.singular_corners(X, G, JG)
