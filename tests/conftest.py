@@ -24,6 +24,17 @@ def readme_payoff():
     return models.readme_payoff()
 
 
+def combine_risk(safe: np.ndarray, risk: str, w: np.ndarray | None = None) -> np.ndarray:
+    """sigma_j from each player's safe fraction s_j/(1+s_j) (numpy, written independently of the package)."""
+    n = len(safe)
+    w = np.ones(n) if w is None else np.asarray(w)
+    if risk == "winner_only":
+        return safe
+    if risk == "multiplicative":
+        return np.full(n, np.prod(safe**w) ** (n / w.sum()))
+    return np.full(n, np.sum(w * safe) / w.sum())
+
+
 def replacing_solve(agg: dp.Aggregator, solve):
     """A copy of ``agg`` whose ``solve`` is ``solve(original_bound_solve, *args, **kwargs)``.
 

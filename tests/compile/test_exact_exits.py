@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import combine_risk
 
 import dynapai_sym as dp
 from dynapai_sym import models
@@ -24,12 +25,7 @@ def limit_payoff(xs, xp, A, alpha, B, beta, theta, d, r, *, risk, w, csf, kappa=
         safe = np.where(den > 0, a / den, 0.0)  # p = 0, theta > 0: 1 if x_s > 0, else 0
         total = p.sum()
         q = (np.where(total > 0, p / total, 0.0) if csf == "default" else kappa * p / (1 + kappa * total))
-    if risk == "winner_only":
-        sigma = safe
-    elif risk == "multiplicative":
-        sigma = np.full(n, np.prod(safe**w) ** (n / w.sum()))
-    else:
-        sigma = np.full(n, np.sum(w * safe) / w.sum())
+    sigma = combine_risk(safe, risk, w)
     u = np.array([sigma[i] * q[i] - d[i] * np.sum((1 - sigma) * q) - r[i] * (xs[i] + xp[i]) for i in range(n)])
     return u, sigma, q
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
+from conftest import combine_risk
 
 import dynapai_sym as dp
 from dynapai_sym import models
@@ -16,14 +17,7 @@ def hand_payoff(xs, xp, A, alpha, B, beta, theta, d, r, *, risk="winner_only", w
     n = len(xs)
     p = B * xp**beta
     s = A * xs**alpha * p ** (-theta)
-    safe = s / (1 + s)
-    w = np.ones(n) if w is None else np.asarray(w)
-    if risk == "winner_only":
-        sigma = safe
-    elif risk == "multiplicative":
-        sigma = np.full(n, np.prod(safe**w) ** (n / w.sum()))
-    else:
-        sigma = np.full(n, np.sum(w * safe) / w.sum())
+    sigma = combine_risk(s / (1 + s), risk, w)
     q = p / p.sum() if csf == "default" else kappa * p / (1 + kappa * p.sum())
     rho = np.eye(n) if rho is None else rho
     dmat = np.repeat(np.asarray(d)[:, None], n, axis=1) if dmat is None else dmat
