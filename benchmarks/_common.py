@@ -494,6 +494,17 @@ def time_reference(problem: dict, params: dict | None = None, seed: int = 0, **o
 
 
 # ---------------------------------------------------------------- speed against the reference
+
+def time_reference_on(agg, t: int, rng: np.random.Generator, seed: int = 0) -> tuple[float, object, dict]:
+    """Map ``agg`` to a reference problem, check both give the same payoffs, then time the reference.
+
+    Returns the seconds, the reference's result and the problem dict. Raises :class:`MappingError`
+    (or what the check raises) when the model has no faithful mapping.
+    """
+    problem = reference_problem(agg, t)
+    check_reference_payoffs(agg, problem, rng)
+    return (*time_reference(problem, seed=seed), problem)
+
 def budgeted_solve_time(agg, t: int, budget: float, **kwargs) -> tuple[float, object]:
     """``(seconds, result)`` of ``agg.solve(t, **kwargs)``; ``(inf, None)`` when it runs over ``budget``."""
     games = [agg.game(h) for h in sorted({1, t})]
@@ -531,12 +542,10 @@ def compare_new_params(make_agg: Callable, t: int, draws: list[dict], *, ref_rep
         out["certified"] += bool(res.success)
         if j < ref_reps and ref.available and not out["mapping"]:
             try:
-                problem = reference_problem(agg, t)
-                check_reference_payoffs(agg, problem, rng)
+                seconds, base, problem = time_reference_on(agg, t, rng, seed=j)
             except MappingError as exc:
                 out["mapping"] = str(exc)
                 continue
-            seconds, base = time_reference(problem, seed=j)
             out["ref"].append(seconds)
             out["ref_converged"] += bool(base.converged)
             # how far apart the answers are, in the reference's own payoffs

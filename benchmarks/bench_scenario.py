@@ -34,7 +34,6 @@ import numpy as np
 from _common import (
     Targets,
     budgeted_solve_time,
-    check_reference_payoffs,
     fmt_ratio,
     fmt_time,
     fresh_process_json,
@@ -42,9 +41,8 @@ from _common import (
     median,
     print_table,
     reference,
-    reference_problem,
     report_error,
-    time_reference,
+    time_reference_on,
 )
 
 import dynapai_sym as dp
@@ -141,12 +139,10 @@ def reference_sample(kind: str, sample: int, nm_sample: int, nm_budget: float) -
         for j in points:
             agg = sc.aggregators[j]
             try:
-                problem = reference_problem(agg, t)
-                check_reference_payoffs(agg, problem, rng)
+                seconds, res, _ = time_reference_on(agg, t, rng, seed=int(j))
             except Exception as exc:
                 out["mapping"] = str(exc)
                 break
-            seconds, res = time_reference(problem, seed=int(j))
             out["ref"].append(seconds)
             out["converged"] += bool(res.converged)
     for j in points[:nm_sample]:
