@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 
@@ -9,7 +10,7 @@ import numpy as np
 
 from .errors import InvalidArgumentError, InvalidTypeError
 
-__all__ = ["as_float_array", "as_player_vector", "as_matrix", "check_n", "as_positive_int"]
+__all__ = ["as_float_array", "as_player_vector", "as_matrix", "check_n", "as_positive_int", "all_equal"]
 
 
 def as_float_array(value, name: str) -> np.ndarray:
@@ -46,7 +47,10 @@ def as_player_vector(
     ValueError
         If it has the wrong length, is not finite, or breaks a sign bound.
     """
-    arr = as_float_array(value, name)
+    if type(value) is np.ndarray and value.dtype == np.float64 and value.ndim == 1:
+        arr = value.copy()  # the common case, checked below without numpy's per-call overhead
+    else:
+        arr = np.array(as_float_array(value, name), dtype=float)  # a copy: the caller's array stays writable
     if arr.ndim == 0:
         if n is None:
             raise InvalidArgumentError(f"{name} must be a sequence with one entry per player, got {value!r}")
@@ -55,12 +59,15 @@ def as_player_vector(
         raise InvalidArgumentError(f"{name} must be one-dimensional (one entry per player), got shape {arr.shape}")
     if n is not None and arr.shape[0] != n:
         raise InvalidArgumentError(f"{name} must have one entry per player ({n}), got {arr.shape[0]}")
-    if positive and np.any(arr <= 0):
-        raise InvalidArgumentError(f"{name} must be positive, got {arr.tolist()}")
-    if nonnegative and np.any(arr < 0):
-        raise InvalidArgumentError(f"{name} must be non-negative, got {arr.tolist()}")
-    if upper is not None and np.any(arr > upper):
-        raise InvalidArgumentError(f"{name} must be at most {upper}, got {arr.tolist()}")
+    values = arr.tolist()
+    if not all(map(math.isfinite, values)):
+        raise InvalidArgumentError(f"{name} must be finite, got {values}")
+    if positive and any(v <= 0 for v in values):
+        raise InvalidArgumentError(f"{name} must be positive, got {values}")
+    if nonnegative and any(v < 0 for v in values):
+        raise InvalidArgumentError(f"{name} must be non-negative, got {values}")
+    if upper is not None and any(v > upper for v in values):
+        raise InvalidArgumentError(f"{name} must be at most {upper}, got {values}")
     arr.setflags(write=False)
     return arr
 
@@ -102,3 +109,10 @@ def same_length(items: Sequence[tuple[str, int]]) -> int:
         desc = ", ".join(f"{name}={length}" for name, length in items)
         raise InvalidArgumentError(f"all per-player vectors must have the same length, got {desc}")
     return lengths.pop()
+
+
+def all_equal(values) -> bool:
+    """Whether every entry of ``values`` (an array of any shape, or a sequence) is equal to the
+    first (True when empty): ``np.all(v == v.flat[0])`` without numpy's per-call overhead."""
+    flat = np.ravel(values).tolist()
+    return all(v == flat[0] for v in flat)

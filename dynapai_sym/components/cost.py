@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import sympy as sp
 
-from .._validation import as_matrix, as_player_vector
+from .._validation import all_equal, as_matrix, as_player_vector
 from ..errors import InvalidArgumentError, InvalidTypeError
 from ..names import ACTION_SYMBOLS
 from ..symbols import action_symbols, glossary, intermediate, player_symbols
@@ -375,7 +375,7 @@ class CostFunc(FormComponent):
     def is_symmetric(self) -> bool:
         if not self._form.symmetric_capable:
             return False
-        return all(np.all(v == v[0]) for v in self.values.values())
+        return all(all_equal(v) for v in self.values.values())
 
     def __repr__(self) -> str:
         vals = ", ".join(f"{k}={v.tolist()}" for k, v in self.values.items())

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from .._validation import as_matrix, as_player_vector
+from .._validation import all_equal, as_matrix, as_player_vector
 from ..symbols import pair_symbols, player_symbols
 from .base import Component
 
@@ -60,10 +60,10 @@ class DisasterCost(Component):
 
     def is_symmetric(self) -> bool:
         if not self.is_matrix:
-            return bool(np.all(self.d == self.d[0]))
+            return all_equal(self.d)
         diag = np.diag(self.d)
         off = self.d[~np.eye(self.n, dtype=bool)]
-        return bool(np.all(diag == diag[0]) and np.all(off == off[0]))
+        return all_equal(diag) and all_equal(off)
 
     def __repr__(self) -> str:
         return f"DisasterCost({self.d.tolist()})"

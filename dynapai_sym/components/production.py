@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from .._validation import as_player_vector, check_n, same_length
+from .._validation import all_equal, as_player_vector, check_n, same_length
 from ..errors import InvalidArgumentError
 from ..symbols import player_symbols
 from .base import Component
@@ -96,7 +96,7 @@ class ProdFunc(Component):
         return ("cobb_douglas",)
 
     def is_symmetric(self) -> bool:
-        return all(np.all(v == v[0]) for v in (self.a, self.alpha, self.b, self.beta))
+        return all(all_equal(v) for v in (self.a, self.alpha, self.b, self.beta))
 
     def __repr__(self) -> str:
         return (f"ProdFunc(a={self.a.tolist()}, alpha={self.alpha.tolist()}, "

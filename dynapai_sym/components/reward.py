@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import sympy as sp
 
-from .._validation import as_player_vector, check_n
+from .._validation import all_equal, as_player_vector, check_n
 from ..errors import InvalidArgumentError
 from ..symbols import intermediate, player_symbols
 from .base import Component, as_param_values, call_or_rebind
@@ -114,7 +114,7 @@ class RewardFunc(Component):
     def is_symmetric(self) -> bool:
         if self._spec is not None:
             return False
-        return all(np.all(v == v[0]) for v in (self.win_a, self.win_b, self.lose_a, self.lose_b))
+        return all(all_equal(v) for v in (self.win_a, self.win_b, self.lose_a, self.lose_b))
 
     def __repr__(self) -> str:
         if self._spec is not None:

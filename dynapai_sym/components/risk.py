@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import sympy as sp
 
-from .._validation import as_player_vector, check_n
+from .._validation import all_equal, as_player_vector, check_n
 from ..errors import InvalidArgumentError
 from ..symbols import glossary, intermediate, player_symbols
 from .base import FormComponent, as_param_values, call_or_rebind, constructor_call
@@ -288,9 +288,9 @@ class RiskFunc(FormComponent):
         return None if self.is_custom else (self._form, self.w is None)
 
     def is_symmetric(self) -> bool:
-        ok = bool(np.all(self.theta == self.theta[0]))
+        ok = all_equal(self.theta)
         if self.w is not None:
-            ok = ok and bool(np.all(self.w == self.w[0]))
+            ok = ok and all_equal(self.w)
         return ok and self._form.symmetric_capable
 
     def __repr__(self) -> str:

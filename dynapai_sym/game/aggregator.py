@@ -14,7 +14,7 @@ import itertools
 import numpy as np
 
 from .._threads import blas_threads
-from .._validation import as_positive_int
+from .._validation import all_equal, as_positive_int
 from ..errors import InvalidArgumentError, InvalidTypeError
 from ..latex import LatexDisplay
 from ..layout import ActionLayout
@@ -92,7 +92,7 @@ class Aggregator(MultiPeriodModel, LatexDisplay):
                 belief_of.append(index[id(pf)])
             gammas = self.gammas if self.gammas is not None else np.ones(self.n)
             symmetric = (self.state.common and self.state.beliefs[0].is_symmetric()
-                         and np.all(gammas == gammas[0]))
+                         and all_equal(gammas))
             self._games[t] = NumericGame(beliefs, belief_of, gammas, t, self.end_on_win, symmetric)
         return self._games[t]
 
@@ -246,18 +246,20 @@ class Aggregator(MultiPeriodModel, LatexDisplay):
             return res
         return self._result(game, out.x if out.x is not None else x0, out)
 
-    def result_of(self, t: int, out) -> SolverResult:
+    def result_of(self, t: int, out, quantities: dict | None = None) -> SolverResult:
         """The :class:`SolverResult` of a pure-strategy outcome found outside :meth:`solve`.
 
         ``out`` has the fields of :class:`~dynapai_sym.solvers.nash.Outcome` (e.g. from the batched
         static solver of sweeps, :func:`~dynapai_sym.solvers.batch.certified_outcome`); the result
-        is built as :meth:`solve` builds it.
+        is built as :meth:`solve` builds it. ``quantities``: what ``self.game(t).quantities(out.x)``
+        returns, if already evaluated (e.g. for many points at once).
         """
-        return self._result(self.game(t), out.x, out)
+        return self._result(self.game(t), out.x, out, quantities=quantities)
 
-    def _result(self, game: NumericGame, x: np.ndarray, out, samples=None) -> SolverResult:
+    def _result(self, game: NumericGame, x: np.ndarray, out, samples=None,
+                quantities: dict | None = None) -> SolverResult:
         strategies = Strategies(np.maximum(game.layout.unpack(x), 0.0))
-        qty = game.quantities(x)
+        qty = game.quantities(x) if quantities is None else quantities
         payoffs = qty["payoffs"]
         cert = out.certificate
         deviation = cert.best_deviation if cert is not None else None

@@ -370,6 +370,20 @@ class StaticBatch:
             out[:, players] = model.payoffs(X.T, y[:, sel], theta[:, sel])[players].T
         return out
 
+    def quantities(self, X: np.ndarray, idx=None) -> dict[str, np.ndarray]:
+        """:meth:`NumericGame.quantities` of each point: s, p, sigma, q (each (B, 1, n): one
+        period) and the payoffs (B, n), for profiles ``X`` (B, N)."""
+        X = np.asarray(X, dtype=float)
+        sel = self._select(idx)
+        out = {key: np.empty((X.shape[0], 1, self.n)) for key in ("s", "p", "sigma", "q")}
+        with np.errstate(all="ignore"):
+            for model, players, theta, y in self.chains:
+                vals = model.quantities(X.T, y[:, sel], theta[:, sel])  # each (n, B)
+                for key in out:
+                    out[key][:, 0, players] = vals[key][players].T
+            out["payoffs"] = self.payoffs(X, idx)
+        return out
+
     def singular_corners(self, X: np.ndarray, G: np.ndarray, JG: np.ndarray | None = None) -> np.ndarray:
         """:meth:`NumericGame.singular_corners` of each point: (B, N) bool."""
         at_lower = X <= self.lower + _AT_BOUND

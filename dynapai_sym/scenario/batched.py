@@ -36,9 +36,9 @@ from ..solvers import SolverOptions, SolverResult
 from ..solvers.batch import certified_outcomes, predict_equilibria, solve_kkt_batch
 from ..solvers.methods import get_method
 from ..solvers.nash import PURE_METHODS
-from .runs import solve_point
+from .runs import solve_chunk, solve_point
 
-__all__ = ["batchable", "solve_batched"]
+__all__ = ["batchable", "solve_batched", "solve_tasks"]
 
 #: Newton steps per point in the batched run; a point still running is solved point by point
 BATCH_ITERS = 50
@@ -58,6 +58,17 @@ def batchable(tasks, t: int, method: str) -> bool:
         return False
     games = [agg.game(t) for _, agg, _ in tasks]
     return all(g.smooth for g in games) and StaticBatch.compatible(games)
+
+
+def solve_tasks(tasks, t: int, init, options: SolverOptions, method: str, warm_start: bool,
+                callback: Callable[[int], None] | None = None, batch: bool = True) -> list:
+    """Solve a chunk of points (here or in a worker): batched where :func:`batchable` (and
+    ``batch``), else point by point (:func:`~dynapai_sym.scenario.runs.solve_chunk`); the same
+    output either way. ``callback(count)`` is called as points finish."""
+    if batch and batchable(tasks, t, method):
+        return solve_batched(tasks, t, init, options, method, warm_start, callback)
+    step = None if callback is None else (lambda: callback(1))
+    return solve_chunk(tasks, t, init, options, method, warm_start, step)
 
 
 def solve_batched(tasks, t: int, init, options: SolverOptions, method: str, warm_start: bool,
@@ -99,6 +110,14 @@ def _solve_wave(batch: StaticBatch, tasks, wave: list, source: dict, results: di
         outcomes = _wave_outcomes(batch, tasks, wave, warm, t, init, options)
     except Exception:  # noqa: BLE001 - the wave goes point by point, where a failing point is recorded
         outcomes = [None] * len(wave)
+    done = [j for j, out in enumerate(outcomes) if out is not None]
+    qty = None
+    if done:
+        try:
+            qty = batch.quantities(np.stack([outcomes[j].x for j in done]), np.asarray(wave)[done])
+        except Exception:  # noqa: BLE001 - each result then evaluates its own quantities
+            qty = None
+    row = {j: r for r, j in enumerate(done)}
     share = (time.perf_counter() - t0) / len(wave)
     for j, b in enumerate(wave):
         idx, agg, _ = tasks[b]
@@ -107,7 +126,7 @@ def _solve_wave(batch: StaticBatch, tasks, wave: list, source: dict, results: di
         if out is not None:
             out.seconds = share
             try:
-                res = agg.result_of(t, out)
+                res = agg.result_of(t, out, None if qty is None else {key: v[row[j]] for key, v in qty.items()})
                 start = "cold" if warm[j] is None else "warm"
             except Exception:  # noqa: BLE001 - solved again point by point, which records the failure
                 res = None

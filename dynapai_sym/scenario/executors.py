@@ -16,7 +16,8 @@ import numpy as np
 from ..errors import InvalidArgumentError, InvalidTypeError
 from ..game import Aggregator
 from ..solvers import SolverOptions
-from .runs import LOST, FailedPoint, portable, solve_chunk
+from .batched import solve_tasks
+from .runs import LOST, FailedPoint, portable
 
 __all__ = ["BACKENDS", "dask_client", "effective_jobs", "import_joblib", "pool_kind", "solve_forked",
            "solve_parallel", "solve_with_executor"]
@@ -72,18 +73,20 @@ def lost_chunk(chunk: list, exc: BaseException, t: int, method: str) -> list:
 
 
 def solve_with_executor(executor, tasks: list, t: int, init, options: SolverOptions, method: str,
-                         warm_start: bool, bar, size: int | None = None):
+                         warm_start: bool, bar, size: int | None = None, batch: bool = True):
     """Submit chunks of points to a concurrent.futures executor or a dask client; yield as they finish.
 
     A chunk whose future raises (a dask ``KilledWorker`` once a task has outlived
     ``distributed.scheduler.allowed-failures`` dead workers, a broken process pool, a cancelled
     future, an error in the worker) yields :func:`lost_chunk` instead of stopping the sweep, so
     the chunks that did finish are still returned and checkpointed. Futures still pending when
-    the caller stops (an interrupt, a failing checkpoint write) are cancelled.
+    the caller stops (an interrupt, a failing checkpoint write) are cancelled. Each chunk is
+    solved by :func:`~dynapai_sym.scenario.batched.solve_tasks` (batched where it can be).
     """
-    size = max(1, min(64, -(-len(tasks) // 8))) if size is None else size
+    size = max(1, min(64 if not batch else 1024, -(-len(tasks) // 8))) if size is None else size
     chunks = chunk_tasks(tasks, size)
-    futures = [executor.submit(solve_chunk, chunk, t, init, options, method, warm_start) for chunk in chunks]
+    futures = [executor.submit(solve_tasks, chunk, t, init, options, method, warm_start, None, batch)
+               for chunk in chunks]
     chunk_of = {fut: chunk for fut, chunk in zip(futures, chunks)}
     # dask futures come from a dask client (distributed is then imported already; importing it
     # for any other executor would cost ~0.6 s)
@@ -148,7 +151,16 @@ def prepare(agg: Aggregator, t: int) -> None:
         game.player_objective(0, game.layout.own(x, 0)[None], x)
 
 
-def solve_forked(tasks, jobs: int, t: int, init, options, method: str, warm_start: bool, bar):
+def chunk_size(count: int, jobs: int, batch: bool, per_worker: int = 4, cap: int = 256) -> int:
+    """Points per chunk for ``jobs`` workers: about ``per_worker`` chunks each (balance), each
+    starting one warm-start chain (one cold start), at most ``cap`` points; a batched sweep
+    (``batch``) in one large chunk per worker, since a batch's cost per point falls with its size."""
+    if batch:
+        return max(1, -(-count // jobs))
+    return max(1, min(cap, -(-count // (per_worker * jobs))))
+
+
+def solve_forked(tasks, jobs: int, t: int, init, options, method: str, warm_start: bool, bar, batch: bool = True):
     """Solve chunks of points in worker processes (``concurrent.futures.ProcessPoolExecutor``).
 
     On Linux the workers are forked after the model is compiled here, so they start in
@@ -167,20 +179,24 @@ def solve_forked(tasks, jobs: int, t: int, init, options, method: str, warm_star
             if key not in seen:
                 seen.add(key)
                 prepare(agg, t)
-    # about four chunks per worker (balance), each starting one warm-start chain (one cold start)
-    size = max(1, min(256, -(-len(tasks) // (4 * jobs))))
+    size = chunk_size(len(tasks), jobs, batch)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        yield from solve_with_executor(pool, tasks, t, init, options, method, warm_start, bar, size)
+        yield from solve_with_executor(pool, tasks, t, init, options, method, warm_start, bar, size, batch)
 
 
-def solve_parallel(tasks, jobs: int, t: int, init, options, method: str, warm_start: bool, bar):
+def solve_parallel(tasks, jobs: int, t: int, init, options, method: str, warm_start: bool, bar,
+                   batch: bool = True):
     """Solve contiguous chunks of points in loky worker processes; yields each chunk's output."""
     joblib = import_joblib()
     Parallel, delayed = joblib.Parallel, joblib.delayed
     count = len(tasks)
-    n_chunks = min(count, max(2 * jobs, -(-count // 64)))
-    chunks = chunk_tasks(tasks, -(-count // n_chunks))
+    if batch:
+        size = chunk_size(count, jobs, batch)
+    else:  # at least two chunks per worker, of at most about 64 points
+        size = -(-count // min(count, max(2 * jobs, -(-count // 64))))
+    chunks = chunk_tasks(tasks, size)
     runner = Parallel(n_jobs=jobs, backend="loky", return_as="generator")
-    for out in runner(delayed(solve_chunk)(chunk, t, init, options, method, warm_start) for chunk in chunks):
+    for out in runner(delayed(solve_tasks)(chunk, t, init, options, method, warm_start, None, batch)
+                      for chunk in chunks):
         bar.update(len(out))
         yield out

@@ -49,7 +49,7 @@ from ..names import ACTION_COLUMNS, VARYING_PARAMS
 from ..solvers import SolverOptions, SolverResult
 from ..solvers.methods import get_method
 from . import checkpoint as checkpoint_file
-from .batched import batchable, solve_batched
+from .batched import solve_tasks
 from .executors import (
     BACKENDS,
     dask_client,
@@ -61,7 +61,7 @@ from .executors import (
     solve_with_executor,
 )
 from .results import ScenarioResult
-from .runs import LOST, FailedPoint, solve_chunk
+from .runs import LOST, FailedPoint
 
 __all__ = ["Scenario", "ScenarioResult", "FailedPoint", "VARYING_PARAMS"]
 
@@ -405,8 +405,8 @@ class Scenario:
             and one stacked linear solve per Newton step for all of them, each converged point
             certified as usual and the rest solved point by point. Same results as
             ``batch=False`` (same starts, iterates and certificates), several times faster.
-            Applies to sequential solves only (``n_jobs=1`` without an executor; with a
-            checkpoint, per chunk of 16 points); worker processes solve point by point.
+            Sequential solves batch all points (with a checkpoint, per chunk of 16 points);
+            worker processes and executors batch each chunk, with one large chunk per worker.
 
         Returns
         -------
@@ -465,11 +465,12 @@ class Scenario:
         t0 = time.perf_counter()
         with tqdm(total=count, initial=len(done), disable=not progress, desc="scenario", unit="point") as bar:
             if executor is not None:
-                chunks_out = solve_with_executor(executor, tasks, t, init, options, method, bool(warm_start), bar)
+                chunks_out = solve_with_executor(executor, tasks, t, init, options, method, bool(warm_start), bar,
+                                                 batch=bool(batch))
             elif pool == "processes":
-                chunks_out = solve_forked(tasks, jobs, t, init, options, method, bool(warm_start), bar)
+                chunks_out = solve_forked(tasks, jobs, t, init, options, method, bool(warm_start), bar, bool(batch))
             elif parallel:
-                chunks_out = solve_parallel(tasks, jobs, t, init, options, method, bool(warm_start), bar)
+                chunks_out = solve_parallel(tasks, jobs, t, init, options, method, bool(warm_start), bar, bool(batch))
             elif checkpoint is not None:  # chunks, so that finished points are saved as they come
                 chunks_out = (_sequential(tasks[lo:lo + 16], t, init, options, method, bool(warm_start), bar,
                                           bool(batch)) for lo in range(0, len(tasks), 16))
@@ -504,10 +505,8 @@ class Scenario:
 
 
 def _sequential(tasks, t: int, init, options, method: str, warm_start: bool, bar, batch: bool) -> list:
-    """Solve a chunk of points here: batched where :func:`batchable`, else point by point."""
-    if batch and batchable(tasks, t, method):
-        return solve_batched(tasks, t, init, options, method, warm_start, bar.update)
-    return solve_chunk(tasks, t, init, options, method, warm_start, bar.update)
+    """Solve a chunk of points here: batched where it can be, else point by point."""
+    return solve_tasks(tasks, t, init, options, method, warm_start, bar.update, batch)
 
 
 def _check_init(init, aggregators: list[Aggregator], t: int) -> None:

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .certify import Certificate, certify, certify_steps
+from .certify_static import certify_static, probe_draws
 from .kkt import mcp_residual
 from .nash import Outcome, gave_up
 from .result import Status
@@ -297,20 +298,35 @@ def certify_batch(batch, X: np.ndarray, idx, options) -> list[Certificate]:
     r""":func:`~dynapai_sym.solvers.certify.certify` of profile ``X[b]`` of point ``idx[b]``, for all b.
 
     The same certificate as ``certify(batch.games[idx[b]], X[b], options)`` (with the generator
-    seeded by ``options.seed``, as :func:`~dynapai_sym.solvers.nash.solve_game` passes it): each
-    point runs :func:`~dynapai_sym.solvers.certify.certify_steps`, its own steps in its own
-    order, and only the evaluations common to all are shared: the conditions
-    :math:`G, \partial G/\partial x` and payoffs at ``X``, and, in rounds (one per player), each
-    point's large batch of candidate deviations, answered for every point in one compiled call
-    (:meth:`~dynapai_sym.numeric.StaticBatch.player_payoffs`), value for value what
+    seeded by ``options.seed``, as :func:`~dynapai_sym.solvers.nash.solve_game` passes it).
+    First all points at once, vectorised
+    (:func:`~dynapai_sym.solvers.certify_static.certify_static`); the points whose probe goes on
+    to local maximisations then run :func:`~dynapai_sym.solvers.certify.certify_steps`, each its
+    own steps in its own order, sharing the evaluations common to all: in rounds (one per
+    player), each point's large batch of candidate deviations, answered for every point in one
+    compiled call (:meth:`~dynapai_sym.numeric.StaticBatch.player_payoffs`), value for value what
     ``player_objective`` returns.
     """
     X = np.asarray(X, dtype=float)
     idx = np.asarray(idx, dtype=int)
-    games = [batch.games[p] for p in idx]
     with np.errstate(all="ignore"):
         G, JG = batch.kkt_jacobian(X, idx)
         U = batch.payoffs(X, idx)
+    draws = probe_draws(np.random.default_rng(options.seed), batch.n, batch.k, options.probe_samples)
+    out = certify_static(batch, X, idx, options, draws, (G, JG, U))
+    rest = [b for b, cert in enumerate(out) if cert is None]
+    if rest:
+        for b, cert in zip(rest, _certify_by_steps(batch, X[rest], idx[rest], options,
+                                                   (G[rest], JG[rest], U[rest]))):
+            out[b] = cert
+    return out
+
+
+def _certify_by_steps(batch, X: np.ndarray, idx: np.ndarray, options, conditions) -> list[Certificate]:
+    """:func:`~dynapai_sym.solvers.certify.certify_steps` of each point, its payoff requests
+    answered for all points together, round by round."""
+    games = [batch.games[p] for p in idx]
+    G, JG, U = conditions
     steps = [certify_steps(game, X[b], options, None, True, (G[b], JG[b], U[b])) for b, game in enumerate(games)]
     out: list = [None] * len(games)
     requests: dict[int, tuple] = {}

@@ -68,23 +68,45 @@ _COORDINATE_STEP_FLOOR = 1e-2  # steps are relative to |x|, but at least to this
 
 
 def deviation_candidates(own: np.ndarray, upper: np.ndarray, k: int, rng: np.random.Generator,
-                n_random: int) -> np.ndarray:
+                         n_random: int) -> np.ndarray:
     """Candidate deviation schedules (B, T, k) around and far from ``own`` (T, k).
 
-    The first candidate is the complete drop-out (no effort in any period).
+    The first candidate is the complete drop-out (no effort in any period). The random ones
+    draw ``n_random // 2`` log-normal multiples and then the rest uniform from ``rng``
+    (:func:`random_draws`); :func:`deviation_candidates_batch` builds the same for many
+    schedules at once.
     """
-    T = own.shape[0]
-    scale = scale_of(own)  # per column
+    normal, uniform = random_draws(rng, n_random, own.shape[0], k)
+    return deviation_candidates_batch(own[None], upper, k, normal, uniform)[0]
+
+
+def random_draws(rng: np.random.Generator, n_random: int, T: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The random numbers behind :func:`deviation_candidates`' random schedules, in the order it
+    draws them: standard normals ``(n_random // 2, T, k)``, then uniforms on [0, 1)
+    ``(n_random - n_random // 2, T, k)``."""
+    if not n_random:
+        return np.empty((0, T, k)), np.empty((0, T, k))
+    normal = rng.normal(0.0, 1.0, size=(n_random // 2, T, k))
+    uniform = rng.uniform(0, 1, size=(n_random - n_random // 2, T, k))
+    return normal, uniform
+
+
+def deviation_candidates_batch(own: np.ndarray, upper: np.ndarray, k: int, normal: np.ndarray,
+                               uniform: np.ndarray) -> np.ndarray:
+    """:func:`deviation_candidates` of each schedule ``own[b]`` (B, T, k), with the random
+    numbers given (:func:`random_draws`, the same for every b): (B, C, T, k)."""
+    B, T = own.shape[0], own.shape[1]
+    scale = scale_of(own)  # (B, k), per column
     floor = np.zeros(k)
     floor[: min(k, 2)] = _TINY  # x_s, x_p: stand-in for exact zero
     periods = np.arange(T)
     after = periods[None, :] >= periods[:, None]  # after[t0, t]: period t is at or after t0
     # drop out from period t0 on
-    drop = np.where(after[:, :, None], floor, own[None])
+    drop = np.where(after[None, :, :, None], floor, own[:, None])
     # no performance / no safety, all periods
-    no_col = np.repeat(own[None], min(k, 2), axis=0)
+    no_col = np.repeat(own[:, None], min(k, 2), axis=1)
     for col in range(min(k, 2)):
-        no_col[col, :, col] = _TINY
+        no_col[:, col, :, col] = _TINY
     # give up performance entirely (p -> 0) while safety s = A x_s^alpha p^(-theta) blows up:
     # the payoff's limit at p = 0 can beat the equilibrium under shared (additive or
     # multiplicative) risk. Several orders of "zero" performance and of safety effort, from t0 on;
@@ -98,23 +120,25 @@ def deviation_candidates(own: np.ndarray, upper: np.ndarray, k: int, rng: np.ran
         parts.append(_contest_exits(own, single, zero_masked_columns=False))
         parts.append(_contest_exits(own, after.T, zero_masked_columns=False))
     # the whole schedule, and each column, scaled
-    whole = np.maximum(own[None] * _SCALE_FACTORS[:, None, None], floor)
-    base = np.where(own.any(axis=0), own, _ZERO_COLUMN_BASE * scale)  # (T, k); a column of zeros: from 0.1 x scale
-    eye = np.eye(k, dtype=bool)[None, :, None, :]  # (1, column scaled, 1, column)
-    cols = np.where(eye, _SCALE_FACTORS[:, None, None, None] * base[None, None], own[None, None])  # (F, k, T, k)
-    cols = np.maximum(cols.reshape(-1, T, k), floor)
+    whole = np.maximum(own[:, None] * _SCALE_FACTORS[None, :, None, None], floor)
+    # a column of zeros: from 0.1 x its scale
+    base = np.where(own.any(axis=1, keepdims=True), own, _ZERO_COLUMN_BASE * scale[:, None, :])  # (B, T, k)
+    eye = np.eye(k, dtype=bool)[None, None, :, None, :]  # (1, 1, column scaled, 1, column)
+    cols = np.where(eye, _SCALE_FACTORS[None, :, None, None, None] * base[:, None, None],
+                    own[:, None, None])  # (B, F, k, T, k)
+    cols = np.maximum(cols.reshape(B, -1, T, k), floor)
     parts += [whole, cols]
     # per-period effort changes (for T > 1)
     if T > 1:
         F = len(_PERIOD_FACTORS)
-        per = np.repeat(own[None], F * T, axis=0).reshape(F, T, T, k)
+        per = np.repeat(own[:, None], F * T, axis=1).reshape(B, F, T, T, k)
         for f_idx, f in enumerate(_PERIOD_FACTORS):
-            per[f_idx, periods, periods] = np.maximum(own * f, floor)
-        parts.append(per.reshape(-1, T, k))
-    if n_random:
-        parts.append(own[None] * np.exp(rng.normal(0.0, _RANDOM_LOG_SPREAD, size=(n_random // 2, T, k))))
-        parts.append(rng.uniform(0, 1, size=(n_random - n_random // 2, T, k)) * (RANDOM_REACH * scale + 1.0))
-    out = np.concatenate(parts)
+            per[:, f_idx, periods, periods] = np.maximum(own * f, floor)
+        parts.append(per.reshape(B, -1, T, k))
+    if len(normal) or len(uniform):
+        parts.append(own[:, None] * np.exp(_RANDOM_LOG_SPREAD * normal)[None])
+        parts.append(uniform[None] * (RANDOM_REACH * scale + 1.0)[:, None, None, :])
+    out = np.concatenate(parts, axis=1)
     return np.minimum(np.maximum(out, 0.0), upper.reshape(T, k))
 
 
@@ -163,17 +187,19 @@ def investment_entries(own: np.ndarray) -> np.ndarray:
 def _contest_exits(own: np.ndarray, masks: np.ndarray, zero_masked_columns: bool,
                    zero_earlier_columns: bool = False) -> np.ndarray:
     """Schedules that leave the contest (x_p at each level of "zero", x_s scaled) in the periods
-    of each row of ``masks`` (M, T): ``(V M L, T, k)`` with L the number of levels.
+    of each row of ``masks`` (M, T), for each schedule ``own[b]`` (B, T, k): ``(B, V M L, T, k)``
+    with L the number of levels.
 
     Other columns (investments, shares) are kept; ``zero_masked_columns`` also zeroes them in the
     masked periods, and ``zero_earlier_columns`` adds a variant with them zeroed everywhere.
     """
-    T, k = own.shape
-    moves = np.broadcast_to(own, (len(_GIVE_UP_XP), len(masks), T, k)).copy()  # (level, mask, t, column)
-    mask = masks[None]
-    moves[..., 1] = np.where(mask, _GIVE_UP_XP[:, None, None], own[None, None, :, 1])
-    moves[..., 0] = np.where(mask, np.maximum(own[None, None, :, 0] * _GIVE_UP_XS[:, None, None], _GIVE_UP_XS_FLOOR),
-                             own[None, None, :, 0])
+    B, T, k = own.shape
+    moves = np.broadcast_to(own[:, None, None], (B, len(_GIVE_UP_XP), len(masks), T, k)).copy()
+    mask = masks[None, None]  # (1, 1, mask, t)
+    moves[..., 1] = np.where(mask, _GIVE_UP_XP[None, :, None, None], own[:, None, None, :, 1])
+    moves[..., 0] = np.where(mask, np.maximum(own[:, None, None, :, 0] * _GIVE_UP_XS[None, :, None, None],
+                                              _GIVE_UP_XS_FLOOR),
+                             own[:, None, None, :, 0])
     if k > 2:
         if zero_masked_columns:
             moves[..., 2:] = np.where(mask[..., None], 0.0, moves[..., 2:])
@@ -185,14 +211,14 @@ def _contest_exits(own: np.ndarray, masks: np.ndarray, zero_masked_columns: bool
             if k > 4:
                 variants.append(moves.copy())
                 variants[2][..., 2:] = 0.0
-            moves = np.concatenate(variants)
-    return moves.reshape(-1, T, k)
+            moves = np.concatenate(variants, axis=1)
+    return moves.reshape(B, -1, T, k)
 
 
 def scale_of(own: np.ndarray) -> np.ndarray:
-    """Scale of each action column of a schedule (T, k): its largest value, at least
-    :data:`SCALE_FLOOR`."""
-    return np.maximum(own.max(axis=0), SCALE_FLOOR)
+    """Scale of each action column of a schedule (T, k) (or of each of a batch (B, T, k)): its
+    largest value, at least :data:`SCALE_FLOOR`; (k,) (or (B, k))."""
+    return np.maximum(own.max(axis=-2), SCALE_FLOOR)
 
 
 def ascent_starts(own: np.ndarray, others: np.ndarray, rng: np.random.Generator,
@@ -243,13 +269,15 @@ def investment_moves(own: np.ndarray) -> list[np.ndarray]:
 
 
 def coordinate_steps(own: np.ndarray, upper: np.ndarray, rel: float = _COORDINATE_STEP) -> np.ndarray:
-    """Schedules that move one own action up or down by a small relative step: (2 T k, T, k).
+    """Schedules that move one own action up or down by a small relative step: (2 T k, T, k)
+    for a schedule ``own`` (T, k), or (B, 2 T k, T, k) for a batch (B, T, k).
 
     The step is ``rel`` times the action's size, a size below :data:`_COORDINATE_STEP_FLOOR`
     counting as that floor."""
-    flat = own.reshape(-1)
+    shape = own.shape[-2:]
+    flat = own.reshape(*own.shape[:-2], 1, -1)  # (..., 1, T k)
     h = rel * np.maximum(np.abs(flat), _COORDINATE_STEP_FLOOR)
-    eye = np.eye(flat.size)
-    steps = np.concatenate([flat + eye * h, flat - eye * h])
+    eye = np.eye(flat.shape[-1])
+    steps = np.concatenate([flat + eye * h, flat - eye * h], axis=-2)
     steps = np.clip(steps, 0.0, upper.reshape(-1))
-    return steps.reshape(-1, *own.shape)
+    return steps.reshape(*steps.shape[:-1], *shape)

@@ -31,7 +31,7 @@ Compare QuantEcon's ``is_nash`` (tolerance on best-response payoffs).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -48,15 +48,25 @@ from .candidates import (
     investment_entries,
     investment_moves,
 )
+from .certificate import (
+    EIGEN_TOL,
+    FAR,
+    GIVEN_UP,
+    HESSIAN_FINITE,
+    INDETERMINATE_SLOPE,
+    MARGIN_FLOOR,
+    NEAR_BOUND,
+    POLISH_MARGIN,
+    SCALE_OFFSET,
+    SYMMETRY_ATOL,
+    SYMMETRY_RTOL,
+    UNDEFINED_DROP_LOSS,
+    UPHILL_POINTS,
+    Certificate,
+    Deviation,
+)
 
 __all__ = ["Certificate", "certify", "certify_steps", "Deviation"]
-
-# ---- local conditions (steps 1, 2) and the report
-_NEAR_BOUND = 1e-9  # a variable this close above its lower bound may sit on a singular corner
-_HESSIAN_FINITE = 1e12  # second derivatives beyond this count as not finite (singular x^alpha at 0)
-_EIGEN_TOL = 1e-7  # second order holds when the largest eigenvalue <= this x max(1, max |H|)
-_INDETERMINATE_SLOPE = 1e-12  # a variable with no column of the KKT Jacobian above this moves nothing
-_SYMMETRY_RTOL, _SYMMETRY_ATOL = 1e-6, 1e-9  # every player plays player 0's schedule (np.allclose)
 
 # ---- payoffs still rising towards a floor (limits never attained)
 _DEEPER_MAX = 1e-4  # floors x are moved to c x and c^2 x, c at most this, to extrapolate the limit
@@ -67,14 +77,6 @@ _RATIO_FLOOR = 1e-3  # floor of 1 - d2 / d1 in the extrapolation (caps it at 100
 _KINK_SAMPLES = 4  # random candidates across kinks: this x options.probe_samples (better points may
 #                   lie across a kink of max(0, .))
 _KINK_MOVES = 4  # across kinks, up to this x options.probe_polish investment moves are polished
-_FAR = 0.25  # a candidate farther than this (relative, per column scale) is far; nearer ones are
-#               the coordinate steps' business
-_GIVEN_UP = 1e-6  # a player whose x_s, x_p are all <= this x the largest x_s, x_p played has given up
-_SCALE_OFFSET = 1e-6  # added to |x| in the scales of relative distances (defined for zero actions)
-_POLISH_MARGIN = 0.02  # candidates within 2% of |U| (or of the drop-out loss) below U are polished
-_MARGIN_FLOOR = 1e-9  # the base of the polishing margin is at least this
-_UNDEFINED_DROP_LOSS = 1.0  # loss assumed for dropping out when its payoff is not finite
-_UPHILL_POINTS = (0.25, 0.5, 0.75)  # points on the segment back to the profile checked for a rise
 _REENTRY_STARTS = 2  # random re-entry starts (besides copies of the others) for a given-up player
 _REENTRY_MIN = 0.05  # re-entry starts: uniform in [_REENTRY_MIN, 1] x (RANDOM_REACH x max + 1)
 _FAR_END = 0.05  # only ascent ends farther than this (relative, per column scale) are offered, polished
@@ -88,60 +90,6 @@ _STALL_WINDOW = 10  # iterations over which a polish's recent rate is measured
 _STALL_HORIZON = 50  # iterations over which a polish's recent rate must be able to reach the target
 
 
-@dataclass
-class Deviation:
-    """A profitable deviation: player, its schedule (T, k), and the payoff gain."""
-
-    player: int
-    schedule: np.ndarray
-    gain: float
-
-
-@dataclass
-class Certificate:
-    """Result of :func:`certify`."""
-
-    kkt_residual: float
-    kkt_ok: bool
-    second_order_ok: bool
-    max_eigenvalues: np.ndarray
-    gains: np.ndarray
-    deviations: list[Deviation] = field(default_factory=list)
-    symmetric: bool | None = None
-    indeterminate: np.ndarray | None = None
-    checked_global: bool = True
-    # players with an input held at a floor just above zero while their payoff still rises
-    # steeply towards zero (a singular limit, never attained: no best response exists)
-    unattained: tuple[int, ...] = ()
-
-    @property
-    def passed(self) -> bool:
-        return self.kkt_ok and self.second_order_ok and not self.deviations and not self.unattained
-
-    @property
-    def best_deviation(self) -> Deviation | None:
-        return max(self.deviations, key=lambda d: d.gain) if self.deviations else None
-
-    def describe(self) -> str:
-        if self.passed:
-            return "certified equilibrium"
-        parts = []
-        if self.unattained:
-            parts.append(f"the payoff of player(s) {list(self.unattained)} still rises towards an input "
-                         "of 0 held at a floor (a singular limit never attained: no best response)")
-        if not self.kkt_ok and np.isnan(self.kkt_residual):
-            parts.append("payoffs or first-order conditions not defined at the profile")
-        elif not self.kkt_ok:
-            parts.append(f"KKT residual {self.kkt_residual:.2e} too large")
-        if not self.second_order_ok:
-            bad = np.flatnonzero(self.max_eigenvalues > 0)
-            parts.append(f"not a local maximum for player(s) {bad.tolist()}")
-        if self.deviations:
-            d = self.best_deviation
-            parts.append(f"player {d.player} gains {d.gain:.3g} by deviating")
-        return "; ".join(parts)
-
-
 def _uphill_to_home(game, i: int, x: np.ndarray, cand: np.ndarray, own: np.ndarray, cand_val: float,
                     home_val: float) -> bool:
     """Whether player i's payoff rises strictly along the segment from ``cand`` to ``own`` (checked at
@@ -149,7 +97,7 @@ def _uphill_to_home(game, i: int, x: np.ndarray, cand: np.ndarray, own: np.ndarr
 
     A generator: it yields ``(i, schedules)`` for ``game.player_objective(i, schedules, x)`` (see
     :func:`certify_steps`)."""
-    steps = np.array(_UPHILL_POINTS)[:, None, None]
+    steps = np.array(UPHILL_POINTS)[:, None, None]
     path = yield i, cand[None] + steps * (own - cand)[None]
     values = np.concatenate([[cand_val], path, [home_val]])
     return bool(np.all(np.isfinite(values)) and np.all(np.diff(values) > 0))
@@ -157,7 +105,11 @@ def _uphill_to_home(game, i: int, x: np.ndarray, cand: np.ndarray, own: np.ndarr
 
 def certify(game, x: np.ndarray, options, rng: np.random.Generator | None = None,
             check_global: bool = True) -> Certificate:
-    """Certify the profile ``x`` of ``game`` (see module docstring)."""
+    """Certify the profile ``x`` of ``game`` (see module docstring).
+
+    Many one-period profiles are certified faster together:
+    :func:`~dynapai_sym.solvers.batch.certify_batch` (the same certificates).
+    """
     steps = certify_steps(game, x, options, rng, check_global)
     try:
         request = next(steps)
@@ -220,8 +172,8 @@ def certify_steps(game, x: np.ndarray, options, rng: np.random.Generator | None 
             # at a bound where the payoff is singular (x^alpha with alpha < 1 at 0) the second
             # derivatives are not finite: such variables count as active; the global probe's small
             # steps off the bound (coordinate steps, scaled columns) check that neighbourhood.
-            finite = np.all(np.isfinite(H) & (np.abs(H) < _HESSIAN_FINITE), axis=1)
-            singular = (xi <= lower[idx] + _NEAR_BOUND) & ~finite
+            finite = np.all(np.isfinite(H) & (np.abs(H) < HESSIAN_FINITE), axis=1)
+            singular = (xi <= lower[idx] + NEAR_BOUND) & ~finite
             free = ~(at_bound | singular)
             if not free.any():
                 continue
@@ -233,14 +185,14 @@ def certify_steps(game, x: np.ndarray, options, rng: np.random.Generator | None 
             eig = float(np.max(np.linalg.eigvalsh(Hf)))
             max_eigs[i] = eig
             scale = max(1.0, float(np.max(np.abs(Hf))))
-            if eig > _EIGEN_TOL * scale:
+            if eig > EIGEN_TOL * scale:
                 so_ok = False
 
     # indeterminate variables: no first-order effect on any condition, condition ~ 0
     indeterminate = None
     if game.smooth and JG is not None and np.all(np.isfinite(JG)):
         col_norm = np.max(np.abs(JG), axis=0)
-        indeterminate = ((col_norm <= _INDETERMINATE_SLOPE) & (np.abs(G) <= options.kkt_tol)).reshape(T, n, k)
+        indeterminate = ((col_norm <= INDETERMINATE_SLOPE) & (np.abs(G) <= options.kkt_tol)).reshape(T, n, k)
 
     # global probe
     gains = np.zeros(n)
@@ -259,7 +211,7 @@ def certify_steps(game, x: np.ndarray, options, rng: np.random.Generator | None 
     symmetric = None
     if game.symmetric:
         X = game.layout.unpack(x)
-        symmetric = bool(np.allclose(X, X[:, :1, :], rtol=_SYMMETRY_RTOL, atol=_SYMMETRY_ATOL))
+        symmetric = bool(np.allclose(X, X[:, :1, :], rtol=SYMMETRY_RTOL, atol=SYMMETRY_ATOL))
     return Certificate(residual, bool(kkt_ok), so_ok, max_eigs, gains, deviations, symmetric,
                        indeterminate, check_global, unattained)
 
@@ -354,15 +306,15 @@ def _probe_player(game, i: int, x: np.ndarray, U: float, options, rng: np.random
     both = yield i, np.concatenate([cands, local])  # one batched evaluation: player_objective
     both = np.where(np.isfinite(both), both, -np.inf)
     vals, lvals = both[: len(cands)], both[len(cands):]
-    col_scale = _SCALE_OFFSET + np.max(np.abs(own), axis=0)  # (k,)
-    far = np.max(np.abs(cands - own[None]) / col_scale, axis=(1, 2)) > _FAR  # nearer: the local check's
+    col_scale = SCALE_OFFSET + np.max(np.abs(own), axis=0)  # (k,)
+    far = np.max(np.abs(cands - own[None]) / col_scale, axis=(1, 2)) > FAR  # nearer: the local check's
     best = _Best()
     # every candidate counts as a deviation, near or far (a near one that gains shows the profile
     # is not even a local maximum, e.g. just short of a singular corner)
     j = int(np.argmax(vals))
     best.offer(vals[j], cands[j])
     order = yield from _polish_candidates(p, cands, vals, far, n_polish, kinked, rng, best)
-    given_up = bool(own[:, :2].max() <= _GIVEN_UP * effort_scale)
+    given_up = bool(own[:, :2].max() <= GIVEN_UP * effort_scale)
     if len(entries):  # the best "invest, then compete harder" move, polished
         first = len(cands) - len(others) - len(entries)
         j = first + int(np.argmax(vals[first:first + len(entries)]))
@@ -372,7 +324,7 @@ def _probe_player(game, i: int, x: np.ndarray, U: float, options, rng: np.random
             if given_up:  # from near zero, a climb in log coordinates goes where raw steps stall
                 p.polish(cands[j], best, home=False, log_space=True, thorough=True)
     if T == 1:
-        _polish_imitation(p, cands, vals, far, len(others), order, best)
+        yield from _polish_imitation(p, cands, vals, far, len(others), order, best)
         if given_up:
             _search_reentry(p, others, rng, best)
     else:
@@ -399,10 +351,10 @@ def _probe_player(game, i: int, x: np.ndarray, U: float, options, rng: np.random
 
 def _polish_margin(U: float, drop_value: float) -> float:
     """How far below the profile's payoff ``U`` a candidate may start and still be polished:
-    :data:`_POLISH_MARGIN` (2%) of the larger of ``|U|`` and what dropping out (payoff
+    :data:`POLISH_MARGIN` (2%) of the larger of ``|U|`` and what dropping out (payoff
     ``drop_value``) loses."""
-    drop = float(drop_value) if np.isfinite(drop_value) else U - _UNDEFINED_DROP_LOSS
-    return _POLISH_MARGIN * max(abs(U), abs(U - drop), _MARGIN_FLOOR)
+    drop = float(drop_value) if np.isfinite(drop_value) else U - UNDEFINED_DROP_LOSS
+    return POLISH_MARGIN * max(abs(U), abs(U - drop), MARGIN_FLOOR)
 
 
 def _polish_candidates(p: _Player, cands: np.ndarray, vals: np.ndarray, far: np.ndarray, n_polish: int,
@@ -429,14 +381,21 @@ def _polish_candidates(p: _Player, cands: np.ndarray, vals: np.ndarray, far: np.
 
 
 def _polish_imitation(p: _Player, cands: np.ndarray, vals: np.ndarray, far: np.ndarray, n_others: int,
-                      order: list[int], best: _Best) -> None:
+                      order: list[int], best: _Best):
     """Polish the best far copy of another player's schedule: "compete as the leader does" can
-    beat a local optimum where this player has given up (non-convex payoffs)."""
+    beat a local optimum where this player has given up (non-convex payoffs). Not when the
+    profile is a strict local maximum for the player and the payoff rises all the way from the
+    copy back to it (the copy then sits on the profile's own hill).
+
+    A generator (its uphill check is a payoff request, see :func:`certify_steps`)."""
     imitate = np.arange(len(cands) - n_others, len(cands))
     imitate = imitate[far[imitate] & np.isfinite(vals[imitate])]
     if imitate.size:
         j = int(imitate[np.argmax(vals[imitate])])
         if j not in order:
+            if p.home is not None and (yield from _uphill_to_home(p.game, p.i, p.x, cands[j], p.own,
+                                                                  vals[j], p.U)):
+                return
             p.polish(cands[j], best)
 
 
@@ -489,7 +448,7 @@ def _polish(game, i: int, start: np.ndarray, x: np.ndarray, upper: np.ndarray,
     maxiter = _POLISH_MAXITER
     scale = None
     if home is not None:
-        scale = _SCALE_OFFSET + np.abs(home)
+        scale = SCALE_OFFSET + np.abs(home)
         scale = np.maximum(scale, _HOME_SCALE_FLOOR * np.max(scale))
     history: list[float] = []
 
