@@ -114,5 +114,5 @@ def same_length(items: Sequence[tuple[str, int]]) -> int:
 def all_equal(values) -> bool:
     """Whether every entry of ``values`` (an array of any shape, or a sequence) is equal to the
     first (True when empty): ``np.all(v == v.flat[0])`` without numpy's per-call overhead."""
-    flat = np.ravel(values).tolist()
+    flat = values.ravel().tolist() if isinstance(values, np.ndarray) else np.ravel(values).tolist()
     return all(v == flat[0] for v in flat)

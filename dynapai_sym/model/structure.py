@@ -8,7 +8,7 @@ complementarity conditions as sympy objects.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import sympy as sp
@@ -39,6 +39,23 @@ class ModelStructure:
     # denominators D that vanish only at exits, each with its guard D + [inputs = 0] (see
     # components.base.zero_guard); the compiler applies them after differentiating
     exit_guards: tuple[tuple[sp.Expr, sp.Expr], ...] = ()
+
+    def __hash__(self) -> int:
+        """The hash of the fields, computed once (the compile cache looks a structure up by it for
+        every model built; hashing its sympy expressions each time costs tens of microseconds)."""
+        cached = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash(tuple(getattr(self, f.name) for f in fields(self)))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
+    def __getstate__(self) -> dict:
+        # hashes of strings differ between processes: a copy computes its own
+        return {key: value for key, value in self.__dict__.items() if key != "_hash"}
+
+    def __setstate__(self, state: dict) -> None:
+        for key, value in state.items():
+            object.__setattr__(self, key, value)
 
 
 @dataclass(frozen=True)
