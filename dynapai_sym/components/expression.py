@@ -122,7 +122,7 @@ class PlayerExpr(Frozen):
 
     Parameters
     ----------
-    expr : str or sympy expression
+    expr : str, sympy expression or PlayerExpr
         The expression, in the names of ``variables`` and ``params``.
     variables : sequence of str
         The player's own quantities the expression may use (action names, ``"s"``, ``"p"``).
@@ -145,6 +145,9 @@ class PlayerExpr(Frozen):
 
     def __init__(self, expr, variables, params, source: str = "expression", key: str | None = None):
         names = {name: _generic(name) for name in (*variables, *params)}
+        original = None
+        if isinstance(expr, PlayerExpr):
+            original, expr = expr.text, expr.expr
         if isinstance(expr, str):
             built = parse_expression(expr, names, source, key)
             text = expr.strip()
@@ -160,7 +163,7 @@ class PlayerExpr(Frozen):
             raise InvalidTypeError(f"{source}{': ' + key if key else ''}: an expression must be a string or a "
                                    f"sympy expression, got {type(expr).__name__}")
         uses = tuple(sorted(s.name for s in built.free_symbols))
-        self._set(expr=built, text=text, uses=uses)
+        self._set(expr=built, text=text if original is None else original, uses=uses)
 
     @property
     def params(self) -> tuple[str, ...]:
@@ -207,8 +210,6 @@ class PlayerExpr(Frozen):
 
 
 def _as_player_expr(expr, variables, params, key: str) -> PlayerExpr:
-    if isinstance(expr, PlayerExpr):
-        return PlayerExpr(expr.expr, variables, params, key=key)
     return PlayerExpr(expr, variables, params, key=key)
 
 
