@@ -1,0 +1,155 @@
+"""Components written as player expressions and the payoff written whole: equal to the built-ins when
+written as the built-in formulas, one compile per form, symmetry, new parameters, derivatives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import dynapai_sym as dp
+from dynapai_sym import models
+from dynapai_sym.compile import compile_model
+from dynapai_sym.components import PayoffExpr
+from dynapai_sym.errors import InvalidArgumentError
+
+BUILTIN_PARAMS = dict(A=10.0, alpha=0.5, B=10.0, beta=0.5)
+
+
+def central_jacobian(f, x, eps=1e-6):
+    cols = []
+    for j in range(len(x)):
+        e = np.zeros_like(x)
+        e[j] = eps * max(1.0, abs(x[j]))
+        cols.append((f(x + e) - f(x - e)) / (2 * e[j]))
+    return np.stack(cols, axis=-1)
+
+
+def written_readme(risk=True, production=True) -> dp.PayoffFunc:
+    prod = (dp.ProdFunc.expression(s="A * x_s**alpha * p**(-theta)", p="B * x_p**beta", params=BUILTIN_PARAMS, n=2)
+            if production else dp.ProdFunc(a=[10.0, 10.0], alpha=[0.5, 0.5], b=[10.0, 10.0], beta=[0.5, 0.5]))
+    risk_func = (dp.RiskFunc.expression("s / (1 + s)", theta=[0.5, 0.5]) if risk
+                 else dp.RiskFunc.winner_only([0.5, 0.5]))
+    return dp.PayoffFunc(prod, risk_func, d=[1.0, 1.0], r=[0.1, 0.1])
+
+
+@pytest.mark.parametrize("risk,production", [(True, False), (False, True), (True, True)])
+def test_builtin_formulas_written_out_give_the_builtin_equilibrium(risk, production):
+    ref = dp.Aggregator(models.readme_payoff()).solve()
+    pf = written_readme(risk, production)
+    res = dp.Aggregator(pf).solve()
+    assert res.success and ref.success
+    np.testing.assert_allclose(res.strategies.data, ref.strategies.data, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(res.payoffs, ref.payoffs, rtol=0, atol=1e-10)
+    assert pf.is_symmetric()
+    # the same expressions, so the same structure: one compile serves both
+    assert pf.structure == models.readme_payoff().structure
+    assert pf.compiled is models.readme_payoff().compiled
+
+
+def test_one_compile_per_form_whatever_the_values():
+    compile_model.cache_clear()
+    risks = [dp.RiskFunc.expression("s**2 / (k + s**2)", theta=[0.5, 0.5], params={"k": k}) for k in (1.0, 2.0, 3.0)]
+    pfs = [dp.PayoffFunc(models.readme_payoff().prod_func, rf, d=[1.0, 1.0], r=[0.1, 0.1]) for rf in risks]
+    assert len({id(pf.structure) for pf in pfs}) == 1
+    for pf in pfs:
+        pf(dp.Actions.from_inputs([1.0, 1.0], [2.0, 2.0]))
+    assert compile_model.cache_info().misses == 1
+    values = [pf(dp.Actions.from_inputs([1.0, 1.0], [2.0, 2.0]))[0] for pf in pfs]
+    assert values[0] < values[1] < values[2] or values[0] > values[1] > values[2]  # k matters
+
+
+def test_new_parameters_are_per_player_parameters_of_the_model():
+    risk = dp.RiskFunc.expression("s**2 / (k + s**2)", theta=[0.5, 0.5], params={"k": [1.0, 3.0]})
+    pf = dp.PayoffFunc(models.readme_payoff().prod_func, risk, d=[1.0, 1.0], r=[0.1, 0.1])
+    k1, k2 = sp.Symbol("k1", real=True), sp.Symbol("k2", real=True)
+    assert pf.param_values[k1] == 1.0 and pf.param_values[k2] == 3.0
+    assert k1 in pf.structure.params and k2 in pf.structure.params
+    assert not pf.is_symmetric()
+    assert "k_{1}" in pf.to_latex() and "k_{2}" in pf.to_latex()
+    sigma = pf.quantities(dp.Actions.from_inputs([1.0, 1.0], [2.0, 2.0]))["sigma"]
+    s = pf.quantities(dp.Actions.from_inputs([1.0, 1.0], [2.0, 2.0]))["s"]
+    np.testing.assert_allclose(sigma, s**2 / (np.array([1.0, 3.0]) + s**2), rtol=1e-12)
+
+
+def test_disaster_and_cost_expressions_match_hand_formulas():
+    prod = models.readme_payoff().prod_func
+    dis = dp.DisasterCost.expression("d * (1 + h * x_p)", params={"d": 1.0, "h": [0.1, 0.3]})
+    cost = dp.CostFunc.expression("r * x_s + r * x_p**2", k=2, params={"r": 0.1}, n=2)
+    pf = dp.PayoffFunc(prod, dp.RiskFunc.winner_only([0.5, 0.5]), d=dis, cost_func=cost)
+    ref = models.readme_payoff()
+    xs, xp = np.array([1.0, 1.5]), np.array([2.0, 0.5])
+    act = dp.Actions.from_inputs(xs, xp)
+    q = ref.quantities(act)
+    d = 1 + np.array([0.1, 0.3]) * xp
+    loss = np.array([np.sum((1 - q["sigma"]) * q["q"]) * d[i] for i in range(2)])
+    win = q["sigma"] * q["q"]
+    expected = win - loss - (0.1 * xs + 0.1 * xp**2)
+    np.testing.assert_allclose(pf(act), expected, rtol=1e-12)
+
+
+def test_payoff_written_whole_reproduces_the_builtin_form_and_can_change_it():
+    def u(i, v, lam=None):
+        n = len(v.q)
+        win = sp.Add(*[v.sigma[j] * v.q[j] * v.rho[i][j] for j in range(n)])
+        loss = sp.Add(*[(1 - v.sigma[j]) * v.q[j] * v.d[i][j] for j in range(n)])
+        return win - (1 if lam is None else v.param(lam)[i]) * loss - v.c[i]
+
+    ref = models.readme_payoff()
+    same = ref.replace(payoff=PayoffExpr(u, n=2))
+    weighted = ref.replace(payoff=PayoffExpr(lambda i, v: u(i, v, "lam"), n=2, params={"lam": 3.0}))
+    act = dp.Actions.from_inputs([1.0, 1.0], [2.0, 2.0])
+    np.testing.assert_allclose(same(act), ref(act), rtol=1e-13)
+    assert same.is_symmetric() and weighted.is_symmetric()
+    q = ref.quantities(act)
+    loss = np.sum((1 - q["sigma"]) * q["q"])
+    np.testing.assert_allclose(weighted(act), ref(act) - 2.0 * loss, rtol=1e-12)
+    res = dp.Aggregator(same).solve()
+    np.testing.assert_allclose(res.strategies.data, dp.Aggregator(ref).solve().strategies.data, atol=1e-10)
+    asym = ref.replace(payoff=PayoffExpr(lambda i, v: u(i, v) - (v.x_s[0] if i == 0 else 0), n=2))
+    assert not asym.is_symmetric()
+
+
+CASES = {
+    "production": lambda: dp.PayoffFunc(
+        dp.ProdFunc.expression(s="A * x_s**alpha / (1 + g * p)", p="B * x_p**beta + 0.1 * sqrt(x_s)",
+                               params=dict(A=[4.0, 6.0], alpha=0.6, B=[3.0, 5.0], beta=0.4, g=[0.2, 0.5])),
+        dp.RiskFunc.expression("s / (1 + s)", theta=[0.3, 0.6]), d=[1.0, 1.5], r=[0.1, 0.2]),
+    "risk": lambda: dp.PayoffFunc(
+        models.readme_payoff().prod_func,
+        dp.RiskFunc.expression("1 - exp(-k * s) * (1 + log(1 + p)) / (2 + p)", theta=[0.5, 0.4],
+                               params={"k": [0.7, 1.1]}), d=[1.0, 2.0], r=[0.1, 0.1]),
+    "disaster_cost": lambda: dp.PayoffFunc(
+        models.readme_payoff().prod_func, dp.RiskFunc.winner_only([0.5, 0.5]),
+        d=dp.DisasterCost.expression("d * (1 + h * x_p**2)", params={"d": [1.0, 2.0], "h": 0.2}),
+        cost_func=dp.CostFunc.expression("r * (x_s + x_p) + e * s * x_s", k=2, params={"r": 0.1, "e": [0.01, 0.02]})),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_derivatives_of_written_components_match_finite_differences(case):
+    pf = CASES[case]()
+    model = pf.compiled
+    y, th = pf.state_vector(), pf.param_vector()
+    rng = np.random.default_rng(3)
+    for _ in range(2):
+        z = rng.uniform(0.3, 2.5, model.m)
+        g, J = model.static(z, y, th)
+        U = central_jacobian(lambda v: model.payoffs(v, y, th), z)
+        own = np.array([[U[i, i * model.k + c] for c in range(model.k)] for i in range(model.n)])
+        np.testing.assert_allclose(g, own, rtol=1e-6, atol=1e-9)
+        Jfd = central_jacobian(lambda v: model.static(v, y, th)[0].reshape(-1), z)
+        np.testing.assert_allclose(J.reshape(model.m, model.m), Jfd, rtol=1e-5, atol=1e-8)
+
+
+def test_written_components_refuse_unknown_names_and_missing_values():
+    with pytest.raises(InvalidArgumentError, match="unknown name 'q'.*known names"):
+        dp.RiskFunc.expression("s / (q + s)", theta=[0.5, 0.5])
+    with pytest.raises(InvalidArgumentError, match="unknown name 'k'"):
+        dp.ProdFunc.expression(s="k * x_s", p="x_p", n=2)
+    with pytest.raises(InvalidArgumentError, match="cannot name a parameter"):
+        dp.RiskFunc.expression("s", theta=[0.5, 0.5], params={"x_s": 1.0})
+    with pytest.raises(InvalidArgumentError, match="cannot name a parameter"):
+        dp.RiskFunc.expression("s", theta=[0.5, 0.5], params={"k2": 1.0})
+    with pytest.raises(InvalidArgumentError, match="attribute access"):
+        dp.RiskFunc.expression("s.__class__", theta=[0.5, 0.5])
