@@ -196,19 +196,16 @@ def test_cli_solve_prints_the_table_with_players_from_one_and_writes_files(tmp_p
 
 
 def test_cli_solve_exit_status_is_one_when_a_point_is_not_certified(tmp_path, capsys):
-    # A = 0.0001: the safety technology is useless, nobody makes a safe product; x_s = 0 with
-    # s -> 0 is still an equilibrium, so the test makes certification fail another way: a
-    # one-iteration solver budget is not available from the command line, so use a model with
-    # no pure equilibrium instead (additive risk, very cheap inputs)
-    path = tmp_path / "hard.toml"
-    path.write_text(BASE.replace('risk = "winner_only"', 'risk = "additive"').replace("theta = 0.5", "theta = 0")
-                    .replace("r = 0.1", "r = 0.1\n").replace("d = 1", "d = 0"))
+    # a Tullock contest steeper than p^2 (beta = 3) with no disaster: the symmetric first-order
+    # point is beaten by dropping out, and no pure equilibrium exists (see tests/game/test_solve_static.py)
+    path = tmp_path / "no_pure.toml"
+    path.write_text(BASE.replace("beta = 0.5", "beta = 3").replace("B = 10", "B = 1").replace("theta = 0.5", "theta = 0")
+                    .replace("d = 1", "d = 0"))
     code = cli.main(["solve", str(path)])
     captured = capsys.readouterr()
-    res = dp.load_model(path).solve()
-    assert code == (0 if res.success else 1)
-    if not res.success:
-        assert "not certified" in captured.err
+    assert code == 1
+    assert "no pure equilibrium found" in captured.out
+    assert "1 of 1 points are not certified" in captured.err
 
 
 def test_cli_errors_are_one_line_with_exit_status_two(tmp_path, capsys):
