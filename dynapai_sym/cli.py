@@ -84,7 +84,7 @@ def latex(args) -> int:
 _OUTPUTS = (".csv", ".parquet", ".pq", ".nc")
 
 
-class _BadInput(Exception):
+class _BadInputError(Exception):
     """A bad file or option: reported as one line, exit status 2."""
 
 
@@ -98,7 +98,7 @@ def _read(path: str):
     try:
         return read_spec(Path(path))
     except (ValueError, TypeError) as exc:
-        raise _BadInput(_one_line(exc)) from None
+        raise _BadInputError(_one_line(exc)) from None
 
 
 def _sweep_option(text: str) -> tuple[str, dict]:
@@ -106,13 +106,13 @@ def _sweep_option(text: str) -> tuple[str, dict]:
     name, sep, rng = text.partition("=")
     parts = rng.split(":")
     if not sep or not name.strip() or len(parts) != 3:
-        raise _BadInput(f"--sweep {text!r}: expected NAME=START:STOP:NUM, e.g. r=0.01:0.1:50")
+        raise _BadInputError(f"--sweep {text!r}: expected NAME=START:STOP:NUM, e.g. r=0.01:0.1:50")
     try:
         start, stop, num = float(parts[0]), float(parts[1]), int(parts[2])
     except ValueError:
-        raise _BadInput(f"--sweep {text!r}: START and STOP must be numbers and NUM a whole number") from None
+        raise _BadInputError(f"--sweep {text!r}: START and STOP must be numbers and NUM a whole number") from None
     if num < 1:
-        raise _BadInput(f"--sweep {text!r}: NUM must be at least 1")
+        raise _BadInputError(f"--sweep {text!r}: NUM must be at least 1")
     return name.strip(), {"start": start, "stop": stop, "num": num}
 
 
@@ -136,17 +136,17 @@ def solve_file(args) -> int:
         spec = _read(args.file)
         if args.sweep:
             if len(args.sweep) > 2:
-                raise _BadInput("--sweep: at most two parameters can vary")
+                raise _BadInputError("--sweep: at most two parameters can vary")
             spec = spec.with_sweep(dict(_sweep_option(text) for text in args.sweep))
         for option, path, allowed in (("-o", args.output, _OUTPUTS), ("--plot", args.plot, (".png", ".pdf", ".svg")),
                                       ("--latex", args.latex, (".tex",))):
             if path is not None and Path(path).suffix.lower() not in allowed:
-                raise _BadInput(f"{option} {path}: expected a file ending in {', '.join(allowed)}")
+                raise _BadInputError(f"{option} {path}: expected a file ending in {', '.join(allowed)}")
         agg = spec.aggregator()
         t = spec.t if args.t is None else args.t
         agg.check_horizon(t)
         scenario = spec.scenario()
-    except _BadInput as exc:
+    except _BadInputError as exc:
         print(f"dynapai-sym solve: {exc}", file=sys.stderr)
         return 2
     except (ValueError, TypeError) as exc:
@@ -189,7 +189,7 @@ def check_file(args) -> int:
         spec = _read(args.file)
         agg = spec.aggregator()
         scenario = spec.scenario()
-    except _BadInput as exc:
+    except _BadInputError as exc:
         print(f"dynapai-sym check: {exc}", file=sys.stderr)
         return 2
     except (ValueError, TypeError) as exc:

@@ -27,8 +27,8 @@ symbols of those names. Because one expression serves every player, a model whos
 parameter values are the same for every player is symmetric, and models with the same
 expressions share one compiled structure whatever their values.
 
-Components
-----------
+The components written this way:
+
 * :class:`ExprProdFunc` (``ProdFunc.expression``): :math:`p_i` and :math:`s_i`;
 * :class:`ExprRiskFunc` (``RiskFunc.expression``): :math:`\sigma_i` from :math:`s_i, p_i`;
 * :class:`ExprDisasterCost` (``DisasterCost.expression``): :math:`d_{ij} = d_i`, any
@@ -366,6 +366,9 @@ class ExprRiskFunc(RiskFunc):
     r"""Risk written as one expression: :math:`\sigma_i = f(s_i, p_i; \cdot_i)`, the chance of a safe
     outcome when player i wins, from the winner's own safety and performance.
 
+    Where a player gives up (all its inputs 0) and the expression is 0/0, the model takes 0,
+    as the built-in forms do.
+
     Parameters
     ----------
     sigma : str or sympy expression
@@ -374,9 +377,8 @@ class ExprRiskFunc(RiskFunc):
         :math:`\theta_i`, used by the production function (built-in or written).
     params : mapping, optional
         Values of the other parameters used (a number, or one per player).
-
-    Where a player gives up (all its inputs 0) and the expression is 0/0, the model takes 0,
-    as the built-in forms do.
+    n : int, optional
+        Number of players, when neither ``theta`` nor a value is a per-player vector.
     """
 
     __slots__ = ("sigma_expr", "values")

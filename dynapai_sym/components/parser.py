@@ -32,10 +32,10 @@ Examples
 >>> x = sp.Symbol("x", positive=True)
 >>> parse_expression("2 * x**0.5 + max(x, 1)", {"x": x})
 2*x**0.5 + Max(1, x)
->>> parse_expression("x.__class__", {"x": x})
+>>> parse_expression("x.__class__", {"x": x})  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-dynapai_sym.components.parser.ExpressionError: expression: attribute access ('.__class__') is not allowed ...
+dynapai_sym.components.parser.ExpressionError: expression: attribute access ('x.__class__') is not allowed; ...
 """
 
 from __future__ import annotations

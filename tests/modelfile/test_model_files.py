@@ -107,13 +107,15 @@ BROKEN = {
     "players text": (BASE.replace("players = 2", 'players = "two"'), "players: expected a number"),
     "actions": (BASE.replace('"basic"', '"fancy"'), "actions: expected one of"),
     "unknown top key": (BASE + "\n[extra]\nx = 1\n", "extra: unknown key"),
-    "parameter list length": (BASE.replace("A = 10", "A = [10, 10, 10]"), "parameters.A: expected a number or a list of 2"),
+    "parameter list length": (BASE.replace("A = 10", "A = [10, 10, 10]"),
+                              "parameters.A: expected a number or a list of 2"),
     "parameter text": (BASE.replace("A = 10", 'A = "ten"'), "parameters.A: expected a number"),
     "parameter name": (BASE.replace("A = 10", "A = 10\nx_s = 1"), "parameters.x_s"),
     "unused parameter": (BASE.replace("A = 10", "A = 10\nalhpa = 0.5"), "parameters.alhpa: not used"),
     "missing parameter": (BASE.replace("theta = 0.5\n", ""), "missing theta"),
     "unknown risk": (BASE.replace('"winner_only"', '"safe"'), "components.risk: expected one of"),
-    "risk missing sigma": (BASE.replace('risk = "winner_only"', "risk = { s = \"s\" }"), "components.risk.s: unknown key"),
+    "risk missing sigma": (BASE.replace('risk = "winner_only"', "risk = { s = \"s\" }"),
+                           "components.risk.s: unknown key"),
     "expression attribute": (BASE.replace('risk = "winner_only"', 'risk = { sigma = "s.__class__" }'),
                              "components.risk.sigma: attribute access"),
     "expression unknown": (BASE.replace('risk = "winner_only"', 'risk = { sigma = "s / (1 + q)" }'),
@@ -199,8 +201,8 @@ def test_cli_solve_exit_status_is_one_when_a_point_is_not_certified(tmp_path, ca
     # a Tullock contest steeper than p^2 (beta = 3) with no disaster: the symmetric first-order
     # point is beaten by dropping out, and no pure equilibrium exists (see tests/game/test_solve_static.py)
     path = tmp_path / "no_pure.toml"
-    path.write_text(BASE.replace("beta = 0.5", "beta = 3").replace("B = 10", "B = 1").replace("theta = 0.5", "theta = 0")
-                    .replace("d = 1", "d = 0"))
+    path.write_text(BASE.replace("beta = 0.5", "beta = 3").replace("B = 10", "B = 1")
+                    .replace("theta = 0.5", "theta = 0").replace("d = 1", "d = 0"))
     code = cli.main(["solve", str(path)])
     captured = capsys.readouterr()
     assert code == 1
