@@ -311,7 +311,8 @@ class Scenario:
         given = dict(a=a, alpha=alpha, b=b, beta=beta, theta=theta, d=d, r=r, r_inv=r_inv, r_share=r_share,
                      w=w, gammas=gammas)
         if not isinstance(risk, Mapping) and (not isinstance(risk, str) or risk not in _risks()):
-            raise InvalidArgumentError(f"risk must be one of {_risks()} or {{'sigma': expression}}, got {risk!r}")
+            raise InvalidArgumentError(f"risk must be one of {_risks()}, got {risk!r} "
+                                       "(or a risk written as {'sigma': expression})")
         written = WrittenParts(risk, production, disaster, params)
         given |= written.params
         csf = _coerce_csf(csf)
