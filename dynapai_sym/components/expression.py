@@ -53,7 +53,7 @@ from .._frozen import Frozen
 from .._validation import as_player_vector, check_n
 from ..errors import InvalidArgumentError, InvalidTypeError
 from ..names import ACTION_SYMBOLS
-from ..symbols import glossary, player_symbols
+from ..symbols import latex_name, player_symbols
 from .base import key_is_identifier
 from .cost import CostForm, CostFunc
 from .disaster import DisasterCost
@@ -195,8 +195,9 @@ class PlayerExpr(Frozen):
                        "share_s": r"\mathit{sh}_{s,i}", "share_p": r"\mathit{sh}_{p,i}"}[name]
                 names[gen] = col
             else:
-                base = glossary([parameter_symbols(name, 1)[0]])[parameter_symbols(name, 1)[0]]
-                names[gen] = base[:-2] + "{i}" if base.endswith("{1}") else sp.latex(sp.Symbol(f"{name}_i"))
+                one = sp.Symbol(f"{name}1") if name in ("s", "p") else parameter_symbols(name, 1)[0]
+                label = latex_name(one)
+                names[gen] = label[:-3] + "{i}" if label.endswith("{1}") else sp.latex(sp.Symbol(f"{name}_i"))
         return sp.latex(self.expr, symbol_names=names)
 
     def __eq__(self, other) -> bool:

@@ -41,7 +41,7 @@ import numpy as np
 
 from ..components import ProdFunc, RiskFunc
 from ..components.expression import ExprCostFunc, ExprDisasterCost, ExprProdFunc, ExprRiskFunc
-from ..errors import DynapaiError, InvalidArgumentError, InvalidTypeError
+from ..errors import InvalidArgumentError, InvalidTypeError
 from ..game import Aggregator, PayoffFunc
 from .spec import ModelSpec
 
@@ -79,7 +79,8 @@ def load_model(path_or_text) -> Aggregator:
     Parameters
     ----------
     path_or_text : str or path
-        A file's path, or the TOML text itself (any string with a line break or an ``=``).
+        A file's path, or the TOML text itself (a string with a line break, or with an ``=`` that
+        is not the name of a file).
 
     Returns
     -------
@@ -281,7 +282,7 @@ def _value(value) -> str:
 
 def _text_of(path_or_text) -> tuple[str, str]:
     if isinstance(path_or_text, os.PathLike) or (isinstance(path_or_text, str) and "\n" not in path_or_text
-                                                 and "=" not in path_or_text):
+                                                 and ("=" not in path_or_text or _is_file(path_or_text))):
         path = Path(os.fspath(path_or_text))
         try:
             return path.read_text(encoding="utf-8"), str(path)
@@ -294,6 +295,8 @@ def _text_of(path_or_text) -> tuple[str, str]:
                            f"{type(path_or_text).__name__}")
 
 
-def is_model_error(exc: BaseException) -> bool:
-    """True for the errors a bad model file raises (for the command line)."""
-    return isinstance(exc, (DynapaiError, ValueError, TypeError))
+def _is_file(text: str) -> bool:
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):
+        return False

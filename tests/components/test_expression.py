@@ -153,3 +153,39 @@ def test_written_components_refuse_unknown_names_and_missing_values():
         dp.RiskFunc.expression("s", theta=[0.5, 0.5], params={"k2": 1.0})
     with pytest.raises(InvalidArgumentError, match="attribute access"):
         dp.RiskFunc.expression("s.__class__", theta=[0.5, 0.5])
+
+
+def test_written_components_are_typeset_for_a_generic_player():
+    prod = dp.ProdFunc.expression(s="A * x_s**alpha * p**(-theta)", p="B * x_p**beta", params=BUILTIN_PARAMS, n=2)
+    risk = dp.RiskFunc.expression("s**2 / (k + s**2)", theta=[0.5, 0.5], params={"k": 2.0})
+    dis = dp.DisasterCost.expression("d * (1 + h * x_p)", params={"d": 1.0, "h": 0.1}, n=2)
+    cost = dp.CostFunc.expression("r_inv * i_s + r * (x_s + x_p)", k=4, params={"r": 0.1, "r_inv": 0.01}, n=2)
+    assert prod.to_latex() == (r"p_i = B_{i} x_{p,i}^{\beta_{i}}, \qquad "
+                               r"s_i = A_{i} p_{i}^{- \theta_{i}} x_{s,i}^{\alpha_{i}}")
+    assert risk.to_latex() == r"\sigma_i = \frac{s_{i}^{2}}{k_{i} + s_{i}^{2}}"
+    assert dis.to_latex() == r"d_{ij} = d_{i} \left(h_{i} x_{p,i} + 1\right)"
+    assert cost.to_latex() == r"c_i = i_{s,i} r^{\mathrm{inv}}_{i} + r_{i} \left(x_{p,i} + x_{s,i}\right)"
+    pf = dp.PayoffFunc(prod, risk, d=dis, cost_func=cost)
+    text = dp.to_latex(pf)
+    assert text.count("{") == text.count("}")
+    assert r"\frac{s_{i}^{2}}{k_{i} + s_{i}^{2}}" in text and "h_{2}" in text
+
+
+def test_derivatives_of_a_payoff_written_whole_match_finite_differences():
+    def u(i, v):
+        n = len(v.q)
+        win = sp.Add(*[v.sigma[j] * v.q[j] * v.rho[i][j] for j in range(n)])
+        loss = sp.Add(*[(1 - v.sigma[j]) * v.q[j] * v.d[i][j] for j in range(n)])
+        return win - v.param("lam")[i] * loss ** 2 - v.c[i] * (1 + v.x_p[i])
+
+    pf = models.readme_payoff(3).replace(payoff=PayoffExpr(u, n=3, params={"lam": [1.0, 2.0, 3.0]}))
+    assert not pf.is_symmetric()
+    model = pf.compiled
+    y, th = pf.state_vector(), pf.param_vector()
+    z = np.random.default_rng(5).uniform(0.3, 2.5, model.m)
+    g, J = model.static(z, y, th)
+    U = central_jacobian(lambda v: model.payoffs(v, y, th), z)
+    own = np.array([[U[i, i * model.k + c] for c in range(model.k)] for i in range(model.n)])
+    np.testing.assert_allclose(g, own, rtol=1e-6, atol=1e-9)
+    Jfd = central_jacobian(lambda v: model.static(v, y, th)[0].reshape(-1), z)
+    np.testing.assert_allclose(J.reshape(model.m, model.m), Jfd, rtol=1e-5, atol=1e-8)

@@ -232,3 +232,30 @@ def test_read_spec_takes_text_and_reports_it_as_model_text():
     spec = read_spec(BASE)
     assert spec.players == 2 and spec.source == "model text"
     assert os.fspath(README).endswith("readme.toml")
+
+
+def test_a_path_with_an_equals_sign_is_read_as_a_path(tmp_path):
+    path = tmp_path / "r=0.1.toml"
+    path.write_text(BASE)
+    assert dp.load_model(str(path)).model_spec.source == str(path)
+    assert dp.load_model('players = 2\n' + BASE.split("\n", 3)[3]).model_spec.source == "model text"
+
+
+def test_models_a_file_cannot_say_are_refused_by_save_model(tmp_path):
+    matrix = models.readme_payoff().replace(d=np.array([[1.0, 0.5], [0.5, 1.0]]))
+    with pytest.raises(dp.DynapaiError, match="matrix of disaster costs"):
+        dp.save_model(matrix, tmp_path / "m.toml")
+    het = dp.Aggregator([models.readme_payoff(), models.readme_payoff(theta=0.25)])
+    with pytest.raises(dp.DynapaiError, match="heterogeneous beliefs"):
+        dp.save_model(het, tmp_path / "m.toml")
+    with pytest.raises(TypeError, match="obj must be an Aggregator"):
+        dp.save_model("readme", tmp_path / "m.toml")
+    assert not (tmp_path / "m.toml").exists()
+
+
+def test_the_built_in_invest_model_saved_and_loaded_is_the_same_model(tmp_path):
+    agg = models.invest_aggregator(end_on_win=True)
+    again = dp.load_model(dp.save_model(agg, tmp_path / "invest.toml"))
+    pf, pf2 = agg.state.beliefs[0], again.state.beliefs[0]
+    assert pf2.structure == pf.structure and pf2.param_values == pf.param_values
+    assert np.array_equal(again.gammas, agg.gammas) and again.end_on_win
