@@ -36,12 +36,12 @@ import sympy as sp
 
 from ..errors import InvalidArgumentError, InvalidTypeError
 from ..symbols import glossary, intermediate, player_symbols
-from .base import Component
+from .base import Component, relabelling_symmetric
 from .expression import ACTION_NAMES, _param_values, _same_for_all, _values, _values_repr, parameter_symbols
 
 __all__ = ["PayoffExpr", "PayoffSymbols"]
 
-_INDEXED = re.compile(r"^([A-Za-z_]*[A-Za-z_])(\d+)(?:_(\d+))?$")
+_INDEXED = re.compile(r"^([A-Za-z_]*[A-Za-z_])(\d+)(?:_(\d+))?$")  # rho1_2 -> ("rho", "1", "2")
 
 
 def _pairs(base: str, n: int) -> tuple[tuple[sp.Symbol, ...], ...]:
@@ -80,22 +80,6 @@ class PayoffSymbols:
         for key in ("rho", "d"):
             out.update({sym: (key, i, j) for i, row in enumerate(getattr(self, key)) for j, sym in enumerate(row)})
         return out
-
-
-def _permuted(expr: sp.Expr, perm: tuple[int, ...]) -> sp.Expr:
-    """``expr`` with the player labels of its indexed symbols permuted (label i+1 -> perm[i]+1)."""
-    n = len(perm)
-    mapping = {}
-    for sym in expr.free_symbols:
-        match = _INDEXED.match(sym.name)
-        if not match:
-            continue
-        base, i, j = match.group(1), int(match.group(2)), match.group(3)
-        if not 1 <= i <= n or (j is not None and not 1 <= int(j) <= n):
-            continue
-        name = f"{base}{perm[i - 1] + 1}" + ("" if j is None else f"_{perm[int(j) - 1] + 1}")
-        mapping[sym] = sp.Symbol(name, **sym.assumptions0)
-    return expr.xreplace(mapping)
 
 
 class PayoffExpr(Component):
@@ -150,15 +134,7 @@ class PayoffExpr(Component):
 
     def is_symmetric(self) -> bool:
         """True when relabelling the players permutes the payoffs alike and every value is the same."""
-        if not _same_for_all(self.values):
-            return False
-        n = self.n
-        for perm in ({0: 1, 1: 0}, {i: (i + 1) % n for i in range(n)}):
-            full = tuple(perm.get(i, i) for i in range(n))
-            for i, e in enumerate(self.exprs):
-                if sp.simplify(_permuted(e, full) - self.exprs[full[i]]) != 0:
-                    return False
-        return True
+        return _same_for_all(self.values) and relabelling_symmetric(self.exprs, self.n)
 
     def __repr__(self) -> str:
         return f"PayoffExpr(n={self.n}, params={_values_repr(self.values)})"

@@ -189,3 +189,32 @@ def test_derivatives_of_a_payoff_written_whole_match_finite_differences():
     np.testing.assert_allclose(g, own, rtol=1e-6, atol=1e-9)
     Jfd = central_jacobian(lambda v: model.static(v, y, th)[0].reshape(-1), z)
     np.testing.assert_allclose(J.reshape(model.m, model.m), Jfd, rtol=1e-5, atol=1e-8)
+
+
+def test_user_written_custom_components_are_symmetric_when_relabelling_permutes_them_alike():
+    k, phi = sp.Symbol("k"), sp.Symbol("phi")
+    P1, P2 = sp.symbols("p1 p2", positive=True)
+    assert dp.RiskFunc.custom([0.5, 0.5], lambda s, p: [si / (k + si) for si in s], params={k: 1.0}).is_symmetric()
+    assert not dp.RiskFunc.custom([0.5, 0.5], lambda s, p: [s[0] / (k + s[0]), s[1] / (2 * k + s[1])],
+                                  params={k: 1.0}).is_symmetric()
+    assert not dp.RiskFunc.custom([0.5, 0.6], lambda s, p: [si / (k + si) for si in s], params={k: 1.0}).is_symmetric()
+    assert dp.CSF.custom([P1**phi / (1 + P1**phi + P2**phi), P2**phi / (1 + P1**phi + P2**phi)],
+                         params={phi: 2.0}).is_symmetric()
+    assert not dp.CSF.custom([P1 / (1 + P1 + P2), P2 / (2 + P1 + P2)]).is_symmetric()
+    assert dp.CostFunc.custom(3, 2, lambda X, s, p: [0.1 * (x[0] + x[1]) for x in X]).is_symmetric()
+    assert not dp.CostFunc.custom(3, 2, lambda X, s, p: [0.1 * x[0] + (0.2 if i == 2 else 0.1) * x[1]
+                                                         for i, x in enumerate(X)]).is_symmetric()
+    assert dp.RewardFunc.custom(2, lambda p: [[1 + p[0], 0], [0, 1 + p[1]]]).is_symmetric()
+    assert not dp.RewardFunc.custom(2, lambda p: [[1, 0], [0, 2]]).is_symmetric()
+    # indexed extra parameters must carry equal values for every player
+    k1, k2 = sp.symbols("k1 k2")
+    sym = dp.RiskFunc.custom([0.5, 0.5], [sp.Symbol("s1", positive=True) / (k1 + sp.Symbol("s1", positive=True)),
+                                          sp.Symbol("s2", positive=True) / (k2 + sp.Symbol("s2", positive=True))],
+                             params={k1: 1.0, k2: 1.0})
+    asym = dp.RiskFunc.custom([0.5, 0.5], sym.sigma(*[sp.symbols(f"{b}1 {b}2", positive=True) for b in "sp"]),
+                              params={k1: 1.0, k2: 2.0})
+    assert sym.is_symmetric() and not asym.is_symmetric()
+    pf = dp.PayoffFunc(models.readme_payoff().prod_func, sym, d=[1.0, 1.0], r=[0.1, 0.1])
+    res = dp.Aggregator(pf).solve()
+    assert res.success and pf.is_symmetric()
+    np.testing.assert_allclose(res.strategies.data[0, 0], res.strategies.data[0, 1], rtol=1e-9)
