@@ -31,8 +31,8 @@ The components written this way:
 
 * :class:`ExprProdFunc` (``ProdFunc.expression``): :math:`p_i` and :math:`s_i`;
 * :class:`ExprRiskFunc` (``RiskFunc.expression``): :math:`\sigma_i` from :math:`s_i, p_i`;
-* :class:`ExprDisasterCost` (``DisasterCost.expression``): :math:`d_{ij} = d_i`, any
-  expression in the player's actions and parameters;
+* :class:`ExprDisasterCost` (``DisasterCost.expression``): :math:`d_{ij}`, any expression in
+  the player's actions, :math:`s_i, p_i`, the winner's :math:`s_j, p_j` and parameters;
 * :class:`ExprCostFunc` (``CostFunc.expression``): :math:`c_i`.
 
 Examples
@@ -53,7 +53,7 @@ from .._frozen import Frozen
 from .._validation import as_player_vector, check_n
 from ..errors import InvalidArgumentError, InvalidTypeError
 from ..names import ACTION_SYMBOLS
-from ..symbols import latex_name, player_symbols
+from ..symbols import intermediate, latex_name, player_symbols
 from .base import key_is_identifier
 from .cost import CostForm, CostFunc
 from .disaster import DisasterCost
@@ -74,10 +74,13 @@ BUILTIN_PARAMETERS: dict[str, tuple[str, bool]] = {
     "r_inv": ("rinv", False), "r_share": ("rshare", False),
 }
 
+#: the winner's safety and performance, in disaster costs
+WINNER_NAMES: tuple[str, ...] = ("s_winner", "p_winner")
+
 #: names a new parameter may not take (they mean something else in the package)
 RESERVED: frozenset[str] = frozenset({
-    *ACTION_NAMES, *ACTION_SYMBOLS, *FUNCTIONS, "s", "p", "sigma", "q", "c", "u", "rho", "gamma", "gammas",
-    "kappa", "winA", "winB", "loseA", "loseB", "P", "rinv", "rshare", "L", "s_thresh", "t", "n", "i", "j",
+    *ACTION_NAMES, *ACTION_SYMBOLS, *FUNCTIONS, *WINNER_NAMES, "s", "p", "sigma", "q", "c", "u", "rho", "gamma",
+    "gammas", "kappa", "winA", "winB", "loseA", "loseB", "P", "rinv", "rshare", "L", "s_thresh", "t", "n", "i", "j",
     "pi", "E", "I", "oo", "nan", "zoo",
     *(f"{pre}_{col}" for pre in ("r", "r0", "r1") for col in ACTION_SYMBOLS),
 })
@@ -111,7 +114,7 @@ def _generic(name: str) -> sp.Symbol:
     """The placeholder symbol of ``name`` in a player expression (with its assumptions)."""
     if name in ACTION_NAMES:
         return sp.Symbol(name, nonnegative=True)
-    if name in ("s", "p"):
+    if name in ("s", "p") or name in WINNER_NAMES:
         return sp.Symbol(name, positive=True)
     positive = BUILTIN_PARAMETERS.get(name, (name, False))[1]
     return sp.Symbol(name, positive=True) if positive else sp.Symbol(name, real=True)
@@ -168,10 +171,14 @@ class PlayerExpr(Frozen):
     @property
     def params(self) -> tuple[str, ...]:
         """The parameter names used (every name that is not an action, ``s`` or ``p``)."""
-        return tuple(name for name in self.uses if name not in ACTION_NAMES and name not in ("s", "p"))
+        return tuple(name for name in self.uses
+                     if name not in ACTION_NAMES and name not in ("s", "p") and name not in WINNER_NAMES)
 
-    def for_player(self, i: int, n: int, s=None, p=None) -> sp.Expr:
-        """The expression of player ``i`` (0-based) of ``n``, with ``s``, ``p`` the player's own."""
+    def for_player(self, i: int, n: int, s=None, p=None, winner: Mapping | None = None) -> sp.Expr:
+        """The expression of player ``i`` (0-based) of ``n``, with ``s``, ``p`` the player's own.
+
+        ``winner`` gives the values of ``s_winner`` and ``p_winner`` (disaster costs).
+        """
         mapping = {}
         for name in self.uses:
             gen = _generic(name)
@@ -181,6 +188,8 @@ class PlayerExpr(Frozen):
                 mapping[gen] = s
             elif name == "p":
                 mapping[gen] = p
+            elif name in WINNER_NAMES:
+                mapping[gen] = winner[name]
             else:
                 mapping[gen] = parameter_symbols(name, n)[i]
         return self.expr.xreplace(mapping)
@@ -195,6 +204,9 @@ class PlayerExpr(Frozen):
                        "share_s": r"\mathit{sh}_{s,i}", "share_p": r"\mathit{sh}_{p,i}"}[name]
                 names[gen] = col
             else:
+                if name in WINNER_NAMES:
+                    names[gen] = f"{name[0]}_{{j}}"
+                    continue
                 one = sp.Symbol(f"{name}1") if name in ("s", "p") else parameter_symbols(name, 1)[0]
                 label = latex_name(one)
                 names[gen] = label[:-3] + "{i}" if label.endswith("{1}") else sp.latex(sp.Symbol(f"{name}_i"))
@@ -420,13 +432,15 @@ class ExprRiskFunc(RiskFunc):
 
 # ------------------------------------------------------------------------ disaster cost
 class ExprDisasterCost(DisasterCost):
-    r"""Disaster cost written as one expression: :math:`d_{ij} = d_i = f(a_i; \cdot_i)` for every winner j.
+    r"""Disaster cost written as one expression: :math:`d_{ij} = f(a_i, s_i, p_i, s_j, p_j; \cdot_i)`, what
+    player i loses when j wins and the outcome is a disaster.
 
     Parameters
     ----------
     d : str or sympy expression
-        In the player's own actions (``x_s``, ``x_p``, ``i_s``, ...) and parameter names
-        (e.g. ``"d * (1 + x_p)"``: the loss grows with the player's own performance input).
+        In the player's own actions (``x_s``, ``x_p``, ``i_s``, ...), ``s``, ``p``, the winner's
+        ``s_winner``, ``p_winner`` and parameter names (e.g. ``"d * (1 + h * p_winner)"``: the
+        loss grows with the winner's performance; ``"d"`` alone is the built-in :math:`d_i`).
     params : mapping
         Values of the parameters used (a number, or one per player).
     n : int, optional
@@ -437,7 +451,7 @@ class ExprDisasterCost(DisasterCost):
 
     def __init__(self, d, params: Mapping | None = None, n: int | None = None):
         n, values = _values(params, n)
-        expr = _as_player_expr(d, tuple(ACTION_NAMES), tuple(values), "disaster.d")
+        expr = _as_player_expr(d, (*ACTION_NAMES, "s", "p", *WINNER_NAMES), tuple(values), "disaster.d")
         _check_used({"disaster.d": expr}, values)
         self._set(n=n, d=values.get("d", np.full(n, np.nan)), is_matrix=False, d_expr=expr, values=values)
 
@@ -445,9 +459,14 @@ class ExprDisasterCost(DisasterCost):
     def param_values(self) -> dict[sp.Symbol, float]:
         return _param_values(self.values, self.n)
 
-    def matrix(self) -> list[list[sp.Expr]]:
-        r""":math:`d_{ij} = d_i`, the expression of player i, for every j."""
-        return [[self.d_expr.for_player(i, self.n)] * self.n for i in range(self.n)]
+    def matrix(self, s=None, p=None) -> list[list[sp.Expr]]:
+        r""":math:`d_{ij}`: the expression of player i with winner j (``s``, ``p`` default to the symbols
+        :math:`s_1..s_n`, :math:`p_1..p_n`)."""
+        n = self.n
+        s = intermediate("s", n) if s is None else s
+        p = intermediate("p", n) if p is None else p
+        return [[self.d_expr.for_player(i, n, s=s[i], p=p[i], winner={"s_winner": s[j], "p_winner": p[j]})
+                 for j in range(n)] for i in range(n)]
 
     def form_key(self) -> tuple:
         return ("expression", self.d_expr.expr, tuple(self.values))

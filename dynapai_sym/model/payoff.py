@@ -50,6 +50,9 @@ class PayoffModel(Frozen):
     adds evaluation and LaTeX display.
     """
 
+    #: the payoff written whole (:class:`~dynapai_sym.components.PayoffExpr`), or None for the form above
+    payoff_form: PayoffExpr | None = None
+
     def __init__(
         self,
         prod_func: ProdFunc,
@@ -165,7 +168,7 @@ class PayoffModel(Frozen):
             "sigma": self.risk_func.sigma(s, p),
             "q": self.csf.q(p),
             "rho": self.reward_func.rho(p),
-            "d": self.disaster_cost.matrix(),
+            "d": self.disaster_cost.matrix(s, p),
             "c": self.cost_func.cost(X, s, p),
         }
 

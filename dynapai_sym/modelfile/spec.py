@@ -55,7 +55,7 @@ CONTESTS: dict[str, str] = {"tullock": "default", "maybe_no_win": "maybe_no_win"
 EXPRESSION_KEYS: dict[str, dict[str, tuple[str, ...]]] = {
     "production": {"s": ("x_s", "x_p", "p"), "p": ("x_s", "x_p")},
     "risk": {"sigma": ("s", "p")},
-    "disaster": {"d": ("actions",)},
+    "disaster": {"d": ("actions", "s", "p", "s_winner", "p_winner")},
     "cost": {"c": ("actions", "s", "p")},
 }
 _TOP = ("players", "actions", "parameters", "components", "horizon", "sweep")

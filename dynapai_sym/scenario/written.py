@@ -24,7 +24,8 @@ BUILTIN_VALUES: dict[str, str] = {"A": "a", "alpha": "alpha", "B": "b", "beta": 
                                   "r": "r"}
 _KEYS = {"production": ("s", "p"), "risk": ("sigma",), "disaster": ("d",)}
 _VARIABLES = {("production", "s"): ("x_s", "x_p", "p"), ("production", "p"): ("x_s", "x_p"),
-              ("risk", "sigma"): ("s", "p"), ("disaster", "d"): ("x_s", "x_p", "i_s", "i_p", "share_s", "share_p")}
+              ("risk", "sigma"): ("s", "p"), ("disaster", "d"): ("x_s", "x_p", "i_s", "i_p", "share_s", "share_p",
+                                                    "s", "p", "s_winner", "p_winner")}
 _TAKEN = ("a", "b", "r_inv", "r_share", "w", "gammas", "n", "t", "varying", "values", "varying2", "values2")
 
 

@@ -218,3 +218,23 @@ def test_user_written_custom_components_are_symmetric_when_relabelling_permutes_
     res = dp.Aggregator(pf).solve()
     assert res.success and pf.is_symmetric()
     np.testing.assert_allclose(res.strategies.data[0, 0], res.strategies.data[0, 1], rtol=1e-9)
+
+
+def test_a_disaster_cost_may_depend_on_the_winner():
+    ref = models.readme_payoff()
+    dis = dp.DisasterCost.expression("d * (1 + h * p_winner) + x_s * s", params={"d": [1.0, 2.0], "h": 0.5}, n=2)
+    pf = ref.replace(d=dis)
+    assert dis.to_latex() == r"d_{ij} = d_{i} \left(h_{i} p_{j} + 1\right) + s_{i} x_{s,i}"
+    act = dp.Actions.from_inputs([1.0, 1.5], [2.0, 0.5])
+    q = ref.quantities(act)
+    d = np.array([[di * (1 + 0.5 * q["p"][j]) + xs * q["s"][i] for j in range(2)]
+                  for i, (di, xs) in enumerate(zip([1.0, 2.0], [1.0, 1.5]))])
+    loss = np.array([np.sum((1 - q["sigma"]) * q["q"] * d[i]) for i in range(2)])
+    expected = q["sigma"] * q["q"] - loss - 0.1 * np.array([3.0, 2.0])
+    np.testing.assert_allclose(pf(act), expected, rtol=1e-12)
+    model = pf.compiled
+    y, th = pf.state_vector(), pf.param_vector()
+    z = np.array([1.0, 2.0, 1.5, 0.5])
+    g, _ = model.static(z, y, th)
+    U = central_jacobian(lambda v: model.payoffs(v, y, th), z)
+    np.testing.assert_allclose(g, [[U[i, i * 2 + c] for c in range(2)] for i in range(2)], rtol=1e-6, atol=1e-9)
