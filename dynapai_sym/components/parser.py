@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import ast
 import math
+import warnings
 from collections.abc import Mapping
 
 import sympy as sp
@@ -265,7 +266,9 @@ def parse_expression(text: str, names: Mapping[str, sp.Basic], source: str = "ex
     if not text.strip():
         raise ExpressionError("the expression is empty", source, key, None)
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        with warnings.catch_warnings():  # e.g. SyntaxWarning on "1if": the text is refused or built, not warned about
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         token = exc.text.strip()[:60] if exc.text else None
         raise ExpressionError(f"not a valid expression ({exc.msg}); allowed: {_ALLOWED}", source, key,

@@ -86,9 +86,9 @@ def load_model(path_or_text) -> Aggregator:
     -------
     Aggregator
         With ``model_spec`` (the file's :class:`~dynapai_sym.modelfile.spec.ModelSpec`, what
-        :func:`save_model` writes back), ``sweep`` (the file's sweep as a
-        :class:`~dynapai_sym.scenario.Scenario`, or None) and ``t`` (the file's horizon, 1 when
-        absent).
+        :func:`save_model` writes back; ``model_spec.t`` is the file's horizon, 1 when absent) and
+        ``sweep`` (the file's sweep as a :class:`~dynapai_sym.scenario.Scenario`, whose default
+        horizon is the file's, or None).
 
     Raises
     ------
@@ -102,7 +102,7 @@ def load_model(path_or_text) -> Aggregator:
 
 def _attach(spec: ModelSpec) -> Aggregator:
     agg = spec.aggregator()
-    agg._set(model_spec=spec, sweep=spec.scenario(), t=spec.t)
+    agg._set(model_spec=spec, sweep=spec.scenario())
     return agg
 
 

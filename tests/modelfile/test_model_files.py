@@ -75,7 +75,7 @@ def test_load_save_load_gives_an_identical_model(path, tmp_path):
     np.testing.assert_array_equal(pf1.param_vector(), pf2.param_vector())
     np.testing.assert_array_equal(pf1.state_vector(), pf2.state_vector())
     assert (first.gammas is None and second.gammas is None) or np.array_equal(first.gammas, second.gammas)
-    assert first.end_on_win == second.end_on_win and first.t == second.t
+    assert first.end_on_win == second.end_on_win and first.model_spec.t == second.model_spec.t
 
 
 def test_a_model_built_in_python_saves_to_a_file_that_loads_the_same_model(tmp_path):

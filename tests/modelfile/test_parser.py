@@ -7,6 +7,8 @@ import time
 
 import pytest
 import sympy as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dynapai_sym.components.parser import MAX_DEPTH, ExpressionError, parse_expression
 from dynapai_sym.errors import DynapaiError
@@ -157,3 +159,22 @@ def test_the_grammar_is_accepted_and_built_as_written(text, expected):
 
 def test_nesting_up_to_the_limit_is_accepted():
     assert parse_expression("-" * (MAX_DEPTH - 1) + "x", NAMES) == (X if (MAX_DEPTH - 1) % 2 == 0 else -X)
+
+
+_TOKENS = ["x", "alpha", "2", "0.5", "1e3", "+", "-", "*", "/", "**", "(", ")", ",", "exp(", "log(", "sqrt(", "min(",
+           "max(", "abs(", ".", "[", "]", "_", "__", "lambda", ":", "'", "open(", "9**9**9", " ", "if", "else"]
+
+
+@pytest.mark.property
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.text(max_size=120), st.lists(st.sampled_from(_TOKENS), max_size=40).map("".join)))
+def test_any_text_gives_an_expression_or_an_expression_error(text):
+    t0 = time.perf_counter()
+    try:
+        expr = parse_expression(text, NAMES)
+    except ExpressionError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert isinstance(expr, sp.Expr)
+        assert expr.free_symbols <= set(NAMES.values())
+    assert time.perf_counter() - t0 < 0.1
