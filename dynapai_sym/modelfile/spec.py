@@ -353,6 +353,7 @@ class _Builder:
             s, p = self.expr("production", "s"), self.expr("production", "p")
             return ExprProdFunc(s, p, params=self.own(s, p, skip=("theta",)), n=self.n)
         why = "the built-in production A x_s^alpha p^-theta, p = B x_p^beta"
+        self.need("theta", why)  # its value goes to the risk function, which holds theta
         return ProdFunc(a=self.need("A", why), alpha=self.need("alpha", why), b=self.need("B", why),
                         beta=self.need("beta", why))
 
