@@ -243,8 +243,7 @@ def _values(params: Mapping | None, n: int | None, name: str = "params") -> tupl
     out = {}
     for key, value in params.items():
         positive = BUILTIN_PARAMETERS.get(key, (key, False))[1]
-        vec = as_player_vector(np.full(n, value) if np.ndim(value) == 0 else value, f"{name}[{key!r}]", n,
-                               positive=positive)
+        vec = as_player_vector(value, f"{name}[{key!r}]", n, positive=positive)
         vec.setflags(write=False)
         out[key] = vec
     return n, out

@@ -238,3 +238,26 @@ def test_a_disaster_cost_may_depend_on_the_winner():
     g, _ = model.static(z, y, th)
     U = central_jacobian(lambda v: model.payoffs(v, y, th), z)
     np.testing.assert_allclose(g, [[U[i, i * 2 + c] for c in range(2)] for i in range(2)], rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("build,error,match", [
+    (lambda: dp.ProdFunc.expression(s="x_s", p=None, n=2), TypeError, "production.p: an expression must be a string"),
+    (lambda: dp.RiskFunc.expression("s", theta=[0.5, 0.5], params=[1.0]), TypeError, "params must be a mapping"),
+    (lambda: dp.RiskFunc.expression("s * k", theta=[0.5, 0.5], params={"k": "a"}), TypeError, r"params\['k'\]"),
+    (lambda: dp.RiskFunc.expression("s * k", theta=[0.5, 0.5], params={"k": [1, 2, 3]}), ValueError,
+     "one entry per player"),
+    (lambda: dp.RiskFunc.expression("s * k", theta=[0.5, 0.5], params={"k": float("nan")}), ValueError, "finite"),
+    (lambda: dp.RiskFunc.expression("s", theta=[0.5, 0.5], params={"theta": 1.0}), ValueError, "theta argument"),
+    (lambda: dp.ProdFunc.expression(s="A * x_s", p="x_p", params={"A": -1.0}, n=2), ValueError, "positive"),
+    (lambda: dp.CostFunc.expression("r * x_s", k=3, params={"r": 1.0}, n=2), ValueError, "2, 4 or 6"),
+    (lambda: dp.CostFunc.expression("r * i_s", k=2, params={"r": 1.0}, n=2), ValueError, "unknown name 'i_s'"),
+    (lambda: dp.DisasterCost.expression("d", params={"d": 1.0}), ValueError, "give n"),
+    (lambda: PayoffExpr("u", n=2), TypeError, "u must be a function"),
+    (lambda: PayoffExpr(lambda i, v: "x", n=2), TypeError, "u for player 1 must be a sympy expression"),
+    (lambda: models.readme_payoff().replace(payoff=PayoffExpr(lambda i, v: v.q[i], n=3)), ValueError,
+     "payoff has 3 players"),
+])
+def test_bad_arguments_to_written_components_are_named(build, error, match):
+    with pytest.raises(error, match=match) as info:
+        build()
+    assert isinstance(info.value, dp.DynapaiError)
