@@ -37,7 +37,7 @@ import sympy as sp
 from ..errors import InvalidArgumentError, InvalidTypeError
 from ..symbols import glossary, intermediate, player_symbols
 from .base import Component, relabelling_symmetric
-from .expression import ACTION_NAMES, _param_values, _same_for_all, _values, _values_repr, parameter_symbols
+from .player_expr import ACTION_NAMES, parameter_symbols, player_values, same_for_all, values_repr, values_to_symbols
 
 __all__ = ["PayoffExpr", "PayoffSymbols"]
 
@@ -100,7 +100,7 @@ class PayoffExpr(Component):
     kind = "payoff"
 
     def __init__(self, u: Callable | list, n: int, params: Mapping | None = None):
-        n, values = _values(params, n)
+        n, values = player_values(params, n)
         v = PayoffSymbols(n)
         if callable(u):
             exprs = [u(i, v) for i in range(n)]
@@ -120,7 +120,7 @@ class PayoffExpr(Component):
 
     @property
     def param_values(self) -> dict[sp.Symbol, float]:
-        return _param_values(self.values, self.n)
+        return values_to_symbols(self.values, self.n)
 
     def payoffs(self, quantities: Mapping[str, list]) -> list[sp.Expr]:
         """The n payoffs with the model's quantities (``sigma``, ``q``, ``s``, ``p``, ``c``, ``rho``, ``d``) put in."""
@@ -134,10 +134,10 @@ class PayoffExpr(Component):
 
     def is_symmetric(self) -> bool:
         """True when relabelling the players permutes the payoffs alike and every value is the same."""
-        return _same_for_all(self.values) and relabelling_symmetric(self.exprs, self.n)
+        return same_for_all(self.values) and relabelling_symmetric(self.exprs, self.n)
 
     def __repr__(self) -> str:
-        return f"PayoffExpr(n={self.n}, params={_values_repr(self.values)})"
+        return f"PayoffExpr(n={self.n}, params={values_repr(self.values)})"
 
     def to_latex(self) -> str:
         """Player 1's payoff as LaTeX (``u_1 = ...``)."""
