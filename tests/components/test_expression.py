@@ -261,3 +261,28 @@ def test_bad_arguments_to_written_components_are_named(build, error, match):
     with pytest.raises(error, match=match) as info:
         build()
     assert isinstance(info.value, dp.DynapaiError)
+
+
+def test_dynamic_blocks_of_a_written_production_with_moving_state_match_finite_differences():
+    # invest actions: A and B move between periods and enter the written production
+    prod = dp.ProdFunc.expression(s="A * x_s**alpha * p**(-theta) + g * sqrt(A)", p="B * x_p**beta",
+                                  params=dict(A=[8.0, 11.0], alpha=0.5, B=[2.0, 3.0], beta=0.6, g=0.3))
+    risk = dp.RiskFunc.expression("s**2 / (k + s**2)", theta=[0.4, 0.5], params={"k": [1.0, 2.0]})
+    pf = dp.PayoffFunc(prod, risk, d=[1.0, 1.5], r=[0.1, 0.1], r_inv=[0.01, 0.02], csf=dp.CSF.maybe_no_win(0.5))
+    model = pf.compiled
+    assert model.ds == 4  # A1, A2, B1, B2 move
+    th, y = pf.param_vector(), pf.state_vector()
+    z = np.random.default_rng(2).uniform(0.3, 2.0, model.m)
+    v = np.concatenate([z, y])
+    u_v, u_vv, f_v, f_vv, q_v, q_vv = model.dynamic(z, y, th)
+
+    def values(w):
+        return model.values(w[:model.m], w[model.m:], th)
+
+    np.testing.assert_allclose(u_v, central_jacobian(lambda w: values(w)[0], v), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(q_v, central_jacobian(lambda w: np.atleast_1d(values(w)[2]), v)[0], rtol=1e-6,
+                               atol=1e-10)
+    hess = central_jacobian(lambda w: model.first(w[:model.m], w[model.m:], th)[0].reshape(-1), v)
+    np.testing.assert_allclose(u_vv.reshape(-1, v.size), hess, rtol=1e-5, atol=1e-8)
+    res = dp.Aggregator(pf, gammas=[0.9, 0.9]).solve(2)
+    assert res.success, res.status
