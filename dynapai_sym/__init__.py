@@ -26,10 +26,11 @@ _EXPORTS = {
     "Comparison": "scenario", "compare": "scenario", "solve_left_right": "scenario",
     "plot": "plotting",
     "DynapaiError": "errors", "DynapaiWarning": "errors",
+    "load_model": "modelfile", "save_model": "modelfile", "ModelSpec": "modelfile", "PayoffExpr": "components",
 }
 #: subpackages and modules reachable as attributes (``dp.models``, ``dp.solvers``, ...)
-_MODULES = ("cli", "compile", "components", "errors", "game", "latex", "model", "models", "names", "numeric",
-            "plotting", "scenario", "solvers", "symbols")
+_MODULES = ("cli", "compile", "components", "errors", "game", "latex", "model", "modelfile", "models", "names",
+            "numeric", "plotting", "scenario", "solvers", "symbols")
 
 __all__ = sorted(_EXPORTS)
 __version__ = "0.1.0"

@@ -1,6 +1,8 @@
 """Command line: ``dynapai-sym demo`` solves and prints real equilibria.
 
-Options follow the original engine's ``demo.py``.
+Options follow the original engine's ``demo.py``. ``dynapai-sym solve FILE`` solves a model
+file (``docs/model_files.md``) and ``dynapai-sym check FILE`` checks one and prints its
+equations.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -78,6 +81,138 @@ def latex(args) -> int:
     return 0
 
 
+_OUTPUTS = (".csv", ".parquet", ".pq", ".nc")
+
+
+class _BadInputError(Exception):
+    """A bad file or option: reported as one line, exit status 2."""
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def _read(path: str):
+    from .modelfile import read_spec
+
+    try:
+        return read_spec(Path(path))
+    except (ValueError, TypeError) as exc:
+        raise _BadInputError(_one_line(exc)) from None
+
+
+def _sweep_option(text: str) -> tuple[str, dict]:
+    """``NAME=START:STOP:NUM`` -> ``(name, {"start", "stop", "num"})``."""
+    name, sep, rng = text.partition("=")
+    parts = rng.split(":")
+    if not sep or not name.strip() or len(parts) != 3:
+        raise _BadInputError(f"--sweep {text!r}: expected NAME=START:STOP:NUM, e.g. r=0.01:0.1:50")
+    try:
+        start, stop, num = float(parts[0]), float(parts[1]), int(parts[2])
+    except ValueError:
+        raise _BadInputError(f"--sweep {text!r}: START and STOP must be numbers and NUM a whole number") from None
+    if num < 1:
+        raise _BadInputError(f"--sweep {text!r}: NUM must be at least 1")
+    return name.strip(), {"start": start, "stop": stop, "num": num}
+
+
+def _equilibrium_table(res, sweep: bool) -> str:
+    """The equilibria as text: players 1-based; for sweeps, the first period of every point."""
+    import pandas as pd
+
+    df = res.to_dataframe()
+    df["player"] = df["player"] + 1
+    if sweep:
+        df = df[df["period"] == 0]
+    drop = ["method", "seconds", "success"] + (["period"] if sweep else []) + ([] if sweep else ["point"])
+    df = df.drop(columns=[c for c in drop if c in df.columns])
+    with pd.option_context("display.max_rows", 400, "display.width", 160, "display.float_format", "{:.6g}".format):
+        return df.to_string(index=False)
+
+
+def solve_file(args) -> int:
+    """``dynapai-sym solve FILE``: exit 0 when every point is certified, 1 when some are not, 2 on bad input."""
+    try:
+        spec = _read(args.file)
+        if args.sweep:
+            if len(args.sweep) > 2:
+                raise _BadInputError("--sweep: at most two parameters can vary")
+            spec = spec.with_sweep(dict(_sweep_option(text) for text in args.sweep))
+        for option, path, allowed in (("-o", args.output, _OUTPUTS), ("--plot", args.plot, (".png", ".pdf", ".svg")),
+                                      ("--latex", args.latex, (".tex",))):
+            if path is not None and Path(path).suffix.lower() not in allowed:
+                raise _BadInputError(f"{option} {path}: expected a file ending in {', '.join(allowed)}")
+        agg = spec.aggregator()
+        t = spec.t if args.t is None else args.t
+        agg.check_horizon(t)
+        scenario = spec.scenario()
+    except _BadInputError as exc:
+        print(f"dynapai-sym solve: {exc}", file=sys.stderr)
+        return 2
+    except (ValueError, TypeError) as exc:
+        print(f"dynapai-sym solve: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    from .scenario import Scenario
+
+    sweep = scenario is not None
+    if not sweep:
+        scenario = Scenario([agg], t=t)
+    print(f"Solving {args.file}: {agg.n} players, {spec.actions} actions, {t} period{'s' if t > 1 else ''}"
+          + (f", {len(scenario)} points" if sweep else ""))
+    t0 = time.perf_counter()
+    res = scenario.solve(t=t, n_jobs=args.jobs, progress=sweep)
+    print(f"Solved in {time.perf_counter() - t0:.2f} s")
+    print(_equilibrium_table(res, sweep))
+    try:
+        if args.output:
+            print(f"wrote {res.save(args.output)}")
+        if args.latex:
+            print(f"wrote {write_latex(agg, args.latex, t=t if 1 < t <= 6 else None)}")
+        if args.plot:
+            fig = plot_result(res if sweep else res[0], title=Path(args.file).stem)
+            fig.savefig(args.plot, dpi=100)
+            print(f"wrote {args.plot}")
+    except (OSError, ImportError, ValueError) as exc:
+        print(f"dynapai-sym solve: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    certified = int(np.sum(res.success))
+    if certified < len(res):
+        print(f"{len(res) - certified} of {len(res)} points are not certified equilibria (see status)",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def check_file(args) -> int:
+    """``dynapai-sym check FILE``: exit 0 for a valid file (its equations printed), 2 otherwise."""
+    try:
+        spec = _read(args.file)
+        agg = spec.aggregator()
+        scenario = spec.scenario()
+    except _BadInputError as exc:
+        print(f"dynapai-sym check: {exc}", file=sys.stderr)
+        return 2
+    except (ValueError, TypeError) as exc:
+        print(f"dynapai-sym check: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    pf = agg.state.beliefs[0]
+    print(f"{args.file}: valid. {agg.n} players, {spec.actions} actions, horizon {spec.t}"
+          + (f", sweep of {len(scenario)} points over {', '.join(scenario.varying)}" if scenario else ""))
+    print("Equations (player 1):")
+    m = pf.intermediates
+    for key in ("p", "s", "sigma", "q", "c"):
+        print(f"  {key}_1 = {m[key][0]}")
+    print(f"  d_1 = {m['d'][0][0]}")
+    for i in range(agg.n):
+        print(f"  u_{i + 1} = {pf.payoff_expr(i)}")
+    print("Parameters:")
+    for sym, value in sorted(pf.param_values.items(), key=lambda kv: kv[0].name):
+        print(f"  {sym} = {value:g}")
+    if agg.gammas is not None:
+        print(f"  gammas = {agg.gammas.tolist()}")
+    return 0
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -109,6 +244,19 @@ def build_parser() -> argparse.ArgumentParser:
                     help="also write the objective over t periods (small t)")
     lx.add_argument("--output", "-o", default="model.tex", help="output path (default model.tex)")
     lx.set_defaults(func=latex)
+    sv = sub.add_parser("solve", help="solve a model file and print the equilibria")
+    sv.add_argument("file", help="model file (TOML, see docs/model_files.md)")
+    sv.add_argument("--t", type=_positive_int, default=None, help="number of periods (default: the file's)")
+    sv.add_argument("--sweep", action="append", metavar="NAME=START:STOP:NUM",
+                    help="vary a parameter (replaces the file's sweep; give it twice for a grid)")
+    sv.add_argument("--jobs", type=_positive_int, default=1, help="worker processes for sweeps (default 1)")
+    sv.add_argument("-o", "--output", default=None, help="write the results table (.csv, .parquet or .nc)")
+    sv.add_argument("--latex", default=None, help="write the model's equations as a LaTeX document (.tex)")
+    sv.add_argument("--plot", default=None, help="write a figure of the results (.png, .pdf or .svg)")
+    sv.set_defaults(func=solve_file)
+    ck = sub.add_parser("check", help="check a model file and print its equations")
+    ck.add_argument("file", help="model file (TOML, see docs/model_files.md)")
+    ck.set_defaults(func=check_file)
     return parser
 
 

@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("game",),
     ("scenario",),
     ("plotting",),
-    ("models", "cli"),
+    ("models", "cli", "modelfile"),
 )
 #: Layers that must run without sympy or symengine.
 NUMERIC_ONLY = ("numeric", "solvers")

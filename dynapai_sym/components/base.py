@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Hashable, Mapping
+import re
+from collections.abc import Callable, Hashable, Mapping, Sequence
 
 import numpy as np
 import sympy as sp
@@ -13,7 +14,8 @@ from .._tex import align_lines, display_math
 from ..errors import InvalidArgumentError, InvalidTypeError
 from ..symbols import glossary, sort_symbols
 
-__all__ = ["Component", "FormComponent", "rebind", "as_param_values", "constructor_call"]
+__all__ = ["Component", "FormComponent", "rebind", "as_param_values", "constructor_call", "relabel",
+           "relabelling_symmetric"]
 
 
 class Component(Frozen):
@@ -197,3 +199,52 @@ def call_or_rebind(spec, args: tuple, known: Mapping[str, sp.Symbol], name: str)
         return [rebind(e, known) if not isinstance(e, (list, tuple)) else
                 [rebind(x, known) for x in e] for e in (out.tolist() if isinstance(out, sp.MatrixBase) else out)]
     return rebind(out, known)
+
+
+_INDEXED = re.compile(r"^([A-Za-z_]*[A-Za-z_])(\d+)(?:_(\d+))?$")
+
+
+def relabel(expr, perm: Sequence[int]):
+    """``expr`` with the players' labels in its symbols' names moved: label ``i + 1`` becomes ``perm[i] + 1``.
+
+    A symbol is a player's when its name ends in a label (``xs2``, ``k1``) or two (``d1_2``)
+    within ``1..n``, ``n = len(perm)``; its assumptions are kept.
+    """
+    n = len(perm)
+    mapping = {}
+    for sym in sp.sympify(expr).free_symbols:
+        match = _INDEXED.match(sym.name)
+        if not match:
+            continue
+        base, i, j = match.group(1), int(match.group(2)), match.group(3)
+        if not 1 <= i <= n or (j is not None and not 1 <= int(j) <= n):
+            continue
+        name = f"{base}{perm[i - 1] + 1}" + ("" if j is None else f"_{perm[int(j) - 1] + 1}")
+        mapping[sym] = sp.Symbol(name, **sym.assumptions0)
+    return sp.sympify(expr).xreplace(mapping)
+
+
+def relabelling_symmetric(rows, n: int, values: Mapping | None = None) -> bool:
+    r"""True when relabelling the players permutes ``rows`` alike and leaves ``values`` unchanged.
+
+    ``rows`` holds one expression per player (:math:`e_i`) or an n x n nested list
+    (:math:`e_{ij}`); the test is :math:`e_i(\pi) = e_{\pi(i)}` (:math:`e_{ij}(\pi) = e_{\pi(i)\pi(j)}`)
+    for a swap of two players and a cycle of all (together they generate every relabelling),
+    with each parameter's value equal to its relabelled copy's. Expressions are compared as
+    written (no simplification): a False is "not shown symmetric", never a wrong True.
+    """
+    values = {} if values is None else values
+    if n < 2:
+        return True
+    for perm in ((1, 0, *range(2, n)), tuple((i + 1) % n for i in range(n))):
+        for sym, value in values.items():
+            other = relabel(sym, perm)
+            if other != sym and values.get(other) != value:
+                return False
+        for i, row in enumerate(rows):
+            if isinstance(row, (list, tuple)):
+                if any(relabel(e, perm) != rows[perm[i]][perm[j]] for j, e in enumerate(row)):
+                    return False
+            elif relabel(row, perm) != rows[perm[i]]:
+                return False
+    return True

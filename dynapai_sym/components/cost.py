@@ -30,7 +30,7 @@ from .._validation import all_equal, as_matrix, as_player_vector
 from ..errors import InvalidArgumentError, InvalidTypeError
 from ..names import ACTION_SYMBOLS
 from ..symbols import action_symbols, glossary, intermediate, player_symbols
-from .base import FormComponent, as_param_values, call_or_rebind
+from .base import FormComponent, as_param_values, call_or_rebind, relabelling_symmetric
 from .registry import Form, get_form, register_form
 
 __all__ = ["CostFunc", "CostForm"]
@@ -373,6 +373,10 @@ class CostFunc(FormComponent):
         return None if self.is_custom else (self._form, tuple(sorted(self.values)))
 
     def is_symmetric(self) -> bool:
+        if self.is_custom:  # user-written: symmetric when relabelling the players permutes the costs alike
+            n = self.n
+            costs = self.cost(action_symbols(n, self.k), intermediate("s", n), intermediate("p", n))
+            return relabelling_symmetric(costs, n, self._extra)
         if not self._form.symmetric_capable:
             return False
         return all(all_equal(v) for v in self.values.values())

@@ -19,7 +19,7 @@ import sympy as sp
 
 from ..errors import InvalidArgumentError, InvalidTypeError
 from ..symbols import glossary, intermediate
-from .base import FormComponent, as_param_values, call_or_rebind, constructor_call
+from .base import FormComponent, as_param_values, call_or_rebind, constructor_call, relabelling_symmetric
 from .registry import Form, get_form, register_form
 
 __all__ = ["CSF", "ContestForm"]
@@ -207,7 +207,10 @@ class CSF(FormComponent):
         return None if self.is_custom else (self._form,)
 
     def is_symmetric(self) -> bool:
-        """True when the form treats every player alike."""
+        """True when the form treats every player alike (a user-written contest: when relabelling the
+        players permutes its q alike; known only when it was given for a number of players)."""
+        if self.is_custom and self._n is not None:
+            return relabelling_symmetric(self.q(intermediate("p", self._n)), self._n, self._extra)
         return self._form.symmetric_capable
 
     def __repr__(self) -> str:

@@ -47,8 +47,9 @@ class DisasterCost(Component):
             return {syms[i][j]: float(self.d[i, j]) for i in range(self.n) for j in range(self.n)}
         return dict(zip(player_symbols("d", self.n), map(float, self.d)))
 
-    def matrix(self) -> list[list[sp.Expr]]:
-        r"""Return :math:`d_{ij}` as nested lists of symbols."""
+    def matrix(self, s=None, p=None) -> list[list[sp.Expr]]:
+        r"""Return :math:`d_{ij}` as nested lists of symbols (``s``, ``p``: unused here; a disaster cost
+        written as an expression may depend on them)."""
         if self.is_matrix:
             return [list(row) for row in pair_symbols("d", self.n)]
         d = player_symbols("d", self.n)

@@ -16,7 +16,7 @@ import sympy as sp
 from .._validation import all_equal, as_player_vector, check_n
 from ..errors import InvalidArgumentError
 from ..symbols import intermediate, player_symbols
-from .base import Component, as_param_values, call_or_rebind
+from .base import Component, as_param_values, call_or_rebind, relabelling_symmetric
 
 __all__ = ["RewardFunc"]
 
@@ -112,8 +112,8 @@ class RewardFunc(Component):
         return ("linear",) if self.linear else ("win_only",)
 
     def is_symmetric(self) -> bool:
-        if self._spec is not None:
-            return False
+        if self._spec is not None:  # user-written: symmetric when relabelling the players permutes rho alike
+            return relabelling_symmetric(self.rho(intermediate("p", self.n)), self.n, self._extra)
         return all(all_equal(v) for v in (self.win_a, self.win_b, self.lose_a, self.lose_b))
 
     def __repr__(self) -> str:

@@ -22,7 +22,7 @@ import sympy as sp
 from .._validation import all_equal, as_player_vector, check_n
 from ..errors import InvalidArgumentError
 from ..symbols import glossary, intermediate, player_symbols
-from .base import FormComponent, as_param_values, call_or_rebind, constructor_call
+from .base import FormComponent, as_param_values, call_or_rebind, constructor_call, relabelling_symmetric
 from .registry import Form, forms, get_form, register_form
 
 __all__ = ["RiskFunc", "RiskForm", "safe_fraction", "safe_fraction_denominators"]
@@ -291,6 +291,9 @@ class RiskFunc(FormComponent):
         ok = all_equal(self.theta)
         if self.w is not None:
             ok = ok and all_equal(self.w)
+        if ok and self.is_custom:  # user-written: symmetric when relabelling the players permutes sigma alike
+            n = self.n
+            return relabelling_symmetric(self.sigma(intermediate("s", n), intermediate("p", n)), n, self._extra)
         return ok and self._form.symmetric_capable
 
     def __repr__(self) -> str:

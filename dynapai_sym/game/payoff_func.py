@@ -49,6 +49,9 @@ class PayoffFunc(PayoffModel, LatexDisplay):
         How the sharing choice enters the transition (SharingActions only).
     transition : Transition, optional
         State transition; default follows the action type (none, invest, sharing).
+    payoff : PayoffExpr, optional
+        The payoff written whole, replacing the form above
+        (:class:`~dynapai_sym.components.payoff_expr.PayoffExpr`; see ``docs/model_files.md``).
 
     Examples
     --------

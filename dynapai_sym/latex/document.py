@@ -570,6 +570,8 @@ def _heading(text: str) -> str:
 
 
 def _payoff_general(pf: PayoffModel) -> str:
+    if pf.payoff_form is not None:  # the payoff written whole (PayoffExpr): player 1's, as written
+        return pf.payoff_form.to_latex().replace(" = ", " &= ", 1)
     if pf.disaster == "seed":
         return (r"u_i &= \sum_j \sigma_j q_j \rho_{ij} - \sum_j (1 - \sigma_j)\, q_j\, d_{ij} - c_i")
     return r"u_i &= \sum_j \sigma_j q_j \rho_{ij} - \Big(1 - \sum_j \sigma_j q_j\Big) d_i - c_i"

@@ -25,7 +25,7 @@ import numpy as np
 import sympy as sp
 
 from .._frozen import Frozen
-from ..components import CSF, CostFunc, DisasterCost, ProdFunc, RewardFunc, RiskFunc, Transition
+from ..components import CSF, CostFunc, DisasterCost, PayoffExpr, ProdFunc, RewardFunc, RiskFunc, Transition
 from ..components.base import exit_guards
 from ..errors import InvalidArgumentError, InvalidTypeError
 from ..symbols import action_symbols, glossary, player_symbols, sort_symbols
@@ -50,6 +50,9 @@ class PayoffModel(Frozen):
     adds evaluation and LaTeX display.
     """
 
+    #: the payoff written whole (:class:`~dynapai_sym.components.PayoffExpr`), or None for the form above
+    payoff_form: PayoffExpr | None = None
+
     def __init__(
         self,
         prod_func: ProdFunc,
@@ -64,6 +67,7 @@ class PayoffModel(Frozen):
         disaster: str = "seed",
         share_map: str = "fraction",
         transition: Transition | None = None,
+        payoff: PayoffExpr | None = None,
     ):
         if not isinstance(prod_func, ProdFunc):
             raise InvalidTypeError(f"prod_func must be a ProdFunc, got {type(prod_func).__name__}")
@@ -105,9 +109,15 @@ class PayoffModel(Frozen):
             raise InvalidTypeError(f"transition must be a Transition, got {type(transition).__name__}")
         elif share_map != "fraction" and transition.share_map != share_map:
             raise InvalidArgumentError("give share_map either to PayoffFunc or to the Transition, not both")
+        if payoff is not None:
+            if not isinstance(payoff, PayoffExpr):
+                raise InvalidTypeError(f"payoff must be a PayoffExpr (the payoff written whole), "
+                                       f"got {type(payoff).__name__}")
+            if payoff.n != n:
+                raise InvalidArgumentError(f"payoff has {payoff.n} players but prod_func has {n}")
         self._set(n=n, k=k, prod_func=prod_func, risk_func=risk_func, csf=csf, reward_func=reward_func,
                   disaster_cost=disaster_cost, cost_func=cost_func, transition=transition, disaster=disaster,
-                  action_type=action_type_for(k))
+                  action_type=action_type_for(k), payoff_form=payoff)
         # build once now, so that a bad custom component fails at construction
         self.structure  # noqa: B018
 
@@ -122,8 +132,9 @@ class PayoffModel(Frozen):
 
     @property
     def components(self) -> tuple:
-        return (self.prod_func, self.risk_func, self.csf, self.reward_func, self.disaster_cost,
-                self.cost_func, self.transition)
+        out = (self.prod_func, self.risk_func, self.csf, self.reward_func, self.disaster_cost,
+               self.cost_func, self.transition)
+        return out if self.payoff_form is None else (*out, self.payoff_form)
 
     @property
     def action_symbols(self) -> tuple[tuple[sp.Symbol, ...], ...]:
@@ -157,7 +168,7 @@ class PayoffModel(Frozen):
             "sigma": self.risk_func.sigma(s, p),
             "q": self.csf.q(p),
             "rho": self.reward_func.rho(p),
-            "d": self.disaster_cost.matrix(),
+            "d": self.disaster_cost.matrix(s, p),
             "c": self.cost_func.cost(X, s, p),
         }
 
@@ -173,6 +184,8 @@ class PayoffModel(Frozen):
         m = self.intermediates
         n = self.n
         sigma, q, rho, dmat, c = m["sigma"], m["q"], m["rho"], m["d"], m["c"]
+        if self.payoff_form is not None:
+            return tuple(self.payoff_form.payoffs(m))
         out = []
         for i in range(n):
             reward = sp.Add(*[sigma[j] * q[j] * rho[i][j] for j in range(n)])
@@ -312,7 +325,7 @@ class PayoffModel(Frozen):
         """A copy with some components (or ``d``, ``disaster``) replaced."""
         kw = dict(prod_func=self.prod_func, risk_func=self.risk_func, d=self.disaster_cost,
                   cost_func=self.cost_func, csf=self.csf, reward_func=self.reward_func,
-                  disaster=self.disaster, transition=self.transition)
+                  disaster=self.disaster, transition=self.transition, payoff=self.payoff_form)
         unknown = set(components) - set(kw)
         if unknown:
             raise InvalidArgumentError(f"unknown components: {sorted(unknown)}; expected some of {sorted(kw)}")
@@ -326,4 +339,6 @@ class PayoffModel(Frozen):
             parts.append(repr(self.transition))
         if self.disaster != "seed":
             parts.append(f"disaster={self.disaster!r}")
+        if self.payoff_form is not None:
+            parts.append(f"payoff={self.payoff_form!r}")
         return "PayoffFunc(\n  " + ",\n  ".join(parts) + "\n)"

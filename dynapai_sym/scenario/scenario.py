@@ -40,7 +40,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from .._validation import as_float_array, as_positive_int, check_n
-from ..components import CSF, ProdFunc, RiskFunc
+from ..components import CSF
 from ..components.registry import forms, get_form
 from ..errors import InvalidArgumentError, InvalidTypeError, PointsNotSolvedWarning
 from ..game import Aggregator, PayoffFunc
@@ -62,6 +62,7 @@ from .executors import (
 )
 from .results import ScenarioResult
 from .runs import LOST, FailedPoint
+from .written import WrittenParts
 
 __all__ = ["Scenario", "ScenarioResult", "FailedPoint", "VARYING_PARAMS"]
 
@@ -230,8 +231,11 @@ class Scenario:
         gammas=None,
         end_on_win: bool = False,
         csf: CSF | str | None = None,
-        risk: str = "winner_only",
+        risk: str | Mapping = "winner_only",
         w=None,
+        production: Mapping | None = None,
+        disaster: Mapping | None = None,
+        params: Mapping | None = None,
     ) -> Scenario:
         r"""A grid of games that differ in one or two parameters.
 
@@ -274,6 +278,13 @@ class Scenario:
             weights of the forms that take them (``multiplicative``, ``additive``).
         w : float or array_like, optional
             Risk weights (only for a risk form that takes them).
+        production, disaster : mapping, optional
+            Components written as expressions (``docs/model_files.md``): ``{"s": ..., "p": ...}``
+            and ``{"d": ...}``; ``risk`` may be ``{"sigma": ...}`` too. They may use ``A``, ``alpha``,
+            ``B``, ``beta``, ``theta``, ``d``, ``r`` (the values above) and the names in ``params``.
+        params : mapping, optional
+            Values of the new parameters of those expressions (a number or one per player); each
+            can be the varying parameter (``params={"k": np.linspace(1, 4, 7)}, varying="k"``).
 
         Returns
         -------
@@ -299,8 +310,11 @@ class Scenario:
         t = as_positive_int(t, "t (number of periods)")
         given = dict(a=a, alpha=alpha, b=b, beta=beta, theta=theta, d=d, r=r, r_inv=r_inv, r_share=r_share,
                      w=w, gammas=gammas)
-        if not isinstance(risk, str) or risk not in _risks():
-            raise InvalidArgumentError(f"risk must be one of {_risks()}, got {risk!r}")
+        if not isinstance(risk, Mapping) and (not isinstance(risk, str) or risk not in _risks()):
+            raise InvalidArgumentError(f"risk must be one of {_risks()}, got {risk!r} "
+                                       "(or a risk written as {'sigma': expression})")
+        written = WrittenParts(risk, production, disaster, params)
+        given |= written.params
         csf = _coerce_csf(csf)
         if not isinstance(end_on_win, (bool, np.bool_)):
             raise InvalidTypeError(f"end_on_win must be True or False, got {end_on_win!r}")
@@ -310,8 +324,8 @@ class Scenario:
                 if values2 is not None:
                     raise InvalidArgumentError("values2 is given but varying2 is not")
                 continue
-            if not isinstance(name, str) or name not in VARYING_PARAMS:
-                raise InvalidArgumentError(f"{arg} must be one of {VARYING_PARAMS}, got {name!r}")
+            if not isinstance(name, str) or (name not in VARYING_PARAMS and name not in written.names):
+                raise InvalidArgumentError(f"{arg} must be one of {VARYING_PARAMS + written.names}, got {name!r}")
         if varying2 is not None and varying2 == varying:
             raise InvalidArgumentError(f"varying2 must differ from varying (both are {varying!r})")
         axes: list[tuple[str, np.ndarray]] = []
@@ -323,7 +337,7 @@ class Scenario:
             rng = _as_range(name, given[name] if vals is None else vals, n, source if vals is not None else name)
             axes.append((name, rng))
         names = tuple(name for name, _ in axes)
-        if "w" in names and not get_form("risk", risk, "risk").takes_weights:
+        if "w" in names and (isinstance(risk, Mapping) or not get_form("risk", risk, "risk").takes_weights):
             weighted = " or ".join(f"risk={name!r}" for name in _risks() if forms("risk")[name].takes_weights)
             raise InvalidArgumentError(f"w (risk weights) can only vary with {weighted}")
         if "r_share" in names and given["r_inv"] is None:
@@ -342,7 +356,7 @@ class Scenario:
                     point[axes[1][0]] = axes[1][1][j]
                 desc = ", ".join(f"{k}={_short(v)}" for k, v in point.items())
                 try:
-                    agg = _build_aggregator(fixed | point, t, end_on_win, csf, risk)
+                    agg = _build_aggregator(fixed | point, t, end_on_win, csf, risk, written)
                 except (TypeError, ValueError) as exc:
                     raise type(exc)(f"grid point {len(points)} ({desc}): {exc}") from exc
                 aggregators.append(agg)
@@ -545,10 +559,9 @@ def _coerce_csf(csf) -> CSF:
     raise InvalidTypeError(f"csf must be a CSF or a string, got {type(csf).__name__}")
 
 
-def _build_aggregator(vals: dict, t: int, end_on_win: bool, csf: CSF, risk: str) -> Aggregator:
-    prod = ProdFunc(a=vals["a"], alpha=vals["alpha"], b=vals["b"], beta=vals["beta"])
-    risk_func = RiskFunc(risk, vals["theta"], vals["w"])
-    pf = PayoffFunc(prod_func=prod, risk_func=risk_func, d=vals["d"], csf=csf, r=vals["r"],
+def _build_aggregator(vals: dict, t: int, end_on_win: bool, csf: CSF, risk, written: WrittenParts) -> Aggregator:
+    prod, risk_func, disaster = written.components(vals, risk)
+    pf = PayoffFunc(prod_func=prod, risk_func=risk_func, d=disaster, csf=csf, r=vals["r"],
                     r_inv=vals["r_inv"], r_share=vals["r_share"])
     agg = Aggregator(pf, gammas=vals["gammas"], end_on_win=end_on_win)
     agg.check_horizon(t)
