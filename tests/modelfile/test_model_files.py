@@ -262,3 +262,13 @@ def test_the_built_in_invest_model_saved_and_loaded_is_the_same_model(tmp_path):
     pf, pf2 = agg.state.beliefs[0], again.state.beliefs[0]
     assert pf2.structure == pf.structure and pf2.param_values == pf.param_values
     assert np.array_equal(again.gammas, agg.gammas) and again.end_on_win
+
+
+def test_cli_two_sweeps_make_a_grid(tmp_path, capsys):
+    out = tmp_path / "grid.csv"
+    assert cli.main(["solve", str(README), "--sweep", "r=0.05:0.1:2", "--sweep", "d=0.5:1:3", "-o", str(out)]) == 0
+    table = dp.ScenarioResult.load(out)
+    assert table["point"].nunique() == 6
+    assert sorted(set(zip(table["r"], table["d"]))) == pytest.approx(
+        sorted((r, d) for r in (0.05, 0.1) for d in (0.5, 0.75, 1.0)))
+    assert "3 points" not in capsys.readouterr().out
