@@ -20,7 +20,8 @@ from ..errors import InvalidArgumentError
 from ..symbols import player_symbols
 from .structure import KKTSystem
 
-__all__ = ["planner_weights", "planner_objective", "planner_focs", "planner_kkt", "planner_jacobian"]
+__all__ = ["PlannerConditions", "planner_weights", "planner_objective", "planner_focs", "planner_kkt",
+           "planner_jacobian"]
 
 
 def planner_weights(n: int, weights=None, symbolic: bool = False) -> tuple:
@@ -77,3 +78,23 @@ def planner_jacobian(pf, weights=None, symbolic: bool = False) -> sp.Matrix:
     flat = [focs[j, c] for j in range(pf.n) for c in range(pf.k)]
     variables = [x for row in pf.action_symbols for x in row]
     return sp.Matrix(flat).jacobian(variables)
+
+
+class PlannerConditions:
+    """The planner's symbolic problem as methods of a payoff model (mixed into ``PayoffFunc``)."""
+
+    def planner_objective(self, weights=None, symbolic: bool = False) -> sp.Expr:
+        r""":math:`W = \sum_i w_i u_i` (weights default 1; ``symbolic``: the symbols :math:`w_i`)."""
+        return planner_objective(self, weights, symbolic)
+
+    def planner_focs(self, weights=None, symbolic: bool = False) -> sp.Matrix:
+        r"""The planner's first-order conditions: the (n, k) matrix :math:`\partial W/\partial a_{j,c}`."""
+        return planner_focs(self, weights, symbolic)
+
+    def planner_kkt(self, weights=None, symbolic: bool = False) -> KKTSystem:
+        """The planner's KKT system (every player's actions, with their bounds)."""
+        return planner_kkt(self, weights, symbolic)
+
+    def planner_jacobian(self, weights=None, symbolic: bool = False) -> sp.Matrix:
+        r"""Jacobian of the planner's stacked conditions, the Hessian of :math:`W`: (nk, nk)."""
+        return planner_jacobian(self, weights, symbolic)
