@@ -6,7 +6,6 @@ import numpy as np
 import sympy as sp
 
 from dynapai_sym import models
-from dynapai_sym.latex import export_expr
 
 
 def test_planner_focs_add_every_players_slope():
@@ -40,9 +39,9 @@ def test_latex_has_planner_and_stationary_sections():
     assert "Planner's first-order (KKT) conditions" in tex
     assert r"\frac{\partial W}{\partial x_{s,1}}" in tex
     assert "Infinite horizon (stationary play)" in tex
-    # the explicit stationary objective is the closed form's LaTeX
-    U = agg.objective_expr(float("inf"))[0]
-    assert export_expr(U)[:20] in tex
+    assert r"\frac{u_i}{1 - \gamma_i \big(1 - \sum_j q_j\big)}" in tex
+    section = tex[tex.index("Infinite horizon"):]
+    assert "U_{1} &=" in section and r"\gamma_{1}" in section
     # investment moves the state: no stationary section
     assert "Infinite horizon" not in models.invest_aggregator(2).to_latex()
     pf = models.readme_payoff()
