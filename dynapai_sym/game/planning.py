@@ -116,7 +116,8 @@ class PlannerMethods:
         return self.game(1).layout.pack(s.data)
 
     # ------------------------------------------------------------ the planner
-    def _weights(self, weights) -> np.ndarray:
+    def check_weights(self, weights) -> np.ndarray:
+        """``weights`` as welfare weights (n non-negative numbers, not all 0; default all 1)."""
         if weights is None:
             return np.ones(self.n)
         w = as_player_vector(weights, "weights", self.n, nonnegative=True)
@@ -136,7 +137,7 @@ class PlannerMethods:
     def planner_problem(self, t=1, weights=None, belief=None) -> PlannerProblem:
         r"""The numeric planner's problem :math:`\max_x \sum_i w_i U_i(x)` over ``t`` periods
         (``math.inf``: stationary play), evaluated with player ``belief``'s payoff function."""
-        w = self._weights(weights)
+        w = self.check_weights(weights)
         b = self._belief_index(belief)
         pf = self.state.belief_of(b)
         if is_infinite(t):
@@ -180,7 +181,15 @@ class PlannerMethods:
             starts.append(problem.layout.pack(np.tile(np.array([1.0, 1.0, 0.05, 0.05, 0.0, 0.0])[: self.k],
                                                           (problem.T, self.n, 1))))
             out = solve_planner(problem, starts, options)
+        if self._exchangeable(problem):
+            out.x = _most_active_first(problem, out.x)
         return self._planner_result(problem, out, t, self._belief_index(belief))
+
+    def _exchangeable(self, problem: PlannerProblem) -> bool:
+        """Whether permuting the players leaves the planner's problem unchanged."""
+        gammas = self.gammas if self.gammas is not None else np.ones(self.n)
+        return bool(self.state.common and self.state.beliefs[0].is_symmetric()
+                    and np.all(gammas == gammas[0]) and np.all(problem.weights == problem.weights[0]))
 
     def _nash_start(self, t, options: SolverOptions) -> list[np.ndarray]:
         """A Nash first-order point as a start of the planner's search (not certified: a start only)."""
@@ -240,3 +249,12 @@ class PlannerMethods:
         safe_p = no_disaster_probability(planner.sigma, planner.q, eow, horizon)
         return WelfareGap(nash, planner, planner.weights, W_nash, float(W_plan), float(poa),
                           float(W_plan - W_nash), safe_n, safe_p, safe_p - safe_n, planner.payoffs - U_nash)
+
+
+def _most_active_first(problem: PlannerProblem, x: np.ndarray) -> np.ndarray:
+    """With exchangeable players an optimum that treats them differently is one of several (its
+    permutations); report the one with the players in decreasing order of their total inputs, so
+    that neighbouring points of a sweep agree."""
+    X = problem.layout.unpack(x)
+    order = np.argsort(-X.sum(axis=(0, 2)), kind="stable")
+    return problem.layout.pack(X[:, order, :])
