@@ -47,6 +47,7 @@ _RANDOM = 192  # random starts of the search
 _NEWTON_STARTS = 4  # distinct best end points polished by Newton
 _DISTINCT = 1e-3  # end points closer than this (relative) are one
 _SINKING = 1e-6  # an input at most this (relative to the largest) and pushed down is sinking to 0
+_OUT_OF_RACE = 1e-4  # a performance input below this x the largest played is tried at exactly 0
 _SCALES = (0.01, 0.1, 0.3, 1.0, 3.0)  # multiples of each given start
 
 
@@ -194,6 +195,25 @@ def search_welfare(problem, given: list[np.ndarray], rng: np.random.Generator,
     return best_x[order], best_w[order]
 
 
+def _exit_variants(problem, x: np.ndarray) -> list[np.ndarray]:
+    """Newton starts from a search end point: with the inputs at the floor set to exactly 0, and with
+    every player-period whose performance input is below 1e-4 of the largest one played taken out
+    of the race (its x_s and x_p at exactly 0; the model takes its limits there), then the point itself."""
+    out = []
+    floored = x <= _FLOOR * (1 + 1e-9)
+    X = problem.layout.unpack(x)  # (T, n, k)
+    xp = X[..., 1]
+    out_of_race = xp <= _OUT_OF_RACE * max(float(np.max(xp)), _FLOOR)
+    if out_of_race.any():
+        Y = X.copy()
+        Y[..., :2] = np.where(out_of_race[..., None], 0.0, Y[..., :2])
+        out.append(problem.layout.pack(Y))
+    if floored.any():
+        out.append(np.where(floored, 0.0, x))
+    out.append(x)
+    return out
+
+
 def _distinct(X: np.ndarray, count: int) -> list[np.ndarray]:
     out: list[np.ndarray] = []
     for x in X:
@@ -329,11 +349,7 @@ def solve_planner(problem, given: list[np.ndarray], options) -> PlannerOutcome:
     tol_gain = options.gain_tol
     candidates = []
     for x in _distinct(X[np.isfinite(W)], _NEWTON_STARTS):
-        floored = x <= _FLOOR * (1 + 1e-9)
-        starts = [x]
-        if floored.any():
-            starts.insert(0, np.where(floored, 0.0, x))
-        for s in starts:
+        for s in _exit_variants(problem, x):
             xs, res, ok, its = _newton(problem, s, options)
             iterations += its
             w = float(problem.welfare(xs))

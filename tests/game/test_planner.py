@@ -170,6 +170,7 @@ def test_asymmetric_three_players_against_an_independent_multistart_search(weigh
 
 
 @pytest.mark.parametrize("make,T", [(lambda: models.basic_aggregator(2, end_on_win=True), 3),
+                                    (lambda: models.basic_aggregator(2, end_on_win=True), 5),
                                     (lambda: models.invest_aggregator(2, end_on_win=True), 2),
                                     (lambda: models.sharing_aggregator(2), 2)])
 def test_multi_period_planner_is_certified_and_beats_nash(make, T):
