@@ -28,7 +28,7 @@ from ..solvers import SolverOptions, SolverResult, Status, solve_game
 from ..solvers.methods import get_method
 from ..solvers.planner import PlannerResult, PlannerStatus, solve_planner
 from ..solvers.result import Optimum
-from ..solvers.stationary import StationaryResult, bellman_check
+from ..solvers.stationary import StationaryResult, bellman_check, planner_bellman_check
 from .welfare import WelfareGap, no_disaster_probability
 
 __all__ = ["PlannerMethods", "is_infinite"]
@@ -183,7 +183,31 @@ class PlannerMethods:
             out = solve_planner(problem, starts, options)
         if self._exchangeable(problem):
             out.x = _most_active_first(problem, out.x)
-        return self._planner_result(problem, out, t, self._belief_index(belief))
+        result = self._planner_result(problem, out, t, self._belief_index(belief))
+        if is_infinite(t):
+            self._planner_bellman(problem, result, options)
+        return result
+
+    def _planner_bellman(self, problem: PlannerProblem, result: PlannerResult, options: SolverOptions) -> None:
+        """Infinite horizon: with one discount factor for all, check the planner's Bellman equation
+        (optimal among all plans); otherwise say the optimum is among stationary plans."""
+        if not np.all(self.gammas == self.gammas[0]):
+            result.notes.append("discount factors differ: the optimum is among stationary plans (a planner "
+                                "with several discount factors may prefer plans that change over time)")
+            return
+        if not result.success:
+            return
+        x = problem.layout.pack(result.strategies.data)
+        check = planner_bellman_check(problem.model, problem.chain.theta, problem.chain.y0, problem.weights, x,
+                                      options)
+        result.bellman = check
+        if check.passed:
+            result.notes.append("Bellman check passed: no plan, stationary or not, gives more welfare")
+        else:
+            result.success = False
+            result.status = PlannerStatus.NOT_CONVERGED
+            result.message = (f"{result.message}; the planner's Bellman check fails: a plan that changes over "
+                              f"time gives {check.gains[0]:.3g} more welfare")
 
     def _exchangeable(self, problem: PlannerProblem) -> bool:
         """Whether permuting the players leaves the planner's problem unchanged."""

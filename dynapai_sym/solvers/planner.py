@@ -116,6 +116,10 @@ class PlannerResult(SolverResult):
         Which belief the planner evaluates the players' objectives with.
     horizon : int or float
         T, or ``math.inf`` (stationary play).
+    bellman : BellmanCheck or None
+        Infinite horizon with one discount factor for all: the planner's Bellman check
+        (:func:`~dynapai_sym.solvers.stationary.planner_bellman_check`), which extends the
+        optimum from stationary plans to all plans.
     """
 
     welfare: float = float("nan")
@@ -125,6 +129,7 @@ class PlannerResult(SolverResult):
     belief: int = 0
     horizon: float = 1
     floors: list = field(default_factory=list)
+    bellman: object = None  # infinite horizon with one discount factor: the planner's Bellman check
 
     def __str__(self) -> str:
         text = super().__str__().replace("SolverResult:", "PlannerResult:", 1)

@@ -25,7 +25,7 @@ from scipy.optimize import minimize
 
 from .result import SolverResult
 
-__all__ = ["BellmanCheck", "StationaryResult", "bellman_check"]
+__all__ = ["BellmanCheck", "StationaryResult", "bellman_check", "planner_bellman_check"]
 
 _RANDOM = 512  # random candidates per player
 _POLISH = 4  # best candidates polished
@@ -134,3 +134,69 @@ def bellman_check(game, x: np.ndarray, options, rng: np.random.Generator | None 
     gains = best_val - U
     passed = bool(np.all(gains <= options.gain_tol * (1.0 + np.abs(U))))
     return BellmanCheck(np.asarray(U, dtype=float), best_val, best_a, passed, gains)
+
+
+def planner_bellman_check(model, theta, y0, weights, x: np.ndarray, options,
+                          rng: np.random.Generator | None = None) -> BellmanCheck:
+    r"""The planner's Bellman check at a stationary profile ``x`` (one discount factor for all).
+
+    With :math:`\gamma_i = \gamma` for every player the planner's problem is itself a stationary
+    decision problem: its value over all plans is the fixed point of
+    :math:`(\mathcal{T} V) = \max_x [\sum_i w_i u_i(x) + \gamma (1 - Q(x)) V]`, and
+    :math:`\mathcal{T} W \le W` at the stationary welfare :math:`W` proves that no plan, stationary
+    or not, does better. The maximum is searched over the joint action vector (structured and
+    random profiles, one batched evaluation, L-BFGS-B from the best).
+
+    Parameters
+    ----------
+    model : StationaryModel
+    theta, y0 : ndarray
+    weights : ndarray (n,)
+    x : ndarray (n k,)
+    options : SolverOptions
+    """
+    rng = np.random.default_rng(options.seed) if rng is None else rng
+    raw, gammas, eow = model.model, model.gammas, model.end_on_win
+    gamma = float(gammas[0])
+    w = np.asarray(weights, dtype=float)
+    m = model.m
+    W = float(w @ model.payoffs(x, y0, theta))
+    upper = np.asarray(model.upper, dtype=float)
+    scale = max(float(np.max(x)), 1e-3)
+
+    def batch_rhs(X):  # X (m, B)
+        u, _, Q = raw.values(X, y0, theta)
+        return w @ u + (gamma * (1.0 - Q) * W if eow else gamma * W)
+
+    cands = [x, np.zeros(m)] + [x * c for c in (0.01, 0.1, 0.5, 2.0, 10.0)]
+    k = model.k
+    for i in range(model.n):  # each player alone
+        alone = np.zeros(m)
+        alone[i * k:(i + 1) * k] = x[i * k:(i + 1) * k]
+        cands.append(alone)
+    rand = scale * np.exp(rng.uniform(np.log(1e-6), np.log(1e3), size=(_RANDOM, m)))
+    A = np.clip(np.vstack([np.asarray(cands), rand]), 0.0, upper)
+    with np.errstate(all="ignore"):
+        vals = batch_rhs(A.T)
+    vals = np.where(np.isfinite(vals), vals, -np.inf)
+    order = np.argsort(-vals)[:_POLISH]
+    top_val, top_x = float(vals[order[0]]), A[order[0]].copy()
+
+    def neg(z):
+        u, _, Q, u_v, _, Q_v = raw.values_first(z, y0, theta)
+        val = w @ u + (gamma * (1.0 - Q) * W if eow else gamma * W)
+        grad = (w @ u_v)[:m] - (gamma * W * Q_v[:m] if eow else 0.0)
+        if not (np.isfinite(val) and np.all(np.isfinite(grad))):
+            return 1e300, np.zeros(m)
+        return -val, -grad
+
+    for j in order:
+        with np.errstate(all="ignore"):
+            res = minimize(neg, A[j], jac=True, method="L-BFGS-B",
+                           bounds=[(0.0, b if np.isfinite(b) else None) for b in upper],
+                           options={"maxiter": 500, "ftol": 1e-15, "gtol": 1e-12})
+        if np.isfinite(res.fun) and -res.fun > top_val:
+            top_val, top_x = float(-res.fun), np.asarray(res.x)
+    gain = top_val - W
+    passed = bool(gain <= options.gain_tol * (1.0 + abs(W)))
+    return BellmanCheck(np.array([W]), np.array([top_val]), top_x[None, :], passed, np.array([gain]))

@@ -157,3 +157,36 @@ def test_infinite_horizon_planner(agg, stationary):
     res = gap.nash
     D, Q = np.sum(res.q[0] * (1 - res.sigma[0])), np.sum(res.q[0])
     assert gap.safety_nash == pytest.approx(1 - D / Q)
+
+
+def test_planner_with_one_discount_factor_passes_its_bellman_check_and_is_approached_in_T(agg):
+    same = dp.Aggregator(agg.state, gammas=[0.8, 0.8], end_on_win=True)
+    plan = same.solve_planner(math.inf)
+    assert plan.success and plan.bellman is not None and plan.bellman.passed
+    x = plan.strategies.data[0]
+    W = plan.welfare
+    # independently: max over the joint profile of sum_i u_i + gamma (1 - Q) W gives W back
+    def rhs(v):
+        y = v.reshape(2, 2)
+        u = sum(_u_and_Q(y, i)[0] for i in range(2))
+        return u + 0.8 * (1 - _u_and_Q(y, 0)[1]) * W
+
+    rng = np.random.default_rng(3)
+    best = rhs(x.reshape(-1))
+    for start in np.vstack([x.reshape(-1), rng.uniform(0.0, 2.0, (20, 4))]):
+        out = minimize(lambda v: -rhs(v), start, method="L-BFGS-B", bounds=[(0, None)] * 4,
+                       options={"ftol": 1e-15, "gtol": 1e-12})
+        best = max(best, -out.fun)
+    assert best == pytest.approx(W, abs=1e-10)
+    # the finite-horizon planner approaches it from below as T grows
+    gaps = []
+    for T in (4, 8, 16):
+        res = same.solve_planner(T)
+        assert res.success
+        assert res.welfare <= W + 1e-12
+        gaps.append(W - res.welfare)
+    assert gaps[0] > gaps[1] > gaps[2] and gaps[2] < 1e-5
+    # with different discount factors the planner's optimum is among stationary plans, and says so
+    other = agg.solve_planner(math.inf)
+    assert other.success and other.bellman is None
+    assert any("stationary plans" in note for note in other.notes)
