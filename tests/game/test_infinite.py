@@ -190,3 +190,19 @@ def test_planner_with_one_discount_factor_passes_its_bellman_check_and_is_approa
     other = agg.solve_planner(math.inf)
     assert other.success and other.bellman is None
     assert any("stationary plans" in note for note in other.notes)
+
+
+def test_heterogeneous_beliefs_over_the_infinite_horizon():
+    base = models.basic_aggregator(2, end_on_win=True).state.beliefs[0]
+    optimist = base.replace(d=[0.2, 0.2])
+    het = dp.Aggregator([base, optimist], gammas=[0.5, 0.9], end_on_win=True)
+    res = het.solve(math.inf)
+    assert res.success and res.bellman.passed
+    x = res.strategies.data
+    # each player's stationary value by its own belief
+    for i, pf in enumerate((base, optimist)):
+        U = dp.Aggregator(pf, gammas=[0.5, 0.9], end_on_win=True).u_stationary(x)
+        assert res.payoffs[i] == pytest.approx(U[i], rel=1e-12)
+    gap = het.welfare_gap(math.inf, belief=1)
+    assert gap.planner.success and gap.planner.belief == 1
+    assert gap.welfare_planner >= gap.welfare_nash
