@@ -38,11 +38,14 @@ def test_planner_columns_match_point_by_point_solves(sweep):
     assert np.allclose(sums, df.groupby("point")["welfare_planner"].first().to_numpy())
 
 
-def test_planner_table_saves_and_loads(sweep, tmp_path):
-    path = sweep.save(tmp_path / "sweep.csv")
+@pytest.mark.parametrize("ext", [".csv", ".parquet", ".nc"])
+def test_planner_table_saves_and_loads(sweep, tmp_path, ext):
+    path = sweep.save(tmp_path / f"sweep{ext}")
     back = dp.ScenarioResult.load(path)
-    assert list(back.columns) == list(sweep.to_dataframe().columns)
-    assert np.allclose(back["safety_gap"].to_numpy(), sweep.to_dataframe()["safety_gap"].to_numpy())
+    df = sweep.to_dataframe()
+    assert list(back.columns) == list(df.columns)
+    assert np.allclose(back["safety_gap"].to_numpy(), df["safety_gap"].to_numpy())
+    assert (back["planner_status"] == df["planner_status"]).all()
 
 
 def test_plot_draws_nash_and_planner_side_by_side(sweep):
