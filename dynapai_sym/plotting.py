@@ -8,7 +8,9 @@
 * a :class:`~dynapai_sym.scenario.ScenarioResult`: panels of the actions, s, p, the
   probability of a safe outcome :math:`\\sigma` and the payoff against the varying parameter
   (values of one period, the first by default), one line per player, and one series per
-  value of the second varying parameter if there is one.
+  value of the second varying parameter if there is one. A sweep solved with
+  ``planner=True`` also shows the planner's values as dashed lines beside the equilibrium's
+  (solid), and two more panels: welfare and the probability of no disaster, Nash against planner.
 
 Figures are built without pyplot (so nothing is shown and no global figure is kept) unless
 ``show=True``; they work with any backend, including ``Agg``.
@@ -132,6 +134,9 @@ def _plot_scenario(res, title, logscale: bool, show: bool, period):
     df = df[df["period"] == period]
     actions = [c for c in _ACTION_LABELS if c in df.columns]
     panels = actions + list(_QUANTITY_LABELS)
+    with_planner = "planner_payoff" in df.columns
+    if with_planner:
+        panels += list(_GAP_PANELS)
     fig, axes = new_figure(len(panels), -(-len(panels) // 2), show)
 
     xname = res.varying[0] if res.varying else "point"
@@ -150,6 +155,9 @@ def _plot_scenario(res, title, logscale: bool, show: bool, period):
         cmap = colormaps["viridis"]
 
     for ax, name in zip(axes, panels):
+        if name in _GAP_PANELS:
+            _plot_gap_panel(ax, df, name, xname, second)
+            continue
         values = df[name].to_numpy(dtype=float).copy()
         values[~ok] = np.nan
         for j in range(n_series):
@@ -165,6 +173,8 @@ def _plot_scenario(res, title, logscale: bool, show: bool, period):
                     style = dict(color=color, linestyle=_LINESTYLES[i % len(_LINESTYLES)],
                                  label=f"player {i}, {second}={v2[0]:.4g}" if len(v2) else f"player {i}")
                 ax.plot(x, y, marker="." if len(x) > 1 else "o", **style)
+                if with_planner and second is None:
+                    _plot_planner_line(ax, df, name, mask, x, i)
         ax.set_title(_ACTION_LABELS.get(name) or _QUANTITY_LABELS[name])
         ax.set_xlabel(xname)
         if logscale and name in (*actions, "s", "p"):
@@ -183,3 +193,40 @@ def _plot_scenario(res, title, logscale: bool, show: bool, period):
     if heading:
         fig.suptitle(heading)
     return fig
+
+
+_PLANNER_NAMES = {"payoff": "planner_payoff"}
+_GAP_PANELS = {
+    "welfare": ("welfare_nash", "welfare_planner", r"welfare $W = \sum_i U_i$"),
+    "no_disaster": ("safety_nash", "safety_planner", "P(no disaster)"),
+}
+
+
+def _plot_planner_line(ax, df, name: str, mask, x, i: int) -> None:
+    """The planner's values of ``name`` for player ``i``, dashed beside the equilibrium's."""
+    column = _PLANNER_NAMES.get(name, f"planner_{name}")
+    if column not in df.columns:
+        return
+    y = df.loc[mask, column].to_numpy(dtype=float).copy()
+    y[~df.loc[mask, "planner_success"].to_numpy(dtype=bool)] = np.nan  # only certified optima
+    ax.plot(x, y, marker="." if len(x) > 1 else "o", color=f"C{i % 10}", linestyle="--",
+            label=f"player {i}, planner")
+
+
+def _plot_gap_panel(ax, df, name: str, xname: str, second) -> None:
+    """Welfare or the probability of no disaster per point: equilibrium (solid) and planner (dashed)."""
+    nash_col, plan_col, label = _GAP_PANELS[name]
+    first = df.drop_duplicates("point")
+    groups = [first] if second is None else [g for _, g in first.groupby(second, sort=True)]
+    for j, g in enumerate(groups):
+        x = g[xname].to_numpy(dtype=float)
+        nash = g[nash_col].to_numpy(dtype=float).copy()
+        nash[~g["success"].to_numpy(dtype=bool)] = np.nan
+        plan = g[plan_col].to_numpy(dtype=float).copy()
+        plan[~g["planner_success"].to_numpy(dtype=bool)] = np.nan
+        suffix = "" if second is None else f", {second}={g[second].iloc[0]:.4g}"
+        ax.plot(x, nash, marker=".", color=f"C{j % 10}", linestyle="-", label=f"Nash{suffix}")
+        ax.plot(x, plan, marker=".", color=f"C{j % 10}", linestyle="--", label=f"planner{suffix}")
+    ax.set_title(label)
+    ax.set_xlabel(xname)
+    ax.legend(fontsize="x-small")

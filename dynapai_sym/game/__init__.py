@@ -3,5 +3,6 @@
 from ..model import State
 from .aggregator import Aggregator, solve
 from .payoff_func import PayoffFunc
+from .welfare import WelfareGap
 
-__all__ = ["Aggregator", "PayoffFunc", "State", "solve"]
+__all__ = ["Aggregator", "PayoffFunc", "State", "WelfareGap", "solve"]

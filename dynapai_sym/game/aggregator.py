@@ -24,11 +24,12 @@ from ..solvers import SolverOptions, SolverResult, solve_game
 from ..solvers.methods import SolverMethod, get_method
 from ..solvers.result import Optimum
 from ..solvers.sensitivity import sensitivity
+from .planning import PlannerMethods, is_infinite
 
 __all__ = ["Aggregator", "solve"]
 
 
-class Aggregator(MultiPeriodModel, LatexDisplay):
+class Aggregator(PlannerMethods, MultiPeriodModel, LatexDisplay):
     """Multi-period objective of every player, and the Nash solver.
 
     Parameters
@@ -216,8 +217,9 @@ class Aggregator(MultiPeriodModel, LatexDisplay):
 
         Parameters
         ----------
-        t : int
-            Number of periods T.
+        t : int or math.inf
+            Number of periods T; ``math.inf`` for stationary play over an infinite horizon
+            (actions that do not move the state; see :mod:`dynapai_sym.game.planning`).
         init : Strategies, array (T, n, k), Actions, or SolverResult, optional
             Starting profile.
         options : SolverOptions or dict, optional
@@ -230,6 +232,8 @@ class Aggregator(MultiPeriodModel, LatexDisplay):
         SolverResult
             ``success`` is True only for a certified equilibrium.
         """
+        if is_infinite(t):
+            return self._solve_stationary(init, SolverOptions.coerce(options), method)
         t = self.check_horizon(t)
         options = SolverOptions.coerce(options)
         solver = get_method(method)

@@ -15,11 +15,12 @@ from ..compile import compile_model
 from ..errors import InvalidArgumentError, InvalidTypeError
 from ..latex import LatexDisplay
 from ..model import Actions, PayoffModel
+from ..model.planner import PlannerConditions
 
 __all__ = ["PayoffFunc"]
 
 
-class PayoffFunc(PayoffModel, LatexDisplay):
+class PayoffFunc(PlannerConditions, PayoffModel, LatexDisplay):
     r"""One-period payoff of every player: the model, its derived conditions, and its numbers.
 
     .. math::
@@ -63,6 +64,8 @@ class PayoffFunc(PayoffModel, LatexDisplay):
     >>> pf(Actions.from_inputs([1., 1.], [2., 2.]))
     array([-0.2099315, -0.2099315])
     >>> pf.focs().shape  # du_i/da_ic, derived symbolically: one row per player
+    (2, 2)
+    >>> pf.planner_focs().shape  # dW/da_jc with W = u_1 + u_2: the planner's conditions
     (2, 2)
     """
 

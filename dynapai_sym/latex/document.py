@@ -42,6 +42,8 @@ from ..components import CSF, CostFunc, DisasterCost, ProdFunc, RewardFunc, Risk
 from ..components.base import Component
 from ..errors import InvalidArgumentError, InvalidTypeError
 from ..model import MultiPeriodModel, PayoffModel
+from ..model.infinite import stationary_objective
+from ..model.planner import planner_kkt
 from ..names import ACTION_SYMBOLS
 from ..symbols import glossary, intermediate, latex_name, player_symbols, sort_symbols
 
@@ -647,6 +649,8 @@ def _payoff_body(pf: PayoffModel, player: int, ctx: _Ctx, heading_prefix: str = 
             cond = f"${a} \\ge 0$, ${d} \\le 0$, ${a}\\, {d} = 0$"
         out.append(f"Player {label}, action ${a}$: {cond}, where\n")
         out.append(_env(_explicit(d, grad, names, ctx)))
+    if player == 0:  # the planner evaluates with the first belief unless told otherwise
+        out.append(_planner_section(pf, ctx, heading_prefix))
     out.append(_heading(f"{heading_prefix}Parameters"))
     moving = set(pf.structure.states)
     entries = []
@@ -710,6 +714,7 @@ def _aggregator_body(agg: MultiPeriodModel, t: int | None, ctx: _Ctx) -> str:
 
     if t is not None:
         out.append(_objective_section(agg, t, ctx))
+    out.append(_stationary_section(agg, ctx))
 
     out.append(_heading("Discount factors"))
     if agg.gammas is None:
@@ -771,3 +776,46 @@ def _objective_section(agg: MultiPeriodModel, t: int, ctx: _Ctx) -> str:
         out.append(_env(_explicit(lhs, sp.Add(*groups[tau]), names, ctx)))
     return "".join(out)
 
+
+
+def _planner_section(pf: PayoffModel, ctx: _Ctx, heading_prefix: str = "") -> str:
+    """The planner's first-order (KKT) conditions: every action's effect on the sum of payoffs."""
+    out = [_heading(f"{heading_prefix}Planner's first-order (KKT) conditions")]
+    out.append("A planner chooses every player's actions jointly to maximise the welfare "
+               "$W = \\sum_i w_i u_i$ (here $w_i = 1$); unlike a player, it counts each action's effect on "
+               "every player's payoff. For each action $a$ of any player:\n")
+    out.append(_env([r"&a \ge 0, \quad \frac{\partial W}{\partial a} \le 0, \quad a\, \frac{\partial W}{\partial a} = 0"
+                     + (r" \qquad (0 \le a \le 1 \text{ for shares})" if pf.k == 6 else "")]))
+    kkt = planner_kkt(pf)
+    names = pf.glossary()
+    players = range(1) if pf.is_symmetric() else range(pf.n)
+    if pf.is_symmetric():
+        out.append("The model is symmetric: the conditions of player 1's actions are shown; the others' "
+                   "follow by exchanging the players.\n")
+    for j in players:
+        for c in range(pf.k):
+            var, grad = kkt.variables[j * pf.k + c], kkt.gradients[j * pf.k + c]
+            a = names.get(var, latex_name(var))
+            out.append(f"Action ${a}$:\n")
+            out.append(_env(_explicit(f"\\frac{{\\partial W}}{{\\partial {a}}}", grad, names, ctx)))
+    return "".join(out)
+
+
+def _stationary_section(agg: MultiPeriodModel, ctx: _Ctx) -> str:
+    """The infinite horizon with stationary play, when the actions do not move the state."""
+    if any(pf.structure.states for pf in agg.state.beliefs) or agg.gammas is None or np.any(agg.gammas >= 1):
+        return ""
+    out = [_heading("Infinite horizon (stationary play)")]
+    Q = r"\sum_j q_j" if agg.end_on_win else "0"
+    out.append("The actions do not move the state. When every player repeats its action in every period, "
+               "the objective sums in closed form"
+               + (" (the game goes on until someone wins)" if agg.end_on_win else " (no win ends the game)")
+               + ":\n")
+    out.append(_env([rf"U_i &= \sum_{{t=0}}^{{\infty}} \gamma_i^t \Big(1 - {Q}\Big)^t u_i = "
+                     rf"\frac{{u_i}}{{1 - \gamma_i \big(1 - {Q}\big)}}" if agg.end_on_win
+                     else r"U_i &= \sum_{t=0}^{\infty} \gamma_i^t u_i = \frac{u_i}{1 - \gamma_i}"]))
+    U = stationary_objective(agg)[0]
+    names = glossary(U.free_symbols)
+    out.append("Explicitly, for player 1:\n")
+    out.append(_env(_explicit("U_{1}", U, names, ctx)))
+    return "".join(out)

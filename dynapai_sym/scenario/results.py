@@ -36,6 +36,7 @@ from ..errors import InvalidArgumentError, InvalidTypeError
 from ..names import ACTION_COLUMNS
 from ..solvers import SolverResult
 from .comparison import Comparison, compare
+from .planner import planner_columns
 
 __all__ = ["ScenarioResult", "FILE_FORMATS"]
 
@@ -71,7 +72,7 @@ class ScenarioResult:
 
     def __init__(self, results: list, points: list[dict], varying: tuple[str, ...], t: int,
                  shape: tuple[int, ...] | None = None, starts: list[str] | None = None, seconds: float = 0.0,
-                 aggregators: list | None = None):
+                 aggregators: list | None = None, planners: list | None = None, gaps: list | None = None):
         if len(points) != len(results):
             raise InvalidArgumentError(f"points has {len(points)} entries; results has {len(results)}")
         self.results = list(results)
@@ -82,6 +83,9 @@ class ScenarioResult:
         self.starts = list(starts) if starts is not None else ["cold"] * len(results)
         self.seconds = seconds
         self.aggregators = list(aggregators) if aggregators is not None else None
+        #: with ``Scenario.solve(planner=True)``: the planner's result and the welfare gap per point
+        self.planners = list(planners) if planners is not None else None
+        self.gaps = list(gaps) if gaps is not None else None
 
     def sensitivity(self, param: str) -> list:
         """Derivatives of each certified point's equilibrium with respect to ``param``.
@@ -142,7 +146,8 @@ class ScenarioResult:
         ``period`` (both 0-based), the action columns (``x_s``, ``x_p``, and ``i_s``, ``i_p``,
         ``sh_s``, ``sh_p`` when present), ``s``, ``p``, ``sigma``, ``q``, ``payoff`` (the
         player's aggregate payoff), ``success``, ``status``, ``kkt_residual``, ``method``,
-        ``seconds``. Points that raised have NaN numbers.
+        ``seconds``. Points that raised have NaN numbers. With ``planner=True`` in the solve, the
+        planner's columns and the welfare-gap measures follow (:mod:`dynapai_sym.scenario.planner`).
 
         Returns
         -------
@@ -182,6 +187,9 @@ class ScenarioResult:
                     columns["kkt_residual"].append(float(res.kkt_residual))
                     columns["method"].append(str(res.method))
                     columns["seconds"].append(float(res.seconds))
+        if self.planners is not None:
+            rows = list(zip(columns["point"], columns["player"], columns["period"]))
+            planner_columns(columns, self.planners, self.gaps, rows, k_max)
         return pd.DataFrame(columns)
 
     def to_xarray(self):

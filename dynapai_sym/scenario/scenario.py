@@ -60,6 +60,7 @@ from .executors import (
     solve_parallel,
     solve_with_executor,
 )
+from .planner import solve_planners
 from .results import ScenarioResult
 from .runs import LOST, FailedPoint
 from .written import WrittenParts
@@ -372,7 +373,7 @@ class Scenario:
     # ------------------------------------------------------------------ solving
     def solve(self, t: int | None = None, n_jobs: int = 1, progress: bool = False, init=None, options=None,
               method: str = "auto", warm_start: bool = True, backend: str | None = None, executor=None,
-              checkpoint=None, batch: bool = True) -> ScenarioResult:
+              checkpoint=None, batch: bool = True, planner: bool = False, weights=None) -> ScenarioResult:
         """Solve every point.
 
         Parameters
@@ -421,6 +422,12 @@ class Scenario:
             ``batch=False`` (same starts, iterates and certificates), several times faster.
             Sequential solves batch all points (with a checkpoint, per chunk of 16 points);
             worker processes and executors batch each chunk, with one large chunk per worker.
+        planner : bool
+            Also solve the planner's problem at every point (from its equilibrium) and add the
+            planner's columns and the welfare-gap measures to the table
+            (:mod:`dynapai_sym.scenario.planner`). Solved in this process, after the equilibria.
+        weights : array_like (n,), optional
+            Welfare weights of the planner (default 1 for every player).
 
         Returns
         -------
@@ -449,6 +456,10 @@ class Scenario:
             raise InvalidTypeError(f"warm_start must be True or False, got {warm_start!r}")
         if not isinstance(batch, (bool, np.bool_)):
             raise InvalidTypeError(f"batch must be True or False, got {batch!r}")
+        if not isinstance(planner, (bool, np.bool_)):
+            raise InvalidTypeError(f"planner must be True or False, got {planner!r}")
+        if planner and weights is not None:
+            self.aggregators[0].check_weights(weights)  # a bad weights argument fails before any solving
         for j, agg in enumerate(self.aggregators):
             try:
                 agg.check_horizon(t)
@@ -512,9 +523,12 @@ class Scenario:
             warnings.warn(f"{len(lost)} of {count} points were not solved because their chunk's future failed "
                           f"({results[lost[0]].status}); they are recorded as FailedPoint. {resume}",
                           PointsNotSolvedWarning, stacklevel=2)
+        planners = gaps = None
+        if planner:
+            planners, gaps = solve_planners(self.aggregators, results, t, weights, options)
         seconds = time.perf_counter() - t0
         return ScenarioResult(results=results, points=[dict(p) for p in self.points], varying=self.varying,
-                              aggregators=list(self.aggregators),
+                              aggregators=list(self.aggregators), planners=planners, gaps=gaps,
                               t=t, shape=self.shape, starts=starts, seconds=seconds)
 
 
