@@ -1,6 +1,6 @@
 """A zoo of ready-made models, shared by tests, notebooks, docs and the command line.
 
-Every function returns a fresh object; the numbers are those of the original
+Every function returns a fresh object; the numbers are those of the dynapai
 engine's demo unless stated.
 """
 
@@ -18,7 +18,7 @@ __all__ = ["readme_payoff", "basic_aggregator", "invest_aggregator", "sharing_ag
 
 
 def readme_payoff(n: int = 2, theta: float = 0.5, risk: str = "winner_only") -> PayoffFunc:
-    """The seed README's example: A = B = 10, alpha = beta = 0.5, d = 1, r = 0.1."""
+    """The dynapai README's example: A = B = 10, alpha = beta = 0.5, d = 1, r = 0.1."""
     prod = ProdFunc(a=np.full(n, 10.0), alpha=np.full(n, 0.5), b=np.full(n, 10.0), beta=np.full(n, 0.5))
     risk_func = getattr(RiskFunc, risk)(np.full(n, theta))
     return PayoffFunc(prod_func=prod, risk_func=risk_func, d=np.full(n, 1.0), r=np.full(n, 0.1))
@@ -29,7 +29,7 @@ def _demo_prod(n: int) -> ProdFunc:
 
 
 def demo_gammas(n: int) -> np.ndarray:
-    """Discount factors of the original demo: evenly spaced from 0.1 to 0.9."""
+    """Discount factors of dynapai's demo: evenly spaced from 0.1 to 0.9."""
     return np.linspace(0.1, 0.9, n)
 
 
@@ -42,7 +42,7 @@ def basic_aggregator(n: int = 2, end_on_win: bool = False) -> Aggregator:
 
 
 def invest_aggregator(n: int = 2, end_on_win: bool = False) -> Aggregator:
-    """Investment in productivity (the original demo's invest problem)."""
+    """Investment in productivity (dynapai's demo's invest problem)."""
     pf = PayoffFunc(prod_func=_demo_prod(n), risk_func=RiskFunc.winner_only(np.full(n, 0.5)),
                     csf=CSF.maybe_no_win(), d=np.full(n, 1.0), r=np.full(n, 0.1),
                     r_inv=np.full(n, 0.01))
@@ -67,7 +67,7 @@ def sharing_aggregator(n: int = 2, end_on_win: bool = False, share_map: str = "f
 
 def readme_sharing_aggregator(n: int = 2, end_on_win: bool = False, share_map: str = "fraction",
                               gammas=None) -> Aggregator:
-    """The seed README's technology with investment and sharing.
+    """The dynapai README's technology with investment and sharing.
 
     Every player starts with A = B = 10 (alpha = beta = 0.5), winner-only risk with theta = 0.5,
     d = 1 and input price r = 0.1, as in :func:`readme_payoff`; investment costs 0.01 per unit and

@@ -223,7 +223,7 @@ class RiskFunc(FormComponent):
         r""":math:`\sigma_j = s_j / (1 + s_j)`: only the winner's safety matters."""
         return cls("winner_only", theta)
 
-    #: name used by the original bindings
+    #: name used by dynapai's Python bindings
     winner_only_risk = winner_only
 
     @classmethod

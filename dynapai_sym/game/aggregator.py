@@ -292,7 +292,7 @@ class Aggregator(MultiPeriodModel, LatexDisplay):
 
     @staticmethod
     def expand_from(state_list, gammas_list, end_on_win: bool = False) -> list[Aggregator]:
-        """One aggregator per combination of state and gammas (as in the original bindings)."""
+        """One aggregator per combination of state and gammas (as in dynapai's Python bindings)."""
         states, gammas = list(state_list), list(gammas_list)
         if not states or not gammas:
             raise InvalidArgumentError("state_list and gammas_list must not be empty")

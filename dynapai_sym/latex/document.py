@@ -570,7 +570,7 @@ def _heading(text: str) -> str:
 
 
 def _payoff_general(pf: PayoffModel) -> str:
-    if pf.disaster == "seed":
+    if pf.disaster == "per_winner":
         return (r"u_i &= \sum_j \sigma_j q_j \rho_{ij} - \sum_j (1 - \sigma_j)\, q_j\, d_{ij} - c_i")
     return r"u_i &= \sum_j \sigma_j q_j \rho_{ij} - \Big(1 - \sum_j \sigma_j q_j\Big) d_i - c_i"
 
@@ -612,7 +612,7 @@ def _payoff_body(pf: PayoffModel, player: int, ctx: _Ctx, heading_prefix: str = 
                             (pf.prod_func, pf.risk_func, pf.csf, pf.reward_func, pf.disaster_cost, pf.cost_func)]))
 
     out.append(_heading(f"{heading_prefix}One-period payoff"))
-    form = ("" if pf.disaster == "seed" else
+    form = ("" if pf.disaster == "per_winner" else
             " (the older engines' form, which also counts ``nobody wins'' as a disaster)")
     out.append(f"In general{form}:\n")
     out.append(_env([_payoff_general(pf)]))

@@ -4,7 +4,7 @@ r"""The one-period payoff, composed from components.
 
     u_i = \sum_j \sigma_j q_j \rho_{ij} - \sum_j (1 - \sigma_j) q_j d_{ij} - c_i
 
-(``disaster="seed"``, the default). ``disaster="complement"`` gives the older
+(``disaster="per_winner"``, the default: a disaster can only follow a win). ``disaster="complement"`` gives the older
 implementations' form :math:`u_i = \sum_j \sigma_j q_j \rho_{ij} - (1 - \sum_j
 \sigma_j q_j) d_i - c_i`, which also counts "nobody won this period" as a
 disaster; the two agree whenever :math:`\sum_j q_j = 1` (the default contest).
@@ -19,6 +19,7 @@ model structure; parameter values are call arguments.
 from __future__ import annotations
 
 import itertools
+import warnings
 from functools import cached_property
 
 import numpy as np
@@ -35,6 +36,23 @@ from .structure import KKTSystem, ModelStructure
 __all__ = ["PayoffModel"]
 
 _STRUCTURES: dict[tuple, ModelStructure] = {}  # one structure per model form (see PayoffFunc.structure)
+
+
+DISASTER_FORMS = ("per_winner", "complement")
+_DISASTER_ALIASES = {"seed": "per_winner"}  # the first name of "per_winner", still accepted
+
+
+def _disaster_form(disaster) -> str:
+    """The disaster term's form by name (``"seed"`` is an older name of ``"per_winner"``)."""
+    if not isinstance(disaster, str):
+        raise InvalidTypeError(f"disaster must be one of {list(DISASTER_FORMS)}, got {disaster!r}")
+    if disaster in _DISASTER_ALIASES:
+        warnings.warn(f"disaster={disaster!r} is an older name; use disaster="
+                      f"{_DISASTER_ALIASES[disaster]!r}", DeprecationWarning, stacklevel=4)
+        return _DISASTER_ALIASES[disaster]
+    if disaster not in DISASTER_FORMS:
+        raise InvalidArgumentError(f"disaster must be one of {list(DISASTER_FORMS)}, got {disaster!r}")
+    return disaster
 
 
 class PayoffModel(Frozen):
@@ -61,7 +79,7 @@ class PayoffModel(Frozen):
         r=None,
         r_inv=None,
         r_share=None,
-        disaster: str = "seed",
+        disaster: str = "per_winner",
         share_map: str = "fraction",
         transition: Transition | None = None,
     ):
@@ -93,8 +111,7 @@ class PayoffModel(Frozen):
             raise InvalidTypeError(f"cost_func must be a CostFunc, got {type(cost_func).__name__}")
         if cost_func.n != n:
             raise InvalidArgumentError(f"cost_func has {cost_func.n} players but prod_func has {n}")
-        if disaster not in ("seed", "complement"):
-            raise InvalidArgumentError(f"disaster must be 'seed' or 'complement', got {disaster!r}")
+        disaster = _disaster_form(disaster)
         if disaster == "complement" and disaster_cost.is_matrix:
             raise InvalidArgumentError("disaster='complement' needs d as a vector (one cost per player), not a matrix")
         k = cost_func.k
@@ -176,7 +193,7 @@ class PayoffModel(Frozen):
         out = []
         for i in range(n):
             reward = sp.Add(*[sigma[j] * q[j] * rho[i][j] for j in range(n)])
-            if self.disaster == "seed":
+            if self.disaster == "per_winner":
                 loss = sp.Add(*[(1 - sigma[j]) * q[j] * dmat[i][j] for j in range(n)])
             else:
                 loss = (1 - sp.Add(*[sigma[j] * q[j] for j in range(n)])) * dmat[i][i]
@@ -324,6 +341,6 @@ class PayoffModel(Frozen):
                  repr(self.disaster_cost), repr(self.cost_func)]
         if self.transition.form not in ("none",):
             parts.append(repr(self.transition))
-        if self.disaster != "seed":
+        if self.disaster != "per_winner":
             parts.append(f"disaster={self.disaster!r}")
         return "PayoffFunc(\n  " + ",\n  ".join(parts) + "\n)"

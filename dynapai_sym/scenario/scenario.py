@@ -1,7 +1,7 @@
 r"""Scenarios: families of games that differ in one or two parameters, solved together.
 
 A :class:`Scenario` holds a list of :class:`~dynapai_sym.game.Aggregator`\ s of one
-action type (as the original engine's ``Scenario(aggs)``), or is built on a parameter grid
+action type (as the dynapai engine's ``Scenario(aggs)``), or is built on a parameter grid
 with :meth:`Scenario.from_params`. :meth:`Scenario.solve` solves every point and returns a
 :class:`ScenarioResult`, which turns into a tidy pandas table (:meth:`ScenarioResult.to_dataframe`)
 and plots (:func:`dynapai_sym.plotting.plot`).

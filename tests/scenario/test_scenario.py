@@ -264,7 +264,7 @@ def test_to_dataframe_columns_and_rows(r_sweep):
     df = res.to_dataframe()
     assert list(df.columns) == ["point", "r", *BASE_COLUMNS[1:]]
     assert len(df) == len(rs) * 2 * 1  # points x players x periods
-    row = df[(df.point == 3) & (df.player == 1)].iloc[0]
+    row = df[(df.point == 3) & (df.player == 2)].iloc[0]  # players 1-based in tables
     got = res[3]
     assert row["r"] == pytest.approx(rs[3])
     assert row["x_s"] == got.strategies.data[0, 1, 0] and row["x_p"] == got.strategies.data[0, 1, 1]
@@ -276,7 +276,7 @@ def test_save_and_load_csv_round_trip(r_sweep, tmp_path):
     _, res = r_sweep
     path = res.save(tmp_path / "sweep.csv")
     loaded = ScenarioResult.load(path)
-    pd.testing.assert_frame_equal(loaded, res.to_dataframe())
+    pd.testing.assert_frame_equal(loaded.to_dataframe(), res.to_dataframe())
 
 
 def test_save_rejects_unknown_extension_and_missing_parquet_engine(r_sweep, tmp_path, monkeypatch):
