@@ -11,6 +11,7 @@ import itertools
 
 import numpy as np
 
+from .._validation import as_float_array
 from ..compile import compile_model
 from ..errors import InvalidArgumentError, InvalidTypeError
 from ..latex import LatexDisplay
@@ -79,7 +80,7 @@ class PayoffFunc(PayoffModel, LatexDisplay):
                                 f"(k={self.k}), got {type(actions).__name__}")
             data = actions.data
         else:
-            data = np.asarray(actions, dtype=float)
+            data = as_float_array(actions, "actions")
             if data.shape != (self.n, self.k):
                 raise InvalidArgumentError(f"actions must have shape ({self.n}, {self.k}), got {data.shape}")
         if data.shape[0] != self.n:

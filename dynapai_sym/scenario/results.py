@@ -345,7 +345,7 @@ class ScenarioResult:
             first = rows.iloc[0]
             points.append({name: rows.groupby("player")[name].first().to_numpy(dtype=float) for name in varying})
 
-            def grid(col, k=None):
+            def grid(col, rows=rows, n=n, t=t):
                 return rows[col].to_numpy(dtype=float).reshape(n, t).T  # (T, n)
 
             data = np.stack([grid(c) for c in action_cols], axis=-1)

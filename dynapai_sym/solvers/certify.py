@@ -127,7 +127,8 @@ class Certificate:
             return "certified equilibrium"
         parts = []
         if self.unattained:
-            parts.append(f"the payoff of player(s) {[int(i) + 1 for i in self.unattained]} still rises towards an input "
+            players = [int(i) + 1 for i in self.unattained]
+            parts.append(f"the payoff of player(s) {players} still rises towards an input "
                          "of 0 held at a floor (a singular limit never attained: no best response)")
         if not self.kkt_ok and np.isnan(self.kkt_residual):
             parts.append("payoffs or first-order conditions not defined at the profile")

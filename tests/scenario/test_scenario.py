@@ -18,7 +18,7 @@ BASE_COLUMNS = ["point", "player", "period", "x_s", "x_p", "s", "p", "sigma", "q
                 "status", "kkt_residual", "method", "seconds"]
 
 
-def _pointwise_payoff(r=0.1, theta=0.25, d=1.0, n=2, a=10.0, b=10.0, r_inv=None):
+def _pointwise_payoff(r=0.1, theta=0.5, d=1.0, n=2, a=10.0, b=10.0, r_inv=None):
     """The model of one grid point, built by hand (as from_params should)."""
     prod = dp.ProdFunc(a=np.full(n, a), alpha=np.full(n, 0.5), b=np.full(n, b), beta=np.full(n, 0.5))
     return dp.PayoffFunc(prod, dp.RiskFunc.winner_only(np.broadcast_to(theta, (n,)).astype(float)),
