@@ -156,7 +156,7 @@ def test_scalars_broadcast_wherever_a_per_player_vector_is_accepted():
     assert agg.gammas.tolist() == [0.9, 0.9]
     # a scalar risk function used on its own says where the number of players comes from
     with pytest.raises(ValueError, match="give it to a PayoffFunc"):
-        dp.RiskFunc.winner_only(0.5).theta_symbols
+        _ = dp.RiskFunc.winner_only(0.5).theta_symbols
     with pytest.raises(ValueError, match="give n="):
         dp.ProdFunc(a=10.0, alpha=0.5, b=10.0, beta=0.5)
 

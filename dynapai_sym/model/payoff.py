@@ -411,7 +411,8 @@ class PayoffModel(Frozen):
             if arr.ndim == 0:
                 arr = np.full(len(syms), float(arr))
             if arr.shape != (len(syms),):
-                raise InvalidArgumentError(f"{name} must be a number or have {len(syms)} entries, got shape {arr.shape}")
+                raise InvalidArgumentError(f"{name} must be a number or have {len(syms)} entries, "
+                                           f"got shape {arr.shape}")
             assigned.update({sym.name: float(v) for sym, v in zip(syms, arr)})
         changes = {}
         for field in ("prod_func", "risk_func", "csf", "reward_func", "cost_func", "transition"):
