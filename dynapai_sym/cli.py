@@ -125,7 +125,7 @@ def latex(args) -> int:
         return 2
     t = args.t if (args.t is None or args.t == 1 or agg.gammas is not None) else None
     try:
-        path = write_latex(agg, args.output, t=t)
+        path = write_latex(agg, args.output, t=t, jacobian=args.jacobian)
     except OSError as exc:
         print(f"dynapai-sym latex: {exc}", file=sys.stderr)
         return 1
@@ -167,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     lx.add_argument("--t", type=_positive_int, default=None,
                     help="also write the objective over t periods (small t)")
     lx.add_argument("--output", "-o", default="model.tex", help="output path (default model.tex)")
+    lx.add_argument("--jacobian", action="store_true",
+                    help="also write the second derivatives (rows of the Jacobian of the conditions)")
     lx.set_defaults(func=latex)
     return parser
 

@@ -156,12 +156,16 @@ def period_symbol(sym: sp.Symbol, t: int) -> sp.Symbol:
     return sp.Symbol(f"{sym.name}_t{t}", **sym.assumptions0)
 
 
-def latex_name(sym: sp.Symbol) -> str:
-    """Return the typeset name of a package symbol (falls back to sympy's own)."""
+def latex_name(sym: sp.Symbol, labels=None) -> str:
+    """Return the typeset name of a package symbol (falls back to sympy's own).
+
+    ``labels`` maps player labels to other subscripts (``{"1": "i", "2": "j"}`` typesets
+    ``A1`` as :math:`A_{i}`), to write a generic player's equations.
+    """
     name = sym.name
     period = _PERIOD_RE.match(name)
     if period:
-        return latex_name(sp.Symbol(period.group(1))) + f"({period.group(2)})"
+        return latex_name(sp.Symbol(period.group(1)), labels) + f"({period.group(2)})"
     if name in _SCALAR_LATEX:
         return _SCALAR_LATEX[name]
     match = _NAME_RE.match(name)
@@ -169,13 +173,16 @@ def latex_name(sym: sp.Symbol) -> str:
         base, i, j = match.groups()
         template = _PLAYER_LATEX.get(base)
         if template is not None:
+            if labels:
+                i = labels.get(i, i)
+                j = labels.get(j, j) if j is not None else None
             return template % (i if j is None else f"{i},{j}")
     return sp.latex(sp.Symbol(name))
 
 
-def glossary(symbols) -> dict[sp.Symbol, str]:
+def glossary(symbols, labels=None) -> dict[sp.Symbol, str]:
     """Map each symbol to its typeset name, for ``sympy.latex(..., symbol_names=...)``."""
-    return {s: latex_name(s) for s in symbols if isinstance(s, sp.Symbol)}
+    return {s: latex_name(s, labels) for s in symbols if isinstance(s, sp.Symbol)}
 
 
 def sort_symbols(symbols) -> tuple[sp.Symbol, ...]:
