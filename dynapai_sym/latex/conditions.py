@@ -50,7 +50,11 @@ def _simpler(candidate: sp.Expr, original: sp.Expr, ties: bool = False) -> sp.Ex
 
 
 def _tidy(expr: sp.Expr) -> sp.Expr:
-    """A short form of ``expr``: the shortest of a few standard rewritings."""
+    """A short form of ``expr``: the shortest of a few standard rewritings.
+
+    On a tie the form written with :math:`1 - \\sigma_j` (the probability of a disaster) wins,
+    as a modeller writes it: :math:`-d_i (1 - \\sigma_j)` rather than :math:`d_i \\sigma_j - d_i`.
+    """
     expr = sp.sympify(expr)
     best = expr
     for rewrite in (sp.factor_terms, lambda e: sp.factor_terms(sp.together(e)), sp.cancel, sp.factor,
@@ -59,6 +63,15 @@ def _tidy(expr: sp.Expr) -> sp.Expr:
             best = _simpler(rewrite(expr), best)
         except (sp.PolynomialError, TypeError, ValueError):  # pragma: no cover - sympy corner cases
             continue
+    sigmas = [sym for sym in expr.free_symbols if isinstance(sym, sp.Symbol) and sym.name.startswith("sigma")]
+    if sigmas:
+        unsafe = {sym: sp.Dummy(f"u_{sym.name}") for sym in sigmas}
+        try:
+            moved = sp.factor(expr.xreplace({sym: 1 - d for sym, d in unsafe.items()}))
+            back = moved.xreplace({d: sp.Add(1, -sym, evaluate=False) for sym, d in unsafe.items()})
+            best = _simpler(back, best, ties=True)
+        except (sp.PolynomialError, TypeError, ValueError):  # pragma: no cover - sympy corner cases
+            pass
     return best
 
 
@@ -223,8 +236,10 @@ class IntermediateForm:
             out = sp.Integer(0)
             for key, coeff in grouped.items():
                 out += key * _tidy(coeff)
-            return _simpler(out, _tidy(expr))
-        return _tidy(expr)
+            best = _simpler(out, _tidy(expr))
+        else:
+            best = _tidy(expr)
+        return sp.Add(*[_tidy(term) for term in sp.Add.make_args(best)])
 
     def foc(self, i: int, c: int) -> sp.Expr:
         r""":math:`\partial u_i / \partial a_{i,c}` in intermediates."""

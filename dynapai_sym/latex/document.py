@@ -759,7 +759,8 @@ def _derivatives_section(pf: PayoffModel, player: int, labels, heading_prefix: s
     return "".join(out)
 
 
-def _conditions_section(pf: PayoffModel, player: int, labels, heading_prefix: str, ctx: _Ctx) -> str:
+def _conditions_section(pf: PayoffModel, player: int, labels, heading_prefix: str, ctx: _Ctx,
+                        intro: bool = True) -> str:
     """The first-order (KKT) conditions of ``player`` in intermediates: chain rule, then written out."""
     form = _form_of(pf)
     k = pf.k
@@ -775,10 +776,11 @@ def _conditions_section(pf: PayoffModel, player: int, labels, heading_prefix: st
     if bounded:
         general.append(r"&0 \le a \le 1: \quad \frac{\partial u_i}{\partial a} \le 0 \text{ if } a = 0, \quad "
                        r"= 0 \text{ if } 0 < a < 1, \quad \ge 0 \text{ if } a = 1 \qquad \text{(shares)}")
-    out.append("Each player's action maximises its payoff given the others': for every player $i$,\n")
-    out.append(_env(general))
-    if not pf.structure.smooth:
-        out.append("The input cost is discontinuous: these conditions hold only away from its jumps.\n")
+    if intro:
+        out.append("Each player's action maximises its payoff given the others': for every player $i$,\n")
+        out.append(_env(general))
+        if not pf.structure.smooth:
+            out.append("The input cost is discontinuous: these conditions hold only away from its jumps.\n")
     # the chain rule, once
     P, S = names[form.P[player]], names[form.S[player]]
     xs, xp = names[form.X[player][0]], names[form.X[player][1]]
@@ -866,7 +868,7 @@ def _payoff_body(pf: PayoffModel, player: int, ctx: _Ctx, heading_prefix: str = 
         labels = _labels(pf, who)
         prefix = heading_prefix if len(players) == 1 else f"{heading_prefix}Player {who + 1}: "
         out.append(_derivatives_section(pf, who, labels, prefix))
-        out.append(_conditions_section(pf, who, labels, prefix, ctx))
+        out.append(_conditions_section(pf, who, labels, prefix, ctx, intro=who == players[0]))
         if ctx.jacobian:
             out.append(_jacobian_section(pf, who, labels, prefix, ctx))
     if parameters:
