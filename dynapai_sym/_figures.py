@@ -22,10 +22,33 @@ def new_figure(n_panels: int, ncols: int, show: bool, width: float = 4.0, height
 
         fig = plt.figure(figsize=size, layout="constrained")
     else:
-        from matplotlib.figure import Figure
-
-        fig = Figure(figsize=size, layout="constrained")
+        fig = _display_figure_class()(figsize=size, layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax in axes[n_panels:]:
         fig.delaxes(ax)
     return fig, list(axes[:n_panels])
+
+
+def _display_figure_class():
+    """A :class:`matplotlib.figure.Figure` that Jupyter shows as a PNG when it is a cell's result.
+
+    Figures made without pyplot are not registered with Jupyter's inline backend, so a plain
+    Figure returned by a cell would show as text; this one renders itself (``_repr_png_``).
+    """
+    global _DisplayFigure
+    if _DisplayFigure is None:
+        from matplotlib.figure import Figure
+
+        class DisplayFigure(Figure):
+            def _repr_png_(self) -> bytes:
+                import io
+
+                buffer = io.BytesIO()
+                self.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+                return buffer.getvalue()
+
+        _DisplayFigure = DisplayFigure
+    return _DisplayFigure
+
+
+_DisplayFigure = None

@@ -10,12 +10,33 @@ import numpy as np
 
 from .errors import InvalidArgumentError, InvalidTypeError
 
-__all__ = ["as_float_array", "as_player_vector", "as_matrix", "check_n", "as_positive_int", "all_equal"]
+__all__ = ["as_float_array", "as_player_vector", "as_matrix", "check_n", "as_positive_int", "as_number",
+           "n_from", "all_equal"]
+
+
+def _not_a_number(value) -> bool:
+    """True for entries that convert to float but are not numbers (text, booleans, None)."""
+    return isinstance(value, (str, bytes, bool, np.bool_)) or value is None
 
 
 def as_float_array(value, name: str) -> np.ndarray:
-    if isinstance(value, (str, bytes)):
+    """Return ``value`` (a number or a nested sequence of numbers) as a float array.
+
+    Text (``"0.5"``), booleans and other non-numbers are refused, also inside sequences,
+    with a message naming ``name``.
+    """
+    if _not_a_number(value):
         raise InvalidTypeError(f"{name} must be a number or a sequence of numbers, got {value!r}")
+    raw = value if isinstance(value, np.ndarray) else None
+    if raw is None:
+        try:
+            raw = np.asarray(value, dtype=object)
+        except (TypeError, ValueError):  # ragged nesting: let the float conversion report it
+            raw = None
+    if raw is not None and (raw.dtype.kind in "USb" or (raw.dtype == object and any(
+            _not_a_number(v) for v in raw.ravel()))):
+        bad = next((v for v in raw.ravel() if _not_a_number(v)), None) if raw.dtype == object else raw.ravel()[0]
+        raise InvalidTypeError(f"{name} must hold numbers only, got {bad!r} in {value!r}")
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError) as exc:
@@ -116,3 +137,25 @@ def all_equal(values) -> bool:
     first (True when empty): ``np.all(v == v.flat[0])`` without numpy's per-call overhead."""
     flat = values.ravel().tolist() if isinstance(values, np.ndarray) else np.ravel(values).tolist()
     return all(v == flat[0] for v in flat)
+
+
+def as_number(value, name: str) -> float:
+    """Return ``value`` as a finite float; text, booleans and arrays are refused naming ``name``."""
+    arr = as_float_array(value, name)
+    if arr.ndim != 0:
+        raise InvalidTypeError(f"{name} must be a single number, got {value!r}")
+    return float(arr)
+
+
+def n_from(values: Sequence[tuple[str, object]], n: int | None = None) -> int | None:
+    """The number of players implied by named per-player values (scalars say nothing).
+
+    Returns ``n`` when given (each vector must then have n entries, checked by
+    :func:`as_player_vector`), else the common length of the vectors, or None when all are
+    scalars.
+    """
+    if n is not None:
+        return check_n(n)
+    lengths = [(name, len(value)) for name, value in values
+               if value is not None and not _not_a_number(value) and np.ndim(value) == 1]
+    return same_length(lengths) if lengths else None

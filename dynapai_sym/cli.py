@@ -1,8 +1,10 @@
-"""Command line: ``dynapai-sym demo`` solves and prints real equilibria.
+"""Command line: ``dynapai-sym demo`` solves and prints equilibria; ``dynapai-sym latex`` writes
+a model's equations as a LaTeX document.
 
-Options follow the original engine's ``demo.py``. ``dynapai-sym solve FILE`` solves a model
-file (``docs/model_files.md``) and ``dynapai-sym check FILE`` checks one and prints its
-equations.
+``demo`` runs only the problems asked for (all of them when none is named); its options follow
+those of the ``demo.py`` script of dynapai, the Rust engine this package reimplements.
+``dynapai-sym solve FILE`` solves a model file (``docs/model_files.md``) and
+``dynapai-sym check FILE`` checks one and prints its equations.
 """
 
 from __future__ import annotations
@@ -17,18 +19,46 @@ import numpy as np
 from . import models
 from .latex import write_latex
 from .model import Actions
+from .names import PARAMETER_GROUPS
 from .plotting import plot as plot_result
+from .scenario import Scenario
+from .symbols import parameter_rows
 
 __all__ = ["main"]
 
 
+def _describe(agg, t: int, out) -> None:
+    """Print the problem's parameters: one row per parameter, one column per player."""
+    pf = agg.state.beliefs[0]
+    n = agg.n
+    user_names = {base: name for name, base in PARAMETER_GROUPS.items()}
+    user_names.update(winB="win_b", loseA="lose_a", loseB="lose_b")
+    rows = [(user_names.get(name, name), cells) for name, _, cells in parameter_rows(pf.param_values, n)]
+    if agg.gammas is not None and t > 1:
+        rows.append(("gamma", list(map(float, agg.gammas))))
+    width = max(len(name) for name, _ in rows) + 2
+    print(" " * width + "".join(f"{f'player {i + 1}':>11}" for i in range(n)), file=out)
+    for name, cells in rows:
+        if isinstance(cells, list):
+            text = "".join(f"{'-' if v is None else f'{v:.4g}':>11}" for v in cells)
+        else:
+            text = f"{cells:>11.4g} (all players)"
+        print(f"{name:<{width}}{text}", file=out)
+    contest = "nobody may win a period" if not pf.csf.always_someone_wins else "someone wins each period"
+    print(f"contest: {pf.csf!r} ({contest}); "
+          + ("the game ends the first time someone wins" if agg.end_on_win else "every period is played"),
+          file=out)
+
+
 def _solve_and_print(agg, t: int, label: str, plot: bool, out=None) -> None:
     out = sys.stdout if out is None else out
-    print(f"Solving for optimal {label}, with {agg.n} players and {t} time steps...", file=out)
+    steps = "1 time step" if t == 1 else f"{t} time steps"
+    print(f"Solving for optimal {label}, with {agg.n} players and {steps}.", file=out)
+    _describe(agg, t, out)
     t0 = time.perf_counter()
     res = agg.solve(t)
     seconds = time.perf_counter() - t0
-    print(f"Solved in {seconds:.3f} seconds (including compilation on first use)", file=out)
+    print(f"Solved in {seconds:.3f} seconds", file=out)
     print(res, file=out)
     if agg.end_on_win:
         print("Probability of reaching each period:", np.array2string(agg.probas(res)[:, 0], precision=4),
@@ -37,31 +67,56 @@ def _solve_and_print(agg, t: int, label: str, plot: bool, out=None) -> None:
     if plot:
         fig = plot_result(res, title=f"Optimal {label}")
         name = f"demo_{label.replace(' ', '_').replace('(', '').replace(')', '')}.png"
-        fig.savefig(name, dpi=100)
+        fig.savefig(name, dpi=100, bbox_inches="tight")
         print(f"wrote {name}", file=out)
+
+
+def _scenario(n: int, plot: bool, out) -> None:
+    """A sweep of the README model over the input price r (one period)."""
+    r = np.linspace(0.01, 0.1, 10)
+    print(f"Solving a sweep of the README model over r = {r[0]:g} .. {r[-1]:g} ({len(r)} points), "
+          f"{n} players, 1 time step.", file=out)
+    t0 = time.perf_counter()
+    sweep = Scenario.from_params(n=n, r=r, varying="r").solve()
+    print(f"Solved in {time.perf_counter() - t0:.3f} seconds; "
+          f"{int(np.sum(sweep.success))} of {len(sweep)} points certified", file=out)
+    table = sweep.to_dataframe()
+    print(table[["r", "player", "x_s", "x_p", "s", "p", "sigma", "payoff"]].to_string(index=False), file=out)
+    print(file=out)
+    if plot:
+        fig = plot_result(sweep, title="Equilibria against r")
+        fig.savefig("demo_scenario.png", dpi=100, bbox_inches="tight")
+        print("wrote demo_scenario.png", file=out)
 
 
 def demo(args) -> int:
     n, t = args.n, args.t
-    chosen = any([args.basic, args.invest, args.sharing, args.end_on_win, args.invest_end_on_win])
+    out = sys.stdout
+    chosen = any([args.readme, args.basic, args.invest, args.sharing, args.end_on_win,
+                  args.invest_end_on_win, args.scenario])
     run_all = args.all or not chosen
-    print("The seed README's example:")
-    pf = models.readme_payoff()
-    print(f"Payoff from actions: {pf(Actions.from_inputs([1.0, 1.0], [2.0, 2.0]))}\n")
-    print("Static equilibrium of the README's model:")
-    _solve_and_print(models.builtin("readme", n), 1, "static strategies", args.plot)
+    print("Each model's equations are compiled on its first solve (included in its time); "
+          "later solves of the same form reuse them.\n", file=out)
+    if args.readme or run_all:
+        print("The README's example (A = B = 10, alpha = beta = theta = 0.5, d = 1, r = 0.1):", file=out)
+        pf = models.readme_payoff(n)
+        acts = Actions.from_inputs(np.full(n, 1.0), np.full(n, 2.0))
+        print(f"Payoff from actions x_s = 1, x_p = 2: {pf(acts)}\n", file=out)
+        _solve_and_print(models.builtin("readme", n), 1, "static strategies (README model)", args.plot, out)
     if args.basic or run_all:
-        _solve_and_print(models.basic_aggregator(n), t, "strategies", args.plot)
+        _solve_and_print(models.basic_aggregator(n), t, "strategies", args.plot, out)
     if args.invest or run_all:
-        _solve_and_print(models.invest_aggregator(n), t, "invest strategies", args.plot)
+        _solve_and_print(models.invest_aggregator(n), t, "invest strategies", args.plot, out)
     if args.end_on_win or run_all:
         _solve_and_print(models.basic_aggregator(n, end_on_win=True), t, "strategies (end-on-win)",
-                         args.plot)
+                         args.plot, out)
     if args.invest_end_on_win or run_all:
         _solve_and_print(models.invest_aggregator(n, end_on_win=True), t,
-                         "invest strategies (end-on-win)", args.plot)
+                         "invest strategies (end-on-win)", args.plot, out)
     if args.sharing or run_all:
-        _solve_and_print(models.sharing_aggregator(n), min(t, 3), "sharing strategies", args.plot)
+        _solve_and_print(models.sharing_aggregator(n), min(t, 3), "sharing strategies", args.plot, out)
+    if args.scenario or run_all:
+        _scenario(n, args.plot, out)
     return 0
 
 
@@ -73,7 +128,7 @@ def latex(args) -> int:
         return 2
     t = args.t if (args.t is None or args.t == 1 or agg.gammas is not None) else None
     try:
-        path = write_latex(agg, args.output, t=t)
+        path = write_latex(agg, args.output, t=t, jacobian=args.jacobian)
     except OSError as exc:
         print(f"dynapai-sym latex: {exc}", file=sys.stderr)
         return 1
@@ -229,11 +284,15 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="solve the demo problems and print the equilibria")
     d.add_argument("--n", type=_positive_int, default=2, help="number of players (default 2)")
     d.add_argument("--t", type=_positive_int, default=5, help="number of periods (default 5)")
+    d.add_argument("--readme", action="store_true",
+                   help="the README's example: its payoff and its one-period equilibrium")
     d.add_argument("--basic", action="store_true", help="solve the basic problem")
     d.add_argument("--invest", action="store_true", help="solve the problem with investment")
     d.add_argument("--sharing", action="store_true", help="solve the problem with sharing")
     d.add_argument("--end-on-win", action="store_true", help="basic problem, game ends on a win")
     d.add_argument("--invest-end-on-win", action="store_true", help="investment, game ends on a win")
+    d.add_argument("--scenario", action="store_true",
+                   help="solve a sweep of the README model over the input price r")
     d.add_argument("--all", action="store_true", help="run every problem (default when none chosen)")
     d.add_argument("--plot", action="store_true", help="write plots of the results as PNG files")
     d.set_defaults(func=demo)
@@ -243,6 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
     lx.add_argument("--t", type=_positive_int, default=None,
                     help="also write the objective over t periods (small t)")
     lx.add_argument("--output", "-o", default="model.tex", help="output path (default model.tex)")
+    lx.add_argument("--jacobian", action="store_true",
+                    help="also write the second derivatives (rows of the Jacobian of the conditions)")
     lx.set_defaults(func=latex)
     sv = sub.add_parser("solve", help="solve a model file and print the equilibria")
     sv.add_argument("file", help="model file (TOML, see docs/model_files.md)")

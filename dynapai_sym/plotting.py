@@ -4,13 +4,15 @@
 
 * a :class:`~dynapai_sym.solvers.SolverResult` or :class:`~dynapai_sym.model.Strategies`:
   one panel per action variable over time (x axis = period), one line per player, as the
-  original engine's ``plot``;
+  dynapai engine's ``plot``;
 * a :class:`~dynapai_sym.scenario.ScenarioResult`: panels of the actions, s, p, the
   probability of a safe outcome :math:`\\sigma` and the payoff against the varying parameter
-  (values of one period, the first by default), one line per player, and one series per
-  value of the second varying parameter if there is one. A sweep solved with
-  ``planner=True`` also shows the planner's values as dashed lines beside the equilibrium's
-  (solid), and two more panels: welfare and the probability of no disaster, Nash against planner.
+  (values of one period, the first by default), one line per player (players numbered from
+  1), and, if a second parameter varies, one series per value of it, coloured by that value
+  with a colour bar (players then differ by line style). Legends sit outside the panels. A
+  sweep solved with ``planner=True`` also shows the planner's values as dashed lines beside the
+  equilibrium's (solid), and two more panels: welfare and the probability of no disaster, Nash
+  against planner.
 
 Figures are built without pyplot (so nothing is shown and no global figure is kept) unless
 ``show=True``; they work with any backend, including ``Agg``.
@@ -113,13 +115,15 @@ def _plot_strategies(data: np.ndarray, title, logscale: bool, show: bool):
     periods = np.arange(T)
     for c, (ax, name) in enumerate(zip(axes, names)):
         for i in range(n):
-            ax.plot(periods, data[:, i, c], marker="o", label=f"player {i}")
+            ax.plot(periods, data[:, i, c], marker="o", label=f"player {i + 1}")
+        ax.ticklabel_format(axis="y", useOffset=False)
         ax.set_title(_ACTION_LABELS[name])
         ax.set_xlabel("period")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if logscale:
             _log_if_positive(ax, data[:, :, c])
-    axes[0].legend(fontsize="small")
+    fig.legend(*axes[0].get_legend_handles_labels(), fontsize="small", loc="outside lower center",
+               ncols=min(n, 6))  # outside the panels, so that it never covers data
     if title is not None:
         fig.suptitle(title)
     return fig
@@ -143,16 +147,23 @@ def _plot_scenario(res, title, logscale: bool, show: bool, period):
     second = res.varying[1] if len(res.varying) > 1 else None
     m1 = res.shape[0] if second is not None else len(res)
     point = df["point"].to_numpy()
-    player = df["player"].to_numpy()
+    player = df["player"].to_numpy()  # 1-based, as readers number players
     series = point // m1 if second is not None else np.zeros(len(df), dtype=int)
     n_series = int(series.max()) + 1 if len(series) else 0
     players = sorted(set(player.tolist()))
     ok = df["success"].to_numpy(dtype=bool)
-    cmap = None
+    colour_of = None
     if second is not None:
         from matplotlib import colormaps
+        from matplotlib.colors import Normalize
 
+        v2 = df[second].to_numpy(dtype=float)
+        norm = Normalize(float(np.nanmin(v2)), float(np.nanmax(v2)) if np.nanmax(v2) > np.nanmin(v2)
+                         else float(np.nanmin(v2)) + 1.0)
         cmap = colormaps["viridis"]
+
+        def colour_of(value):
+            return cmap(norm(value))
 
     for ax, name in zip(axes, panels):
         if name in _GAP_PANELS:
@@ -166,24 +177,34 @@ def _plot_scenario(res, title, logscale: bool, show: bool, period):
                 x = df.loc[mask, xname].to_numpy(dtype=float)
                 y = values[mask]
                 if second is None:
-                    style = dict(color=f"C{i % 10}", linestyle="-", label=f"player {i}")
+                    style = dict(color=f"C{(i - 1) % 10}", linestyle="-", label=f"player {i}")
                 else:
-                    v2 = df.loc[mask, second].to_numpy(dtype=float)
-                    color = cmap(j / max(n_series - 1, 1))
-                    style = dict(color=color, linestyle=_LINESTYLES[i % len(_LINESTYLES)],
-                                 label=f"player {i}, {second}={v2[0]:.4g}" if len(v2) else f"player {i}")
+                    value = df.loc[mask, second].to_numpy(dtype=float)
+                    style = dict(color=colour_of(value[0]) if len(value) else "k",
+                                 linestyle=_LINESTYLES[(i - 1) % len(_LINESTYLES)],
+                                 label=f"player {i}, {second}={value[0]:.4g}" if len(value) else f"player {i}")
                 ax.plot(x, y, marker="." if len(x) > 1 else "o", **style)
                 if with_planner and second is None:
                     _plot_planner_line(ax, df, name, mask, x, i)
+        ax.ticklabel_format(axis="y", useOffset=False)
         ax.set_title(_ACTION_LABELS.get(name) or _QUANTITY_LABELS[name])
         ax.set_xlabel(xname)
         if logscale and name in (*actions, "s", "p"):
             _log_if_positive(ax, values)
-    handles, labels = axes[0].get_legend_handles_labels()
-    if len(labels) <= 12:
-        axes[0].legend(handles, labels, fontsize="small")
-    else:
-        fig.legend(handles, labels, fontsize="x-small", loc="outside right upper")
+    if second is None:
+        handles, labels = axes[0].get_legend_handles_labels()
+    else:  # players by line style in the legend, the second parameter by colour on a colour bar
+        from matplotlib.cm import ScalarMappable
+        from matplotlib.lines import Line2D
+
+        handles = [Line2D([], [], color="0.3", linestyle=_LINESTYLES[(i - 1) % len(_LINESTYLES)])
+                   for i in players]
+        labels = [f"player {i}" for i in players]
+        bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=axes, location="right", shrink=0.6,
+                           aspect=30)
+        bar.set_label(second)
+    # outside the panels, so that it never covers data
+    fig.legend(handles, labels, fontsize="small", loc="outside lower center", ncols=min(len(labels), 6))
     failed = int(np.sum(~res.success))
     heading = title if title is not None else ""
     if res.t > 1:
@@ -203,13 +224,13 @@ _GAP_PANELS = {
 
 
 def _plot_planner_line(ax, df, name: str, mask, x, i: int) -> None:
-    """The planner's values of ``name`` for player ``i``, dashed beside the equilibrium's."""
+    """The planner's values of ``name`` for player ``i`` (1-based), dashed beside the equilibrium's."""
     column = _PLANNER_NAMES.get(name, f"planner_{name}")
     if column not in df.columns:
         return
     y = df.loc[mask, column].to_numpy(dtype=float).copy()
     y[~df.loc[mask, "planner_success"].to_numpy(dtype=bool)] = np.nan  # only certified optima
-    ax.plot(x, y, marker="." if len(x) > 1 else "o", color=f"C{i % 10}", linestyle="--",
+    ax.plot(x, y, marker="." if len(x) > 1 else "o", color=f"C{(i - 1) % 10}", linestyle="--",
             label=f"player {i}, planner")
 
 

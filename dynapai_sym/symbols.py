@@ -42,6 +42,7 @@ __all__ = [
     "period_symbol",
     "glossary",
     "sort_symbols",
+    "parameter_rows",
 ]
 
 
@@ -155,12 +156,16 @@ def period_symbol(sym: sp.Symbol, t: int) -> sp.Symbol:
     return sp.Symbol(f"{sym.name}_t{t}", **sym.assumptions0)
 
 
-def latex_name(sym: sp.Symbol) -> str:
-    """Return the typeset name of a package symbol (falls back to sympy's own)."""
+def latex_name(sym: sp.Symbol, labels=None) -> str:
+    """Return the typeset name of a package symbol (falls back to sympy's own).
+
+    ``labels`` maps player labels to other subscripts (``{"1": "i", "2": "j"}`` typesets
+    ``A1`` as :math:`A_{i}`), to write a generic player's equations.
+    """
     name = sym.name
     period = _PERIOD_RE.match(name)
     if period:
-        return latex_name(sp.Symbol(period.group(1))) + f"({period.group(2)})"
+        return latex_name(sp.Symbol(period.group(1)), labels) + f"({period.group(2)})"
     if name in _SCALAR_LATEX:
         return _SCALAR_LATEX[name]
     match = _NAME_RE.match(name)
@@ -168,13 +173,16 @@ def latex_name(sym: sp.Symbol) -> str:
         base, i, j = match.groups()
         template = _PLAYER_LATEX.get(base)
         if template is not None:
+            if labels:
+                i = labels.get(i, i)
+                j = labels.get(j, j) if j is not None else None
             return template % (i if j is None else f"{i},{j}")
     return sp.latex(sp.Symbol(name))
 
 
-def glossary(symbols) -> dict[sp.Symbol, str]:
+def glossary(symbols, labels=None) -> dict[sp.Symbol, str]:
     """Map each symbol to its typeset name, for ``sympy.latex(..., symbol_names=...)``."""
-    return {s: latex_name(s) for s in symbols if isinstance(s, sp.Symbol)}
+    return {s: latex_name(s, labels) for s in symbols if isinstance(s, sp.Symbol)}
 
 
 def sort_symbols(symbols) -> tuple[sp.Symbol, ...]:
@@ -184,3 +192,45 @@ def sort_symbols(symbols) -> tuple[sp.Symbol, ...]:
         return [int(tok) if tok.isdigit() else tok for tok in re.split(r"(\d+)", sym.name)]
 
     return tuple(sorted(set(symbols), key=key))
+
+
+def parameter_rows(values, n: int) -> list[tuple[str, str, list[float | None] | float]]:
+    r"""Group parameter values into rows: one row per parameter, one entry per player.
+
+    Parameters
+    ----------
+    values : mapping of sympy.Symbol to float
+        Parameter values (e.g. ``PayoffFunc.param_values``), in the order rows should appear.
+    n : int
+        Number of players.
+
+    Returns
+    -------
+    list of (name, latex, cells)
+        ``name`` is a plain name (``"alpha"``, ``"d1_j"``), ``latex`` the typeset name of a
+        generic player i (``\alpha_{i}``; ``d_{1,j}`` for row 1 of a matrix), and ``cells``
+        either a list of n values (``None`` where a player has none) or one float for a
+        parameter shared by all players.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> parameter_rows({sp.Symbol("A1"): 10.0, sp.Symbol("A2"): 11.0, sp.Symbol("kappa"): 1.0}, 2)
+    [('A', 'A_{i}', [10.0, 11.0]), ('kappa', '\\kappa', 1.0)]
+    """
+    rows: dict[str, tuple[str, list[float | None] | float]] = {}
+    for sym, value in values.items():
+        match = _NAME_RE.match(sym.name)
+        template = _PLAYER_LATEX.get(match.group(1)) if match else None
+        if template is None:
+            rows[sym.name] = (latex_name(sym), float(value))
+            continue
+        base, i, j = match.groups()
+        if j is None:
+            key, col, tex = base, int(i) - 1, template % "i"
+        else:
+            key, col, tex = f"{base}{i}_j", int(j) - 1, template % f"{i},j"
+        cells = rows.setdefault(key, (tex, [None] * n))[1]
+        if 0 <= col < n:
+            cells[col] = float(value)
+    return [(key, tex, cells) for key, (tex, cells) in rows.items()]

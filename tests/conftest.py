@@ -78,12 +78,3 @@ def independent_best_gain(agg: dp.Aggregator, res: dp.SolverResult, starts: int 
             best = max(best, -out.fun)
         gains[i] = best - base[i]
     return gains
-
-
-# The notebooks (nbmake, collected after tests/) run in their own kernel processes; the
-# repository root first on their PYTHONPATH makes them import this checkout's package, as the
-# tests' own process does, rather than another installed copy.
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_PATHS = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-if _ROOT not in _PATHS:
-    os.environ["PYTHONPATH"] = os.pathsep.join([_ROOT, *_PATHS])

@@ -126,3 +126,69 @@ def test_package_warnings_share_one_class():
 
     assert issubclass(PointsExcludedWarning, dp.DynapaiWarning)
     assert issubclass(PointsNotSolvedWarning, dp.DynapaiWarning) and issubclass(PointsNotSolvedWarning, RuntimeWarning)
+
+
+# ----------------------------------------------------------------------------- numbers and names
+README_U = np.array([-0.2099315, -0.2099315])
+
+
+def test_scalars_broadcast_wherever_a_per_player_vector_is_accepted():
+    acts = dp.Actions.from_inputs([1.0, 1.0], [2.0, 2.0])
+    # every value a number: ProdFunc takes n, the rest learn it from the PayoffFunc
+    pf = dp.PayoffFunc(dp.ProdFunc(a=10.0, alpha=0.5, b=10.0, beta=0.5, n=2), dp.RiskFunc.winner_only(0.5),
+                       d=1.0, r=0.1)
+    np.testing.assert_allclose(pf(acts), README_U, rtol=1e-7)
+    assert pf.risk_func.n == 2 and pf.cost_func.n == 2
+    # a scalar r among vectors (the case that failed before)
+    pf2 = dp.PayoffFunc(dp.ProdFunc(**PROD), dp.RiskFunc.winner_only([0.5, 0.5]), d=[1.0, 1.0], r=0.1)
+    np.testing.assert_allclose(pf2(acts), README_U, rtol=1e-7)
+    # cost constructors with numbers only
+    pf3 = dp.PayoffFunc(dp.ProdFunc(**PROD), dp.RiskFunc.winner_only(0.5), d=1.0,
+                        cost_func=dp.CostFunc.fixed_basic(0.1))
+    np.testing.assert_allclose(pf3(acts), README_U, rtol=1e-7)
+    inv = dp.PayoffFunc(dp.ProdFunc(**PROD), dp.RiskFunc.multiplicative(0.5, w=1.0), d=1.0,
+                        cost_func=dp.CostFunc.fixed_invest(0.1, 0.01))
+    assert inv.k == 4 and inv.cost_func.values["rinv"].tolist() == [0.01, 0.01]
+    assert dp.CostFunc.quadratic(0.1, 0.2, n=3).n == 3
+    assert dp.RiskFunc.additive(0.5, n=3).theta.tolist() == [0.5] * 3
+    assert dp.RewardFunc(2, win_a=1.0, lose_a=0.1).lose_a.tolist() == [0.1, 0.1]
+    agg = dp.Aggregator(pf.replace(cost_func=dp.CostFunc.fixed(0.1, 0.01)), gammas=0.9)
+    assert agg.gammas.tolist() == [0.9, 0.9]
+    # a scalar risk function used on its own says where the number of players comes from
+    with pytest.raises(ValueError, match="give it to a PayoffFunc"):
+        _ = dp.RiskFunc.winner_only(0.5).theta_symbols
+    with pytest.raises(ValueError, match="give n="):
+        dp.ProdFunc(a=10.0, alpha=0.5, b=10.0, beta=0.5)
+
+
+@pytest.mark.parametrize("build, name", [
+    (lambda: dp.ProdFunc(a=["10", 10.0], alpha=0.5, b=10.0, beta=0.5), "a"),
+    (lambda: dp.RiskFunc.winner_only(["0.5", 0.5]), "theta"),
+    (lambda: dp.RiskFunc.multiplicative([0.5, 0.5], w=[1.0, "1"]), "w"),
+    (lambda: dp.PayoffFunc(dp.ProdFunc(**PROD), dp.RiskFunc.winner_only(0.5), d=["1.0", 1.0], r=0.1), "d"),
+    (lambda: dp.PayoffFunc(dp.ProdFunc(**PROD), dp.RiskFunc.winner_only(0.5), d=1.0, r=[0.1, "0.1"]), "r"),
+    (lambda: dp.PayoffFunc(dp.ProdFunc(**PROD), dp.RiskFunc.winner_only(0.5), d=1.0, r=0.1, r_inv="0.01"), "r_inv"),
+    (lambda: dp.DisasterCost([["1", 1.0], [1.0, 1.0]]), "d"),
+    (lambda: dp.RewardFunc(2, win_a=["1", 1.0]), "win_a"),
+    (lambda: dp.CSF.maybe_no_win("1"), "scale"),
+    (lambda: dp.Actions.from_inputs(["1", 1.0], [1.0, 1.0]), "xs"),
+    (lambda: dp.Actions([[1.0, True], [1.0, 1.0]]), "data"),
+    (lambda: dp.Aggregator(models.readme_payoff(), gammas=["0.9", 0.9]), "gammas"),
+    (lambda: dp.Scenario.from_params(theta=[["0.5", 0.5]], varying="theta"), "theta"),
+    (lambda: dp.Scenario.from_params(r=[0.1, 0.2], varying="r", d=["1", 1.0]), "d"),
+])
+def test_text_and_other_non_numbers_are_refused_naming_the_argument(build, name):
+    with pytest.raises(TypeError, match=rf"^{name}\b"):
+        build()
+
+
+def test_errors_name_what_the_user_passed():
+    prod, risk = dp.ProdFunc(**PROD), dp.RiskFunc.winner_only([0.5, 0.5])
+    with pytest.raises(ValueError, match=r"^r must have one entry per player \(2\), got 3"):
+        dp.PayoffFunc(prod, risk, d=1.0, r=[0.1, 0.1, 0.1])
+    with pytest.raises(ValueError, match=r"^r_inv must have one entry per player \(2\), got 3"):
+        dp.PayoffFunc(prod, risk, d=1.0, r=0.1, r_inv=[0.1, 0.1, 0.1])
+    with pytest.raises(ValueError, match=r"^xp must be non-negative"):
+        dp.Actions.from_inputs([1.0, 1.0], [1.0, -2.0])
+    with pytest.raises(ValueError, match=r"^inv_s must be non-negative"):
+        dp.Actions.from_inputs([1.0, 1.0], [1.0, 2.0], [-1.0, 0.0], [0.0, 0.0])

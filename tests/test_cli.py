@@ -10,12 +10,36 @@ import pytest
 from dynapai_sym.cli import main
 
 
-def test_demo_basic_prints_certified_equilibria(capsys):
+def test_demo_basic_runs_only_what_is_asked_and_prints_its_parameters(capsys):
     assert main(["demo", "--basic", "--t", "2"]) == 0
     out = capsys.readouterr().out
-    assert "Payoff from actions: [-0.2099315 -0.2099315]" in out
-    assert out.count("certified equilibrium") >= 2
-    assert "Solved in" in out
+    assert "Payoff from actions" not in out  # the README example only with --readme or --all
+    assert out.count("Solving for optimal") == 1 and "2 time steps" in out
+    assert out.count("certified equilibrium") == 1
+    assert out.lower().count("compil") == 1  # said once, not on every solve
+    # the parameters: one row per parameter, one column per player (1-based)
+    assert "player 1" in out and "player 2" in out
+    lines = out.splitlines()
+    assert any(line.split()[:3] == ["alpha", "0.5", "0.5"] for line in lines if line.strip())
+    assert any(line.split()[:3] == ["gamma", "0.1", "0.9"] for line in lines if line.strip())
+
+
+def test_demo_readme_static_says_one_time_step(capsys):
+    assert main(["demo", "--readme"]) == 0
+    out = capsys.readouterr().out
+    assert "Payoff from actions x_s = 1, x_p = 2: [-0.2099315 -0.2099315]" in out
+    assert "with 2 players and 1 time step." in out and "time steps" not in out
+    assert "certified equilibrium" in out
+    assert "seed" not in out.lower() and "original" not in out.lower()
+
+
+def test_demo_help_has_no_internal_jargon(capsys):
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    text = capsys.readouterr().out.lower()
+    assert "seed" not in text and "original engine" not in text
+    for flag in ("--basic", "--invest", "--end-on-win", "--scenario", "--all", "--readme"):
+        assert flag in text
 
 
 def test_latex_writes_a_document_that_compiles(tmp_path):

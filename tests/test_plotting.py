@@ -9,9 +9,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from conftest import replacing_solve  # noqa: E402
 
 import dynapai_sym as dp  # noqa: E402
+from conftest import replacing_solve  # noqa: E402
 from dynapai_sym import models  # noqa: E402
 from dynapai_sym.plotting import plot  # noqa: E402
 from dynapai_sym.scenario import Scenario  # noqa: E402
@@ -49,6 +49,9 @@ def test_solver_result_plot_has_one_panel_per_action_and_one_line_per_player(bas
             np.testing.assert_array_equal(line.get_xdata(), [0, 1, 2])
             np.testing.assert_allclose(line.get_ydata(), data[:, i, c])
     assert _suptitle(fig) == "basic, T=3"
+    # the legend sits outside the panels, so it covers no data; players are numbered from 1
+    assert all(ax.get_legend() is None for ax in fig.axes)
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["player 1", "player 2"]
     path = tmp_path / "strategies.png"
     fig.savefig(path)
     assert _is_png(path)
@@ -74,8 +77,9 @@ def test_scenario_plot_panels_lines_and_data(r_sweep, tmp_path):
     assert all(len(ax.lines) == 2 for ax in fig.axes)  # one per player
     assert fig.axes[0].get_xlabel() == "r"
     df = r_sweep.to_dataframe()
-    for i, line in enumerate(fig.axes[0].lines):  # x_s of player i against r
-        rows = df[df.player == i]
+    for i, line in enumerate(fig.axes[0].lines):  # x_s of player i (0-based) against r
+        assert line.get_label() == f"player {i + 1}"  # players read 1-based
+        rows = df[df.player == i + 1]
         np.testing.assert_allclose(line.get_xdata(), rows["r"])
         np.testing.assert_allclose(line.get_ydata(), rows["x_s"])
     payoff_line = fig.axes[5].lines[1]
@@ -87,10 +91,16 @@ def test_scenario_plot_panels_lines_and_data(r_sweep, tmp_path):
 def test_two_parameter_scenario_has_one_series_per_second_value():
     res = Scenario.from_params(theta=[0.2, 0.5, 0.8], varying="theta", varying2="d", values2=[0.5, 1.0, 2.0]).solve()
     fig = plot(res, logscale=True)
-    assert len(fig.axes) == 6
-    assert all(len(ax.lines) == 2 * 3 for ax in fig.axes)
+    assert len(fig.axes) == 7  # six panels and the colour bar
+    assert all(len(ax.lines) == 2 * 3 for ax in fig.axes[:6])
     labels = [line.get_label() for line in fig.axes[0].lines]
-    assert "player 0, d=0.5" in labels and "player 1, d=2" in labels
+    assert "player 1, d=0.5" in labels and "player 2, d=2" in labels
+    # the second parameter is read off a colour bar, not a legend entry per series
+    colourbars = [ax for ax in fig.axes[6:] if ax.get_ylabel() == "d"]
+    assert len(colourbars) == 1
+    assert all(ax.get_legend() is None for ax in fig.axes)
+    legend_labels = [text.get_text() for text in fig.legends[0].get_texts()]
+    assert legend_labels == ["player 1", "player 2"]
     assert fig.axes[0].get_yscale() == "log" and fig.axes[4].get_yscale() == "linear"  # sigma stays linear
 
 
@@ -112,7 +122,7 @@ def test_multi_period_scenario_plots_the_chosen_period():
     res = Scenario.from_params(r=[0.05, 0.1], varying="r", t=2, gammas=0.9).solve()
     df = res.to_dataframe()
     fig = plot(res, period=1)
-    np.testing.assert_allclose(fig.axes[1].lines[0].get_ydata(), df[(df.period == 1) & (df.player == 0)]["x_p"])
+    np.testing.assert_allclose(fig.axes[1].lines[0].get_ydata(), df[(df.period == 1) & (df.player == 1)]["x_p"])
     assert "period 1" in _suptitle(fig)
     with pytest.raises(ValueError, match="period must be in 0..1"):
         plot(res, period=2)

@@ -60,6 +60,20 @@ class Component(Frozen):
         """The component's equations as LaTeX ``align`` rows (``lhs &= rhs``, rows split by ``\\``)."""
         raise NotImplementedError
 
+    def with_values(self, values: Mapping) -> Component:
+        """A copy with some parameter values changed (``{symbol or name: value}``).
+
+        Symbols the component does not have are ignored; the copy is validated like a new
+        component. Used by sweeps over any model (:meth:`Scenario.from_payoff`).
+        """
+        byname = {getattr(key, "name", key): value for key, value in values.items()}
+        if not any(sym.name in byname for sym in self.param_values):
+            return self
+        return self._rebuilt(byname)
+
+    def _rebuilt(self, byname: dict) -> Component:  # pragma: no cover - each component writes its own
+        raise InvalidArgumentError(f"the parameters of a {self.kind} component cannot be changed")
+
     def _repr_latex_(self) -> str:
         """Display as math in Jupyter: the equations of :meth:`to_latex`."""
         return display_math(align_lines(self.to_latex()))
@@ -248,3 +262,14 @@ def relabelling_symmetric(rows, n: int, values: Mapping | None = None) -> bool:
             elif relabel(row, perm) != rows[perm[i]]:
                 return False
     return True
+def updated(values, base: str, byname: Mapping) -> np.ndarray:
+    """Per-player ``values`` with entry i replaced by ``byname[f"{base}{i+1}"]`` where given."""
+    out = np.array(values, dtype=float, copy=True)
+    for i in range(out.shape[0]):
+        out[i] = byname.get(f"{base}{i + 1}", out[i])
+    return out
+
+
+def updated_extra(extra: Mapping, byname: Mapping) -> dict:
+    """User parameters (``{Symbol: value}``) with the values of the names in ``byname``."""
+    return {sym: float(byname.get(sym.name, value)) for sym, value in extra.items()}

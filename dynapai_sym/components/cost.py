@@ -26,11 +26,11 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import sympy as sp
 
-from .._validation import all_equal, as_matrix, as_player_vector
-from ..errors import InvalidArgumentError, InvalidTypeError
+from .._validation import all_equal, as_float_array, as_matrix, as_number, as_player_vector, check_n, same_length
+from ..errors import InvalidArgumentError
 from ..names import ACTION_SYMBOLS
 from ..symbols import action_symbols, glossary, intermediate, player_symbols
-from .base import FormComponent, as_param_values, call_or_rebind, relabelling_symmetric
+from .base import FormComponent, as_param_values, call_or_rebind, relabelling_symmetric, updated, updated_extra
 from .registry import Form, get_form, register_form
 
 __all__ = ["CostFunc", "CostForm"]
@@ -38,11 +38,18 @@ __all__ = ["CostFunc", "CostForm"]
 S_THRESH = sp.Symbol("s_thresh", positive=True)
 
 
-def _n_of(*values) -> int:
-    for v in values:
-        if v is not None and np.ndim(v) >= 1:
-            return int(np.shape(v)[0])
-    raise InvalidArgumentError("cost parameters need at least one per-player vector (to know n)")
+def _n_of(named: dict, n: int | None = None) -> int | None:
+    """Number of players from the named price arrays (rows of a matrix count); None if all are numbers."""
+    if n is not None:
+        return check_n(n)
+    lengths = [(name, int(np.shape(v)[0])) for name, v in named.items()
+               if v is not None and not isinstance(v, (str, bytes)) and np.ndim(v) >= 1]
+    return check_n(same_length(lengths), "number of players") if lengths else None
+
+
+def _vector(value, name: str, n: int | None) -> np.ndarray:
+    """One price per player; a number when ``n`` is not known yet (kept as a 1-vector)."""
+    return as_player_vector(value, name, 1 if n is None else n, nonnegative=True)
 
 
 class CostForm(Form):
@@ -234,42 +241,51 @@ class CostFunc(FormComponent):
         self._set(n=n, k=k, form=form, values=values, _spec=spec, _extra=extra or {}, _form=form_def)
 
     # constructors ----------------------------------------------------------------
+    def for_players(self, n: int) -> CostFunc:
+        """This cost for ``n`` players (prices given as numbers are every player's)."""
+        if self.n is not None:
+            if self.n != n:
+                lengths = ", ".join(self.values) or "n"
+                raise InvalidArgumentError(f"the prices ({lengths}) are for {self.n} players, the model has {n}")
+            return self
+        values = {base: np.full(n, float(v[0])) for base, v in self.values.items()}
+        return type(self)(n, self.k, self.form, values, spec=self._spec, extra=self._extra)
+
     @classmethod
-    def fixed(cls, r, r_inv=None, r_share=None) -> CostFunc:
+    def fixed(cls, r, r_inv=None, r_share=None, *, n: int | None = None) -> CostFunc:
         r"""Fixed unit prices: :math:`c_i = r_i(x_s + x_p) + r^{inv}_i (i_s + i_p) + r^{sh}_i (sh_s + sh_p)`.
 
         The action type follows from what is given: ``r`` alone → ``Actions``
         (k = 2); with ``r_inv`` → ``InvestActions`` (k = 4); with ``r_share``
         → ``SharingActions`` (k = 6, ``r_inv`` then required).
         """
-        n = _n_of(r, r_inv, r_share)
-        vals = {"r": as_player_vector(r, "r", n, nonnegative=True)}
+        n = _n_of({"r": r, "r_inv": r_inv, "r_share": r_share}, n)
+        vals = {"r": _vector(r, "r", n)}
         k = 2
         if r_share is not None and r_inv is None:
             raise InvalidArgumentError("r_inv is required when r_share is given (sharing actions include investment)")
         if r_inv is not None:
-            vals["rinv"] = as_player_vector(r_inv, "r_inv", n, nonnegative=True)
+            vals["rinv"] = _vector(r_inv, "r_inv", n)
             k = 4
         if r_share is not None:
-            vals["rshare"] = as_player_vector(r_share, "r_share", n, nonnegative=True)
+            vals["rshare"] = _vector(r_share, "r_share", n)
             k = 6
         return cls(n, k, "fixed", vals)
 
     @classmethod
-    def fixed_basic(cls, r) -> CostFunc:
+    def fixed_basic(cls, r, *, n: int | None = None) -> CostFunc:
         r""":math:`c_i = r_i (x_{s,i} + x_{p,i})` for ``Actions``."""
-        return cls.fixed(r)
+        return cls.fixed(r, n=n)
 
     @classmethod
-    def fixed_invest(cls, r, r_inv) -> CostFunc:
+    def fixed_invest(cls, r, r_inv, *, n: int | None = None) -> CostFunc:
         r""":math:`c_i = r_i (x_s + x_p) + r^{inv}_i (i_s + i_p)` for ``InvestActions``."""
-        return cls.fixed(r, r_inv)
+        return cls.fixed(r, r_inv, n=n)
 
     @classmethod
-    def fixed_sharing(cls, r, r_inv, r_share=None) -> CostFunc:
+    def fixed_sharing(cls, r, r_inv, r_share=None, *, n: int | None = None) -> CostFunc:
         r"""Fixed prices for ``SharingActions``; ``r_share`` defaults to 0."""
-        n = _n_of(r, r_inv, r_share)
-        return cls.fixed(r, r_inv, np.zeros(n) if r_share is None else r_share)
+        return cls.fixed(r, r_inv, 0.0 if r_share is None else r_share, n=n)
 
     @classmethod
     def linear(cls, prices) -> CostFunc:
@@ -278,8 +294,8 @@ class CostFunc(FormComponent):
         Separate prices for safety and performance (``rs``, ``rp``) are the
         k = 2 case: ``CostFunc.linear(np.column_stack([rs, rp]))``.
         """
-        arr = np.asarray(prices, dtype=float) if not isinstance(prices, str) else None
-        if arr is None or arr.ndim != 2:
+        arr = as_float_array(prices, "prices")
+        if arr.ndim != 2:
             raise InvalidArgumentError(f"prices must be an (n, k) matrix, got {prices!r}")
         n, k = arr.shape
         if k not in (2, 4, 6):
@@ -288,51 +304,50 @@ class CostFunc(FormComponent):
         return cls(n, k, "linear", {f"r_{c}": mat[:, j] for j, c in enumerate(ACTION_SYMBOLS[:k])})
 
     @classmethod
-    def separate(cls, rs, rp) -> CostFunc:
+    def separate(cls, rs, rp, *, n: int | None = None) -> CostFunc:
         r""":math:`c_i = r^s_i x_{s,i} + r^p_i x_{p,i}` (the static model's two prices)."""
-        n = _n_of(rs, rp)
-        rs = as_player_vector(rs, "rs", n, nonnegative=True)
-        rp = as_player_vector(rp, "rp", n, nonnegative=True)
+        n = _n_of({"rs": rs, "rp": rp}, n)
+        rs, rp = _vector(rs, "rs", n), _vector(rp, "rp", n)
+        if n is None:
+            return cls(None, 2, "linear", {"r_xs": rs, "r_xp": rp})
         return cls.linear(np.column_stack([rs, rp]))
 
     @classmethod
-    def quadratic(cls, r0, r1) -> CostFunc:
+    def quadratic(cls, r0, r1, *, n: int | None = None) -> CostFunc:
         r""":math:`c_i = \sum_{c \in \{s, p\}} r_{0,ic} x_{c,i} + r_{1,ic} x_{c,i}^2 / 2`.
 
         ``r0`` and ``r1`` are per-player vectors (same for both inputs) or (n, 2) matrices.
         """
-        n = _n_of(r0, r1)
+        n = _n_of({"r0": r0, "r1": r1}, n)
         vals = {}
         for name, v in (("r0", r0), ("r1", r1)):
-            if np.ndim(v) == 2:
+            if np.ndim(v) == 2 and not isinstance(v, (str, bytes)):
                 mat = as_matrix(v, name, (n, 2), nonnegative=True)
             else:
-                vec = as_player_vector(v, name, n, nonnegative=True)
+                vec = _vector(v, name, n)
                 mat = np.column_stack([vec, vec])
             vals[f"{name}_xs"], vals[f"{name}_xp"] = mat[:, 0], mat[:, 1]
         return cls(n, 2, "quadratic", vals)
 
     @classmethod
-    def certification(cls, r0, rs, s_thresh: float) -> CostFunc:
+    def certification(cls, r0, rs, s_thresh: float, *, n: int | None = None) -> CostFunc:
         r"""Certification cost: price :math:`r_0` below the safety threshold :math:`\bar s`, :math:`r_s` at or above.
 
         Discontinuous: models with it are solved by iterated best response.
         """
-        n = _n_of(r0, rs)
-        vals = {"r0_xs": as_player_vector(r0, "r0", n, nonnegative=True),
-                "r_xs": as_player_vector(rs, "rs", n, nonnegative=True)}
+        n = _n_of({"r0": r0, "rs": rs}, n)
+        vals = {"r0_xs": _vector(r0, "r0", n), "r_xs": _vector(rs, "rs", n)}
         thresh = {S_THRESH: _positive(s_thresh, "s_thresh")}
         return cls(n, 2, "certification", vals, extra=thresh)
 
     @classmethod
-    def penalty(cls, r, penalty, s_thresh: float) -> CostFunc:
+    def penalty(cls, r, penalty, s_thresh: float, *, n: int | None = None) -> CostFunc:
         r"""Penalty cost: :math:`r_i(x_s + x_p)` plus a fixed penalty :math:`P_i` when :math:`s_i < \bar s`.
 
         Discontinuous: models with it are solved by iterated best response.
         """
-        n = _n_of(r, penalty)
-        vals = {"r": as_player_vector(r, "r", n, nonnegative=True),
-                "P": as_player_vector(penalty, "penalty", n, nonnegative=True)}
+        n = _n_of({"r": r, "penalty": penalty}, n)
+        vals = {"r": _vector(r, "r", n), "P": _vector(penalty, "penalty", n)}
         return cls(n, 2, "penalty", vals, extra={S_THRESH: _positive(s_thresh, "s_thresh")})
 
     @classmethod
@@ -351,6 +366,11 @@ class CostFunc(FormComponent):
                   extra=as_param_values(params, "params"))
         return obj
 
+    def _rebuilt(self, byname):
+        values = {base: as_player_vector(updated(v, base, byname), base, self.n, nonnegative=True)
+                  for base, v in self.values.items()}
+        return type(self)(self.n, self.k, self.form, values, spec=self._spec, extra=updated_extra(self._extra, byname))
+
     # properties ----------------------------------------------------------------
     @property
     def smooth(self) -> bool:
@@ -359,6 +379,9 @@ class CostFunc(FormComponent):
 
     @property
     def param_values(self) -> dict[sp.Symbol, float]:
+        if self.n is None:
+            raise InvalidArgumentError(f"{self!r} holds one price for every player: give it to a PayoffFunc "
+                                       "(which knows the number of players) or pass n=...")
         out: dict[sp.Symbol, float] = {}
         for base, vals in self.values.items():
             out.update(zip(player_symbols(base, self.n), map(float, vals)))
@@ -382,7 +405,7 @@ class CostFunc(FormComponent):
         return all(all_equal(v) for v in self.values.values())
 
     def __repr__(self) -> str:
-        vals = ", ".join(f"{k}={v.tolist()}" for k, v in self.values.items())
+        vals = ", ".join(f"{k}={float(v[0]) if self.n is None else v.tolist()}" for k, v in self.values.items())
         return f"CostFunc.{self.form}({vals})"
 
     def to_latex(self) -> str:
@@ -391,10 +414,7 @@ class CostFunc(FormComponent):
 
 
 def _positive(value, name: str) -> float:
-    try:
-        val = float(value)
-    except (TypeError, ValueError) as exc:
-        raise InvalidTypeError(f"{name} must be a number, got {value!r}") from exc
-    if not np.isfinite(val) or val <= 0:
+    val = as_number(value, name)
+    if val <= 0:
         raise InvalidArgumentError(f"{name} must be positive and finite, got {value!r}")
     return val

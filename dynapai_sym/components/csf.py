@@ -14,12 +14,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-import numpy as np
 import sympy as sp
 
-from ..errors import InvalidArgumentError, InvalidTypeError
+from .._validation import as_number
+from ..errors import InvalidArgumentError
 from ..symbols import glossary, intermediate
-from .base import FormComponent, as_param_values, call_or_rebind, constructor_call, relabelling_symmetric
+from .base import (
+    FormComponent,
+    as_param_values,
+    call_or_rebind,
+    constructor_call,
+    relabelling_symmetric,
+    updated_extra,
+)
 from .registry import Form, get_form, register_form
 
 __all__ = ["CSF", "ContestForm"]
@@ -150,11 +157,8 @@ class CSF(FormComponent):
                  n: int | None = None):
         form_def = get_form("contest", form, "form")
         if form_def.takes_scale:
-            try:
-                scale = float(scale)
-            except (TypeError, ValueError) as exc:
-                raise InvalidTypeError(f"scale must be a number, got {scale!r}") from exc
-            if not np.isfinite(scale) or scale <= 0:
+            scale = as_number(scale, "scale")
+            if scale <= 0:
                 raise InvalidArgumentError(f"scale must be positive and finite, got {scale!r}")
         self._set(form=form, scale=scale, _spec=spec, _extra=extra or {}, _n=n, _form=form_def)
 
@@ -183,6 +187,10 @@ class CSF(FormComponent):
         """
         n = len(q) if isinstance(q, (list, tuple)) else None
         return cls("custom", spec=q, extra=as_param_values(params, "params"), n=n)
+
+    def _rebuilt(self, byname):
+        scale = byname.get(KAPPA.name, self.scale) if self._form.takes_scale else self.scale
+        return type(self)(self.form, scale, spec=self._spec, extra=updated_extra(self._extra, byname), n=self._n)
 
     @property
     def always_someone_wins(self) -> bool:

@@ -11,7 +11,7 @@ import sympy as sp
 
 from .._validation import all_equal, as_matrix, as_player_vector
 from ..symbols import pair_symbols, player_symbols
-from .base import Component
+from .base import Component, updated
 
 __all__ = ["DisasterCost"]
 
@@ -33,6 +33,15 @@ class DisasterCost(Component):
         else:
             self._set(n=n, d=as_player_vector(d, "d", n, nonnegative=True), is_matrix=False)
             object.__setattr__(self, "n", len(self.d))
+
+    def _rebuilt(self, byname):
+        if self.is_matrix:
+            d = np.array(self.d, dtype=float, copy=True)
+            for i in range(self.n):
+                for j in range(self.n):
+                    d[i, j] = byname.get(f"d{i + 1}_{j + 1}", d[i, j])
+            return DisasterCost(d, self.n)
+        return DisasterCost(updated(self.d, "d", byname), self.n)
 
     @property
     def symbols(self):

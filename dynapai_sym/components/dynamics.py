@@ -32,7 +32,7 @@ import sympy as sp
 
 from ..errors import InvalidArgumentError
 from ..symbols import action_symbols, player_symbols
-from .base import FormComponent, as_param_values, call_or_rebind, constructor_call
+from .base import FormComponent, as_param_values, call_or_rebind, constructor_call, updated_extra
 from .registry import Form, get_form, register_form
 
 __all__ = ["Transition", "TransitionForm"]
@@ -213,6 +213,9 @@ class Transition(FormComponent):
     @property
     def param_values(self) -> dict[sp.Symbol, float]:
         return dict(self._extra)
+
+    def _rebuilt(self, byname):
+        return type(self)(self.form, self.share_map, spec=self._spec, extra=updated_extra(self._extra, byname))
 
     def upper_bounds(self, k: int) -> tuple[float, ...]:
         """Upper bound of each action column (shares are fractions when ``share_map='fraction'``)."""

@@ -12,13 +12,12 @@ are the state of the multi-period game: investment and sharing move them.
 
 from __future__ import annotations
 
-import numpy as np
 import sympy as sp
 
-from .._validation import all_equal, as_player_vector, check_n, same_length
+from .._validation import all_equal, as_player_vector, check_n, n_from
 from ..errors import InvalidArgumentError
 from ..symbols import player_symbols
-from .base import Component
+from .base import Component, updated
 
 __all__ = ["ProdFunc"]
 
@@ -32,21 +31,22 @@ class ProdFunc(Component):
 
     Parameters
     ----------
-    a, alpha, b, beta : array_like, shape (n,)
-        :math:`A_i > 0`, :math:`\alpha_i > 0`, :math:`B_i > 0`, :math:`\beta_i > 0`.
+    a, alpha, b, beta : float or array_like, shape (n,)
+        :math:`A_i > 0`, :math:`\alpha_i > 0`, :math:`B_i > 0`, :math:`\beta_i > 0`; a
+        number is every player's value.
+    n : int, optional
+        Number of players; needed only when every value is a number.
     """
 
     __slots__ = ("n", "a", "alpha", "b", "beta")
     kind = "production"
 
-    def __init__(self, a, alpha, b, beta):
-        lengths = []
-        for name, value in (("a", a), ("alpha", alpha), ("b", b), ("beta", beta)):
-            if np.ndim(value) == 1:
-                lengths.append((name, len(value)))
-        if not lengths:
-            raise InvalidArgumentError("ProdFunc needs at least one of a, alpha, b, beta as a per-player vector")
-        n = check_n(same_length(lengths), "number of players (length of a, alpha, b, beta)")
+    def __init__(self, a, alpha, b, beta, *, n: int | None = None):
+        n = n_from((("a", a), ("alpha", alpha), ("b", b), ("beta", beta)), n)
+        if n is None:
+            raise InvalidArgumentError("ProdFunc needs the number of players: give n=..., or one of a, alpha, "
+                                       "b, beta as a per-player vector")
+        n = check_n(n, "number of players (length of a, alpha, b, beta)")
         self._set(
             n=n,
             a=as_player_vector(a, "a", n, positive=True),
@@ -54,6 +54,10 @@ class ProdFunc(Component):
             b=as_player_vector(b, "b", n, positive=True),
             beta=as_player_vector(beta, "beta", n, positive=True),
         )
+
+    def _rebuilt(self, byname):
+        return ProdFunc(a=updated(self.a, "A", byname), alpha=updated(self.alpha, "alpha", byname),
+                        b=updated(self.b, "B", byname), beta=updated(self.beta, "beta", byname))
 
     # symbols -----------------------------------------------------------------
     @property

@@ -16,7 +16,7 @@ import sympy as sp
 from .._validation import all_equal, as_player_vector, check_n
 from ..errors import InvalidArgumentError
 from ..symbols import intermediate, player_symbols
-from .base import Component, as_param_values, call_or_rebind, relabelling_symmetric
+from .base import Component, as_param_values, call_or_rebind, relabelling_symmetric, updated, updated_extra
 
 __all__ = ["RewardFunc"]
 
@@ -68,6 +68,13 @@ class RewardFunc(Component):
         nested list of expressions in ``p1..pn`` and the symbols of ``params``.
         """
         return cls(n, _spec=rho, _extra=as_param_values(params, "params"))
+
+    def _rebuilt(self, byname):
+        if self._spec is not None:
+            return type(self)(self.n, _spec=self._spec, _extra=updated_extra(self._extra, byname))
+        rest = [updated(v, base, byname) if self.linear else None
+                for v, base in ((self.win_b, "winB"), (self.lose_a, "loseA"), (self.lose_b, "loseB"))]
+        return type(self)(self.n, updated(self.win_a, "winA", byname), *rest)
 
     @property
     def param_values(self) -> dict[sp.Symbol, float]:

@@ -19,10 +19,18 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import sympy as sp
 
-from .._validation import all_equal, as_player_vector, check_n
+from .._validation import all_equal, as_player_vector, check_n, n_from
 from ..errors import InvalidArgumentError
 from ..symbols import glossary, intermediate, player_symbols
-from .base import FormComponent, as_param_values, call_or_rebind, constructor_call, relabelling_symmetric
+from .base import (
+    FormComponent,
+    as_param_values,
+    call_or_rebind,
+    constructor_call,
+    relabelling_symmetric,
+    updated,
+    updated_extra,
+)
 from .registry import Form, forms, get_form, register_form
 
 __all__ = ["RiskFunc", "RiskForm", "safe_fraction", "safe_fraction_denominators"]
@@ -193,21 +201,31 @@ class RiskFunc(FormComponent):
     form : str
         Name of a registered risk form (:func:`~dynapai_sym.components.registry.form_names`
         ``("risk")``); the object behind it is :attr:`form_def`, a :class:`RiskForm`.
-    theta : array_like, shape (n,)
-        :math:`\theta_i \ge 0`, the erosion of safety by performance.
-    w : array_like, shape (n,), optional
+    theta : float or array_like, shape (n,)
+        :math:`\theta_i \ge 0`, the erosion of safety by performance; a number is every
+        player's value.
+    w : float or array_like, shape (n,), optional
         Risk weights :math:`w_k \ge 0` (default 1), for the forms that take them
         (``multiplicative``, ``additive``).
+    n : int, optional
+        Number of players. Without it, and with numbers only, the risk function holds one value
+        for every player and takes its number of players from the :class:`PayoffFunc` it is
+        given to.
     """
 
     __slots__ = ("n", "form", "theta", "w", "_spec", "_extra", "_form")
     kind = "risk"
 
-    def __init__(self, form: str, theta, w=None, spec=None, extra=None):
+    def __init__(self, form: str, theta, w=None, spec=None, extra=None, *, n: int | None = None):
         form_def = get_form("risk", form, "form")
-        if np.ndim(theta) != 1:
-            raise InvalidArgumentError(f"theta must be a per-player vector, got {theta!r}")
-        n = check_n(len(theta), "number of players (length of theta)")
+        n = n_from((("theta", theta), ("w", w)), n)
+        if n is None:  # one value for every player: the number of players comes from the PayoffFunc
+            theta = as_player_vector(theta, "theta", 1, nonnegative=True)
+            if w is not None:
+                w = as_player_vector(w, "w", 1, nonnegative=True)
+            self._set(n=None, form=form, theta=theta, w=w, _spec=spec, _extra=extra or {}, _form=form_def)
+            return
+        n = check_n(n, "number of players (length of theta)")
         theta = as_player_vector(theta, "theta", n, nonnegative=True)
         if form_def.takes_weights:
             w = as_player_vector(np.ones(n) if w is None else w, "w", n, nonnegative=True)
@@ -218,30 +236,51 @@ class RiskFunc(FormComponent):
             raise InvalidArgumentError(f"w (risk weights) only applies to {weighted} risk, not {form}")
         self._set(n=n, form=form, theta=theta, w=w, _spec=spec, _extra=extra or {}, _form=form_def)
 
-    @classmethod
-    def winner_only(cls, theta) -> RiskFunc:
-        r""":math:`\sigma_j = s_j / (1 + s_j)`: only the winner's safety matters."""
-        return cls("winner_only", theta)
+    def for_players(self, n: int) -> RiskFunc:
+        """This risk function for ``n`` players (one given for every player is broadcast)."""
+        if self.n is not None:
+            if self.n != n:
+                raise InvalidArgumentError(f"risk_func has {self.n} players (length of theta), the model has {n}")
+            return self
+        w = None if self.w is None else np.full(n, self.w[0])
+        return type(self)(self.form, np.full(n, self.theta[0]), w, spec=self._spec, extra=self._extra, n=n)
 
-    #: name used by the original bindings
+    def _rebuilt(self, byname):
+        w = None if self.w is None else updated(self.w, "w", byname)
+        return type(self)(self.form, updated(self.theta, "theta", byname), w, spec=self._spec,
+                          extra=updated_extra(self._extra, byname), n=self.n)
+
+    def _players(self) -> int:
+        if self.n is None:
+            raise InvalidArgumentError(f"{self!r} holds one theta for every player: give it to a PayoffFunc "
+                                       "(which knows the number of players) or pass n=...")
+        return self.n
+
+    @classmethod
+    def winner_only(cls, theta, *, n: int | None = None) -> RiskFunc:
+        r""":math:`\sigma_j = s_j / (1 + s_j)`: only the winner's safety matters."""
+        return cls("winner_only", theta, n=n)
+
+    #: name used by dynapai's Python bindings
     winner_only_risk = winner_only
 
     @classmethod
-    def multiplicative(cls, theta, w=None) -> RiskFunc:
+    def multiplicative(cls, theta, w=None, *, n: int | None = None) -> RiskFunc:
         r""":math:`\sigma_j = [\prod_k (s_k/(1+s_k))^{w_k}]^{n/\sum w}` for every j (default w = 1)."""
-        return cls("multiplicative", theta, w)
+        return cls("multiplicative", theta, w, n=n)
 
     multiplicative_risk = multiplicative
 
     @classmethod
-    def additive(cls, theta, w=None) -> RiskFunc:
+    def additive(cls, theta, w=None, *, n: int | None = None) -> RiskFunc:
         r""":math:`\sigma_j = \sum_k w_k s_k/(1+s_k) / \sum_k w_k` for every j (default w = 1)."""
-        return cls("additive", theta, w)
+        return cls("additive", theta, w, n=n)
 
     additive_risk = additive
 
     @classmethod
-    def custom(cls, theta, sigma: Callable | list, params: Mapping | None = None) -> RiskFunc:
+    def custom(cls, theta, sigma: Callable | list, params: Mapping | None = None, *,
+               n: int | None = None) -> RiskFunc:
         r"""A user-written risk function.
 
         Parameters
@@ -256,16 +295,16 @@ class RiskFunc(FormComponent):
         params : mapping, optional
             Values of the extra parameter symbols used in ``sigma``.
         """
-        return cls("custom", theta, spec=sigma, extra=as_param_values(params, "params"))
+        return cls("custom", theta, spec=sigma, extra=as_param_values(params, "params"), n=n)
 
     # symbols -----------------------------------------------------------------
     @property
     def theta_symbols(self) -> tuple[sp.Symbol, ...]:
-        return player_symbols("theta", self.n, positive=True)
+        return player_symbols("theta", self._players(), positive=True)
 
     @property
     def w_symbols(self) -> tuple[sp.Symbol, ...]:
-        return player_symbols("w", self.n, positive=True)
+        return player_symbols("w", self._players(), positive=True)
 
     @property
     def param_values(self) -> dict[sp.Symbol, float]:
@@ -297,6 +336,9 @@ class RiskFunc(FormComponent):
         return ok and self._form.symmetric_capable
 
     def __repr__(self) -> str:
+        if self.n is None:
+            extra = f", w={float(self.w[0])}" if self.w is not None else ""
+            return f"{constructor_call(type(self), self.form)}theta={float(self.theta[0])}{extra})"
         extra = f", w={self.w.tolist()}" if self.w is not None else ""
         return f"{constructor_call(type(self), self.form)}theta={self.theta.tolist()}{extra})"
 

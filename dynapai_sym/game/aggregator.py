@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import copy
 import itertools
+import warnings
 
 import numpy as np
 
 from .._threads import blas_threads
 from .._validation import all_equal, as_positive_int
-from ..errors import InvalidArgumentError, InvalidTypeError
+from ..errors import DynapaiWarning, InvalidArgumentError, InvalidTypeError
 from ..latex import LatexDisplay
 from ..layout import ActionLayout
 from ..model import Actions, MultiPeriodModel, Strategies
 from ..numeric import Belief, NumericGame
-from ..solvers import SolverOptions, SolverResult, solve_game
+from ..solvers import SolverOptions, SolverResult, Status, solve_game
 from ..solvers.methods import SolverMethod, get_method
 from ..solvers.result import Optimum
 from ..solvers.sensitivity import sensitivity
@@ -54,31 +55,44 @@ class Aggregator(PlannerMethods, MultiPeriodModel, LatexDisplay):
 
     def __init__(self, state, gammas=None, end_on_win: bool = False):
         super().__init__(state, gammas, end_on_win)
-        self._set(_games={})  # numeric games by horizon, built on first use
+        self._set(_games={}, _warned=[])  # numeric games by horizon, built on first use
 
     def without_games(self) -> Aggregator:
         """A copy without the numeric games built so far (cheap to send to a worker process)."""
         clone = copy.copy(self)
-        clone._set(_games={})
+        clone._set(_games={}, _warned=[])
         return clone
 
     # ------------------------------------------------------------ game building
     def check_horizon(self, t) -> int:
         """``t`` as a number of periods this game can be solved over; a clear error otherwise.
 
-        More than one period needs discount factors, and ``end_on_win`` needs a contest in
-        which nobody may win (otherwise the game always ends after the first period).
+        More than one period needs discount factors. With ``end_on_win`` and a contest in
+        which someone always wins (``CSF.default``) the game ends after the first period: later
+        periods carry weight 0 (see :attr:`ends_after_first_period`); a warning says so, once.
         """
         t = as_positive_int(t, "t (number of periods)")
         if t > 1 and self.gammas is None:
             raise InvalidArgumentError("gammas (one discount factor per player) are required for t > 1")
-        if self.end_on_win and t > 1:
-            for b in self.state.beliefs:
-                if b.csf.always_someone_wins:
-                    raise InvalidArgumentError(
-                        "end_on_win with a contest in which someone always wins (CSF.default) ends "
-                        "the game after the first period; use CSF.maybe_no_win")
+        if t > 1 and self.end_on_win:
+            always = [b.csf.always_someone_wins for b in self.state.beliefs]
+            if any(always) and not all(always):
+                raise InvalidArgumentError(
+                    "end_on_win with beliefs that disagree on whether someone always wins (CSF.default in "
+                    "some beliefs only) is not supported; give every belief the same kind of contest")
+            if all(always) and not self._warned:
+                self._warned.append(True)
+                warnings.warn(
+                    f"end_on_win with a contest in which someone always wins ({self.state.beliefs[0].csf!r}): "
+                    f"the game ends after the first period, so periods 1..{t - 1} carry weight 0; their "
+                    "actions are indeterminate (reported as 0). Use CSF.maybe_no_win for a game that can "
+                    "last.", DynapaiWarning, stacklevel=3)
         return t
+
+    @property
+    def ends_after_first_period(self) -> bool:
+        """True when ``end_on_win`` and someone always wins: only the first period has weight."""
+        return self.end_on_win and all(b.csf.always_someone_wins for b in self.state.beliefs)
 
     def game(self, t: int) -> NumericGame:
         """The numeric game over ``t`` periods (built once per horizon)."""
@@ -241,6 +255,8 @@ class Aggregator(PlannerMethods, MultiPeriodModel, LatexDisplay):
             return self._solve(t, init, options, solver)
 
     def _solve(self, t: int, init, options: SolverOptions, solver: SolverMethod) -> SolverResult:
+        if t > 1 and self.ends_after_first_period:
+            return self._solve_first_period_only(t, init, options, solver)
         game = self.game(t)
         x0 = self._init(init, t, options)
         out = solver.solve(game, x0, options)
@@ -249,6 +265,49 @@ class Aggregator(PlannerMethods, MultiPeriodModel, LatexDisplay):
             res.exploitability = out.epsilon
             return res
         return self._result(game, out.x if out.x is not None else x0, out)
+
+    def _solve_first_period_only(self, t: int, init, options: SolverOptions, solver: SolverMethod) -> SolverResult:
+        r"""The game ends after period 0 (someone always wins): solve period 0, mark the rest indeterminate.
+
+        With :math:`\sum_j q_j = 1` in period 0, :math:`P_t = 0` for every later period, so
+        :math:`U_i = u_i(0)` whatever is played later: an equilibrium of the one-period game
+        (where investment, which only pays later, is 0) is one of the T-period game, and the
+        later periods' actions are indeterminate (reported as 0). This needs someone to have
+        performance in period 0; if nobody does, the game goes on and the result says so.
+        """
+        first_init = None
+        if init is not None:
+            first_init = Strategies(self._strategies(init, "init").data[:1]) if not isinstance(init, Actions) \
+                else init
+        first = self._solve(1, first_init, options, solver)
+        data = np.zeros((t, self.n, self.k))
+        data[0] = first.strategies.data[0]
+        game = self.game(t)
+        x = game.layout.pack(data)
+        qty = dict(game.quantities(x))
+        for name in ("s", "p", "sigma", "q"):  # periods never reached: no values to report
+            qty[name] = np.array(qty[name], dtype=float, copy=True)
+            qty[name][1:] = np.nan
+        strategies = Strategies(data)
+        indeterminate = np.zeros((t, self.n, self.k), dtype=bool)
+        indeterminate[1:] = True
+        if first.indeterminate is not None:
+            indeterminate[0] = first.indeterminate[0]
+        success, status, message = first.success, first.status, first.message
+        notes = list(first.notes) + [f"the game ends after the first period (someone always wins): periods "
+                                     f"1..{t - 1} carry weight 0 and their actions are indeterminate"]
+        if not np.nansum(qty["q"][0]) > 0:
+            success = False
+            status = Status.NOT_CONVERGED
+            message = ("nobody has performance in the first period, so the game does not end there: "
+                       "use CSF.maybe_no_win to solve the game over several periods")
+        return SolverResult(
+            optimum=Optimum(strategies.actions), strategies=strategies, success=success, status=status,
+            message=message, payoffs=qty["payoffs"], s=qty["s"], p=qty["p"], sigma=qty["sigma"], q=qty["q"],
+            kkt_residual=first.kkt_residual, iterations=first.iterations, method=first.method,
+            seconds=first.seconds, evaluations=first.evaluations, backend=first.backend,
+            certificate=first.certificate, symmetric=first.symmetric, indeterminate=indeterminate,
+            deviation=first.deviation, samples=None, notes=notes)
 
     def result_of(self, t: int, out, quantities: dict | None = None) -> SolverResult:
         """The :class:`SolverResult` of a pure-strategy outcome found outside :meth:`solve`.
@@ -298,7 +357,7 @@ class Aggregator(PlannerMethods, MultiPeriodModel, LatexDisplay):
 
     @staticmethod
     def expand_from(state_list, gammas_list, end_on_win: bool = False) -> list[Aggregator]:
-        """One aggregator per combination of state and gammas (as in the original bindings)."""
+        """One aggregator per combination of state and gammas (as in dynapai's Python bindings)."""
         states, gammas = list(state_list), list(gammas_list)
         if not states or not gammas:
             raise InvalidArgumentError("state_list and gammas_list must not be empty")

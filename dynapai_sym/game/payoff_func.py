@@ -11,6 +11,7 @@ import itertools
 
 import numpy as np
 
+from .._validation import as_float_array
 from ..compile import compile_model
 from ..errors import InvalidArgumentError, InvalidTypeError
 from ..latex import LatexDisplay
@@ -42,10 +43,13 @@ class PayoffFunc(PlannerConditions, PayoffModel, LatexDisplay):
     reward_func : RewardFunc, optional
         Reward matrix (default: the winner gets 1).
     r, r_inv, r_share : array_like, optional
-        Fixed unit prices, as in the original bindings
+        Fixed unit prices, as in dynapai's Python bindings
         (``CostFunc.fixed(r, r_inv, r_share)``).
-    disaster : {"seed", "complement"}
-        Form of the disaster term (see module docstring).
+    disaster : {"per_winner", "complement"}
+        Form of the disaster term: ``"per_winner"`` (default) charges :math:`d_{ij}` when j
+        wins and the outcome is a disaster; ``"complement"`` charges :math:`d_i` whenever
+        nobody wins safely, as the older implementations did. (``"seed"`` is an older name
+        of ``"per_winner"``, still accepted with a warning.)
     share_map : {"fraction", "exp"}
         How the sharing choice enters the transition (SharingActions only).
     transition : Transition, optional
@@ -56,7 +60,7 @@ class PayoffFunc(PlannerConditions, PayoffModel, LatexDisplay):
 
     Examples
     --------
-    The original engine's example (two players, A = B = 10, alpha = beta = theta = 0.5):
+    The README's example (two players, A = B = 10, alpha = beta = theta = 0.5):
 
     >>> from dynapai_sym import Actions, ProdFunc, RiskFunc
     >>> pf = PayoffFunc(ProdFunc(a=[10., 10.], alpha=[.5, .5], b=[10., 10.], beta=[.5, .5]),
@@ -82,7 +86,7 @@ class PayoffFunc(PlannerConditions, PayoffModel, LatexDisplay):
                                 f"(k={self.k}), got {type(actions).__name__}")
             data = actions.data
         else:
-            data = np.asarray(actions, dtype=float)
+            data = as_float_array(actions, "actions")
             if data.shape != (self.n, self.k):
                 raise InvalidArgumentError(f"actions must have shape ({self.n}, {self.k}), got {data.shape}")
         if data.shape[0] != self.n:
@@ -108,10 +112,10 @@ class PayoffFunc(PlannerConditions, PayoffModel, LatexDisplay):
     @staticmethod
     def expand_from(prod_func_list, risk_func_list, d_list, csf_list=None, reward_func_list=None,
                     r_list=None, r_inv_list=None, r_share_list=None, cost_func_list=None,
-                    disaster: str = "seed", share_map: str = "fraction") -> list[PayoffFunc]:
+                    disaster: str = "per_winner", share_map: str = "fraction") -> list[PayoffFunc]:
         """Every combination of the given lists of components (lists of length 1 broadcast).
 
-        As in the original bindings: the result has one payoff function per
+        As in dynapai's Python bindings: the result has one payoff function per
         element of the Cartesian product of the lists.
         """
         lists = dict(

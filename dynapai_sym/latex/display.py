@@ -10,13 +10,13 @@ __all__ = ["LatexDisplay"]
 class LatexDisplay:
     """Adds ``to_latex``, ``write_latex`` and Jupyter's ``_repr_latex_`` (see :mod:`dynapai_sym.latex`)."""
 
-    def to_latex(self, document: bool = False, t: int | None = None) -> str:
+    def to_latex(self, document: bool = False, t: int | None = None, jacobian: bool = False) -> str:
         """The equations as LaTeX (``document=True``: standalone ``.tex``); see :func:`dynapai_sym.to_latex`."""
-        return to_latex(self, document=document, t=t)
+        return to_latex(self, document=document, t=t, jacobian=jacobian)
 
-    def write_latex(self, path, t: int | None = None):
+    def write_latex(self, path, t: int | None = None, jacobian: bool = False):
         """Write the standalone LaTeX document of the model to ``path``."""
-        return write_latex(self, path, t=t)
+        return write_latex(self, path, t=t, jacobian=jacobian)
 
     def _repr_latex_(self) -> str:
         return repr_latex(self)

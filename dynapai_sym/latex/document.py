@@ -42,10 +42,9 @@ from ..components import CSF, CostFunc, DisasterCost, ProdFunc, RewardFunc, Risk
 from ..components.base import Component
 from ..errors import InvalidArgumentError, InvalidTypeError
 from ..model import MultiPeriodModel, PayoffModel
-from ..model.infinite import stationary_objective
-from ..model.planner import planner_kkt
 from ..names import ACTION_SYMBOLS
-from ..symbols import glossary, intermediate, latex_name, player_symbols, sort_symbols
+from ..symbols import glossary, intermediate, latex_name, parameter_rows, sort_symbols
+from .conditions import IntermediateForm
 
 __all__ = [
     "LATEX_PACKAGES",
@@ -59,6 +58,9 @@ __all__ = [
 
 #: Packages the fragment of :func:`to_latex` (``document=False``) needs.
 LATEX_PACKAGES: tuple[str, ...] = ("amsmath", "amssymb", "booktabs")
+
+#: Above this many players the first-order conditions are written for player 1 only.
+_MAX_WRITTEN_PLAYERS = 4
 
 _COMPONENT_TYPES = (ProdFunc, RiskFunc, CSF, RewardFunc, DisasterCost, CostFunc, Transition)
 _EXPECTED = ("a model component (ProdFunc, RiskFunc, CSF, RewardFunc, DisasterCost, CostFunc, "
@@ -77,34 +79,26 @@ _TITLES = {
 # Rough width of a display row, in the units of _visual_width (about one
 # letter of math italic): an A4 page with 2 cm margins holds about 95.
 _ROW_WIDTH = 70.0
-# Rows wider than this are scaled to fit (standalone documents only).
-_FIT_FRACTION = 0.85
 # Explicit expressions longer than this (LaTeX characters), or with a row wider than
 # _MAX_ROW_UNITS even after splitting, are not typeset: TeX cannot box them.
 _MAX_EXPLICIT_CHARS = 40_000
 _MAX_ROW_UNITS = 1_000.0
-# Parameter table: (symbol, value) pairs per table row, rows per tabular.
-_TABLE_PAIRS = 3
+# Parameter table: rows per tabular; players per table (more players: several tables).
 _TABLE_ROWS = 30
+_TABLE_PLAYERS = 8
 
 _PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[a4paper,margin=2cm]{geometry}
 \usepackage{amsmath,amssymb}
 \usepackage{booktabs}
-\usepackage{graphicx}
 \allowdisplaybreaks
-% \dpfit{f}{math}: typeset a display row, scaled down to f\linewidth only if wider than that.
-\newsavebox{\dpfitbox}
-\newcommand{\dpfit}[2]{\sbox{\dpfitbox}{$\displaystyle #2$}%
-  \ifdim\wd\dpfitbox>#1\linewidth\resizebox{#1\linewidth}{!}{\usebox{\dpfitbox}}%
-  \else\usebox{\dpfitbox}\fi}
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{0.5\baselineskip}
 """
 
 
 # ---------------------------------------------------------------------------- public API
-def to_latex(obj, document: bool = False, t: int | None = None) -> str:
+def to_latex(obj, document: bool = False, t: int | None = None, jacobian: bool = False) -> str:
     r"""Typeset a model as LaTeX.
 
     Parameters
@@ -118,9 +112,11 @@ def to_latex(obj, document: bool = False, t: int | None = None) -> str:
         :data:`LATEX_PACKAGES`.
     t : int, optional
         Horizon T of an :class:`Aggregator`. Without it the objective is shown
-        in general form; with it also explicitly for player 1 (up to the
-        limit of :meth:`Aggregator.objective_expr`, t <= 6). Only for an
-        Aggregator.
+        in general form; with it also period by period for player 1 (in the
+        periods' payoffs and survival probabilities). Only for an Aggregator.
+    jacobian : bool
+        Also write the second derivatives of the payoff (the rows of the Jacobian of
+        the stacked first-order conditions), in the intermediate quantities.
 
     Returns
     -------
@@ -135,8 +131,9 @@ def to_latex(obj, document: bool = False, t: int | None = None) -> str:
     ValueError
         If ``t`` is given for anything but an Aggregator, or is not a positive integer.
     """
-    if not isinstance(document, (bool, np.bool_)):
-        raise InvalidTypeError(f"document must be True or False, got {document!r}")
+    for name, flag in (("document", document), ("jacobian", jacobian)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise InvalidTypeError(f"{name} must be True or False, got {flag!r}")
     _check_model(obj)
     if t is not None:
         if not isinstance(obj, MultiPeriodModel):
@@ -145,11 +142,15 @@ def to_latex(obj, document: bool = False, t: int | None = None) -> str:
         if isinstance(t, (bool, np.bool_)) or not isinstance(t, (int, np.integer)) or t < 1:
             raise InvalidArgumentError(f"t (number of periods) must be a positive integer, got {t!r}")
         t = int(t)
-    ctx = _Ctx(fit=bool(document))
+    if jacobian and not isinstance(obj, (PayoffModel, MultiPeriodModel)):
+        raise InvalidArgumentError("jacobian applies to a PayoffFunc or an Aggregator, "
+                                   f"not a {type(obj).__name__}")
+    ctx = _Ctx(jacobian=bool(jacobian))
     if isinstance(obj, MultiPeriodModel):
-        title, body = "Multi-period model", _aggregator_body(obj, t, ctx)
+        horizon = "T periods" if t is None else f"T = {t} period{'s' if t > 1 else ''}"
+        title, body = f"A race over {horizon}, {obj.n} players", _aggregator_body(obj, t, ctx)
     elif isinstance(obj, PayoffModel):
-        title, body = "One-period payoff", _payoff_body(obj, 0, ctx)
+        title, body = f"A one-period race, {obj.n} players", _payoff_body(obj, 0, ctx)
     else:
         title, body = f"{_TITLES.get(obj.kind, obj.kind.capitalize())}", _component_body(obj, ctx)
     if not document:
@@ -157,7 +158,7 @@ def to_latex(obj, document: bool = False, t: int | None = None) -> str:
     return _PREAMBLE + "\\begin{document}\n" + f"\\section*{{{title}}}\n" + body + "\\end{document}\n"
 
 
-def write_latex(obj, path: str | os.PathLike, t: int | None = None) -> Path:
+def write_latex(obj, path: str | os.PathLike, t: int | None = None, jacobian: bool = False) -> Path:
     """Write a standalone LaTeX document of ``obj`` (see :func:`to_latex`) to ``path``.
 
     Parameters
@@ -168,6 +169,8 @@ def write_latex(obj, path: str | os.PathLike, t: int | None = None) -> Path:
         The ``.tex`` file to write (its folder must exist).
     t : int, optional
         Horizon of an Aggregator (see :func:`to_latex`).
+    jacobian : bool
+        Also write the Jacobian (see :func:`to_latex`).
 
     Returns
     -------
@@ -184,7 +187,7 @@ def write_latex(obj, path: str | os.PathLike, t: int | None = None) -> Path:
     if not isinstance(path, (str, os.PathLike)):
         raise InvalidTypeError(f"path must be a str or path-like, got {type(path).__name__}")
     target = Path(path)
-    text = to_latex(obj, document=True, t=t)  # model errors before touching the file system
+    text = to_latex(obj, document=True, t=t, jacobian=jacobian)  # model errors before touching the file system
     try:
         target.write_text(text, encoding="utf-8")
     except OSError as exc:
@@ -480,10 +483,10 @@ def _visual_width(s: str) -> float:
 
 # ---------------------------------------------------------------------------- building blocks
 class _Ctx:
-    """Options of one export: whether wide rows are scaled to fit (standalone documents)."""
+    """Options of one export: whether the Jacobian is written."""
 
-    def __init__(self, fit: bool):
-        self.fit = fit
+    def __init__(self, jacobian: bool = False):
+        self.jacobian = jacobian
 
 
 def _check_model(obj) -> None:
@@ -496,18 +499,87 @@ def _env(lines: list[str], env: str = "align*", args: str = "") -> str:
 
 
 def _explicit(lhs: str, expr: sp.Expr, names: Mapping[sp.Symbol, str], ctx: _Ctx) -> list[str]:
-    """Align lines ``lhs &= ...`` of an explicit expression, broken into rows of terms."""
-    rows = _rows(_as_expr(expr), names, _ROW_WIDTH)
-    size = sum(len(text) for _, text in rows)
-    if size > _MAX_EXPLICIT_CHARS or max(_visual_width(text) for _, text in rows) > _MAX_ROW_UNITS:
+    """Align lines ``lhs &= ...`` of an expression, broken at top-level ``+``/``-`` between terms.
+
+    Every line is balanced: a product too wide for a line keeps its brackets around an
+    ``aligned`` block of the bracketed sum's terms (see :func:`_display_rows`).
+    """
+    expr = _as_expr(expr)
+    size = len(_latex(expr, names))
+    if size > _MAX_EXPLICIT_CHARS:
         return [f"{lhs} &= \\text{{(too long to typeset: {size} characters of \\LaTeX)}}"]
-    lines = []
-    for k, (depth, text) in enumerate(rows):
-        if ctx.fit and _visual_width(text) > 0.75 * _ROW_WIDTH:
-            text = f"\\dpfit{{{max(0.5, _FIT_FRACTION - 0.05 * depth):.2f}}}{{{text}}}"
-        indent = r"\quad " * depth
-        lines.append(f"{lhs} &= {text}" if k == 0 else f"&\\quad {indent}{text}")
-    return lines
+    width = max(30.0, _ROW_WIDTH - 0.6 * _visual_width(lhs))
+    rows = _display_rows(expr, names, width)
+    if max(_visual_width(row) for row in rows) > _MAX_ROW_UNITS:
+        return [f"{lhs} &= \\text{{(too long to typeset: {size} characters of \\LaTeX)}}"]
+    return [f"{lhs} &= {row}" if k == 0 else f"&\\quad {row}" for k, row in enumerate(rows)]
+
+
+_INTERMEDIATE_BASES = ("p", "s", "sigma", "q")
+
+
+def _term_order(term: sp.Expr) -> int:
+    """Terms with the model's quantities first, plain prices and constants last (as written by hand)."""
+    bases = {_PLAIN_RE.match(sym.name).group(1) for sym in term.free_symbols
+             if isinstance(sym, sp.Symbol) and _PLAIN_RE.match(sym.name)}
+    return 0 if bases & set(_INTERMEDIATE_BASES) else 1
+
+
+def _display_rows(expr: sp.Expr, names: Mapping[sp.Symbol, str], width: float) -> list[str]:
+    """Rows of a displayed expression, each at most about ``width`` wide and each balanced.
+
+    A sum is broken between its terms (greedily packed, signs leading the rows); a term that
+    is itself too wide and is a product with a sum among its factors is written
+    ``head \\left(\\begin{aligned} ... \\end{aligned}\\right)``, the sum's own rows inside the
+    brackets, so no row opens a bracket that another row closes.
+    """
+    terms = sorted(sp.Add.make_args(expr), key=_term_order) if isinstance(expr, sp.Add) else [expr]
+    rows: list[str] = []
+    current, current_width = "", 0.0
+    for term in terms:
+        negative = term.could_extract_minus_sign()
+        body = -term if negative else term
+        sign = "- " if negative else ("+ " if rows or current else "")
+        text = _display_term(body, names, width - 2.0)
+        w = _block_width(text) + 2.0
+        if current and current_width + w > width:
+            rows.append(current)
+            current, current_width = "", 0.0
+        current = f"{current} {sign}{text}".strip() if current else f"{sign}{text}"
+        current_width += w
+    if current:
+        rows.append(current)
+    return rows
+
+
+def _display_term(term: sp.Expr, names: Mapping[sp.Symbol, str], width: float) -> str:
+    """One term; a wide product with a sum among its factors gets that sum as an aligned block."""
+    text = _latex(term, names)
+    if _visual_width(text) <= width or not isinstance(term, sp.Mul):
+        return text
+    sums = [f for f in term.args if isinstance(f, sp.Add)]
+    if not sums:
+        return text
+    widest = max(sums, key=lambda f: _visual_width(_latex(f, names)))
+    rest = sp.Mul(*[f for f in term.args if f is not widest])
+    head = "" if rest == 1 else _latex(rest, names)
+    if head and precedence(rest) < PRECEDENCE["Mul"]:
+        head = rf"\left({head}\right)"
+    inner = _display_rows(widest, names, max(20.0, width - _visual_width(head) - 3.0))
+    if len(inner) == 1:
+        return text
+    block = r" \\ ".join(f"&{row}" for row in inner)
+    return rf"{head} \left(\begin{{aligned}}{block}\end{{aligned}}\right)"
+
+
+def _block_width(text: str) -> float:
+    """Printed width of a row that may hold aligned blocks (each counts as its widest row)."""
+    if r"\begin{aligned}" not in text:
+        return _visual_width(text)
+    head, _, rest = text.partition(r"\left(\begin{aligned}")
+    block, _, tail = rest.rpartition(r"\end{aligned}\right)")
+    widest = max(_block_width(part) for part in block.split(r" \\ &"))
+    return _visual_width(head) + widest + 2.0 + _visual_width(tail)
 
 
 def _fmt_value(value: float) -> str:
@@ -524,27 +596,30 @@ def _fmt_value(value: float) -> str:
     return text
 
 
-def _param_table(entries: list[tuple[str, float]], caption: str | None = None) -> str:
-    """A booktabs table of (typeset name, value) pairs, several pairs per row."""
-    if not entries:
+def _param_table(rows: list[tuple[str, list | float]], n: int, caption: str | None = None) -> str:
+    """A booktabs table: one row per parameter (its name for a generic player i), one column per player.
+
+    ``rows`` holds ``(typeset name, cells)``: a list of n values (None where a player has none) or
+    one number shared by every player, written once across the columns.
+    """
+    if not rows:
         return "No parameters.\n"
-    out = []
-    if caption:
-        out.append(caption + "\n")
-    per_table = _TABLE_PAIRS * _TABLE_ROWS
-    for start in range(0, len(entries), per_table):
-        chunk = entries[start:start + per_table]
-        pairs = min(_TABLE_PAIRS, len(chunk))
-        spec = "@{}" + "@{\\qquad}".join(["ll"] * pairs) + "@{}"
-        head = " & ".join(["symbol & value"] * pairs)
-        rows = []
-        for r in range(0, len(chunk), pairs):
-            cells = [f"${name}$ & ${_fmt_value(v)}$" for name, v in chunk[r:r + pairs]]
-            cells += ["&"] * (pairs - len(cells))
-            rows.append(" & ".join(cells) + r" \\")
-        out.append("\\begin{center}\n"
-                   f"\\begin{{tabular}}{{{spec}}}\n\\toprule\n{head} \\\\\n\\midrule\n"
-                   + "\n".join(rows) + "\n\\bottomrule\n\\end{tabular}\n\\end{center}\n")
+    out = [caption + "\n"] if caption else []
+    for first in range(0, n, _TABLE_PLAYERS):
+        players = range(first, min(n, first + _TABLE_PLAYERS))
+        spec = "@{}l" + "c" * len(players) + "@{}"
+        head = "parameter & " + " & ".join(f"player {i + 1}" for i in players) + r" \\"
+        for start in range(0, len(rows), _TABLE_ROWS):
+            body = []
+            for name, cells in rows[start:start + _TABLE_ROWS]:
+                if isinstance(cells, list):
+                    values = " & ".join("" if cells[i] is None else f"${_fmt_value(cells[i])}$" for i in players)
+                else:
+                    values = f"\\multicolumn{{{len(players)}}}{{c}}{{${_fmt_value(cells)}$ (every player)}}"
+                body.append(f"${name}$ & {values} \\\\")
+            out.append("\\begin{center}\n"
+                       f"\\begin{{tabular}}{{{spec}}}\n\\toprule\n{head}\n\\midrule\n"
+                       + "\n".join(body) + "\n\\bottomrule\n\\end{tabular}\n\\end{center}\n")
     return "".join(out)
 
 
@@ -574,7 +649,7 @@ def _heading(text: str) -> str:
 def _payoff_general(pf: PayoffModel) -> str:
     if pf.payoff_form is not None:  # the payoff written whole (PayoffExpr): player 1's, as written
         return pf.payoff_form.to_latex().replace(" = ", " &= ", 1)
-    if pf.disaster == "seed":
+    if pf.disaster == "per_winner":
         return (r"u_i &= \sum_j \sigma_j q_j \rho_{ij} - \sum_j (1 - \sigma_j)\, q_j\, d_{ij} - c_i")
     return r"u_i &= \sum_j \sigma_j q_j \rho_{ij} - \Big(1 - \sum_j \sigma_j q_j\Big) d_i - c_i"
 
@@ -595,19 +670,188 @@ def _component_lines(comp: Component, n: int | None = None) -> list[str]:
 
 
 # ---------------------------------------------------------------------------- bodies
+def _table_rows(values: Mapping[sp.Symbol, float], n: int, moving=frozenset()) -> list[tuple[str, list | float]]:
+    """Rows of the parameter table: typeset generic name (``(0)`` for a moving state), cells."""
+    out = []
+    for key, tex, cells in parameter_rows(values, n):
+        if any(sym.name.startswith(key) and sym in moving for sym in values):
+            tex += "(0)"
+        out.append((tex, cells))
+    return out
+
+
 def _component_body(comp: Component, ctx: _Ctx) -> str:
     out = [_env(_component_lines(comp))]
     params = sort_symbols(comp.param_values)
     if params:
-        out.append(_param_table([(latex_name(s), comp.param_values[s]) for s in params], "Parameters:"))
+        n = getattr(comp, "n", None) or max((int(m.group(2)) for m in (_PLAIN_RE.match(p.name) for p in params)
+                                             if m), default=1)
+        out.append(_param_table(_table_rows({p: comp.param_values[p] for p in params}, n), n, "Parameters:"))
     return "".join(out)
 
 
-def _payoff_body(pf: PayoffModel, player: int, ctx: _Ctx, heading_prefix: str = "") -> str:
-    """Components, payoff (general and explicit for ``player``), KKT conditions and parameters."""
+def _same_form_for_all(pf: PayoffModel) -> bool:
+    """True when exchanging players' labels maps the model's equations onto each other (built-in forms)."""
+    return not any(comp.is_custom for comp in pf.components)
+
+
+def _labels(pf: PayoffModel, player: int) -> dict[str, str] | None:
+    """Subscripts of a generic player's equations: i for ``player``, j for the other of two players."""
+    if not _same_form_for_all(pf) or pf.n != 2:
+        return None
+    return {str(player + 1): "i", str(2 - player): "j"}
+
+
+def _intermediate_names(pf: PayoffModel, labels) -> dict[sp.Symbol, str]:
+    form = _form_of(pf)
+    syms = set(pf.param_values) | set(pf.structure.actions) | {*form.P, *form.S, *form.SIG, *form.Q}
+    return glossary(syms, labels)
+
+
+_FORMS: dict[int, object] = {}
+
+
+def _form_of(pf: PayoffModel):
+    """The model in intermediate quantities (cached per model object)."""
+    key = id(pf)
+    cached = _FORMS.get(key)
+    if cached is None or cached.pf is not pf:
+        if len(_FORMS) > 32:
+            _FORMS.clear()
+        cached = _FORMS[key] = IntermediateForm(pf)
+    return cached
+
+
+def _d(num: str, den: str) -> str:
+    return rf"\frac{{\partial {num}}}{{\partial {den}}}"
+
+
+def _derivatives_section(pf: PayoffModel, player: int, labels, heading_prefix: str) -> str:
+    """Each intermediate's own derivatives, stated once (for ``player``, or a generic player)."""
+    form = _form_of(pf)
+    names = _intermediate_names(pf, labels)
+    lab = (labels or {}).get(str(player + 1), str(player + 1))
+    out = [_heading(f"{heading_prefix}Derivatives of the intermediate quantities")]
+    who = (f"player ${lab}$ ($j$ is the other player)" if labels else
+           f"player {player + 1}" + ("; every other player's are the same with the labels exchanged"
+                                     if _same_form_for_all(pf) else ""))
+    out.append(f"The quantities $p, s, \\sigma, q$ as functions of their own arguments, for {who}:\n")
+    lines = []
+    X = form.X[player]
+    P, S = form.P[player], form.S[player]
+    for (k, var), value in sorted(form.dp.items(), key=lambda kv: (kv[0][0], kv[0][1].name)):
+        if k == player and var in X:
+            lines.append(f"{_d(names[P], names[var])} &= {_latex(value, names)}")
+    for (k, var), value in sorted(form.ds.items(), key=lambda kv: (kv[0][0], kv[0][1].name)):
+        if k == player and (var in X or var == P):
+            lines.append(f"{_d(names[S], names[var])} &= {_latex(value, names)}")
+    for j in range(pf.n):
+        for var in (S, P):
+            value = form.dsigma.get((j, var))
+            if value is not None:
+                lines.append(f"{_d(names[form.SIG[j]], names[var])} &= {_latex(value, names)}")
+    for j in range(pf.n):
+        value = form.dq.get((j, P))
+        if value is not None:
+            lines.append(f"{_d(names[form.Q[j]], names[P])} &= {_latex(value, names)}")
+    out.append(_env(lines or [r"&\text{(none)}"]))
+    zero = [names[form.SIG[j]] for j in range(pf.n) if (j, S) not in form.dsigma and (j, P) not in form.dsigma]
+    if zero:
+        out.append(f"(${', '.join(zero)}$ do not depend on ${names[S]}$ or ${names[P]}$.)\n")
+    return "".join(out)
+
+
+def _conditions_section(pf: PayoffModel, player: int, labels, heading_prefix: str, ctx: _Ctx,
+                        intro: bool = True) -> str:
+    """The first-order (KKT) conditions of ``player`` in intermediates: chain rule, then written out."""
+    form = _form_of(pf)
+    k = pf.k
+    names = _intermediate_names(pf, labels)
+    lab = (labels or {}).get(str(player + 1), str(player + 1))
+    u = f"u_{{{lab}}}"
+    out = [_heading(f"{heading_prefix}First-order (KKT) conditions")]
+    kkt = pf.kkt()
+    own = slice(player * k, (player + 1) * k)
+    bounded = any(np.isfinite(hi) for hi in kkt.upper[own])
+    general = [r"&a \ge 0, \quad \frac{\partial u_i}{\partial a} \le 0, \quad a\, \frac{\partial u_i}{\partial a} = 0"
+               r" \qquad \text{for each own action } a \text{ of player } i"]
+    if bounded:
+        general.append(r"&0 \le a \le 1: \quad \frac{\partial u_i}{\partial a} \le 0 \text{ if } a = 0, \quad "
+                       r"= 0 \text{ if } 0 < a < 1, \quad \ge 0 \text{ if } a = 1 \qquad \text{(shares)}")
+    if intro:
+        out.append("Each player's action maximises its payoff given the others': for every player $i$,\n")
+        out.append(_env(general))
+        if not pf.structure.smooth:
+            out.append("The input cost is discontinuous: these conditions hold only away from its jumps.\n")
+    # the chain rule, once
+    P, S = names[form.P[player]], names[form.S[player]]
+    xs, xp = names[form.X[player][0]], names[form.X[player][1]]
+    c = f"c_{{{lab}}}"
+    out.append("By the chain rule, through the quantities of the previous section (sums over every player $k$):\n")
+    sig_k, q_k = r"\sigma_k", "q_k"
+    out.append(_env([
+        rf"{_d(u, xs)} &= \Big(\sum_k {_d(u, sig_k)} {_d(sig_k, S)}\Big) {_d(S, xs)} - {_d(c, xs)}",
+        rf"{_d(u, xp)} &= \Big(\sum_k {_d(u, sig_k)} \Big({_d(sig_k, S)} {_d(S, P)} + {_d(sig_k, P)}\Big)"
+        rf" + \sum_k {_d(u, q_k)} {_d(q_k, P)} + {_d(u, P)}\Big) {_d(P, xp)} - {_d(c, xp)}",
+    ]))
+    outer = form.payoffs[player]
+    pieces = []
+    for j in range(pf.n):
+        for sym in (form.SIG[j], form.Q[j]):
+            d = sp.diff(outer, sym)
+            if d != 0:
+                pieces.append(f"{_d(u, names[sym])} &= {_latex(_tidy_expr(d), names)}")
+    d_rho = sp.diff(outer, form.P[player])
+    if d_rho != 0:
+        pieces.append(f"{_d(u, P)} &= {_latex(_tidy_expr(d_rho), names)} \\quad \\text{{(reward and cost)}}")
+    out.append(f"where, from the payoff, with $u_{{{lab}}}$ read as a function of $\\sigma$, $q$, $p$:\n")
+    out.append(_env(pieces))
+    out.append("Written out, simplified:\n")
+    lines = []
+    for col, var in enumerate(kkt.variables[own]):
+        a = names.get(var, latex_name(var, labels))
+        lines += _explicit(_d(u, a), form.foc(player, col), names, ctx)
+    out.append(_env(lines))
+    bounds = []
+    for var, hi in zip(kkt.variables[own], kkt.upper[own]):
+        a = names.get(var, latex_name(var, labels))
+        bounds.append(f"${a} \\le 1$" if np.isfinite(hi) else None)
+    if any(bounds):
+        out.append("Shares are fractions: " + ", ".join(b for b in bounds if b) + ".\n")
+    return "".join(out)
+
+
+def _tidy_expr(expr: sp.Expr) -> sp.Expr:
+    return sp.factor_terms(expr)
+
+
+def _jacobian_section(pf: PayoffModel, player: int, labels, heading_prefix: str, ctx: _Ctx) -> str:
+    """Second derivatives of ``player``'s payoff: its rows of the Jacobian of the stacked conditions."""
+    form = _form_of(pf)
+    names = _intermediate_names(pf, labels)
+    lab = (labels or {}).get(str(player + 1), str(player + 1))
+    u = f"u_{{{lab}}}"
+    out = [_heading(f"{heading_prefix}Jacobian of the first-order conditions")]
+    out.append(f"The rows of player ${lab}$ (the Jacobian stacks every player's conditions in every "
+               "player's actions); entries not shown are 0.\n")
+    lines = []
+    for c in range(pf.k):
+        for j in range(pf.n):
+            for e in range(pf.k):
+                entry = form.jacobian_entry(player, c, j, e)
+                if entry == 0:
+                    continue
+                a, b = names[form.X[player][c]], names[form.X[j][e]]
+                lhs = rf"\frac{{\partial^2 {u}}}{{\partial {a}\, \partial {b}}}"
+                lines += _explicit(lhs, entry, names, ctx)
+    out.append(_env(lines or [r"&\text{every entry is 0}"]))
+    return "".join(out)
+
+
+def _payoff_body(pf: PayoffModel, player: int, ctx: _Ctx, heading_prefix: str = "",
+                 parameters: bool = True) -> str:
+    """Components, payoff, derivatives of the intermediates, KKT conditions (and parameters)."""
     n, k = pf.n, pf.k
-    names = pf.glossary()
-    label = player + 1
     out = [_heading(f"{heading_prefix}Components")]
     out.append(f"{n} players, {k} actions per player "
                f"(${', '.join(_action_names(k))}$), all $\\ge 0$"
@@ -615,52 +859,46 @@ def _payoff_body(pf: PayoffModel, player: int, ctx: _Ctx, heading_prefix: str = 
     out.append(_titled_env([(_TITLES[c.kind], _component_lines(c, n)) for c in
                             (pf.prod_func, pf.risk_func, pf.csf, pf.reward_func, pf.disaster_cost, pf.cost_func)]))
 
-    out.append(_heading(f"{heading_prefix}One-period payoff"))
-    form = ("" if pf.disaster == "seed" else
+    out.append(_heading(f"{heading_prefix}Payoff"))
+    form = ("" if pf.disaster == "per_winner" else
             " (the older engines' form, which also counts ``nobody wins'' as a disaster)")
-    out.append(f"In general{form}:\n")
+    out.append(f"Each player's payoff in one period{form}:\n")
     out.append(_env([_payoff_general(pf)]))
-    out.append(f"Explicitly, for player {label}:\n")
-    out.append(_env(_explicit(latex_name(sp.Symbol(f"u{label}")), pf.payoff_expr(player), names, ctx)))
 
-    out.append(_heading(f"{heading_prefix}First-order (KKT) conditions"))
-    kkt = pf.kkt()
-    own = slice(player * k, (player + 1) * k)
-    variables, gradients = kkt.variables[own], kkt.gradients[own]
-    bounded = any(np.isfinite(hi) for hi in kkt.upper[own])
-    general = [r"&a \ge 0, \quad \frac{\partial u_i}{\partial a} \le 0, \quad a\, \frac{\partial u_i}{\partial a} = 0"
-               r" \qquad \text{for each own action } a \text{ of player } i"]
-    if bounded:
-        general.append(r"&0 \le a \le 1: \quad \frac{\partial u_i}{\partial a} \le 0 \text{ if } a = 0, \quad "
-                       r"= 0 \text{ if } 0 < a < 1, \quad \ge 0 \text{ if } a = 1 \qquad \text{(shares)}")
-    out.append("Each player's action maximises its payoff given the others': for every player $i$,\n")
-    out.append(_env(general))
-    if not pf.structure.smooth:
-        out.append("The input cost is discontinuous: these conditions hold only away from its jumps.\n")
-    ulabel = latex_name(sp.Symbol(f"u{label}"))
-    for var, grad, hi in zip(variables, gradients, kkt.upper[own]):
-        a = names.get(var, latex_name(var))
-        d = f"\\frac{{\\partial {ulabel}}}{{\\partial {a}}}"
-        if np.isfinite(hi):
-            top = _fmt_value(hi)
-            cond = (f"$0 \\le {a} \\le {top}$; ${d} \\le 0$ if ${a} = 0$, ${d} = 0$ if $0 < {a} < {top}$, "
-                    f"${d} \\ge 0$ if ${a} = {top}$")
-        else:
-            cond = f"${a} \\ge 0$, ${d} \\le 0$, ${a}\\, {d} = 0$"
-        out.append(f"Player {label}, action ${a}$: {cond}, where\n")
-        out.append(_env(_explicit(d, grad, names, ctx)))
+    players = _written_players(pf, player)
+    for who in players:
+        labels = _labels(pf, who)
+        prefix = heading_prefix if len(players) == 1 else f"{heading_prefix}Player {who + 1}: "
+        out.append(_derivatives_section(pf, who, labels, prefix))
+        out.append(_conditions_section(pf, who, labels, prefix, ctx, intro=who == players[0]))
+        if ctx.jacobian:
+            out.append(_jacobian_section(pf, who, labels, prefix, ctx))
     if player == 0:  # the planner evaluates with the first belief unless told otherwise
         out.append(_planner_section(pf, ctx, heading_prefix))
-    out.append(_heading(f"{heading_prefix}Parameters"))
+    if parameters:
+        out.append(_heading(f"{heading_prefix}Parameters"))
+        out.append(_parameters(pf))
+    return "".join(out)
+
+
+def _written_players(pf: PayoffModel, player: int) -> list[int]:
+    """Whose conditions are written: one (generic) player when the form is the same for all, else each."""
+    if _same_form_for_all(pf) or pf.n > _MAX_WRITTEN_PLAYERS:
+        return [player]
+    return list(range(pf.n))
+
+
+def _parameters(pf: PayoffModel, gammas=None) -> str:
     moving = set(pf.structure.states)
-    entries = []
-    for sym in _params_of(pf.components):
-        name = latex_name(sym) + ("(0)" if sym in moving else "")
-        entries.append((name, pf.param_values[sym]))
+    values = {sym: pf.param_values[sym] for sym in _params_of(pf.components)}
+    rows = _table_rows(values, pf.n, moving)
+    if gammas is not None:
+        rows.append((r"\gamma_{i}", [float(g) for g in gammas]))
     note = (" The state symbols marked $(0)$ move between periods; their initial values are shown."
             if moving else "")
-    out.append(_param_table(entries, f"Values of the parameters.{note}"))
-    return "".join(out)
+    if pf.disaster_cost.is_matrix:
+        note += " In the rows $d_{i,j}$ the columns are the winner $j$."
+    return _param_table(rows, pf.n, f"One row per parameter, one column per player.{note}")
 
 
 def _action_names(k: int) -> list[str]:
@@ -687,43 +925,87 @@ def _aggregator_body(agg: MultiPeriodModel, t: int | None, ctx: _Ctx) -> str:
     out = []
     if agg.state.common:
         out.append("All players share one payoff function (common beliefs).\n")
-        out.append(_payoff_body(beliefs[0], 0, ctx))
+        out.append(_payoff_body(beliefs[0], 0, ctx, parameters=False))
     else:
         out.append("Heterogeneous beliefs: player $i$ evaluates its payoff with its own payoff function; "
                    "every belief's state moves with the same actions.\n")
         for i in range(n):
-            out.append(_payoff_body(agg.state.belief_of(i), i, ctx, heading_prefix=f"Beliefs of player {i + 1}: "))
+            out.append(_payoff_body(agg.state.belief_of(i), i, ctx, heading_prefix=f"Beliefs of player {i + 1}: ",
+                                    parameters=False))
 
-    out.append(_heading("Multi-period objective"))
-    horizon = "T" if t is None else str(t)
+    out.append(_heading("Objective over the periods"))
+    horizon = "T" if t is None else f"T = {t}"
     out.append("The first period is undiscounted; $P_t$ is the probability that the game is still on at $t$"
-               + (" (it ends the first time someone wins)" if agg.end_on_win else "") + ".\n")
-    lines = [rf"U_i &= \sum_{{t=0}}^{{{horizon}-1}} \gamma_i^{{t}} P_t\, u_i(t)", _survival_general(agg.end_on_win)]
+               + (" (it ends the first time someone wins)" if agg.end_on_win else "")
+               + (f", and ${horizon}$" if t is not None else "") + ":\n")
+    lines = [r"U_i &= \sum_{t=0}^{T-1} \gamma_i^{t} P_t\, u_i(t)", _survival_general(agg.end_on_win)]
     out.append(_env(lines))
+    out.append("Here $u_i(t)$ is the one-period payoff above, with the period-$t$ actions $a(t)$ and the "
+               "quantities $p(t)$, $s(t)$, $\\sigma(t)$, $q(t)$ they give at the state $A(t)$, $B(t)$.\n")
     if agg.end_on_win:
-        out.append("The probability that someone wins in a period, in that period's actions and state:\n")
+        out.append("The probability that someone wins in a period, in that period's performances:\n")
         for pf in _distinct(beliefs):
-            out.append(_env(_explicit(r"\sum_j q_j", pf.win_probability, pf.glossary(), ctx)))
+            form = _form_of(pf)
+            names = glossary(set(form.P) | set(pf.param_values))
+            out.append(_env(_explicit(r"\sum_j q_j", _tidy_expr(sp.Add(*form.q_expr)), names, ctx)))
 
     out.append(_heading("State transitions"))
     for pf in _distinct(beliefs):
         if not agg.state.common:
             out.append(f"Belief of player {beliefs.index(pf) + 1}:\n")
         general = [] if pf.transition.is_custom else align_lines(pf.transition.to_latex())
-        out.append(_env(general + _transition_lines(pf)))
+        out.append(_env(general or _transition_lines(pf)))
 
+    out.append(_state_effects_section(agg, ctx))
     if t is not None:
         out.append(_objective_section(agg, t, ctx))
     out.append(_stationary_section(agg, ctx))
 
-    out.append(_heading("Discount factors"))
+    out.append(_heading("Parameters"))
+    first = agg.state.belief_of(0)
+    out.append(_parameters(first, agg.gammas))
+    if not agg.state.common:
+        for i in range(1, n):
+            out.append(f"Beliefs of player {i + 1}:\n")
+            out.append(_parameters(agg.state.belief_of(i)))
     if agg.gammas is None:
         out.append("No discount factors given (one period only).\n")
-    else:
-        gammas = player_symbols("gamma", n, positive=True)
-        out.append(_param_table([(latex_name(g), v) for g, v in zip(gammas, agg.gammas)]))
     out.append("The game ends the first time someone wins (end\\_on\\_win).\n" if agg.end_on_win
                else "The game goes on after a win: every period is played.\n")
+    return "".join(out)
+
+
+def _state_effects_section(agg: MultiPeriodModel, ctx: _Ctx) -> str:
+    """How the state enters a period's payoff: the derivatives the conditions chain through time."""
+    pf = agg.state.belief_of(0)
+    moving = list(pf.structure.states)
+    if not moving:
+        return ""
+    form = _form_of(pf)
+    labels = _labels(pf, 0)
+    names = _intermediate_names(pf, labels)
+    for sym in pf.state_symbols:
+        names[sym] = latex_name(sym, labels)
+    lab = (labels or {}).get("1", "1")
+    u = f"u_{{{lab}}}"
+    out = [_heading("How the state enters the conditions")]
+    out.append(f"An action of period $\\tau$ that moves the state changes every later period's payoff "
+               f"(for player ${lab}$"
+               + (", $j$ the other player" if labels else "") + "):\n")
+    out.append(_env([
+        r"\frac{\partial U_i}{\partial a_i(\tau)} &= \gamma_i^{\tau} P_\tau "
+        r"\frac{\partial u_i(\tau)}{\partial a_i(\tau)}"
+        r" + \sum_{t > \tau} \gamma_i^{t} \Big(P_t \sum_k \Big(\frac{\partial u_i(t)}{\partial A_k(t)}"
+        r" \frac{\partial A_k(t)}{\partial a_i(\tau)} + \frac{\partial u_i(t)}{\partial B_k(t)}"
+        r" \frac{\partial B_k(t)}{\partial a_i(\tau)}\Big) + u_i(t) \frac{\partial P_t}{\partial a_i(\tau)}\Big)",
+    ]))
+    lines = []
+    for sym in moving:
+        d = form.state_derivative(0, sym)
+        if d != 0:
+            lines += _explicit(_d(u, names[sym]), d, names, ctx)
+    out.append("with the payoff's derivatives in the state, in the quantities of period $t$:\n")
+    out.append(_env(lines or [r"&\text{(the payoff does not depend on the moving state)}"]))
     return "".join(out)
 
 
@@ -736,68 +1018,67 @@ def _distinct(beliefs: list[PayoffModel]) -> list[PayoffModel]:
 
 
 def _objective_section(agg: MultiPeriodModel, t: int, ctx: _Ctx) -> str:
-    """The objective of player 1 over ``t`` periods, written out period by period."""
-    limit = 6
-    out = [_heading(f"Objective of player 1 over {t} period{'s' if t > 1 else ''}")]
-    if t > limit:
-        out.append(f"The explicit objective is shown for at most {limit} periods.\n")
-        return "".join(out)
-    objective = agg.objective_expr(t)[0]
-    gamma = player_symbols("gamma", agg.n, positive=True)[0]
-    pf = agg.state.belief_of(0)
-    names = glossary(objective.free_symbols)
-    for sym in pf.structure.states:  # the state at t = 0 is the initial state
-        names[sym] = latex_name(sym) + "(0)"
-    groups: dict[int, list[sp.Expr]] = {}
-    for term in sp.Add.make_args(objective):
-        coeff, part = term.as_independent(gamma, as_Add=False)
-        base, exp = part.as_base_exp()
-        if part == 1:
-            tau = 0
-        elif base == gamma and exp.is_Integer and exp > 0:
-            tau = int(exp)
-        else:  # not a polynomial in gamma: show it whole
-            groups = {}
-            break
-        groups.setdefault(tau, []).append(coeff)
-    out.append("Actions and states of period $\\tau$ are written $a(\\tau)$; the state moves by the "
-               "transitions above from its initial value $A_i(0), B_i(0)$.\n")
-    g = latex_name(gamma)
-    if not groups:
-        out.append(_env(_explicit(r"U_{1}", objective, names, ctx)))
-        return "".join(out)
-    lines = [r"U_{1} &= " + " + ".join(
-        (rf"{g}^{{{tau}}}\, " if tau > 1 else rf"{g}\, " if tau == 1 else "")
-        + (rf"P_{{{tau}}}\, " if agg.end_on_win and tau > 0 else "") + rf"u_{{1}}({tau})"
-        for tau in sorted(groups))]
+    """Player 1's objective over ``t`` periods, in the periods' payoffs and survival probabilities."""
+    out = [_heading(f"Objective of player 1 over $T = {t}$ period{'s' if t > 1 else ''}")]
+    g = r"\gamma_{1}"
+    terms = []
+    for tau in range(t):
+        disc = "" if tau == 0 else (rf"{g}\, " if tau == 1 else rf"{g}^{{{tau}}}\, ")
+        surv = rf"P_{{{tau}}}\, " if agg.end_on_win and tau > 0 else ""
+        terms.append(f"{disc}{surv}u_{{1}}({tau})")
+    lines = []
+    for start in range(0, len(terms), 4):
+        chunk = " + ".join(terms[start:start + 4])
+        lines.append(("U_{1} &= " if start == 0 else "&\\quad + ") + chunk)
+    if agg.end_on_win:
+        for tau in range(1, t):
+            factors = r"\, ".join(rf"\Big(1 - \sum_j q_j({s})\Big)" for s in range(tau))
+            lines.append(f"P_{{{tau}}} &= {factors}")
     out.append(_env(lines))
-    for tau in sorted(groups):
-        lhs = (rf"P_{{{tau}}}\, " if agg.end_on_win and tau > 0 else "") + rf"u_{{1}}({tau})"
-        out.append(_env(_explicit(lhs, sp.Add(*groups[tau]), names, ctx)))
+    pf = agg.state.belief_of(0)
+    moving = list(pf.structure.states)
+    if moving:
+        state_lines = []
+        for sym, expr in zip(pf.structure.states, pf.structure.next_state):
+            for tau in range(1, t):
+                names = dict(pf.glossary())
+                for a in (*pf.structure.actions, *pf.state_symbols):
+                    names[a] = latex_name(a) + f"({tau - 1})"
+                state_lines.append(f"{latex_name(sym)}({tau}) &= {_latex(expr, names)}")
+        out.append("with the state moving from its initial value:\n")
+        out.append(_env(state_lines))
     return "".join(out)
 
 
 
 def _planner_section(pf: PayoffModel, ctx: _Ctx, heading_prefix: str = "") -> str:
-    """The planner's first-order (KKT) conditions: every action's effect on the sum of payoffs."""
+    """The planner's first-order (KKT) conditions: every action's effect on the sum of payoffs,
+    written in the intermediates (p, s, sigma, q) as the players' conditions are."""
     out = [_heading(f"{heading_prefix}Planner's first-order (KKT) conditions")]
     out.append("A planner chooses every player's actions jointly to maximise the welfare "
                "$W = \\sum_i w_i u_i$ (here $w_i = 1$); unlike a player, it counts each action's effect on "
                "every player's payoff. For each action $a$ of any player:\n")
     out.append(_env([r"&a \ge 0, \quad \frac{\partial W}{\partial a} \le 0, \quad a\, \frac{\partial W}{\partial a} = 0"
                      + (r" \qquad (0 \le a \le 1 \text{ for shares})" if pf.k == 6 else "")]))
-    kkt = planner_kkt(pf)
-    names = pf.glossary()
+    out.append("For an action $a$ of player $i$ this is the player's own condition plus the action's effects "
+               "on the others' payoffs, which the player ignores:\n")
+    out.append(_env([r"\frac{\partial W}{\partial a} &= \frac{\partial u_i}{\partial a}"
+                     r" + \sum_{j \ne i} \frac{\partial u_j}{\partial a}"]))
+    form = _form_of(pf)
+    names = _intermediate_names(pf, None)
     players = range(1) if pf.is_symmetric() else range(pf.n)
     if pf.is_symmetric():
         out.append("The model is symmetric: the conditions of player 1's actions are shown; the others' "
                    "follow by exchanging the players.\n")
+    out.append("Written out in the quantities of the previous sections:\n")
+    lines = []
     for j in players:
         for c in range(pf.k):
-            var, grad = kkt.variables[j * pf.k + c], kkt.gradients[j * pf.k + c]
+            var = form.X[j][c]
             a = names.get(var, latex_name(var))
-            out.append(f"Action ${a}$:\n")
-            out.append(_env(_explicit(f"\\frac{{\\partial W}}{{\\partial {a}}}", grad, names, ctx)))
+            welfare = sum(form.total(u, var) for u in form.payoffs)
+            lines += _explicit(_d("W", a), _tidy_expr(welfare), names, ctx)
+    out.append(_env(lines))
     return "".join(out)
 
 
@@ -814,8 +1095,14 @@ def _stationary_section(agg: MultiPeriodModel, ctx: _Ctx) -> str:
     out.append(_env([rf"U_i &= \sum_{{t=0}}^{{\infty}} \gamma_i^t \Big(1 - {Q}\Big)^t u_i = "
                      rf"\frac{{u_i}}{{1 - \gamma_i \big(1 - {Q}\big)}}" if agg.end_on_win
                      else r"U_i &= \sum_{t=0}^{\infty} \gamma_i^t u_i = \frac{u_i}{1 - \gamma_i}"]))
-    U = stationary_objective(agg)[0]
-    names = glossary(U.free_symbols)
-    out.append("Explicitly, for player 1:\n")
-    out.append(_env(_explicit("U_{1}", U, names, ctx)))
+    # in the model's own quantities (u_1 and the q_j as above), not expanded into the primitives
+    n = agg.state.beliefs[0].n
+    if agg.end_on_win:
+        survive = " - ".join(["1", *(f"q_{{{j + 1}}}" for j in range(n))])
+        line = rf"U_{{1}} &= \frac{{u_{{1}}}}{{1 - \gamma_{{1}} \big({survive}\big)}}"
+    else:
+        line = r"U_{1} &= \frac{u_{1}}{1 - \gamma_{1}}"
+    out.append("For player 1, with $u_1$ the one-period payoff and $q_j$ the probabilities of winning above"
+               " (the others' alike):\n")
+    out.append(_env([line]))
     return "".join(out)

@@ -19,16 +19,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from .._frozen import Frozen
+from .._validation import as_float_array
 from ..errors import InvalidArgumentError, InvalidTypeError
 
 __all__ = ["Actions", "InvestActions", "SharingActions", "Strategies", "action_type_for"]
 
 
 def _check_data(data, name: str, ndim: int) -> np.ndarray:
-    try:
-        arr = np.array(data, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise InvalidTypeError(f"{name} must be numeric, got {data!r}") from exc
+    arr = np.array(as_float_array(data, name), dtype=float)
     if arr.ndim != ndim:
         raise InvalidArgumentError(f"{name} must have {ndim} dimensions, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
@@ -75,10 +73,16 @@ class Actions(Frozen):
                 raise InvalidArgumentError("invest actions need both inv_s and inv_p")
             cols += [inv_s, inv_p]
             cls = InvestActions
-        lengths = {np.size(c) for c in cols}
-        if len(lengths) != 1 or any(np.ndim(c) != 1 for c in cols):
-            raise InvalidArgumentError("xs, xp (and inv_*, share_*) must be vectors of the same length")
-        return cls(np.column_stack([np.asarray(c, dtype=float) for c in cols]))
+        names = ["xs", "xp", "inv_s", "inv_p", "share_s", "share_p"][:len(cols)]
+        arrays = [as_float_array(c, name) for c, name in zip(cols, names)]
+        lengths = {a.size for a in arrays}
+        if len(lengths) != 1 or any(a.ndim != 1 for a in arrays):
+            raise InvalidArgumentError(f"{', '.join(names)} must be vectors of the same length (one entry per "
+                                       f"player), got shapes {[a.shape for a in arrays]}")
+        for a, name in zip(arrays, names):
+            if np.any(a < 0):
+                raise InvalidArgumentError(f"{name} must be non-negative (actions are >= 0), got {a.tolist()}")
+        return cls(np.column_stack(arrays))
 
     @property
     def n(self) -> int:

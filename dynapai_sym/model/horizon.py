@@ -90,7 +90,7 @@ class MultiPeriodModel(Frozen):
     """
 
     def __init__(self, state, gammas=None, end_on_win: bool = False):
-        if isinstance(state, MultiPeriodModel):  # the original allowed wrapping an aggregator
+        if isinstance(state, MultiPeriodModel):  # dynapai allowed wrapping an aggregator
             gammas = state.gammas if gammas is None else gammas
             end_on_win = state.end_on_win or end_on_win
             state = state.state

@@ -4,7 +4,7 @@ r"""The one-period payoff, composed from components.
 
     u_i = \sum_j \sigma_j q_j \rho_{ij} - \sum_j (1 - \sigma_j) q_j d_{ij} - c_i
 
-(``disaster="seed"``, the default). ``disaster="complement"`` gives the older
+(``disaster="per_winner"``, the default: a disaster can only follow a win). ``disaster="complement"`` gives the older
 implementations' form :math:`u_i = \sum_j \sigma_j q_j \rho_{ij} - (1 - \sum_j
 \sigma_j q_j) d_i - c_i`, which also counts "nobody won this period" as a
 disaster; the two agree whenever :math:`\sum_j q_j = 1` (the default contest).
@@ -19,6 +19,7 @@ model structure; parameter values are call arguments.
 from __future__ import annotations
 
 import itertools
+import warnings
 from functools import cached_property
 
 import numpy as np
@@ -28,6 +29,7 @@ from .._frozen import Frozen
 from ..components import CSF, CostFunc, DisasterCost, PayoffExpr, ProdFunc, RewardFunc, RiskFunc, Transition
 from ..components.base import exit_guards
 from ..errors import InvalidArgumentError, InvalidTypeError
+from ..names import PARAMETER_GROUPS
 from ..symbols import action_symbols, glossary, player_symbols, sort_symbols
 from .actions import action_type_for
 from .structure import KKTSystem, ModelStructure
@@ -35,6 +37,23 @@ from .structure import KKTSystem, ModelStructure
 __all__ = ["PayoffModel"]
 
 _STRUCTURES: dict[tuple, ModelStructure] = {}  # one structure per model form (see PayoffFunc.structure)
+
+
+DISASTER_FORMS = ("per_winner", "complement")
+_DISASTER_ALIASES = {"seed": "per_winner"}  # the first name of "per_winner", still accepted
+
+
+def _disaster_form(disaster) -> str:
+    """The disaster term's form by name (``"seed"`` is an older name of ``"per_winner"``)."""
+    if not isinstance(disaster, str):
+        raise InvalidTypeError(f"disaster must be one of {list(DISASTER_FORMS)}, got {disaster!r}")
+    if disaster in _DISASTER_ALIASES:
+        warnings.warn(f"disaster={disaster!r} is an older name; use disaster="
+                      f"{_DISASTER_ALIASES[disaster]!r}", DeprecationWarning, stacklevel=4)
+        return _DISASTER_ALIASES[disaster]
+    if disaster not in DISASTER_FORMS:
+        raise InvalidArgumentError(f"disaster must be one of {list(DISASTER_FORMS)}, got {disaster!r}")
+    return disaster
 
 
 class PayoffModel(Frozen):
@@ -64,7 +83,7 @@ class PayoffModel(Frozen):
         r=None,
         r_inv=None,
         r_share=None,
-        disaster: str = "seed",
+        disaster: str = "per_winner",
         share_map: str = "fraction",
         transition: Transition | None = None,
         payoff: PayoffExpr | None = None,
@@ -74,6 +93,8 @@ class PayoffModel(Frozen):
         if not isinstance(risk_func, RiskFunc):
             raise InvalidTypeError(f"risk_func must be a RiskFunc, got {type(risk_func).__name__}")
         n = prod_func.n
+        if risk_func.n is None:  # one theta for every player
+            risk_func = risk_func.for_players(n)
         if risk_func.n != n:
             raise InvalidArgumentError(f"risk_func has {risk_func.n} players but prod_func has {n}")
         csf = CSF.default() if csf is None else csf
@@ -90,15 +111,16 @@ class PayoffModel(Frozen):
         if cost_func is None:
             if r is None:
                 raise InvalidArgumentError("give either cost_func or r (fixed unit prices)")
-            cost_func = CostFunc.fixed(r, r_inv, r_share)
+            cost_func = CostFunc.fixed(r, r_inv, r_share, n=n)
         elif r is not None or r_inv is not None or r_share is not None:
             raise InvalidArgumentError("give either cost_func or r/r_inv/r_share, not both")
         if not isinstance(cost_func, CostFunc):
             raise InvalidTypeError(f"cost_func must be a CostFunc, got {type(cost_func).__name__}")
+        if cost_func.n is None:  # prices given as numbers: every player's
+            cost_func = cost_func.for_players(n)
         if cost_func.n != n:
             raise InvalidArgumentError(f"cost_func has {cost_func.n} players but prod_func has {n}")
-        if disaster not in ("seed", "complement"):
-            raise InvalidArgumentError(f"disaster must be 'seed' or 'complement', got {disaster!r}")
+        disaster = _disaster_form(disaster)
         if disaster == "complement" and disaster_cost.is_matrix:
             raise InvalidArgumentError("disaster='complement' needs d as a vector (one cost per player), not a matrix")
         k = cost_func.k
@@ -189,7 +211,7 @@ class PayoffModel(Frozen):
         out = []
         for i in range(n):
             reward = sp.Add(*[sigma[j] * q[j] * rho[i][j] for j in range(n)])
-            if self.disaster == "seed":
+            if self.disaster == "per_winner":
                 loss = sp.Add(*[(1 - sigma[j]) * q[j] * dmat[i][j] for j in range(n)])
             else:
                 loss = (1 - sp.Add(*[sigma[j] * q[j] for j in range(n)])) * dmat[i][i]
@@ -321,23 +343,107 @@ class PayoffModel(Frozen):
         """True when permuting players leaves the model unchanged."""
         return all(c.is_symmetric() for c in self.components)
 
-    def replace(self, **components) -> PayoffModel:
-        """A copy with some components (or ``d``, ``disaster``) replaced."""
+    def replace(self, **changes) -> PayoffModel:
+        """A copy with some constructor arguments replaced.
+
+        Accepts every argument of the constructor: components (``prod_func``, ``risk_func``,
+        ``csf``, ``reward_func``, ``cost_func``, ``transition``), ``d``, ``disaster``,
+        ``share_map``, and the fixed prices ``r``, ``r_inv``, ``r_share`` (numbers or one per
+        player; the prices not given keep their values, e.g. ``pf.replace(r=0.2)`` on an
+        investment model keeps ``r_inv``).
+        """
         kw = dict(prod_func=self.prod_func, risk_func=self.risk_func, d=self.disaster_cost,
                   cost_func=self.cost_func, csf=self.csf, reward_func=self.reward_func,
                   disaster=self.disaster, transition=self.transition, payoff=self.payoff_form)
-        unknown = set(components) - set(kw)
+        allowed = set(kw) | {"r", "r_inv", "r_share", "share_map"}
+        unknown = set(changes) - allowed
         if unknown:
-            raise InvalidArgumentError(f"unknown components: {sorted(unknown)}; expected some of {sorted(kw)}")
-        kw.update(components)
+            raise InvalidArgumentError(f"unknown arguments: {sorted(unknown)}; expected some of {sorted(allowed)}")
+        prices = {name: changes.pop(name) for name in ("r", "r_inv", "r_share") if name in changes}
+        if prices:
+            if "cost_func" in changes:
+                raise InvalidArgumentError("give either cost_func or r/r_inv/r_share, not both")
+            current = self.cost_func.values if self.cost_func.form == "fixed" else {}
+            for name, base in (("r", "r"), ("r_inv", "rinv"), ("r_share", "rshare")):
+                if name not in prices and base in current:
+                    prices[name] = current[base]
+            kw.pop("cost_func")
+            kw.update(prices)
+        if "share_map" in changes:
+            share_map = changes.pop("share_map")
+            if "transition" not in changes and not self.transition.is_custom:
+                kw["transition"] = None
+            kw["share_map"] = share_map
+        kw.update(changes)
         return type(self)(**kw)
+
+    def parameter_symbols(self, name: str) -> tuple[sp.Symbol, ...]:
+        """The parameter symbols a name stands for.
+
+        A group name moves every player's value (``"r"``, ``"theta"``, ``"a"``, ...: the keys of
+        :data:`dynapai_sym.names.PARAMETER_GROUPS`) and gives one symbol per player; any other
+        name is one symbol's own name (``"r1"``, ``"kappa"``, a custom component's parameter).
+
+        Raises
+        ------
+        ValueError
+            If the model has no such parameter; the message lists those it has.
+        """
+        if not isinstance(name, str):
+            raise InvalidTypeError(f"parameter names must be strings, got {name!r}")
+        byname = {sym.name: sym for sym in self.param_values}
+        base = PARAMETER_GROUPS.get(name)
+        if base is not None:
+            syms = tuple(byname[f"{base}{i + 1}"] for i in range(self.n) if f"{base}{i + 1}" in byname)
+            if len(syms) == self.n:
+                return syms
+        if name in byname:
+            return (byname[name],)
+        groups = sorted(g for g, b in PARAMETER_GROUPS.items() if f"{b}1" in byname)
+        raise InvalidArgumentError(f"this model has no parameter {name!r}; it has the groups {groups} and the "
+                                   f"parameters {sorted(byname)}")
+
+    def with_values(self, **values) -> PayoffModel:
+        """A copy with some parameter values changed, by name (see :meth:`parameter_symbols`).
+
+        Each value is a number (every player's, for a group) or one value per player.
+
+        Examples
+        --------
+        >>> from dynapai_sym import models
+        >>> pf = models.readme_payoff().with_values(r=0.2, theta=[0.5, 0.25])
+        >>> pf.cost_func.values["r"].tolist(), pf.risk_func.theta.tolist()
+        ([0.2, 0.2], [0.5, 0.25])
+        """
+        from .._validation import as_float_array
+
+        assigned: dict[str, float] = {}
+        for name, value in values.items():
+            syms = self.parameter_symbols(name)
+            arr = as_float_array(value, name)
+            if arr.ndim == 0:
+                arr = np.full(len(syms), float(arr))
+            if arr.shape != (len(syms),):
+                raise InvalidArgumentError(f"{name} must be a number or have {len(syms)} entries, "
+                                           f"got shape {arr.shape}")
+            assigned.update({sym.name: float(v) for sym, v in zip(syms, arr)})
+        changes = {}
+        for field in ("prod_func", "risk_func", "csf", "reward_func", "cost_func", "transition"):
+            comp = getattr(self, field)
+            new = comp.with_values(assigned)
+            if new is not comp:
+                changes[field] = new
+        new_d = self.disaster_cost.with_values(assigned)
+        if new_d is not self.disaster_cost:
+            changes["d"] = new_d
+        return self.replace(**changes) if changes else self
 
     def __repr__(self) -> str:
         parts = [repr(self.prod_func), repr(self.risk_func), repr(self.csf), repr(self.reward_func),
                  repr(self.disaster_cost), repr(self.cost_func)]
         if self.transition.form not in ("none",):
             parts.append(repr(self.transition))
-        if self.disaster != "seed":
+        if self.disaster != "per_winner":
             parts.append(f"disaster={self.disaster!r}")
         if self.payoff_form is not None:
             parts.append(f"payoff={self.payoff_form!r}")

@@ -227,7 +227,7 @@ def _spec_of_payoff(pf: PayoffFunc, horizon: dict) -> ModelSpec:
         cannot("a reward other than the default (the winner gets 1)")
     if pf.payoff_form is not None:
         cannot("a payoff written whole")
-    if pf.disaster != "seed":
+    if pf.disaster != "per_winner":
         cannot(f"disaster={pf.disaster!r}")
     if pf.transition.form not in ("none", "invest", "sharing") or pf.share_map != "fraction":
         cannot(f"a {pf.transition.form} transition")

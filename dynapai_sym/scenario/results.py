@@ -21,8 +21,9 @@ Files
 * ``.nc``: NetCDF-4, the :meth:`~ScenarioResult.to_xarray` dataset (needs xarray and h5netcdf).
 
 ``pip install "dynapai_sym[io]"`` installs all of them. :meth:`ScenarioResult.load` reads any of
-the three back into the *same* table: ``ScenarioResult.load(res.save(path))`` equals
-``res.to_dataframe()`` (floats bit for bit), whatever the format.
+the three back into a :class:`ScenarioResult` with the *same* table:
+``ScenarioResult.load(res.save(path)).to_dataframe()`` equals ``res.to_dataframe()`` (floats
+bit for bit), whatever the format; it plots and compares like the result saved.
 """
 
 from __future__ import annotations
@@ -94,8 +95,9 @@ class ScenarioResult:
         for points that did not certify.
         """
         if self.aggregators is None:
-            raise InvalidArgumentError("this result carries no games (it was loaded from a file); "
-                                       "re-solve to differentiate")
+            raise InvalidArgumentError("this result carries no games (it was loaded from a file): "
+                                       "load it with ScenarioResult.load(path, scenario=...) or re-solve "
+                                       "to differentiate")
         return [agg.sensitivity(res, param) if getattr(res, "success", False) else None
                 for agg, res in zip(self.aggregators, self.results)]
 
@@ -142,8 +144,9 @@ class ScenarioResult:
     def to_dataframe(self):
         """A tidy table: one row per point x player x period.
 
-        Columns: ``point``, the varying parameter(s) (each player's own value), ``player``,
-        ``period`` (both 0-based), the action columns (``x_s``, ``x_p``, and ``i_s``, ``i_p``,
+        Columns: ``point`` (0-based), the varying parameter(s) (each player's own value),
+        ``player`` (1-based, as in the formulas: player 1 is the first), ``period`` (0-based,
+        :math:`t = 0, \\dots, T-1`), the action columns (``x_s``, ``x_p``, and ``i_s``, ``i_p``,
         ``sh_s``, ``sh_p`` when present), ``s``, ``p``, ``sigma``, ``q``, ``payoff`` (the
         player's aggregate payoff), ``success``, ``status``, ``kkt_residual``, ``method``,
         ``seconds``. Points that raised have NaN numbers. With ``planner=True`` in the solve, the
@@ -173,7 +176,7 @@ class ScenarioResult:
                     columns["point"].append(j)
                     for name in self.varying:
                         columns[name].append(float(point[name][i]))
-                    columns["player"].append(i)
+                    columns["player"].append(i + 1)
                     columns["period"].append(tt)
                     for c, col in enumerate(action_cols):
                         columns[col].append(float(data[tt, i, c]) if c < k else np.nan)
@@ -251,30 +254,34 @@ class ScenarioResult:
         return path
 
     @staticmethod
-    def load(path, *, as_xarray: bool = False):
-        """Read a table written by :meth:`save` (the format is chosen by extension).
+    def load(path, *, as_xarray: bool = False, as_table: bool = False, scenario=None):
+        """Read a result written by :meth:`save` (the format is chosen by extension).
 
         Parameters
         ----------
         path : str or os.PathLike
             A ``.csv``, ``.parquet``/``.pq`` or ``.nc`` file written by :meth:`save`.
         as_xarray : bool
-            Return the ``xarray.Dataset`` of :meth:`to_xarray` instead of the table.
+            Return the ``xarray.Dataset`` of :meth:`to_xarray` instead.
+        as_table : bool
+            Return the table of :meth:`to_dataframe` (a ``pandas.DataFrame``) instead.
+        scenario : Scenario, optional
+            The scenario that was solved: attaches its games, so that
+            :meth:`sensitivity` works on the loaded result.
 
         Returns
         -------
-        pandas.DataFrame or xarray.Dataset
-            The table of :meth:`to_dataframe` — the same columns, dtypes, row order and
-            values, for every format, so ``ScenarioResult.load(res.save(p))`` equals
-            ``res.to_dataframe()`` — or, with ``as_xarray=True``, the dataset of
-            :meth:`to_xarray`. The games and solver details (iterations, messages,
-            certificates) are not in the file: re-solve for those.
+        ScenarioResult, pandas.DataFrame or xarray.Dataset
+            By default a :class:`ScenarioResult` (see :meth:`from_dataframe`) that plots,
+            compares and tabulates like the one saved: ``load(res.save(p)).to_dataframe()``
+            equals ``res.to_dataframe()`` (floats bit for bit), for every format. Solver
+            details not in the file (iterations, messages, certificates) are not restored.
 
         Raises
         ------
         ValueError
-            If the extension is not one :meth:`save` writes, or a ``.nc`` file was not written
-            by :meth:`save`.
+            If the extension is not one :meth:`save` writes, a ``.nc`` file was not written
+            by :meth:`save`, or ``scenario`` has a different number of points.
         ImportError
             If the format's optional library is missing.
         FileNotFoundError
@@ -282,8 +289,11 @@ class ScenarioResult:
         """
         import pandas as pd
 
-        if not isinstance(as_xarray, (bool, np.bool_)):
-            raise InvalidTypeError(f"as_xarray must be True or False, got {as_xarray!r}")
+        for name, flag in (("as_xarray", as_xarray), ("as_table", as_table)):
+            if not isinstance(flag, (bool, np.bool_)):
+                raise InvalidTypeError(f"{name} must be True or False, got {flag!r}")
+        if as_xarray and as_table:
+            raise InvalidArgumentError("give at most one of as_xarray and as_table")
         path = Path(path)
         kind = _file_kind(path)
         if kind == "csv":
@@ -296,10 +306,80 @@ class ScenarioResult:
         else:
             _require_netcdf()
             df = _read_netcdf_table(path)
-        if not as_xarray:
+        if as_table:
             return df
-        _require_xarray("load(..., as_xarray=True)")
-        return _table_to_xarray(df, _varying_of(df))
+        if as_xarray:
+            _require_xarray("load(..., as_xarray=True)")
+            return _table_to_xarray(df, _varying_of(df))
+        aggregators = None
+        if scenario is not None:
+            aggregators = list(getattr(scenario, "aggregators", None) or [])
+            if len(aggregators) != df["point"].nunique():
+                raise InvalidArgumentError(f"scenario has {len(aggregators)} points; the file holds "
+                                           f"{df['point'].nunique()}")
+        return ScenarioResult.from_dataframe(df, aggregators=aggregators)
+
+    @staticmethod
+    def from_dataframe(df, aggregators: list | None = None) -> ScenarioResult:
+        """Rebuild a result from its :meth:`to_dataframe` table.
+
+        Each point becomes a :class:`~dynapai_sym.solvers.SolverResult` with the table's
+        actions, quantities, payoffs, status and residual (a point whose actions are missing,
+        one that raised, becomes a :class:`~dynapai_sym.scenario.FailedPoint`). The grid's
+        shape is read from the varying columns (the first varying parameter runs fastest).
+
+        Parameters
+        ----------
+        df : pandas.DataFrame
+            A table written by :meth:`to_dataframe` (or read by :meth:`load` with
+            ``as_table=True``).
+        aggregators : list of Aggregator, optional
+            The games of the points, for :meth:`sensitivity`.
+
+        Returns
+        -------
+        ScenarioResult
+        """
+        from ..model import Strategies
+        from ..solvers.result import Optimum
+        from .runs import FailedPoint
+
+        varying = _varying_of(df)
+        action_cols = [c for c in ACTION_COLUMNS if c in df.columns]
+        results, points = [], []
+        for _, rows in df.groupby("point", sort=True):
+            rows = rows.sort_values(["player", "period"])
+            n, t = rows["player"].nunique(), rows["period"].nunique()
+            first = rows.iloc[0]
+            points.append({name: rows.groupby("player")[name].first().to_numpy(dtype=float) for name in varying})
+
+            def grid(col, rows=rows, n=n, t=t):
+                return rows[col].to_numpy(dtype=float).reshape(n, t).T  # (T, n)
+
+            data = np.stack([grid(c) for c in action_cols], axis=-1)
+            k = max((c + 1 for c in range(len(action_cols)) if not np.all(np.isnan(data[..., c]))), default=0)
+            if k not in (2, 4, 6) or np.any(np.isnan(data[..., :k])):
+                results.append(FailedPoint(status=str(first["status"]), message="loaded from a table",
+                                           method=str(first["method"]), n=n, k=max(k, 2) if k in (2, 4, 6)
+                                           else len(action_cols), t=t, seconds=float(first["seconds"]),
+                                           kkt_residual=float(first["kkt_residual"])))
+                continue
+            strategies = Strategies(data[..., :k])
+            results.append(SolverResult(
+                optimum=Optimum(strategies.actions), strategies=strategies, success=bool(first["success"]),
+                status=str(first["status"]), message="loaded from a table",
+                payoffs=rows.groupby("player")["payoff"].first().to_numpy(dtype=float),
+                s=grid("s"), p=grid("p"), sigma=grid("sigma"), q=grid("q"),
+                kkt_residual=float(first["kkt_residual"]), iterations=0, method=str(first["method"]),
+                seconds=float(first["seconds"])))
+        shape = (len(results),)
+        if len(varying) == 2 and results:
+            second = np.array([p[varying[1]][0] for p in points])
+            m1 = int(np.argmax(second != second[0])) if np.any(second != second[0]) else len(second)
+            if len(second) % m1 == 0:
+                shape = (m1, len(second) // m1)
+        t = max(_shape_of(r)[0] for r in results) if results else 1
+        return ScenarioResult(results, points, varying, t, shape=shape, aggregators=aggregators)
 
 
 # ----------------------------------------------------------------------------- helpers

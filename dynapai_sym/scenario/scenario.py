@@ -1,7 +1,7 @@
 r"""Scenarios: families of games that differ in one or two parameters, solved together.
 
 A :class:`Scenario` holds a list of :class:`~dynapai_sym.game.Aggregator`\ s of one
-action type (as the original engine's ``Scenario(aggs)``), or is built on a parameter grid
+action type (as the dynapai engine's ``Scenario(aggs)``), or is built on a parameter grid
 with :meth:`Scenario.from_params`. :meth:`Scenario.solve` solves every point and returns a
 :class:`ScenarioResult`, which turns into a tidy pandas table (:meth:`ScenarioResult.to_dataframe`)
 and plots (:func:`dynapai_sym.plotting.plot`).
@@ -44,7 +44,7 @@ from ..components import CSF
 from ..components.registry import forms, get_form
 from ..errors import InvalidArgumentError, InvalidTypeError, PointsNotSolvedWarning
 from ..game import Aggregator, PayoffFunc
-from ..model import Actions, Strategies
+from ..model import Actions, State, Strategies
 from ..names import ACTION_COLUMNS, VARYING_PARAMS
 from ..solvers import SolverOptions, SolverResult
 from ..solvers.methods import get_method
@@ -219,7 +219,7 @@ class Scenario:
         alpha=0.5,
         b=10.0,
         beta=0.5,
-        theta=0.25,
+        theta=0.5,
         d=1.0,
         r=0.1,
         r_inv=None,
@@ -239,6 +239,10 @@ class Scenario:
         params: Mapping | None = None,
     ) -> Scenario:
         r"""A grid of games that differ in one or two parameters.
+
+        The defaults are the README's model: A = B = 10, alpha = beta = theta = 0.5, d = 1,
+        r = 0.1, winner-only risk, the Tullock contest. To sweep any other model (custom
+        components included) use :meth:`from_payoff`.
 
         Every parameter is a scalar (same for all players) or a per-player vector, except the
         varying one(s), which take a range: a 1-D array (the same value for every player at each
@@ -366,6 +370,106 @@ class Scenario:
         out = cls(aggregators, t=t)
         out.points = points
         out.varying = names
+        out.shape = (m1,) if len(axes) == 1 else (m1, m2)
+        out.neighbours = neighbours
+        return out
+
+    @classmethod
+    def from_payoff(cls, model, *, t: int | None = None, end_on_win: bool | None = None, **ranges) -> Scenario:
+        r"""A grid over one or two parameters of any model, custom components included.
+
+        Parameters
+        ----------
+        model : PayoffFunc or Aggregator
+            The model at the centre of the sweep; every point is this model with the varying
+            parameter(s) changed (:meth:`PayoffFunc.with_values`). For several periods give an
+            Aggregator (it holds the discount factors).
+        t : int, optional
+            Number of periods (default 1).
+        end_on_win : bool, optional
+            Whether the game ends the first time someone wins (default: the Aggregator's, or False).
+        **ranges : array_like
+            One or two ranges, by parameter name: a group moving every player's value
+            (``r``, ``theta``, ``a``, ``d``, ...), one symbol's name (``r1``, ``kappa``, a
+            custom component's parameter), or ``gammas``. A 1-D range gives each point one
+            value (every player's, for a group); a 2-D range has one row per point and one
+            column per player. The first range is the x axis (it varies fastest).
+
+        Returns
+        -------
+        Scenario
+
+        Raises
+        ------
+        ValueError
+            If no range or more than two are given, or a name is not a parameter of the model.
+        TypeError
+            If ``model`` is not a PayoffFunc or an Aggregator, or a range is not numeric.
+
+        Examples
+        --------
+        >>> from dynapai_sym import models
+        >>> sc = Scenario.from_payoff(models.readme_payoff(), r=[0.05, 0.1], theta=[0.25, 0.5, 0.75])
+        >>> sc.shape, sc.varying
+        ((2, 3), ('r', 'theta'))
+        """
+        gammas = None
+        if isinstance(model, Aggregator):
+            state, gammas = model.state, model.gammas
+            end_on_win = model.end_on_win if end_on_win is None else end_on_win
+        elif isinstance(model, PayoffFunc):
+            state = None
+            end_on_win = False if end_on_win is None else end_on_win
+        else:
+            raise InvalidTypeError(f"model must be a PayoffFunc or an Aggregator, got {type(model).__name__}")
+        beliefs = list(state.beliefs) if state is not None else [model]
+        n = beliefs[0].n
+        if t is None:
+            t = 1
+        t = as_positive_int(t, "t (number of periods)")
+        if not 1 <= len(ranges) <= 2:
+            raise InvalidArgumentError(f"give one or two ranges (e.g. r=np.linspace(0.05, 0.15, 11)), got "
+                                       f"{len(ranges)}")
+        axes: list[tuple[str, np.ndarray]] = []
+        for name, value in ranges.items():
+            size = n if name == "gammas" else len(beliefs[0].parameter_symbols(name))
+            arr = as_float_array(value, name)
+            if arr.ndim == 0:
+                raise InvalidArgumentError(f"{name} is varying: give a 1-D range of values or a 2-D array "
+                                           f"(rows = points, one column per player), got the scalar {value!r}")
+            if arr.ndim == 1:
+                arr = np.repeat(arr[:, None], size, axis=1)
+            if arr.ndim != 2 or arr.shape[1] != size or arr.shape[0] == 0:
+                raise InvalidArgumentError(f"{name} must be a non-empty 1-D range or a 2-D array with {size} "
+                                           f"column(s), got shape {arr.shape}")
+            axes.append((name, arr))
+        if "gammas" not in ranges and t > 1 and gammas is None:
+            raise InvalidArgumentError("several periods need discount factors: give an Aggregator "
+                                       "(Aggregator(payoff_func, gammas=...)) or a range of gammas")
+        m1 = axes[0][1].shape[0]
+        m2 = axes[1][1].shape[0] if len(axes) == 2 else 1
+        aggregators, points, neighbours = [], [], []
+        for j in range(m2):
+            for i in range(m1):
+                point = {axes[0][0]: axes[0][1][i]}
+                if len(axes) == 2:
+                    point[axes[1][0]] = axes[1][1][j]
+                values = {name: v for name, v in point.items() if name != "gammas"}
+                try:
+                    moved = [b.with_values(**values) for b in beliefs]
+                    new_state = (State.common_beliefs(moved[0]) if state is None or state.common
+                                 else State.het_beliefs(moved))
+                    agg = Aggregator(new_state, point.get("gammas", gammas), end_on_win)
+                except (TypeError, ValueError) as exc:
+                    desc = ", ".join(f"{k}={_short(v)}" for k, v in point.items())
+                    raise type(exc)(f"grid point {len(points)} ({desc}): {exc}") from exc
+                aggregators.append(agg)
+                points.append({name: (np.full(n, v[0]) if len(v) != n else np.asarray(v, dtype=float))
+                               for name, v in point.items()})
+                neighbours.append(j * m1 + i - 1 if i > 0 else ((j - 1) * m1 if j > 0 else None))
+        out = cls(aggregators, t=t)
+        out.points = points
+        out.varying = tuple(name for name, _ in axes)
         out.shape = (m1,) if len(axes) == 1 else (m1, m2)
         out.neighbours = neighbours
         return out

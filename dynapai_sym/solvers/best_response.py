@@ -7,7 +7,7 @@ schedule with the others' fixed, until no schedule moves by more than ``tol``
 * ``"lbfgsb"`` — L-BFGS-B on the bounded actions with the exact gradient
   (adjoint through time);
 * ``"nelder-mead"`` — Nelder–Mead on :math:`\log x` with no derivatives, the
-  algorithm of the original engines; for non-smooth models (threshold costs).
+  algorithm of the dynapai and AIIncentives.jl engines; for non-smooth models (threshold costs).
 
 The fixed point of the iteration is a profile of mutual best responses (when
 each inner solve finds the global best response); the caller certifies it.

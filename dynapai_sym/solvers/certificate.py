@@ -67,7 +67,8 @@ class Certificate:
             return "certified equilibrium"
         parts = []
         if self.unattained:
-            parts.append(f"the payoff of player(s) {list(self.unattained)} still rises towards an input "
+            players = [int(i) + 1 for i in self.unattained]
+            parts.append(f"the payoff of player(s) {players} still rises towards an input "
                          "of 0 held at a floor (a singular limit never attained: no best response)")
         if not self.kkt_ok and np.isnan(self.kkt_residual):
             parts.append("payoffs or first-order conditions not defined at the profile")
@@ -75,8 +76,8 @@ class Certificate:
             parts.append(f"KKT residual {self.kkt_residual:.2e} too large")
         if not self.second_order_ok:
             bad = np.flatnonzero(self.max_eigenvalues > 0)
-            parts.append(f"not a local maximum for player(s) {bad.tolist()}")
+            parts.append(f"not a local maximum for player(s) {(bad + 1).tolist()}")
         if self.deviations:
             d = self.best_deviation
-            parts.append(f"player {d.player} gains {d.gain:.3g} by deviating")
+            parts.append(f"player {d.player + 1} gains {d.gain:.3g} by deviating")
         return "; ".join(parts)

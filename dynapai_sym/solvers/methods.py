@@ -112,7 +112,7 @@ for _method in (
                  predictor=True, needs_smooth=True),
     SolverMethod("best_response", _pure("best_response"), "iterated best response (L-BFGS-B), then certification"),
     SolverMethod("best_response_nm", _pure("best_response_nm"),
-                 "iterated best response (Nelder-Mead, as the original engine), then certification"),
+                 "iterated best response (Nelder-Mead, as the dynapai engine), then certification"),
     SolverMethod("mixed", _mixed, "history of best responses (fictitious play); a mixed strategy and its "
                  "exploitability", certifies=False, mixed=True),
 ):

@@ -1,6 +1,6 @@
 r"""Mixed strategies by best responses to a history (fictitious-play style).
 
-The scheme of the original engines: keep a history of the last ``hist_size``
+The scheme of the dynapai and AIIncentives.jl engines: keep a history of the last ``hist_size``
 pure profiles; in each round every player best-responds to the empirical
 distribution of the others' schedules in the history (maximising its mean
 payoff against them), and the new profile joins the history. After ``iters``
@@ -18,7 +18,7 @@ It is reported as ``epsilon``; the answer counts as a (approximate) mixed
 equilibrium only when :math:`\max_i \varepsilon_i` is within the gain tolerance.
 
 Source: Brown (1951), "Iterative solution of games by fictitious play"; the
-history-window variant follows the original engine's ``solve_mixed``.
+history-window variant follows the dynapai engine's ``solve_mixed``.
 """
 
 from __future__ import annotations

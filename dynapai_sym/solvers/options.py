@@ -1,4 +1,4 @@
-"""Solver options, accepting the original bindings' names."""
+"""Solver options, accepting dynapai's Python bindings' names."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ class SolverOptions:
         Target KKT residual :math:`\\|x - \\Pi(x + G)\\|_\\infty` (and step
         tolerance of best response).
     init_simplex_size : float
-        Initial simplex size of Nelder–Mead (log space), as in the original.
+        Initial simplex size of Nelder–Mead (log space), as in dynapai.
     nm_iters, nm_tol : int, float
         Iterations and tolerance of each Nelder–Mead best response.
     hist_size : int

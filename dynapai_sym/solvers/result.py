@@ -34,7 +34,7 @@ class SolverResult:
     Attributes
     ----------
     optimum : list of Actions
-        One per period (``res.optimum`` or, as in the original bindings, ``res.optimum()``).
+        One per period (``res.optimum`` or, as in dynapai's Python bindings, ``res.optimum()``).
     strategies : Strategies
         The same profile as a (T, n, k) array.
     success : bool
@@ -94,7 +94,7 @@ class SolverResult:
         for t in range(T):
             for i in range(n):
                 row = "".join(f"{v:12.5g}" for v in data[t, i])
-                lines.append(f"{t:3d}  {i:6d} {row}{self.s[t, i]:12.5g}{self.p[t, i]:12.5g}"
+                lines.append(f"{t:3d}  {i + 1:6d} {row}{self.s[t, i]:12.5g}{self.p[t, i]:12.5g}"
                              f"{self.sigma[t, i]:10.4f}")
         lines.append("  payoffs: " + np.array2string(self.payoffs, precision=6))
         lines.append(f"  KKT residual: {self.kkt_residual:.2e}")

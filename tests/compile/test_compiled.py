@@ -35,7 +35,7 @@ def build(n, risk, csf, reward, disaster, cost, seed=0):
                  "separate": dp.CostFunc.separate(rng.uniform(0.05, 0.2, n), rng.uniform(0.05, 0.2, n)),
                  "quadratic": dp.CostFunc.quadratic(rng.uniform(0.05, 0.2, n), rng.uniform(0.01, 0.05, n))}[cost]
     return dp.PayoffFunc(prod, risk_func, d=d, cost_func=cost_func, csf=csf_obj, reward_func=reward_func,
-                         disaster="complement" if disaster == "complement" else "seed")
+                         disaster="complement" if disaster == "complement" else "per_winner")
 
 
 def central_jacobian(f, x, eps=1e-6):

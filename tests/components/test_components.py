@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
-from conftest import combine_risk
 
 import dynapai_sym as dp
+from conftest import combine_risk
 from dynapai_sym import models
 
 
 def hand_payoff(xs, xp, A, alpha, B, beta, theta, d, r, *, risk="winner_only", w=None,
-                csf="default", kappa=1.0, rho=None, dmat=None, disaster="seed", cost=None):
+                csf="default", kappa=1.0, rho=None, dmat=None, disaster="per_winner", cost=None):
     """Straightforward numpy implementation of the one-period model (docs/model.md), written independently."""
     n = len(xs)
     p = B * xp**beta
@@ -25,7 +25,7 @@ def hand_payoff(xs, xp, A, alpha, B, beta, theta, d, r, *, risk="winner_only", w
     u = np.empty(n)
     for i in range(n):
         reward = np.sum(sigma * q * rho[i])
-        if disaster == "seed":
+        if disaster == "per_winner":
             loss = np.sum((1 - sigma) * q * dmat[i])
         else:
             loss = (1 - np.sum(sigma * q)) * dmat[i, i]
@@ -91,17 +91,26 @@ def test_disaster_forms_agree_iff_someone_always_wins():
     prod = dp.ProdFunc([10.0, 10.0], [0.5, 0.5], [10.0, 10.0], [0.5, 0.5])
     risk = dp.RiskFunc.winner_only([0.5, 0.5])
     acts = dp.Actions.from_inputs([1.0, 0.5], [2.0, 0.3])
-    seed = dp.PayoffFunc(prod, risk, d=[1.0, 2.0], r=[0.1, 0.1])
+    per_winner = dp.PayoffFunc(prod, risk, d=[1.0, 2.0], r=[0.1, 0.1])
+    assert per_winner.disaster == "per_winner"
     old = dp.PayoffFunc(prod, risk, d=[1.0, 2.0], r=[0.1, 0.1], disaster="complement")
-    np.testing.assert_allclose(seed(acts), old(acts), rtol=1e-12)
-    seed_nw = dp.PayoffFunc(prod, risk, d=[1.0, 2.0], r=[0.1, 0.1], csf=dp.CSF.maybe_no_win(0.1))
+    np.testing.assert_allclose(per_winner(acts), old(acts), rtol=1e-12)
+    per_winner_nw = dp.PayoffFunc(prod, risk, d=[1.0, 2.0], r=[0.1, 0.1], csf=dp.CSF.maybe_no_win(0.1))
     old_nw = dp.PayoffFunc(prod, risk, d=[1.0, 2.0], r=[0.1, 0.1], csf=dp.CSF.maybe_no_win(0.1),
                            disaster="complement")
     q = 0.1 * np.array([10 * 2**0.5, 10 * 0.3**0.5])
     q = q / (1 + q.sum())
     # the complement form also charges d_i when nobody wins: difference = (1 - sum q) d_i
-    np.testing.assert_allclose(seed_nw(acts) - old_nw(acts), (1 - q.sum()) * np.array([1.0, 2.0]),
+    np.testing.assert_allclose(per_winner_nw(acts) - old_nw(acts), (1 - q.sum()) * np.array([1.0, 2.0]),
                                rtol=1e-10)
+    # the older name of the default form still works, with a deprecation warning
+    with pytest.warns(DeprecationWarning, match="per_winner"):
+        alias = dp.PayoffFunc(prod, risk, d=[1.0, 2.0], r=[0.1, 0.1], csf=dp.CSF.maybe_no_win(0.1),
+                              disaster="seed")
+    assert alias.disaster == "per_winner"
+    np.testing.assert_allclose(alias(acts), per_winner_nw(acts), rtol=1e-12)
+    with pytest.raises(ValueError, match="disaster must be one of"):
+        dp.PayoffFunc(prod, risk, d=[1.0, 2.0], r=[0.1, 0.1], disaster="winner")
 
 
 def test_costs():

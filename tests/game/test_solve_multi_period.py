@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -315,8 +317,6 @@ def test_bad_multi_period_input():
         agg.solve(3, init=np.ones((2, 2, 4)))
     with pytest.raises(ValueError, match="non-negative"):
         agg.solve(2, init=-np.ones((2, 2, 4)))
-    with pytest.raises(ValueError, match="maybe_no_win"):
-        dp.Aggregator(models.readme_payoff(), gammas=[0.9, 0.9], end_on_win=True).solve(3)
     with pytest.raises(TypeError, match="state must be"):
         dp.Aggregator("model")
     with pytest.raises(ValueError, match="one payoff function per player"):
@@ -595,3 +595,33 @@ def test_a_player_who_gave_up_is_checked_for_building_then_reentering():
     agg = dp.Aggregator(pf, gammas=[0.7827463137977635, 0.9503843638745291, 0.8996310220763152])
     res = agg.solve(3)
     _assert_certified_or_defeated(agg, res, min_gain=1e-4)
+
+
+def test_end_on_win_when_someone_always_wins_ends_after_the_first_period():
+    """With the Tullock contest someone wins in period 0, so P_t = 0 for t >= 1: U_i = u_i(0).
+    The game is solved (a warning, once), later periods marked indeterminate."""
+    agg = dp.Aggregator(models.readme_payoff().replace(r_inv=0.01), gammas=[0.5, 0.9], end_on_win=True)
+    with pytest.warns(dp.DynapaiWarning, match="ends after the first period") as caught:
+        res = agg.solve(3)
+    assert len([w for w in caught if issubclass(w.category, dp.DynapaiWarning)]) == 1
+    static = dp.Aggregator(models.readme_payoff().replace(r_inv=0.01)).solve()
+    assert res.success and static.success
+    np.testing.assert_allclose(res.strategies.data[0], static.strategies.data[0], rtol=1e-9)
+    assert np.all(res.strategies.data[0, :, 2:] == 0)  # investment only pays later: none
+    assert res.indeterminate.shape == (3, 2, 4)
+    assert res.indeterminate[1:].all() and not res.indeterminate[0].any()
+    np.testing.assert_allclose(res.payoffs, static.payoffs, rtol=1e-12)
+    np.testing.assert_array_equal(agg.probas(res)[:, 0], [1.0, 0.0, 0.0])
+    # any later play leaves every payoff unchanged (weight 0) ...
+    other = res.strategies.data.copy()
+    other[1:] = 3.0
+    np.testing.assert_allclose(agg.u(other), res.payoffs, rtol=1e-12)
+    # ... and no player gains by deviating in the first period (a one-sided probe)
+    for i in range(2):
+        for scale in (0.5, 0.9, 1.1, 2.0):
+            dev = res.strategies.data.copy()
+            dev[0, i, :2] *= scale
+            assert agg.u(dev)[i] <= res.payoffs[i] + 1e-12
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        agg.solve(2)  # warned once per aggregator

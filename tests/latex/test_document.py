@@ -14,7 +14,7 @@ from sympy.core.function import AppliedUndef
 import dynapai_sym as dp
 from dynapai_sym import models
 from dynapai_sym.latex import document as lx
-from dynapai_sym.symbols import intermediate, latex_name
+from dynapai_sym.symbols import intermediate
 
 APT_PACKAGES = "texlive-latex-base texlive-latex-recommended"
 
@@ -125,15 +125,96 @@ def test_rows_of_explicit_equation_parse_back(parse_latex, model, equation, widt
     _assert_same(_from_latex(parse_latex, " ".join(rows), names), expr)
 
 
-@pytest.mark.parametrize("model", sorted(MODELS))
-def test_document_shows_the_checked_rows(model):
-    """The fragment holds exactly the rows checked above, in typeset names."""
-    pf = MODELS[model]()
-    text = lx.to_latex(pf)
-    for equation in EQUATIONS.values():
-        for row in lx.expr_lines(equation(pf), pf.glossary()):
-            assert row in text
-    assert lx.export_expr(pf.payoff_expr(0)) == sp.latex(pf.payoff_expr(0), symbol_names=pf.glossary())
+def _custom_risk() -> dp.PayoffFunc:
+    """Risk from a user expression (geometric mean of the safeties) with its own parameter L."""
+    L = sp.Symbol("L", positive=True)
+
+    def sigma(s, p):
+        g = sp.sqrt(s[0] * s[1])
+        return [L * g / (1 + L * g)] * 2
+
+    risk = dp.RiskFunc.custom(0.5, sigma, params={"L": 1.5}, n=2)
+    return dp.PayoffFunc(dp.ProdFunc(a=10.0, alpha=0.5, b=10.0, beta=0.5, n=2), risk, d=1.0, r=0.1)
+
+
+INTERMEDIATE_MODELS = {
+    "readme": _readme,
+    "no_win_linear": _no_win_linear,
+    "three_multiplicative": _three_multiplicative,
+    "additive_complement": lambda: models.readme_payoff(risk="additive", w=[1.0, 2.0]).replace(disaster="complement"),
+    "custom_risk": _custom_risk,
+    "custom_csf": lambda: models.readme_payoff().replace(csf=_custom_csf()),
+    "quadratic_cost": lambda: _readme().replace(cost_func=dp.CostFunc.quadratic([0.1, 0.2], [0.05, 0.01])),
+    "invest": lambda: models.invest_aggregator().state.beliefs[0],
+    "d_matrix": lambda: _readme().replace(d=[[1.0, 2.0], [0.5, 1.5]]),
+}
+
+
+def _random_point(symbols, rng) -> dict:
+    return {s: sp.Float(rng.uniform(0.3, 2.5), 30) for s in symbols}
+
+
+@pytest.mark.parametrize("model", sorted(INTERMEDIATE_MODELS))
+def test_conditions_in_intermediates_equal_the_model_derivatives(model):
+    """Each first-order condition written in p, s, sigma, q (chain rule through the intermediates'
+    own derivatives), with the intermediates substituted back, is the model's own du_i/da_i."""
+    from dynapai_sym.latex.conditions import IntermediateForm
+
+    pf = INTERMEDIATE_MODELS[model]()
+    form = IntermediateForm(pf)
+    focs = pf.focs()
+    rng = np.random.default_rng(3)
+    for i in range(pf.n):
+        for c in range(pf.k):
+            written = form.foc(i, c)
+            assert written.free_symbols.isdisjoint(pf.structure.actions) or c < 2
+            back = form.explicit(written)
+            symbols = back.free_symbols | focs[i, c].free_symbols
+            for _ in range(3):
+                point = _random_point(symbols, rng)
+                a, b = back.xreplace(point).evalf(25), focs[i, c].xreplace(point).evalf(25)
+                assert abs(a - b) <= 1e-18 * (1 + abs(b)), (model, i, c, a, b)
+
+
+@pytest.mark.slow
+def test_jacobian_in_intermediates_equals_the_model_jacobian():
+    from dynapai_sym.latex.conditions import IntermediateForm
+
+    for pf in (_readme(),):
+        form = IntermediateForm(pf)
+        jac = pf.jacobian()
+        rng = np.random.default_rng(4)
+        for c in range(pf.k):
+            for j in range(pf.n):
+                for e in range(pf.k):
+                    back = form.explicit(form.jacobian_entry(0, c, j, e))
+                    want = jac[c, j * pf.k + e]
+                    point = _random_point(back.free_symbols | want.free_symbols, rng)
+                    a, b = sp.N(back.xreplace(point), 25), sp.N(want.xreplace(point), 25)
+                    assert abs(a - b) <= 1e-18 * (1 + abs(b)), (c, j, e, a, b)
+
+
+def test_document_writes_conditions_in_intermediates_for_a_generic_player():
+    text = lx.to_latex(_readme())
+    # each intermediate's derivative stated once
+    assert r"\frac{\partial p_{i}}{\partial x_{p,i}} &= \frac{\beta_{i} p_{i}}{x_{p,i}}" in text
+    assert r"\frac{\partial s_{i}}{\partial x_{s,i}} &= \frac{\alpha_{i} s_{i}}{x_{s,i}}" in text
+    assert r"\frac{\partial s_{i}}{\partial p_{i}} &= - \frac{s_{i} \theta_{i}}{p_{i}}" in text
+    assert "for player $i$ ($j$ is the other player)" in text
+    # the chain rule, then the simplified condition in s, q (no raw production function)
+    assert r"\sum_k \frac{\partial u_{i}}{\partial \sigma_k}" in text
+    foc = [line for line in text.splitlines() if line.startswith(r"\frac{\partial u_{i}}{\partial x_{s,i}} &=")][-1]
+    assert (r"\frac{\alpha_{i} q_{i} s_{i} \left(d_{i} + a^{\mathrm{win}}_{i}\right)}"
+            r"{x_{s,i} \left(s_{i} + 1\right)^{2}}") in foc
+    assert r"- r_{i}" in foc and "B_{" not in foc and "x_{p" not in foc
+    # no shrunk rows, one title
+    assert r"\resizebox" not in lx.to_latex(_readme(), document=True)
+    assert lx.to_latex(_readme(), document=True).count(r"\section*") == 1
+    # custom components: every player's conditions, numbered
+    custom = lx.to_latex(_custom_risk())
+    assert "Player 1: First-order" in custom and "Player 2: First-order" in custom
+    # the Jacobian on request only
+    assert "Jacobian" not in text and "Jacobian of the first-order conditions" in lx.to_latex(_readme(), jacobian=True)
 
 
 def test_rows_of_hand_made_products_parse_back(parse_latex):
@@ -171,11 +252,13 @@ def test_payoff_fragment_contents():
         first = comp.to_latex().split("=")[0].strip()
         assert first in text
     assert r"u_i &= \sum_j \sigma_j q_j \rho_{ij}" in text
-    assert r"\frac{\partial u_{1}}{\partial x_{s,1}}" in text
-    assert r"x_{s,1} \ge 0" in text
+    assert r"\frac{\partial u_{i}}{\partial x_{s,i}}" in text
+    assert r"a \ge 0" in text
     assert r"\toprule" in text
-    for sym, value in pf.param_values.items():
-        assert f"${latex_name(sym)}$ & ${lx._fmt_value(value)}$" in text
+    # one row per parameter, one column per player
+    assert "parameter & player 1 & player 2" in text
+    assert r"$a^{\mathrm{win}}_{i}$ & $1$ & $1.2$ \\" in text
+    assert r"$\kappa$ & \multicolumn{2}{c}{$2$ (every player)}" in text
 
 
 def test_aggregator_contents():
@@ -185,22 +268,23 @@ def test_aggregator_contents():
     assert r"\prod_{\tau < t}" in general  # survival probability
     assert r"\sum_j q_j &=" in general  # explicit win probability
     assert r"A_i(t+1)" in general  # transitions
-    assert r"$\gamma_{1}$ & $0.1$" in general and r"$\gamma_{2}$ & $0.9$" in general
+    assert r"$\gamma_{i}$ & $0.1$ & $0.9$" in general
     explicit = lx.to_latex(agg, t=2)
-    assert r"\sum_{t=0}^{2-1}" in explicit
+    assert r"\sum_{t=0}^{T-1}" in explicit and "$T = 2$" in explicit and "2-1" not in explicit
     assert r"U_{1} &= u_{1}(0) + \gamma_{1}\, P_{1}\, u_{1}(1)" in explicit
-    assert r"x_{s,1}(1)" in explicit
-    assert "at most 6 periods" in lx.to_latex(agg, t=7)
+    assert r"P_{1} &= \Big(1 - \sum_j q_j(0)\Big)" in explicit
+    long = lx.to_latex(agg, t=7)
+    assert r"\gamma_{1}^{6}\, P_{6}\, u_{1}(6)" in long
 
 
 def test_aggregator_heterogeneous_and_moving_state():
     base = models.invest_aggregator().state.beliefs[0]
     agg = dp.Aggregator([base, base.replace(d=[2.0, 2.0])], gammas=[0.9, 0.8])
     text = lx.to_latex(agg, t=2)
-    assert "Beliefs of player 2" in text
-    assert r"u_{2} &=" in text  # player 2's payoff under its own belief
-    assert r"A_{1}(t+1) &= A_{1}(t) + i_{s,1}(t)" in text
-    assert r"$A_{1}(0)$ & $10$" in text  # moving state: its initial value
+    assert "Beliefs of player 2: First-order" in text  # player 2's conditions under its own belief
+    assert r"A_i(t+1) &= A_i(t) + i_{s,i}(t)" in text
+    assert r"$A_{i}(0)$ & $10$ & $10$" in text  # moving state: its initial value
+    assert r"\frac{\partial u_{i}}{\partial A_{i}}" in text  # how the state enters
 
 
 def test_custom_components_export():
@@ -209,7 +293,7 @@ def test_custom_components_export():
     pf = models.readme_payoff(3).replace(csf=csf)
     text = lx.to_latex(pf)
     assert r"q_{3} &=" in text  # written out for the model's three players
-    assert r"$\phi$ & $1.5$" in text
+    assert r"$\phi$ & \multicolumn{3}{c}{$1.5$ (every player)}" in text
     p = intermediate("p", 2)
     rho = dp.RewardFunc.custom(2, [[1 + p[0] / 10, 0], [0, 1 + p[1] / 10]])
     assert r"\rho &=" in lx.to_latex(rho)
@@ -250,6 +334,10 @@ def _compile(tex_path, exe: str) -> None:
     errors = "\n".join(line for line in proc.stdout.splitlines() if line.startswith(("!", "l.")))
     assert proc.returncode == 0, f"pdflatex failed on {tex_path.name}:\n{errors or proc.stdout[-2000:]}"
     assert tex_path.with_suffix(".pdf").stat().st_size > 0
+    # nothing sticks out of the text block: no overfull boxes in the log
+    log = tex_path.with_suffix(".log").read_text(encoding="latin-1")
+    overfull = [line for line in log.splitlines() if line.startswith("Overfull")]
+    assert not overfull, f"{tex_path.name}: {overfull}"
 
 
 DOCUMENTS = {
@@ -264,6 +352,8 @@ DOCUMENTS = {
     "basic_end_on_win_t3": (lambda: models.basic_aggregator(end_on_win=True), 3),
     "sharing_t2": (lambda: models.sharing_aggregator(end_on_win=True), 2),
     "readme_aggregator": (lambda: models.builtin("readme"), None),
+    "custom_risk": (_custom_risk, None),
+    "invest_t2": (lambda: models.builtin("invest"), 2),
 }
 
 
@@ -275,6 +365,21 @@ def test_standalone_document_compiles(tmp_path, name):
     text = path.read_text(encoding="utf-8")
     assert text.startswith(r"\documentclass") and text.rstrip().endswith(r"\end{document}")
     _compile(path, exe)
+
+
+def test_cli_invest_document_and_readme_with_jacobian_compile_cleanly(tmp_path):
+    """The documents of the issue: ``dynapai-sym latex invest --t 2`` and the README model with its
+    Jacobian compile with no overfull box and no shrunk row."""
+    from dynapai_sym.cli import main
+
+    exe = _pdflatex()
+    invest = tmp_path / "invest.tex"
+    assert main(["latex", "invest", "--t", "2", "-o", str(invest)]) == 0
+    readme = lx.write_latex(_readme(), tmp_path / "readme.tex", jacobian=True)
+    for path in (invest, readme):
+        text = path.read_text(encoding="utf-8")
+        assert r"\resizebox" not in text and text.count(r"\section*") == 1
+        _compile(path, exe)
 
 
 # ---------------------------------------------------------------------------- bad input
@@ -296,6 +401,10 @@ def test_bad_options_are_rejected(tmp_path):
             lx.to_latex(agg, t=t)
     with pytest.raises(TypeError, match="document must be True or False"):
         lx.to_latex(pf, document="yes")
+    with pytest.raises(TypeError, match="jacobian must be True or False"):
+        lx.to_latex(pf, jacobian="yes")
+    with pytest.raises(ValueError, match="jacobian applies to a PayoffFunc"):
+        lx.to_latex(pf.prod_func, jacobian=True)
     with pytest.raises(TypeError, match="path must be a str or path-like"):
         lx.write_latex(pf, 3)
     with pytest.raises(TypeError, match="expected a model component"):

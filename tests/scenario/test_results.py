@@ -52,11 +52,41 @@ def test_round_trip_is_exact(which, ext, request, tmp_path):
     table = res.to_dataframe()
     path = res.save(tmp_path / f"result{ext}")
     assert path.exists()
-    loaded = ScenarioResult.load(path)
+    loaded = ScenarioResult.load(path, as_table=True)
     # same columns, dtypes, row order; floats bit for bit (check_exact), strings and bools intact
     pd.testing.assert_frame_equal(loaded, table, check_exact=True)
     assert loaded["success"].dtype == bool
     assert set(loaded["status"]) == set(table["status"])
+    # by default a ScenarioResult comes back, with the same table
+    result = ScenarioResult.load(path)
+    assert isinstance(result, ScenarioResult)
+    pd.testing.assert_frame_equal(result.to_dataframe(), table, check_exact=True)
+    assert result.shape == res.shape and result.varying == res.varying and result.t == res.t
+    np.testing.assert_array_equal(result.success, res.success)
+
+
+def test_loaded_result_plots_compares_and_differentiates(grid, sweep, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    loaded = ScenarioResult.load(grid.save(tmp_path / "grid.csv"))
+    fig = dp.plot(loaded)
+    np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(),
+                               [res.strategies.data[0, 0, 0] for res in grid.results[:3]])
+    again = ScenarioResult.load(grid.save(tmp_path / "grid2.csv"))
+    same = dp.compare(loaded, again, "sigma", claim=">=")
+    np.testing.assert_array_equal(same.left, same.right)
+    assert same.holds
+    # without the games no derivatives; with the scenario attached, the same as the original's
+    with pytest.raises(ValueError, match="re-solve|scenario"):
+        loaded.sensitivity("r")
+    scenario = dp.Scenario.from_params(n=2, r=np.linspace(0.01, 0.1, 4), varying="r")
+    attached = ScenarioResult.load(sweep.save(tmp_path / "sweep.csv"), scenario=scenario)
+    got, want = attached.sensitivity("r")[1], sweep.sensitivity("r")[1]
+    np.testing.assert_allclose(got["actions"], want["actions"], rtol=1e-8)
+    with pytest.raises(ValueError, match="scenario has 3 points"):
+        ScenarioResult.load(sweep.save(tmp_path / "s3.csv"),
+                            scenario=dp.Scenario.from_params(n=2, r=[0.1, 0.2, 0.3], varying="r"))
 
 
 @pytest.mark.parametrize("ext", EXTENSIONS)

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import sympy as sp
-from conftest import replacing_solve
 
 import dynapai_sym as dp
+from conftest import replacing_solve
 from dynapai_sym import models
 from dynapai_sym.scenario import FailedPoint, Scenario, ScenarioResult
 
@@ -18,7 +18,7 @@ BASE_COLUMNS = ["point", "player", "period", "x_s", "x_p", "s", "p", "sigma", "q
                 "status", "kkt_residual", "method", "seconds"]
 
 
-def _pointwise_payoff(r=0.1, theta=0.25, d=1.0, n=2, a=10.0, b=10.0, r_inv=None):
+def _pointwise_payoff(r=0.1, theta=0.5, d=1.0, n=2, a=10.0, b=10.0, r_inv=None):
     """The model of one grid point, built by hand (as from_params should)."""
     prod = dp.ProdFunc(a=np.full(n, a), alpha=np.full(n, 0.5), b=np.full(n, b), beta=np.full(n, 0.5))
     return dp.PayoffFunc(prod, dp.RiskFunc.winner_only(np.broadcast_to(theta, (n,)).astype(float)),
@@ -264,7 +264,7 @@ def test_to_dataframe_columns_and_rows(r_sweep):
     df = res.to_dataframe()
     assert list(df.columns) == ["point", "r", *BASE_COLUMNS[1:]]
     assert len(df) == len(rs) * 2 * 1  # points x players x periods
-    row = df[(df.point == 3) & (df.player == 1)].iloc[0]
+    row = df[(df.point == 3) & (df.player == 2)].iloc[0]  # players 1-based in tables
     got = res[3]
     assert row["r"] == pytest.approx(rs[3])
     assert row["x_s"] == got.strategies.data[0, 1, 0] and row["x_p"] == got.strategies.data[0, 1, 1]
@@ -276,7 +276,7 @@ def test_save_and_load_csv_round_trip(r_sweep, tmp_path):
     _, res = r_sweep
     path = res.save(tmp_path / "sweep.csv")
     loaded = ScenarioResult.load(path)
-    pd.testing.assert_frame_equal(loaded, res.to_dataframe())
+    pd.testing.assert_frame_equal(loaded.to_dataframe(), res.to_dataframe())
 
 
 def test_save_rejects_unknown_extension_and_missing_parquet_engine(r_sweep, tmp_path, monkeypatch):
