@@ -25,7 +25,10 @@ from ..solvers.methods import SolverMethod, get_method
 from ..solvers.result import Optimum
 from ..solvers.sensitivity import sensitivity
 
-__all__ = ["Aggregator", "solve"]
+__all__ = ["Aggregator", "solve", "CONCEPTS"]
+
+#: equilibrium concepts of :meth:`Aggregator.solve`
+CONCEPTS = ("open_loop", "feedback")
 
 
 class Aggregator(MultiPeriodModel, LatexDisplay):
@@ -211,7 +214,8 @@ class Aggregator(MultiPeriodModel, LatexDisplay):
             raise InvalidArgumentError(f"init has {s.t} periods; solving for t={t}")
         return self.game(t).layout.pack(s.data)
 
-    def solve(self, t: int = 1, init=None, options=None, method: str = "auto") -> SolverResult:
+    def solve(self, t: int = 1, init=None, options=None, method: str = "auto",
+              concept: str = "open_loop") -> SolverResult:
         """Find a pure-strategy Nash equilibrium over ``t`` periods (certified), or say why not.
 
         Parameters
@@ -224,6 +228,11 @@ class Aggregator(MultiPeriodModel, LatexDisplay):
         method : str
             A name in :data:`dynapai_sym.solvers.METHODS`: "auto" (default), "kkt", "best_response",
             "best_response_nm" or "mixed".
+        concept : {"open_loop", "feedback"}
+            ``"open_loop"`` (default): each player commits at t = 0 to a whole schedule.
+            ``"feedback"``: subgame perfect, every period's actions an equilibrium of the game
+            that remains at the state reached (backward induction; method "auto" or "kkt"):
+            a :class:`~dynapai_sym.game.feedback.FeedbackResult`.
 
         Returns
         -------
@@ -232,7 +241,16 @@ class Aggregator(MultiPeriodModel, LatexDisplay):
         """
         t = self.check_horizon(t)
         options = SolverOptions.coerce(options)
+        if concept not in CONCEPTS:
+            raise InvalidArgumentError(f"concept must be one of {CONCEPTS}, got {concept!r}")
         solver = get_method(method)
+        if concept == "feedback":
+            if method not in ("auto", "kkt"):
+                raise InvalidArgumentError(f"concept='feedback' solves each period with method 'auto' "
+                                           f"(or 'kkt'), got method={method!r}")
+            from .feedback import solve_feedback
+            with blas_threads(options.blas_threads):
+                return solve_feedback(self, t, init, options)
         with blas_threads(options.blas_threads):
             return self._solve(t, init, options, solver)
 
@@ -308,6 +326,7 @@ Aggregator.solve.batch_equivalent = True
 
 
 def solve(payoff_func, t: int = 1, gammas=None, end_on_win: bool = False, init=None, options=None,
-          method: str = "auto") -> SolverResult:
+          method: str = "auto", concept: str = "open_loop") -> SolverResult:
     """Solve a game in one call: ``Aggregator(payoff_func, gammas, end_on_win).solve(t, ...)``."""
-    return Aggregator(payoff_func, gammas, end_on_win).solve(t, init=init, options=options, method=method)
+    return Aggregator(payoff_func, gammas, end_on_win).solve(t, init=init, options=options, method=method,
+                                                             concept=concept)
