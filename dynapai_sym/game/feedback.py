@@ -155,8 +155,8 @@ def solve_feedback(agg, t: int, init=None, options=None) -> FeedbackResult:
     notes = []
     failed = sum(p.failed_subgames for p in periods)
     if failed:
-        notes.append(f"{failed} evaluations met a later subgame without a solution (counted as not "
-                     "a better deviation)")
+        notes.append(f"{failed} evaluations (candidate deviations) led to a later subgame without a pure "
+                     "equilibrium found; they were not counted as better deviations")
     certs = [p.outcome.certificate for p in periods]
     residual = max((c.kkt_residual for c in certs if c is not None), default=float("nan"))
     return FeedbackResult(
@@ -173,6 +173,11 @@ def _verdict(periods: list, T: int) -> tuple[str, bool, str]:
     """Status, success and message of a feedback path (periods named 1-based for readers)."""
     for p in periods:
         if not p.outcome.success:
+            if p.outcome.x is None and p.exit_subgames:
+                return (Status.NO_PURE, False,
+                        f"period {p.t + 1} of {T}: the subgames from period {p.t + 2} on have no pure "
+                        f"equilibrium found at the states reached (at their first-order points a player "
+                        f"gains by sitting the period out), so period {p.t + 1}'s game is not defined")
             return (p.outcome.status, False,
                     f"period {p.t + 1} of {T}: {p.outcome.status}: {p.outcome.message}")
     if len(periods) < T:

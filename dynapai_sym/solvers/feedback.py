@@ -60,6 +60,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InvalidArgumentError
 from ..layout import ActionLayout
 from ..numeric.game import NumericGame
 from .batch import solve_kkt_batch
@@ -67,10 +68,14 @@ from .kkt import mcp_residual
 
 __all__ = ["FeedbackGame", "PeriodGame", "LevelSolution", "FD_STEP"]
 
-#: relative step of the finite differences of the continuation values' gradients
+#: relative step of the central finite differences of the continuation values' gradients
 FD_STEP = 1e-4
+#: relative step of the forward finite differences (longer horizons, see :class:`FeedbackGame`)
+FD_STEP_FORWARD = 1e-6
+#: horizons up to this use central differences, longer ones forward differences
+CENTRAL_UP_TO = 3
 #: Newton steps of one batched subgame solve (per start)
-NESTED_ITERS = 20
+NESTED_ITERS = 12
 
 
 @dataclass
@@ -82,7 +87,7 @@ class LevelSolution:
     Z : (B, m) equilibrium actions of period t
     V : (B, n) continuation values :math:`V_i^t(Y)`
     VY : (B, n, dY) their state gradients
-    dZdY : (B, m, dY) policy derivatives
+    policy_slope : (B, m, dY) policy derivatives
     ok : (B,) bool, whether the subgame was solved
     residual : (B,) KKT residual of each
     """
@@ -90,7 +95,7 @@ class LevelSolution:
     Z: np.ndarray
     V: np.ndarray
     VY: np.ndarray
-    dZdY: np.ndarray
+    policy_slope: np.ndarray
     ok: np.ndarray
     residual: np.ndarray
 
@@ -127,7 +132,7 @@ class _Anchors:
     def update(self, rows: np.ndarray, Yn: np.ndarray, sol: LevelSolution) -> None:
         ok = sol.ok
         r = rows[ok]
-        self.Y[r], self.Z[r], self.D[r] = Yn[ok], sol.Z[ok], sol.dZdY[ok]
+        self.Y[r], self.Z[r], self.D[r] = Yn[ok], sol.Z[ok], sol.policy_slope[ok]
         self.has[r] = True
 
 
@@ -139,10 +144,21 @@ class FeedbackGame:
     game : NumericGame
         The T-period game (its beliefs, discount factors, survival rule and horizon).
     options : SolverOptions
+    fd : {"central", "forward"}, optional
+        Finite differences of the continuation values' gradients: central (error about
+        :math:`10^{-8}`, :math:`2 d_Y` re-solves per state) or forward (error about
+        :math:`10^{-5}`, :math:`d_Y` re-solves). The work grows like the number of re-solves to
+        the power of the horizon; by default central up to :data:`CENTRAL_UP_TO` periods, forward
+        beyond.
     """
 
-    def __init__(self, game: NumericGame, options):
+    def __init__(self, game: NumericGame, options, fd: str | None = None):
         self.game, self.options = game, options
+        if fd is None:
+            fd = "central" if game.T <= CENTRAL_UP_TO else "forward"
+        if fd not in ("central", "forward"):
+            raise InvalidArgumentError(f"fd must be 'central' or 'forward', got {fd!r}")
+        self.fd = fd
         self.n, self.k, self.m, self.T = game.n, game.k, game.m, game.T
         self.gammas = game.gammas
         self.end_on_win = game.end_on_win
@@ -163,6 +179,7 @@ class FeedbackGame:
         self.nv = self.m + self.dY
         self.Y0 = np.concatenate([np.asarray(ch.y0, dtype=float) for ch in game.chains]) if self.dY else np.zeros(0)
         self.subgames = 0  # subgame solves (rows), a measure of work
+        self.exits = 0  # subgame first-order points rejected because a player gains by sitting out
 
     # ------------------------------------------------------------ one period's payoffs
     def next_state(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
@@ -253,19 +270,23 @@ class FeedbackGame:
         VY = np.where(sol.ok[:, None, None], sol.VY, np.nan)
         if order < 2 or dY == 0:
             return V, VY, np.zeros((B, n, dY, dY))
-        h = FD_STEP * (1.0 + np.abs(Yn))  # (B, dY)
-        steps = np.zeros((2, dY, B, dY))
+        central = self.fd == "central"
+        sides = 2 if central else 1
+        h = (FD_STEP if central else FD_STEP_FORWARD) * (1.0 + np.abs(Yn))  # (B, dY)
+        steps = np.zeros((sides, dY, B, dY))
         for j in range(dY):
             steps[0, j, :, j] = h[:, j]
-            steps[1, j, :, j] = -h[:, j]
+            if central:
+                steps[1, j, :, j] = -h[:, j]
         Ynb = (Yn[None, None] + steps).reshape(-1, dY)
-        Z0nb = (sol.Z[None, None] + np.einsum("bmy,sjby->sjbm", sol.dZdY, steps)).reshape(-1, self.m)
-        base = np.broadcast_to(sol.Z, (2, dY, B, self.m)).reshape(-1, self.m)
+        Z0nb = (sol.Z[None, None] + np.einsum("bmy,sjby->sjbm", sol.policy_slope, steps)).reshape(-1, self.m)
+        base = np.broadcast_to(sol.Z, (sides, dY, B, self.m)).reshape(-1, self.m)
         Z0nb = np.where((base > 0) & (Z0nb < 0.5 * base), 0.5 * base, Z0nb)
-        nb = self.solve_level(t, Ynb, Z0nb, anchors.child, np.tile(rows, 2 * dY), False)
-        VYnb = np.where(nb.ok[:, None, None], nb.VY, np.nan).reshape(2, dY, B, n, dY)
+        nb = self.solve_level(t, Ynb, Z0nb, anchors.child, np.tile(rows, sides * dY), False)
+        VYnb = np.where(nb.ok[:, None, None], nb.VY, np.nan).reshape(sides, dY, B, n, dY)
         # d(VY)/dY_j: (B, n, dY(derivative of), dY(j))
-        WYY = np.moveaxis((VYnb[0] - VYnb[1]) / (2.0 * h.T[:, :, None, None]), 0, -1)
+        low = VYnb[1] if central else np.broadcast_to(VY, (dY, B, n, dY))
+        WYY = np.moveaxis((VYnb[0] - low) / (sides * h.T[:, :, None, None]), 0, -1)
         WYY = 0.5 * (WYY + np.swapaxes(WYY, -1, -2))
         return V, VY, WYY
 
@@ -306,8 +327,28 @@ class FeedbackGame:
             V[rows] = Phi
             bad = ~(np.all(np.isfinite(V[rows]), axis=1) & np.all(np.isfinite(VY[rows]), axis=(1, 2))
                     & np.all(np.isfinite(D[rows]), axis=(1, 2)))
+            bad |= self._exits(t, X[rows], Y[rows], Phi, batch, rows)
             ok[rows[bad]] = False
         return LevelSolution(X, V, VY, D, ok, residual)
+
+    def _exits(self, t: int, X: np.ndarray, Y: np.ndarray, Phi: np.ndarray, batch: PeriodBatch,
+               rows: np.ndarray) -> np.ndarray:
+        """Rows (R,) where some player gains by sitting the period out (its x_s = x_p = 0, the
+        rest of the profile held): the first-order point is then no equilibrium of the subgame."""
+        if self.k < 2:
+            return np.zeros(len(X), dtype=bool)
+        R, n, k = len(X), self.n, self.k
+        Zx = np.repeat(X[None], n, axis=0)  # (n, R, m)
+        for i in range(n):
+            Zx[i, :, i * k: i * k + 2] = 0.0
+        with np.errstate(all="ignore"):
+            out, _, _ = self.evaluate(t, Zx.reshape(n * R, -1), np.tile(Y, (n, 1)), 0, batch.anchors,
+                                      np.tile(batch.rows[rows], n), False)
+            exit_value = out.reshape(n, R, n)[np.arange(n), :, np.arange(n)].T  # (R, n)
+            gains = np.where(np.isfinite(exit_value), exit_value - Phi, -np.inf)
+        found = np.any(gains > self.options.gain_tol * (1.0 + np.abs(Phi)), axis=1)
+        self.exits += int(found.sum())
+        return found
 
     def _fallback_starts(self, Z0: np.ndarray):
         base = np.array([1.0, 1.0, 0.05, 0.05, 0.0, 0.0])[: self.k]
@@ -506,6 +547,9 @@ class PeriodOutcome:
     others : list of (m,) other certified equilibria of the period game found
     failed_subgames : int
         Evaluations (of the search and the certificate) whose later subgames could not be solved.
+    exit_subgames : int
+        Later subgames met whose first-order point was rejected because a player gains by
+        sitting the period out (no pure equilibrium found there).
     """
 
     t: int
@@ -514,6 +558,7 @@ class PeriodOutcome:
     policy_derivative: np.ndarray
     others: list
     failed_subgames: int
+    exit_subgames: int = 0
 
 
 def _distinct(a: np.ndarray, b: np.ndarray) -> bool:
@@ -548,15 +593,16 @@ def solve_path(fb: FeedbackGame, options, starts: np.ndarray | None = None, extr
     -------
     list of PeriodOutcome (shorter than T when a period had no converged point)
     """
+    from .certify import certify
     from .kkt import solve_kkt
     from .nash import solve_game
-    from .certify import certify
 
     y = fb.Y0.copy()
     out = []
     assumed = None  # the next period's actions that the continuation values assumed
     for t in range(fb.T):
         pg = PeriodGame(fb, t, y)
+        exits_before = fb.exits
         if starts is not None:
             x0 = np.asarray(starts[t], dtype=float)
         elif assumed is not None:
@@ -566,7 +612,8 @@ def solve_path(fb: FeedbackGame, options, starts: np.ndarray | None = None, extr
         res = solve_game(pg, x0, options, "kkt")
         others = []
         if res.x is None:
-            out.append(PeriodOutcome(t, y.copy(), res, np.full((fb.m, fb.dY), np.nan), others, pg.failed))
+            out.append(PeriodOutcome(t, y.copy(), res, np.full((fb.m, fb.dY), np.nan), others, pg.failed,
+                                     fb.exits - exits_before))
             break
         if assumed is not None and res.success and _distinct(res.x, assumed):
             cert = certify(pg, assumed, options)
@@ -587,7 +634,7 @@ def solve_path(fb: FeedbackGame, options, starts: np.ndarray | None = None, extr
         x = res.x
         Phi, Phi_v, Phi_vv = pg.batch.derivatives(x[None], [0])
         D = fb.policy_derivative(x[None], Phi_v, Phi_vv)[0]
-        out.append(PeriodOutcome(t, y.copy(), res, D, others, pg.failed))
+        out.append(PeriodOutcome(t, y.copy(), res, D, others, pg.failed, fb.exits - exits_before))
         y_next = fb.next_state(x[None], y[None])[0]
         anchors = pg.batch.anchors
         assumed = None
