@@ -157,6 +157,10 @@ def solve_feedback(agg, t: int, init=None, options=None) -> FeedbackResult:
     if failed:
         notes.append(f"{failed} evaluations (candidate deviations) led to a later subgame without a pure "
                      "equilibrium found; they were not counted as better deviations")
+    screened = sum(p.screened for p in periods)
+    if screened:
+        notes.append(f"{screened} candidate deviations were screened out by a second-order expansion of "
+                     "the continuation values (more than 5% below the payoff under test)")
     certs = [p.outcome.certificate for p in periods]
     residual = max((c.kkt_residual for c in certs if c is not None), default=float("nan"))
     return FeedbackResult(

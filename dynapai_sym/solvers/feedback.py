@@ -74,6 +74,14 @@ FD_STEP = 1e-4
 FD_STEP_FORWARD = 1e-6
 #: horizons up to this use central differences, longer ones forward differences
 CENTRAL_UP_TO = 3
+#: period games with at least this many later periods screen large candidate batches
+SCREEN_FROM = 2
+#: batches larger than this are screened
+SCREEN_MIN = 16
+#: candidates within this relative margin of the payoff under test are evaluated exactly
+SCREEN_MARGIN = 0.05
+#: and this many of the best by the expansion
+SCREEN_KEEP = 8
 #: Newton steps of one batched subgame solve (per start)
 NESTED_ITERS = 12
 
@@ -90,6 +98,7 @@ class LevelSolution:
     policy_slope : (B, m, dY) policy derivatives
     ok : (B,) bool, whether the subgame was solved
     residual : (B,) KKT residual of each
+    J : (B, m, m) the Jacobian of the conditions at the solution
     """
 
     Z: np.ndarray
@@ -98,16 +107,18 @@ class LevelSolution:
     policy_slope: np.ndarray
     ok: np.ndarray
     residual: np.ndarray
+    J: np.ndarray
 
 
 class _Anchors:
     """Warm starts for the next period's subgames, one per row: the last solution there
-    (state ``Y``, actions ``Z``, policy derivative ``D``)."""
+    (state ``Y``, actions ``Z``, policy derivative ``D``, Jacobian ``J`` of the conditions)."""
 
     def __init__(self, P: int, m: int, dY: int):
         self.Y = np.zeros((P, dY))
         self.Z = np.zeros((P, m))
         self.D = np.zeros((P, m, dY))
+        self.J = np.zeros((P, m, m))
         self.has = np.zeros(P, dtype=bool)
         self._child = None
 
@@ -132,7 +143,7 @@ class _Anchors:
     def update(self, rows: np.ndarray, Yn: np.ndarray, sol: LevelSolution) -> None:
         ok = sol.ok
         r = rows[ok]
-        self.Y[r], self.Z[r], self.D[r] = Yn[ok], sol.Z[ok], sol.policy_slope[ok]
+        self.Y[r], self.Z[r], self.D[r], self.J[r] = Yn[ok], sol.Z[ok], sol.policy_slope[ok], sol.J[ok]
         self.has[r] = True
 
 
@@ -180,6 +191,7 @@ class FeedbackGame:
         self.Y0 = np.concatenate([np.asarray(ch.y0, dtype=float) for ch in game.chains]) if self.dY else np.zeros(0)
         self.subgames = 0  # subgame solves (rows), a measure of work
         self.exits = 0  # subgame first-order points rejected because a player gains by sitting out
+        self.last_continuation: dict = {}
 
     # ------------------------------------------------------------ one period's payoffs
     def next_state(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
@@ -192,12 +204,15 @@ class FeedbackGame:
         return out
 
     def evaluate(self, t: int, Z: np.ndarray, Y: np.ndarray, order: int, anchors: _Anchors,
-                 rows: np.ndarray, update: bool = True):
+                 rows: np.ndarray, update: bool = True, known: tuple | None = None):
         r""":math:`\Phi` (B, n) and, with ``order`` 1 or 2, :math:`\nabla_v \Phi` (B, n, nv) and
         :math:`\nabla^2_v \Phi` (B, n, nv, nv) of period t at rows ``Z`` (B, m), ``Y`` (B, dY).
 
         ``order`` 0 and 1 need the next period's values and gradients only; 2 needs their second
-        derivatives too (finite differences of the exact gradients).
+        derivatives too (finite differences of the exact gradients). ``known``: ``(F, W)``, next
+        states (B, dY) and their continuation values (B, n) already known; used (order 0) when
+        the rows lead to exactly those states. The next states and their values are left in
+        ``self.last_continuation[t]``.
         """
         B = Z.shape[0]
         n, m, nv, dY = self.n, self.m, self.nv, self.dY
@@ -238,7 +253,11 @@ class FeedbackGame:
                         F_vv[np.ix_(np.arange(B), slots, vmap, vmap)] = np.moveaxis(fc_vv, -1, 0)
                     if self.end_on_win:
                         S_vv[ix] = -np.moveaxis(qc_vv, -1, 0)[:, None, :, :]
-        W, WY, WYY = self.continuation(t + 1, Fn, order, anchors, rows, Z, update)
+        if known is not None and order == 0 and np.array_equal(known[0], Fn):
+            W, WY, WYY = known[1], None, None
+        else:
+            W, WY, WYY = self.continuation(t + 1, Fn, order, anchors, rows, Z, update)
+        self.last_continuation[t] = (Fn, W)
         g = self.gammas[None, :]
         with np.errstate(all="ignore"):
             Phi = u + g * S * W
@@ -253,6 +272,21 @@ class FeedbackGame:
                 S_vv * W[..., None, None] + S_v[..., :, None] * a[..., None, :] + a[..., :, None] * S_v[..., None, :]
                 + S[..., None, None] * second)
         return Phi, Phi_v, Phi_vv
+
+    def period_parts(self, Z: np.ndarray, Y: np.ndarray):
+        """Today's payoffs ``u`` (B, n), survival ``S`` (B, n) and next states (B, dY)."""
+        B = Z.shape[0]
+        u = np.empty((B, self.n))
+        S = np.ones((B, self.n))
+        Fn = np.empty((B, self.dY))
+        with np.errstate(all="ignore"):
+            for model, theta, players, slots in self.chains:
+                uc, fc, qc = model.values(Z.T, Y[:, slots].T, theta[:, None])
+                u[:, players] = uc[players].T
+                Fn[:, slots] = np.asarray(fc).reshape(len(slots), B).T
+                if self.end_on_win:
+                    S[:, players] = (1.0 - np.broadcast_to(qc, (B,)))[:, None]
+        return u, S, Fn
 
     # ------------------------------------------------------------ continuation values
     def continuation(self, t: int, Yn: np.ndarray, order: int, anchors: _Anchors, rows: np.ndarray,
@@ -282,7 +316,8 @@ class FeedbackGame:
         Z0nb = (sol.Z[None, None] + np.einsum("bmy,sjby->sjbm", sol.policy_slope, steps)).reshape(-1, self.m)
         base = np.broadcast_to(sol.Z, (sides, dY, B, self.m)).reshape(-1, self.m)
         Z0nb = np.where((base > 0) & (Z0nb < 0.5 * base), 0.5 * base, Z0nb)
-        nb = self.solve_level(t, Ynb, Z0nb, anchors.child, np.tile(rows, sides * dY), False)
+        # neighbours of a subgame that passed the exit check: no check of their own
+        nb = self.solve_level(t, Ynb, Z0nb, anchors.child, np.tile(rows, sides * dY), False, check_exits=False)
         VYnb = np.where(nb.ok[:, None, None], nb.VY, np.nan).reshape(sides, dY, B, n, dY)
         # d(VY)/dY_j: (B, n, dY(derivative of), dY(j))
         low = VYnb[1] if central else np.broadcast_to(VY, (dY, B, n, dY))
@@ -292,11 +327,14 @@ class FeedbackGame:
 
     # ------------------------------------------------------------ subgames in batches
     def solve_level(self, t: int, Y: np.ndarray, Z0: np.ndarray, anchors: _Anchors | None = None,
-                    rows: np.ndarray | None = None, update: bool = True) -> LevelSolution:
+                    rows: np.ndarray | None = None, update: bool = True,
+                    check_exits: bool = True) -> LevelSolution:
         """Equilibria of the period-t subgames at the states ``Y`` (B, dY), from ``Z0`` (B, m).
 
         ``anchors`` (rows ``rows`` of it, one per state) hold the warm starts of the next
-        period's subgames; ``update`` stores the new solutions there."""
+        period's subgames; ``update`` stores the new solutions there. Rows that fail are retried
+        from a generic start; ``check_exits``: reject first-order points where a player gains by
+        sitting the period out (:meth:`_exits`)."""
         B = Y.shape[0]
         self.subgames += B
         batch = PeriodBatch(self, t, Y, anchors, rows, update)
@@ -306,7 +344,7 @@ class FeedbackGame:
         X = run.x
         ok = run.converged | (run.residual <= opts.kkt_tol)
         residual = run.residual.copy()
-        if not ok.all():  # retry from other starts: a generic one, then scaled copies of the start
+        if not ok.all():  # retry from a generic start
             for start in self._fallback_starts(Z0):
                 bad = np.flatnonzero(~ok)
                 if not bad.size:
@@ -319,17 +357,20 @@ class FeedbackGame:
         V = np.full((B, n), np.nan)
         VY = np.full((B, n, dY), np.nan)
         D = np.zeros((B, m, dY))
+        J = np.zeros((B, m, m))
         rows = np.flatnonzero(ok)
         if rows.size:
             Phi, Phi_v, Phi_vv = batch.derivatives(X[rows], rows)
+            J[rows] = self.own_rows(Phi_v, Phi_vv)[1][:, :, :m]
             D[rows] = self.policy_derivative(X[rows], Phi_v, Phi_vv)
             VY[rows] = Phi_v[:, :, m:] + np.einsum("biz,bzy->biy", Phi_v[:, :, :m], D[rows])
             V[rows] = Phi
             bad = ~(np.all(np.isfinite(V[rows]), axis=1) & np.all(np.isfinite(VY[rows]), axis=(1, 2))
                     & np.all(np.isfinite(D[rows]), axis=(1, 2)))
-            bad |= self._exits(t, X[rows], Y[rows], Phi, batch, rows)
+            if check_exits:
+                bad |= self._exits(t, X[rows], Y[rows], Phi, batch, rows)
             ok[rows[bad]] = False
-        return LevelSolution(X, V, VY, D, ok, residual)
+        return LevelSolution(X, V, VY, D, ok, residual, J)
 
     def _exits(self, t: int, X: np.ndarray, Y: np.ndarray, Phi: np.ndarray, batch: PeriodBatch,
                rows: np.ndarray) -> np.ndarray:
@@ -341,9 +382,12 @@ class FeedbackGame:
         Zx = np.repeat(X[None], n, axis=0)  # (n, R, m)
         for i in range(n):
             Zx[i, :, i * k: i * k + 2] = 0.0
+        known = batch.continuation_at(X, rows)
+        if known is not None:
+            known = (np.tile(known[0], (n, 1)), np.tile(known[1], (n, 1)))
         with np.errstate(all="ignore"):
             out, _, _ = self.evaluate(t, Zx.reshape(n * R, -1), np.tile(Y, (n, 1)), 0, batch.anchors,
-                                      np.tile(batch.rows[rows], n), False)
+                                      np.tile(batch.rows[rows], n), False, known)
             exit_value = out.reshape(n, R, n)[np.arange(n), :, np.arange(n)].T  # (R, n)
             gains = np.where(np.isfinite(exit_value), exit_value - Phi, -np.inf)
         found = np.any(gains > self.options.gain_tol * (1.0 + np.abs(Phi)), axis=1)
@@ -423,10 +467,19 @@ class PeriodBatch:
 
     def kkt_jacobian(self, X: np.ndarray, idx=None):
         (Phi, Phi_v, Phi_vv), idx = self._evaluate(X, idx, 2)
+        Fn, W = self.fb.last_continuation[self.t]
         for b, r in enumerate(idx):
-            self._last[int(r)] = (X[b].copy(), Phi[b], Phi_v[b], Phi_vv[b])
+            self._last[int(r)] = (X[b].copy(), Phi[b], Phi_v[b], Phi_vv[b], Fn[b], W[b])
         G, JV = self.fb.own_rows(Phi_v, Phi_vv)
         return G, np.ascontiguousarray(JV[:, :, : self.N])
+
+    def continuation_at(self, X: np.ndarray, idx) -> tuple | None:
+        """``(F, W)``: next states and continuation values of the last full evaluation at rows
+        ``idx`` if it was at ``X``; None otherwise."""
+        cached = [self._last.get(int(r)) for r in idx]
+        if not all(c is not None and np.array_equal(c[0], x) for c, x in zip(cached, X)):
+            return None
+        return np.array([c[4] for c in cached]), np.array([c[5] for c in cached])
 
     def kkt_function(self, X: np.ndarray, idx=None):
         (_, Phi_v, _), _ = self._evaluate(X, idx, 1)
@@ -472,6 +525,8 @@ class PeriodGame(NumericGame):
         self.evaluations = 0
         self.batch = PeriodBatch(fb, t, self.y)
         self.failed = 0  # evaluations whose later subgames could not be solved
+        self.screened = 0  # candidates valued by the expansion only (see player_objective)
+        self._expansion = None
 
     def _eval(self, Z: np.ndarray, order: int, update: bool):
         """Rows ``Z`` (B, m) at this state; the warm start of row 0 serves them all."""
@@ -495,8 +550,45 @@ class PeriodGame(NumericGame):
         return G[0], JG[0]
 
     def player_objective(self, i: int, own: np.ndarray, x: np.ndarray) -> np.ndarray:
+        r"""Player i's :math:`\Phi_i` at each own schedule in ``own`` against ``x``.
+
+        With :data:`SCREEN_FROM` or more later periods, a batch of more than :data:`SCREEN_MIN`
+        candidates is screened: every candidate's payoff is first taken with the continuation
+        values expanded to second order around the state ``x`` leads to, and the candidates
+        within :data:`SCREEN_MARGIN` (relative) of player i's payoff at ``x``, and the
+        :data:`SCREEN_KEEP` best, are evaluated exactly (the later periods re-solved). The rest
+        keep their expanded payoffs, all below that margin: never reported as deviations.
+        """
         Z = self.layout.against(i, own, x)[0].T  # (B, m)
-        return self.fb_values(Z)[:, i]
+        B = Z.shape[0]
+        if self.fb.T - 1 - self.t < SCREEN_FROM or B <= SCREEN_MIN:
+            return self.fb_values(Z)[:, i]
+        approx = self.expanded_values(Z, np.asarray(x, dtype=float))[:, i]
+        U = float(self.payoffs(np.asarray(x, dtype=float))[i])
+        keep = approx >= U - SCREEN_MARGIN * (1.0 + abs(U))
+        keep[np.argsort(-np.where(np.isfinite(approx), approx, -np.inf))[:SCREEN_KEEP]] = True
+        keep |= ~np.isfinite(approx)
+        out = approx.copy()
+        out[keep] = self.fb_values(Z[keep])[:, i]
+        self.screened += int(np.sum(~keep))
+        return out
+
+    def expanded_values(self, Z: np.ndarray, x: np.ndarray) -> np.ndarray:
+        r""":math:`\Phi` (B, n) at rows ``Z`` with the continuation values expanded to second
+        order around the next state of ``x`` (exact value and gradient there, finite-difference
+        second derivatives)."""
+        key = x.tobytes()
+        if self._expansion is None or self._expansion[0] != key:
+            Fx = self.fb.next_state(x[None], self.y)
+            W, WY, WYY = self.fb.continuation(self.t + 1, Fx, 2, self.batch.anchors, np.zeros(1, dtype=int),
+                                              x[None], False)
+            self._expansion = (key, Fx[0], W[0], WY[0], WYY[0])
+        _, Fx, W, WY, WYY = self._expansion
+        u, S, Fn = self.fb.period_parts(Z, np.repeat(self.y, Z.shape[0], axis=0))
+        d = Fn - Fx
+        Wb = W[None] + d @ WY.T + 0.5 * np.einsum("by,iyz,bz->bi", d, WYY, d)
+        with np.errstate(all="ignore"):
+            return u + self.gammas[None, :] * S * Wb
 
     def fb_values(self, Z: np.ndarray) -> np.ndarray:
         """:math:`\\Phi` (B, n) at rows ``Z`` (B, m), the later periods re-solved for each."""
@@ -550,6 +642,9 @@ class PeriodOutcome:
     exit_subgames : int
         Later subgames met whose first-order point was rejected because a player gains by
         sitting the period out (no pure equilibrium found there).
+    screened : int
+        Candidate deviations valued by the second-order expansion only (see
+        :meth:`PeriodGame.player_objective`), all below the screening margin.
     """
 
     t: int
@@ -559,6 +654,7 @@ class PeriodOutcome:
     others: list
     failed_subgames: int
     exit_subgames: int = 0
+    screened: int = 0
 
 
 def _distinct(a: np.ndarray, b: np.ndarray) -> bool:
@@ -613,13 +709,15 @@ def solve_path(fb: FeedbackGame, options, starts: np.ndarray | None = None, extr
         others = []
         if res.x is None:
             out.append(PeriodOutcome(t, y.copy(), res, np.full((fb.m, fb.dY), np.nan), others, pg.failed,
-                                     fb.exits - exits_before))
+                                     fb.exits - exits_before, pg.screened))
             break
         if assumed is not None and res.success and _distinct(res.x, assumed):
             cert = certify(pg, assumed, options)
             if cert.passed:
                 others.append(assumed.copy())
         if res.success and extra_starts:
+            if fb.T - 1 - t >= SCREEN_FROM:  # long remaining horizons: one extra start
+                extra_starts = 1
             rng = np.random.default_rng(options.seed + 1 + t)
             cands = [np.clip(res.x * f, fb.lower, fb.upper) for f in (0.3, 3.0)]
             cands.append(default_start(fb, t, y))
@@ -634,7 +732,7 @@ def solve_path(fb: FeedbackGame, options, starts: np.ndarray | None = None, extr
         x = res.x
         Phi, Phi_v, Phi_vv = pg.batch.derivatives(x[None], [0])
         D = fb.policy_derivative(x[None], Phi_v, Phi_vv)[0]
-        out.append(PeriodOutcome(t, y.copy(), res, D, others, pg.failed, fb.exits - exits_before))
+        out.append(PeriodOutcome(t, y.copy(), res, D, others, pg.failed, fb.exits - exits_before, pg.screened))
         y_next = fb.next_state(x[None], y[None])[0]
         anchors = pg.batch.anchors
         assumed = None

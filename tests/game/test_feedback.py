@@ -257,3 +257,30 @@ def test_verdict_names_periods_with_several_equilibria():
     status, success, message = _verdict([one, two], 2)
     assert status == SEVERAL and success and "period(s) [2]" in message
     assert _verdict([one], 2)[:2] == (dp.Status.NOT_CONVERGED, False)
+
+
+@pytest.mark.slow
+def test_screening_candidates_leaves_the_three_period_answer_unchanged(monkeypatch):
+    """Long remaining horizons screen the certificate's large candidate batches by a second-order
+    expansion of the continuation values; with every candidate valued exactly the path is the same."""
+    import dynapai_sym.solvers.feedback as fbmod
+
+    agg = models.invest_aggregator(2)
+    screened = agg.solve(3, concept="feedback")
+    assert screened.success and any("screened" in note for note in screened.notes)
+    monkeypatch.setattr(fbmod, "SCREEN_FROM", 99)
+    exact = agg.solve(3, concept="feedback")
+    assert exact.success and not any("screened" in note for note in exact.notes)
+    np.testing.assert_allclose(screened.strategies.data, exact.strategies.data, atol=1e-9)
+
+
+@pytest.mark.slow
+def test_three_players_invest_two_periods():
+    agg = dp.Aggregator(models.invest_aggregator(3).state, gammas=[0.5, 0.7, 0.9])
+    ol, fb = agg.solve(2), agg.solve(2, concept="feedback")
+    assert fb.success, fb.message
+    assert fb.states.shape == (2, 3, 2)
+    # the last period is the static game at the state reached (no investment: it only costs)
+    np.testing.assert_array_equal(fb.strategies.data[1, :, 2:], 0.0)
+    np.testing.assert_allclose(fb.policy(1, fb.states[1]), fb.strategies.data[1], atol=1e-9)
+    assert ol.success and not np.allclose(fb.strategies.data, ol.strategies.data, atol=1e-4)
