@@ -36,10 +36,12 @@ players' responses:
     \frac{dV_i^t}{dY} = \partial_Y \Phi_i + \partial_z \Phi_i\, \frac{\partial z^*}{\partial Y}.
 
 The first derivatives are exact given the second derivatives of the next period's values
-:math:`\nabla^2 V^{t+1}`, which are taken by **central finite differences of the exact first
-derivatives** (:math:`2\,d_Y` re-solved subgames at :math:`Y' \pm h e_j`,
-:math:`h = 10^{-4}(1 + |Y'_j|)`): an exact second derivative would need the third derivatives
-of the one-period blocks and, one period further back, derivatives of ever higher order.
+:math:`\nabla^2 V^{t+1}`, which are taken by **finite differences of the exact first
+derivatives**: central (:math:`2\,d_Y` re-solved subgames at :math:`Y' \pm h e_j`,
+:math:`h = 10^{-4}(1 + |Y'_j|)`, error about :math:`10^{-8}`) for horizons up to
+:data:`CENTRAL_UP_TO`, forward (:math:`d_Y` re-solves, :math:`h = 10^{-6}(1 + |Y'_j|)`, error
+about :math:`10^{-5}`) beyond. An exact second derivative would need the third derivatives of
+the one-period blocks and, one period further back, derivatives of ever higher order.
 
 Solving
 -------
@@ -47,11 +49,16 @@ Subgames off the path are solved in batches: all states met at one level of the 
 (the points of a Newton iteration, their finite-difference neighbours) go through one batched
 semismooth Newton (:func:`~.batch.solve_kkt_batch`), warm-started from the previous solution
 at that level moved by its policy derivative (:math:`z_0 = z_a + \partial_Y z^*\,(Y - Y_a)`).
-A subgame whose Newton fails is retried from other starts; if it still fails its values are
-not numbers, which makes every condition that needs it fail too (never a silent success).
+A subgame whose Newton fails is retried from a generic start; if it still fails its values are
+not numbers, which makes every condition that needs it fail too (never a silent success). A
+subgame's first-order point where a player gains by sitting the period out (its
+:math:`x_s = x_p = 0`) is rejected the same way: no pure equilibrium was found there.
 The periods on the path are :class:`PeriodGame` s, solved and certified by the pure-strategy
 solver (:func:`~.nash.solve_game`): every player's period-t deviation is checked globally, each
-candidate's payoff with the later periods re-solved from the state it leads to.
+candidate's payoff with the later periods re-solved from the state it leads to. With two or
+more later periods the certificate's large candidate batch is screened first by a second-order
+expansion of the continuation values (:meth:`PeriodGame.player_objective`); the candidates near
+the top are valued exactly, and so are the polished and climbed ones.
 """
 
 from __future__ import annotations
