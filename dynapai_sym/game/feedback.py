@@ -74,9 +74,15 @@ class FeedbackResult(SolverResult):
         t : int
             Period, 0-based (0 .. T-1).
         state : array_like (n, 2)
-            (A_i, B_i) of every player at the start of period t ((n_beliefs, n, 2) with
-            heterogeneous beliefs).
+            The state :math:`(A_i, B_i)` of every player at the start of period t; shape
+            (n_beliefs, n, 2) with heterogeneous beliefs.
 
+        Returns
+        -------
+        ndarray (n, k)
+
+        Notes
+        -----
         The period-t subgame at ``state`` is solved (its later periods re-solved as needed),
         starting from the path's period-t actions moved by the policy derivative; results are
         cached by state. Raises :class:`~dynapai_sym.errors.DynapaiError` when no equilibrium is

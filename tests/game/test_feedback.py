@@ -13,7 +13,7 @@ from dynapai_sym import models
 from dynapai_sym.errors import InvalidArgumentError
 from dynapai_sym.game.feedback import FeedbackResult, _verdict
 from dynapai_sym.solvers import SolverOptions
-from dynapai_sym.solvers.feedback import SEVERAL, FeedbackGame, PeriodOutcome, default_start
+from dynapai_sym.solvers.feedback import SEVERAL, FeedbackGame, PeriodOutcome, default_start, solve_path
 
 
 @pytest.mark.parametrize("n, T, end_on_win", [(2, 3, False), (2, 2, True), (3, 2, False)])
@@ -284,3 +284,18 @@ def test_three_players_invest_two_periods():
     np.testing.assert_array_equal(fb.strategies.data[1, :, 2:], 0.0)
     np.testing.assert_allclose(fb.policy(1, fb.states[1]), fb.strategies.data[1], atol=1e-9)
     assert ol.success and not np.allclose(fb.strategies.data, ol.strategies.data, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_forward_and_central_differences_give_the_same_path():
+    """The continuation values' second derivatives by forward differences (longer horizons) or
+    central ones (the default up to three periods): the same equilibrium path."""
+    agg = models.invest_aggregator(2)
+    paths = {}
+    for fd in ("central", "forward"):
+        fb = FeedbackGame(agg.game(3), SolverOptions(), fd=fd)
+        paths[fd] = np.array([p.outcome.x for p in solve_path(fb, SolverOptions())])
+        assert all(p.outcome.success for p in solve_path(fb, SolverOptions(), extra_starts=0))
+    np.testing.assert_allclose(paths["forward"], paths["central"], rtol=1e-7, atol=1e-9)
+    with pytest.raises(InvalidArgumentError, match="fd must be"):
+        FeedbackGame(agg.game(3), SolverOptions(), fd="backward")
