@@ -690,7 +690,8 @@ def solve_path(fb: FeedbackGame, options, starts: np.ndarray | None = None, extr
     (global deviations re-solve the later periods). Period t + 1 starts from the equilibrium
     its continuation values assumed, and a different answer there is recorded as a second
     equilibrium. ``extra_starts`` further Newton starts look for other equilibria of each period
-    game (each distinct converged point is certified).
+    game (each distinct converged point is certified), and so does the equilibrium with the
+    players' actions passed round (certified when it differs).
 
     Returns
     -------
@@ -722,6 +723,13 @@ def solve_path(fb: FeedbackGame, options, starts: np.ndarray | None = None, extr
             cert = certify(pg, assumed, options)
             if cert.passed:
                 others.append(assumed.copy())
+        if res.success and fb.game.symmetric:
+            # the players' actions passed round (player i plays what player i + 1 played): in a
+            # game that treats players alike from a level state, another equilibrium
+            shifted = np.roll(res.x.reshape(fb.n, fb.k), -1, axis=0).reshape(-1)
+            if _distinct(shifted, res.x) and not any(not _distinct(shifted, o) for o in others):
+                if certify(pg, shifted, options).passed:
+                    others.append(shifted)
         if res.success and extra_starts:
             if fb.T - 1 - t >= SCREEN_FROM:  # long remaining horizons: one extra start
                 extra_starts = 1

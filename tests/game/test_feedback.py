@@ -299,3 +299,16 @@ def test_forward_and_central_differences_give_the_same_path():
     np.testing.assert_allclose(paths["forward"], paths["central"], rtol=1e-7, atol=1e-9)
     with pytest.raises(InvalidArgumentError, match="fd must be"):
         FeedbackGame(agg.game(3), SolverOptions(), fd="backward")
+
+
+@pytest.mark.slow
+def test_several_equilibria_are_reported():
+    """Three alike players (same discount factors, level start): the first period's equilibrium has
+    two investors and one who does not, so passing the actions round gives another one."""
+    pf = models.invest_aggregator(3).state.beliefs[0]
+    res = dp.Aggregator(pf, gammas=[0.9, 0.9, 0.9]).solve(2, concept="feedback")
+    assert res.success
+    assert res.status == SEVERAL
+    assert "period(s) [1]" in res.message
+    first = res.periods[0]
+    assert first.others and not np.allclose(first.others[0], first.outcome.x)
