@@ -57,6 +57,15 @@ class FeedbackResult(SolverResult):
     periods : list of PeriodOutcome
         Per period: the state, the solver's outcome with its certificate, the policy derivative,
         other equilibria found.
+
+    Examples
+    --------
+    >>> from dynapai_sym import models
+    >>> res = models.invest_aggregator(2).solve(2, concept="feedback")
+    >>> res.success, res.status
+    (True, 'certified equilibrium')
+    >>> res.policy(1, res.states[1]).shape
+    (2, 4)
     """
 
     concept: str = "feedback"

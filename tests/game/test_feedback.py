@@ -312,3 +312,25 @@ def test_several_equilibria_are_reported():
     assert "period(s) [1]" in res.message
     first = res.periods[0]
     assert first.others and not np.allclose(first.others[0], first.outcome.x)
+
+
+def test_one_period_feedback_is_the_static_equilibrium():
+    agg = models.invest_aggregator(2)
+    fb, ol = agg.solve(1, concept="feedback"), agg.solve(1)
+    assert fb.success
+    np.testing.assert_allclose(fb.strategies.data, ol.strategies.data, atol=1e-12)
+
+
+@pytest.mark.parametrize("het", [False, True])
+def test_end_on_win_and_heterogeneous_beliefs(het):
+    if het:
+        pf = models.invest_aggregator(2).state.beliefs[0]
+        agg = dp.Aggregator([pf, pf.replace(risk_func=dp.RiskFunc.winner_only([0.3, 0.3]))], gammas=[0.5, 0.9])
+    else:
+        agg = models.invest_aggregator(2, end_on_win=True)
+    res = agg.solve(2, concept="feedback")
+    assert res.success, res.message
+    second = res.states[:, 1] if het else res.states[1]  # each belief's state in period 2
+    np.testing.assert_allclose(res.policy(1, second), res.strategies.data[1], atol=1e-9)
+    # the realised payoffs are the open-loop evaluation of the path
+    np.testing.assert_allclose(res.payoffs, agg.u(res.strategies), rtol=1e-12)
