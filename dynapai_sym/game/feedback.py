@@ -57,6 +57,8 @@ class FeedbackResult(SolverResult):
     periods : list of PeriodOutcome
         Per period: the state, the solver's outcome with its certificate, the policy derivative,
         other equilibria found.
+    evaluations : int
+        Subgames solved (each state of each batched re-solve counts once): the work done.
 
     Examples
     --------
@@ -148,7 +150,7 @@ def solve_feedback(agg, t: int, init=None, options=None) -> FeedbackResult:
     fb = FeedbackGame(game, options)
     starts = None
     if init is not None:
-        starts = [game.layout.periods(x) for x in [agg._init(init, t, options)]][0]
+        starts = game.layout.periods(agg._init(init, t, options))
     periods = solve_path(fb, options, starts)
     T, n, k = t, agg.n, agg.k
     X = np.full((T, fb.m), np.nan)

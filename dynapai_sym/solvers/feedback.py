@@ -186,13 +186,10 @@ class FeedbackGame:
         # the stacked state Y: each chain's moving state in its own slots
         self.chains = []
         start = 0
-        chain_of = np.zeros(self.n, dtype=int)
-        for c, chain in enumerate(game.chains):
+        for chain in game.chains:
             slots = np.arange(start, start + chain.ds)
             start += chain.ds
             self.chains.append((chain.model, chain.theta, chain.players, slots))
-            chain_of[chain.players] = c
-        self.chain_of = chain_of
         self.dY = start
         self.nv = self.m + self.dY
         self.Y0 = np.concatenate([np.asarray(ch.y0, dtype=float) for ch in game.chains]) if self.dY else np.zeros(0)

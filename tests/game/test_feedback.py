@@ -334,3 +334,11 @@ def test_end_on_win_and_heterogeneous_beliefs(het):
     np.testing.assert_allclose(res.policy(1, second), res.strategies.data[1], atol=1e-9)
     # the realised payoffs are the open-loop evaluation of the path
     np.testing.assert_allclose(res.payoffs, agg.u(res.strategies), rtol=1e-12)
+
+
+def test_start_from_a_given_profile():
+    agg = models.invest_aggregator(2)
+    first = agg.solve(2, concept="feedback")
+    again = agg.solve(2, concept="feedback", init=first)
+    assert again.success
+    np.testing.assert_allclose(again.strategies.data, first.strategies.data, atol=1e-10)
