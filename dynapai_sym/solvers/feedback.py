@@ -51,8 +51,9 @@ semismooth Newton (:func:`~.batch.solve_kkt_batch`), warm-started from the previ
 at that level moved by its policy derivative (:math:`z_0 = z_a + \partial_Y z^*\,(Y - Y_a)`).
 A subgame whose Newton fails is retried from a generic start; if it still fails its values are
 not numbers, which makes every condition that needs it fail too (never a silent success). A
-subgame's first-order point where a player gains by sitting the period out (its
-:math:`x_s = x_p = 0`) is rejected the same way: no pure equilibrium was found there.
+subgame's first-order point where some player's payoff is not a local maximum in its own
+actions (second order), or where a player gains by sitting the period out (its
+:math:`x_s = x_p = 0`), is rejected the same way: no pure equilibrium was found there.
 The periods on the path are :class:`PeriodGame` s, solved and certified by the pure-strategy
 solver (:func:`~.nash.solve_game`): every player's period-t deviation is checked globally, each
 candidate's payoff with the later periods re-solved from the state it leads to. With two or
@@ -195,6 +196,7 @@ class FeedbackGame:
         self.Y0 = np.concatenate([np.asarray(ch.y0, dtype=float) for ch in game.chains]) if self.dY else np.zeros(0)
         self.subgames = 0  # subgame solves (rows), a measure of work
         self.exits = 0  # subgame first-order points rejected because a player gains by sitting out
+        self.saddles = 0  # subgame first-order points rejected as no local maximum for some player
         self.last_continuation: dict = {}
 
     # ------------------------------------------------------------ one period's payoffs
@@ -371,10 +373,35 @@ class FeedbackGame:
             V[rows] = Phi
             bad = ~(np.all(np.isfinite(V[rows]), axis=1) & np.all(np.isfinite(VY[rows]), axis=(1, 2))
                     & np.all(np.isfinite(D[rows]), axis=(1, 2)))
+            bad |= self._not_local_maxima(X[rows], Phi_v, Phi_vv)
             if check_exits:
                 bad |= self._exits(t, X[rows], Y[rows], Phi, batch, rows)
             ok[rows[bad]] = False
         return LevelSolution(X, V, VY, D, ok, residual, J)
+
+    def _not_local_maxima(self, X: np.ndarray, Phi_v: np.ndarray, Phi_vv: np.ndarray) -> np.ndarray:
+        """Rows (R,) where some player's Hessian in its own actions, on the variables not held at
+        a bound, has a positive eigenvalue (beyond ``1e-7`` of its size): not a local maximum."""
+        k, tol = self.k, self.options.kkt_tol
+        G, _ = self.own_rows(Phi_v, None)
+        held = ((X <= self.lower) & (G < -tol)) | ((X >= self.upper) & (G > tol))
+        bad = np.zeros(len(X), dtype=bool)
+        with np.errstate(all="ignore"):
+            for i in range(self.n):
+                own = slice(i * k, (i + 1) * k)
+                H = Phi_vv[:, i, own, own]
+                H = 0.5 * (H + np.swapaxes(H, 1, 2))
+                free = ~held[:, own]
+                H = np.where(free[:, :, None] & free[:, None, :], H, 0.0)
+                H = H - np.eye(k)[None] * (~free)[:, :, None]  # held variables: a -1 on the diagonal
+                finite = np.all(np.isfinite(H), axis=(1, 2))
+                eig = np.full(len(X), np.inf)
+                if finite.any():
+                    eig[finite] = np.linalg.eigvalsh(H[finite])[:, -1]
+                scale = np.maximum(1.0, np.max(np.abs(np.where(np.isfinite(H), H, 0.0)), axis=(1, 2)))
+                bad |= ~(eig <= 1e-7 * scale)
+        self.saddles += int(bad.sum())
+        return bad
 
     def _exits(self, t: int, X: np.ndarray, Y: np.ndarray, Phi: np.ndarray, batch: PeriodBatch,
                rows: np.ndarray) -> np.ndarray:
