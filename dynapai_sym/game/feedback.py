@@ -32,7 +32,7 @@ from ..solvers.result import Optimum, SolverResult, Status
 __all__ = ["FeedbackResult", "solve_feedback"]
 
 
-@dataclass
+@dataclass(repr=False, eq=False)
 class FeedbackResult(SolverResult):
     r"""A feedback equilibrium: the path it follows, and its policies off the path.
 
@@ -73,9 +73,13 @@ class FeedbackResult(SolverResult):
     concept: str = "feedback"
     states: np.ndarray | None = None
     periods: list = field(default_factory=list)
-    _fb: object = None
-    _aggregator: object = None
-    _cache: dict = field(default_factory=dict)
+    _fb: object = field(default=None, repr=False)
+    _aggregator: object = field(default=None, repr=False)
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        return (f"FeedbackResult(success={self.success}, status={self.status!r}, "
+                f"periods={len(self.periods)}, kkt_residual={self.kkt_residual:.2e})")
 
     def policy(self, t: int, state) -> np.ndarray:
         r"""Period t's equilibrium actions :math:`z^*_t` (n, k) at ``state`` (computed on demand).
