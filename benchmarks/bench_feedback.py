@@ -4,7 +4,8 @@ Cases: the invest model with two players (``models.invest_aggregator(2)``), T = 
 solved with ``concept="open_loop"`` and ``concept="feedback"`` (the model compiled once before
 timing). For each: the certified status, the solve time, the subgame solves the feedback answer
 needed, and the probability of a safe outcome in the last period under each concept (the safety
-difference that commitment makes).
+difference that commitment makes). Also, without a target: three players
+(``invest_aggregator(3)`` with discount factors 0.5, 0.7, 0.9), T = 2.
 
 Targets (2-core machine): feedback T = 2 within 2 s, T = 3 within 10 s, T = 5 within 2 min
 (horizons up to 3 use central differences for the continuation values' second derivatives,
@@ -20,7 +21,7 @@ import argparse
 import _paths  # noqa: F401  (the package next to this folder)
 from _common import Targets, fmt_time, header, print_table, report_error, timed
 
-from dynapai_sym import models
+from dynapai_sym import Aggregator, models
 
 LIMITS = {("feedback", 2): 2.0, ("feedback", 3): 10.0, ("feedback", 5): 120.0, ("open_loop", 5): 5.0}
 
@@ -57,6 +58,16 @@ def main() -> None:
                          " ".join(f"{d:+.2e}" for d in diff)])
     print_table("Invest model, n = 2: open loop versus feedback",
                 ["T", "concept", "status", "solve", "subgame solves", "P(safe) last period"], rows)
+    three = Aggregator(models.invest_aggregator(3).state, gammas=[0.5, 0.7, 0.9])
+    three.solve(1)
+    rows = []
+    for concept in ("open_loop", "feedback"):
+        try:
+            res, seconds = timed(three.solve, 2, concept=concept)
+            rows.append(["2", concept, res.status, fmt_time(seconds), f"{res.probability_safe[-1]:.6f}"])
+        except Exception as exc:  # noqa: BLE001 - a benchmark reports, never raises
+            rows.append(["2", concept, report_error(f"n=3 {concept}", exc), "", ""])
+    print_table("Invest model, n = 3 (no target)", ["T", "concept", "status", "solve", "P(safe) last period"], rows)
     targets.print()
 
 
