@@ -39,8 +39,9 @@ The first derivatives are exact given the second derivatives of the next period'
 :math:`\nabla^2 V^{t+1}`, which are taken by **finite differences of the exact first
 derivatives**: central (:math:`2\,d_Y` re-solved subgames at :math:`Y' \pm h e_j`,
 :math:`h = 10^{-4}(1 + |Y'_j|)`, error about :math:`10^{-8}`) for horizons up to
-:data:`CENTRAL_UP_TO`, forward (:math:`d_Y` re-solves, :math:`h = 10^{-6}(1 + |Y'_j|)`, error
-about :math:`10^{-5}`) beyond. An exact second derivative would need the third derivatives of
+:data:`CENTRAL_UP_TO` with at most :data:`CENTRAL_STATES` moving state entries, forward
+(:math:`d_Y` re-solves, :math:`h = 10^{-6}(1 + |Y'_j|)`, error about :math:`10^{-5}`)
+otherwise. An exact second derivative would need the third derivatives of
 the one-period blocks and, one period further back, derivatives of ever higher order.
 
 Solving
@@ -80,8 +81,10 @@ __all__ = ["FeedbackGame", "PeriodGame", "LevelSolution", "FD_STEP"]
 FD_STEP = 1e-4
 #: relative step of the forward finite differences (longer horizons, see :class:`FeedbackGame`)
 FD_STEP_FORWARD = 1e-6
-#: horizons up to this use central differences, longer ones forward differences
+#: horizons up to this use central differences, longer ones forward differences...
 CENTRAL_UP_TO = 3
+#: ...when the moving state has at most this many entries (two players' A and B)
+CENTRAL_STATES = 4
 #: period games with at least this many later periods screen large candidate batches
 SCREEN_FROM = 2
 #: batches larger than this are screened
@@ -167,14 +170,15 @@ class FeedbackGame:
         Finite differences of the continuation values' gradients: central (error about
         :math:`10^{-8}`, :math:`2 d_Y` re-solves per state) or forward (error about
         :math:`10^{-5}`, :math:`d_Y` re-solves). The work grows like the number of re-solves to
-        the power of the horizon; by default central up to :data:`CENTRAL_UP_TO` periods, forward
-        beyond.
+        the power of the horizon; by default central up to :data:`CENTRAL_UP_TO` periods with at
+        most :data:`CENTRAL_STATES` moving state entries, forward otherwise.
     """
 
     def __init__(self, game: NumericGame, options, fd: str | None = None):
         self.game, self.options = game, options
         if fd is None:
-            fd = "central" if game.T <= CENTRAL_UP_TO else "forward"
+            moving = sum(chain.ds for chain in game.chains)
+            fd = "central" if game.T <= CENTRAL_UP_TO and moving <= CENTRAL_STATES else "forward"
         if fd not in ("central", "forward"):
             raise InvalidArgumentError(f"fd must be 'central' or 'forward', got {fd!r}")
         self.fd = fd
