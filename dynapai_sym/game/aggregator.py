@@ -27,7 +27,10 @@ from ..solvers.result import Optimum
 from ..solvers.sensitivity import sensitivity
 from .planning import PlannerMethods, is_infinite
 
-__all__ = ["Aggregator", "solve"]
+__all__ = ["Aggregator", "solve", "CONCEPTS"]
+
+#: equilibrium concepts of :meth:`Aggregator.solve`
+CONCEPTS = ("open_loop", "feedback")
 
 
 class Aggregator(PlannerMethods, MultiPeriodModel, LatexDisplay):
@@ -226,7 +229,8 @@ class Aggregator(PlannerMethods, MultiPeriodModel, LatexDisplay):
             raise InvalidArgumentError(f"init has {s.t} periods; solving for t={t}")
         return self.game(t).layout.pack(s.data)
 
-    def solve(self, t: int = 1, init=None, options=None, method: str = "auto") -> SolverResult:
+    def solve(self, t: int = 1, init=None, options=None, method: str = "auto",
+              concept: str = "open_loop") -> SolverResult:
         """Find a pure-strategy Nash equilibrium over ``t`` periods (certified), or say why not.
 
         Parameters
@@ -240,6 +244,11 @@ class Aggregator(PlannerMethods, MultiPeriodModel, LatexDisplay):
         method : str
             A name in :data:`dynapai_sym.solvers.METHODS`: "auto" (default), "kkt", "best_response",
             "best_response_nm" or "mixed".
+        concept : {"open_loop", "feedback"}
+            ``"open_loop"`` (default): each player commits at t = 0 to a whole schedule.
+            ``"feedback"``: subgame perfect, every period's actions an equilibrium of the game
+            that remains at the state reached (backward induction; method "auto" or "kkt"):
+            a :class:`~dynapai_sym.game.feedback.FeedbackResult`.
 
         Returns
         -------
@@ -250,7 +259,16 @@ class Aggregator(PlannerMethods, MultiPeriodModel, LatexDisplay):
             return self._solve_stationary(init, SolverOptions.coerce(options), method)
         t = self.check_horizon(t)
         options = SolverOptions.coerce(options)
+        if concept not in CONCEPTS:
+            raise InvalidArgumentError(f"concept must be one of {CONCEPTS}, got {concept!r}")
         solver = get_method(method)
+        if concept == "feedback":
+            if method not in ("auto", "kkt"):
+                raise InvalidArgumentError(f"concept='feedback' solves each period with method 'auto' "
+                                           f"(or 'kkt'), got method={method!r}")
+            from .feedback import solve_feedback
+            with blas_threads(options.blas_threads):
+                return solve_feedback(self, t, init, options)
         with blas_threads(options.blas_threads):
             return self._solve(t, init, options, solver)
 
@@ -371,6 +389,7 @@ Aggregator.solve.batch_equivalent = True
 
 
 def solve(payoff_func, t: int = 1, gammas=None, end_on_win: bool = False, init=None, options=None,
-          method: str = "auto") -> SolverResult:
+          method: str = "auto", concept: str = "open_loop") -> SolverResult:
     """Solve a game in one call: ``Aggregator(payoff_func, gammas, end_on_win).solve(t, ...)``."""
-    return Aggregator(payoff_func, gammas, end_on_win).solve(t, init=init, options=options, method=method)
+    return Aggregator(payoff_func, gammas, end_on_win).solve(t, init=init, options=options, method=method,
+                                                             concept=concept)

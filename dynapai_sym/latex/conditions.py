@@ -49,6 +49,10 @@ def _simpler(candidate: sp.Expr, original: sp.Expr, ties: bool = False) -> sp.Ex
     return candidate if a < b or (ties and a == b) else original
 
 
+#: expressions with more operations than this are only tidied by cheap rewritings (no factoring)
+_TIDY_MAX_OPS = 120
+
+
 def _tidy(expr: sp.Expr) -> sp.Expr:
     """A short form of ``expr``: the shortest of a few standard rewritings.
 
@@ -57,14 +61,17 @@ def _tidy(expr: sp.Expr) -> sp.Expr:
     """
     expr = sp.sympify(expr)
     best = expr
-    for rewrite in (sp.factor_terms, lambda e: sp.factor_terms(sp.together(e)), sp.cancel, sp.factor,
-                    lambda e: sp.factor_terms(sp.collect(sp.expand(e), e.free_symbols))):
+    rewrites = [sp.factor_terms, lambda e: sp.factor_terms(sp.together(e))]
+    small = sp.count_ops(expr) <= _TIDY_MAX_OPS
+    if small:  # polynomial factoring can take minutes on long expressions (written components)
+        rewrites += [sp.cancel, sp.factor, lambda e: sp.factor_terms(sp.collect(sp.expand(e), e.free_symbols))]
+    for rewrite in rewrites:
         try:
             best = _simpler(rewrite(expr), best)
         except (sp.PolynomialError, TypeError, ValueError):  # pragma: no cover - sympy corner cases
             continue
     sigmas = [sym for sym in expr.free_symbols if isinstance(sym, sp.Symbol) and sym.name.startswith("sigma")]
-    if sigmas:
+    if sigmas and small:
         unsafe = {sym: sp.Dummy(f"u_{sym.name}") for sym in sigmas}
         try:
             moved = sp.factor(expr.xreplace({sym: 1 - d for sym, d in unsafe.items()}))

@@ -1064,20 +1064,19 @@ def _planner_section(pf: PayoffModel, ctx: _Ctx, heading_prefix: str = "") -> st
                "on the others' payoffs, which the player ignores:\n")
     out.append(_env([r"\frac{\partial W}{\partial a} &= \frac{\partial u_i}{\partial a}"
                      r" + \sum_{j \ne i} \frac{\partial u_j}{\partial a}"]))
-    form = _form_of(pf)
-    names = _intermediate_names(pf, None)
-    players = range(1) if pf.is_symmetric() else range(pf.n)
-    if pf.is_symmetric():
+    names = pf.glossary()
+    symmetric = pf.is_symmetric()
+    if symmetric:
         out.append("The model is symmetric: the conditions of player 1's actions are shown; the others' "
                    "follow by exchanging the players.\n")
-    out.append("Written out in the quantities of the previous sections:\n")
+    out.append("Action by action (the effects on the other players are the terms a player leaves out):\n")
     lines = []
-    for j in players:
+    for j in range(1 if symmetric else pf.n):
         for c in range(pf.k):
-            var = form.X[j][c]
+            var = pf.structure.actions[j * pf.k + c]
             a = names.get(var, latex_name(var))
-            welfare = sum(form.total(u, var) for u in form.payoffs)
-            lines += _explicit(_d("W", a), _tidy_expr(welfare), names, ctx)
+            terms = " + ".join(_d(f"u_{{{m + 1}}}", a) for m in range(pf.n))
+            lines.append(f"{_d('W', a)} &= {terms}")
     out.append(_env(lines))
     return "".join(out)
 

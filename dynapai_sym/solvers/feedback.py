@@ -1,0 +1,788 @@
+r"""Feedback (Markov, subgame-perfect) equilibria by backward induction over the moving state.
+
+In period :math:`t` at state :math:`Y` (the moving state of every belief, stacked) the players
+play the *period game*
+
+.. math::
+
+    \Phi_i(z; Y) = u_i(z, y) + \gamma_i\, S(z, y)\, V_i^{t+1}\big(F(z, Y)\big),
+
+with :math:`S = 1 - Q` under ``end_on_win`` (:math:`S = 1` otherwise), :math:`F` the transition
+and :math:`V^{t+1}(Y')` each player's payoff in the equilibrium of the subgame that starts at
+:math:`Y'` in period :math:`t + 1` (:math:`V^{T} \equiv 0`: the last period is the static game at
+its state). Its equilibrium :math:`z^*_t(Y)` is the feedback policy, and
+:math:`V_i^t(Y) = \Phi_i(z^*_t(Y); Y)`.
+
+Derivatives of the continuation values
+--------------------------------------
+With :math:`v = (z, Y)`, :math:`a_i = F_v^\top \nabla V_i^{t+1}`:
+
+.. math::
+
+    \nabla_v \Phi_i = \nabla_v u_i + \gamma_i (S_v V_i^{t+1} + S\, a_i),
+
+    \nabla^2_v \Phi_i = \nabla^2_v u_i + \gamma_i \Big(S_{vv} V_i^{t+1} + S_v a_i^\top + a_i S_v^\top
+    + S \big(F_v^\top \nabla^2 V_i^{t+1} F_v + \textstyle\sum_s \partial_s V_i^{t+1} \nabla^2_v F_s\big)\Big).
+
+The period's conditions are :math:`G_i = \partial \Phi_i / \partial z_i` with the bounds, solved
+as the complementarity problem of :mod:`.kkt` (:math:`\phi(z, Y) = 0`, Fischer–Burmeister). The
+policy's state derivative follows from the implicit-function theorem,
+:math:`\partial z^* / \partial Y = -(\partial_z \phi)^{-1} \partial_Y \phi` (a variable strictly
+held at a bound does not move), and the continuation value's exactly, including the other
+players' responses:
+
+.. math::
+
+    \frac{dV_i^t}{dY} = \partial_Y \Phi_i + \partial_z \Phi_i\, \frac{\partial z^*}{\partial Y}.
+
+The first derivatives are exact given the second derivatives of the next period's values
+:math:`\nabla^2 V^{t+1}`, which are taken by **finite differences of the exact first
+derivatives**: central (:math:`2\,d_Y` re-solved subgames at :math:`Y' \pm h e_j`,
+:math:`h = 10^{-4}(1 + |Y'_j|)`, error about :math:`10^{-8}`) for horizons up to
+:data:`CENTRAL_UP_TO` with at most :data:`CENTRAL_STATES` moving state entries, forward
+(:math:`d_Y` re-solves, :math:`h = 10^{-6}(1 + |Y'_j|)`, error about :math:`10^{-5}`)
+otherwise. An exact second derivative would need the third derivatives of
+the one-period blocks and, one period further back, derivatives of ever higher order.
+
+Solving
+-------
+Subgames off the path are solved in batches: all states met at one level of the recursion
+(the points of a Newton iteration, their finite-difference neighbours) go through one batched
+semismooth Newton (:func:`~.batch.solve_kkt_batch`), warm-started from the previous solution
+at that level moved by its policy derivative (:math:`z_0 = z_a + \partial_Y z^*\,(Y - Y_a)`).
+A subgame whose Newton fails is retried from a generic start; if it still fails its values are
+not numbers, which makes every condition that needs it fail too (never a silent success). A
+subgame's first-order point where some player's payoff is not a local maximum in its own
+actions (second order), or where a player gains by sitting the period out (its
+:math:`x_s = x_p = 0`), is rejected the same way: no pure equilibrium was found there.
+The periods on the path are :class:`PeriodGame` s, solved and certified by the pure-strategy
+solver (:func:`~.nash.solve_game`): every player's period-t deviation is checked globally, each
+candidate's payoff with the later periods re-solved from the state it leads to. With two or
+more later periods the certificate's large candidate batch is screened first by a second-order
+expansion of the continuation values (:meth:`PeriodGame.player_objective`); the candidates near
+the top are valued exactly, and so are the polished and climbed ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InvalidArgumentError
+from ..layout import ActionLayout
+from ..numeric.game import NumericGame
+from .batch import solve_kkt_batch
+from .kkt import mcp_residual
+
+__all__ = ["FeedbackGame", "PeriodGame", "LevelSolution", "FD_STEP"]
+
+#: relative step of the central finite differences of the continuation values' gradients
+FD_STEP = 1e-4
+#: relative step of the forward finite differences (longer horizons, see :class:`FeedbackGame`)
+FD_STEP_FORWARD = 1e-6
+#: horizons up to this use central differences, longer ones forward differences...
+CENTRAL_UP_TO = 3
+#: ...when the moving state has at most this many entries (two players' A and B)
+CENTRAL_STATES = 4
+#: period games with at least this many later periods screen large candidate batches
+SCREEN_FROM = 2
+#: batches larger than this are screened
+SCREEN_MIN = 16
+#: candidates within this relative margin of the payoff under test are evaluated exactly
+SCREEN_MARGIN = 0.05
+#: and this many of the best by the expansion
+SCREEN_KEEP = 8
+#: Newton steps of one batched subgame solve (per start)
+NESTED_ITERS = 12
+
+
+@dataclass
+class LevelSolution:
+    """Equilibria of the period-t subgames at a batch of states (one row per state).
+
+    Attributes
+    ----------
+    Z : (B, m) equilibrium actions of period t
+    V : (B, n) continuation values :math:`V_i^t(Y)`
+    VY : (B, n, dY) their state gradients
+    policy_slope : (B, m, dY) policy derivatives
+    ok : (B,) bool, whether the subgame was solved
+    residual : (B,) KKT residual of each
+    J : (B, m, m) the Jacobian of the conditions at the solution
+    """
+
+    Z: np.ndarray
+    V: np.ndarray
+    VY: np.ndarray
+    policy_slope: np.ndarray
+    ok: np.ndarray
+    residual: np.ndarray
+    J: np.ndarray
+
+
+class _Anchors:
+    """Warm starts for the next period's subgames, one per row: the last solution there
+    (state ``Y``, actions ``Z``, policy derivative ``D``, Jacobian ``J`` of the conditions)."""
+
+    def __init__(self, P: int, m: int, dY: int):
+        self.Y = np.zeros((P, dY))
+        self.Z = np.zeros((P, m))
+        self.D = np.zeros((P, m, dY))
+        self.J = np.zeros((P, m, m))
+        self.has = np.zeros(P, dtype=bool)
+        self._child = None
+
+    @property
+    def child(self) -> _Anchors:
+        """The warm starts one period further on, row by row."""
+        if self._child is None:
+            self._child = _Anchors(len(self.has), self.Z.shape[1], self.Y.shape[1])
+        return self._child
+
+    def predict(self, rows: np.ndarray, Yn: np.ndarray, default: np.ndarray) -> np.ndarray:
+        Z0 = default.copy()
+        h = self.has[rows]
+        if h.any():
+            r = rows[h]
+            pred = self.Z[r] + np.einsum("bmy,by->bm", self.D[r], Yn[h] - self.Y[r])
+            # positive inputs stay positive (an input at 0 may be a singular corner)
+            pred = np.where((self.Z[r] > 0) & (pred < 0.5 * self.Z[r]), 0.5 * self.Z[r], pred)
+            Z0[h] = pred
+        return Z0
+
+    def update(self, rows: np.ndarray, Yn: np.ndarray, sol: LevelSolution) -> None:
+        ok = sol.ok
+        r = rows[ok]
+        self.Y[r], self.Z[r], self.D[r], self.J[r] = Yn[ok], sol.Z[ok], sol.policy_slope[ok], sol.J[ok]
+        self.has[r] = True
+
+
+class FeedbackGame:
+    """The backward induction of a T-period game (see module docstring).
+
+    Parameters
+    ----------
+    game : NumericGame
+        The T-period game (its beliefs, discount factors, survival rule and horizon).
+    options : SolverOptions
+    fd : {"central", "forward"}, optional
+        Finite differences of the continuation values' gradients: central (error about
+        :math:`10^{-8}`, :math:`2 d_Y` re-solves per state) or forward (error about
+        :math:`10^{-5}`, :math:`d_Y` re-solves). The work grows like the number of re-solves to
+        the power of the horizon; by default central up to :data:`CENTRAL_UP_TO` periods with at
+        most :data:`CENTRAL_STATES` moving state entries, forward otherwise.
+    """
+
+    def __init__(self, game: NumericGame, options, fd: str | None = None):
+        self.game, self.options = game, options
+        if fd is None:
+            moving = sum(chain.ds for chain in game.chains)
+            fd = "central" if game.T <= CENTRAL_UP_TO and moving <= CENTRAL_STATES else "forward"
+        if fd not in ("central", "forward"):
+            raise InvalidArgumentError(f"fd must be 'central' or 'forward', got {fd!r}")
+        self.fd = fd
+        self.n, self.k, self.m, self.T = game.n, game.k, game.m, game.T
+        self.gammas = game.gammas
+        self.end_on_win = game.end_on_win
+        self.lower = np.zeros(self.m)
+        self.upper = np.asarray(game.upper[: self.m], dtype=float)
+        self.kinked = game.kinked
+        # the stacked state Y: each chain's moving state in its own slots
+        self.chains = []
+        start = 0
+        for chain in game.chains:
+            slots = np.arange(start, start + chain.ds)
+            start += chain.ds
+            self.chains.append((chain.model, chain.theta, chain.players, slots))
+        self.dY = start
+        self.nv = self.m + self.dY
+        self.Y0 = np.concatenate([np.asarray(ch.y0, dtype=float) for ch in game.chains]) if self.dY else np.zeros(0)
+        self.subgames = 0  # subgame solves (rows), a measure of work
+        self.exits = 0  # subgame first-order points rejected because a player gains by sitting out
+        self.saddles = 0  # subgame first-order points rejected as no local maximum for some player
+        self.last_continuation: dict = {}
+
+    # ------------------------------------------------------------ one period's payoffs
+    def next_state(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        """:math:`F(z, Y)` for rows ``Z`` (B, m), ``Y`` (B, dY): (B, dY)."""
+        out = np.empty_like(Y)
+        for model, theta, _, slots in self.chains:
+            if slots.size:
+                _, f, _ = model.values(Z.T, Y[:, slots].T, theta[:, None])
+                out[:, slots] = f.T
+        return out
+
+    def evaluate(self, t: int, Z: np.ndarray, Y: np.ndarray, order: int, anchors: _Anchors,
+                 rows: np.ndarray, update: bool = True, known: tuple | None = None):
+        r""":math:`\Phi` (B, n) and, with ``order`` 1 or 2, :math:`\nabla_v \Phi` (B, n, nv) and
+        :math:`\nabla^2_v \Phi` (B, n, nv, nv) of period t at rows ``Z`` (B, m), ``Y`` (B, dY).
+
+        ``order`` 0 and 1 need the next period's values and gradients only; 2 needs their second
+        derivatives too (finite differences of the exact gradients). ``known``: ``(F, W)``, next
+        states (B, dY) and their continuation values (B, n) already known; used (order 0) when
+        the rows lead to exactly those states. The next states and their values are left in
+        ``self.last_continuation[t]``.
+        """
+        B = Z.shape[0]
+        n, m, nv, dY = self.n, self.m, self.nv, self.dY
+        u = np.empty((B, n))
+        S = np.ones((B, n))
+        Fn = np.empty((B, dY))
+        if order:
+            u_v = np.zeros((B, n, nv))
+            S_v = np.zeros((B, n, nv))
+            F_v = np.zeros((B, dY, nv))
+        if order == 2:
+            u_vv = np.zeros((B, n, nv, nv))
+            S_vv = np.zeros((B, n, nv, nv))
+            F_vv = np.zeros((B, dY, nv, nv))
+        with np.errstate(all="ignore"):
+            for model, theta, players, slots in self.chains:
+                vmap = np.concatenate([np.arange(m), m + slots])
+                z, y, th = Z.T, Y[:, slots].T, theta[:, None]
+                if order == 0:
+                    uc, fc, qc = model.values(z, y, th)
+                else:
+                    uc, fc, qc, uc_v, fc_v, qc_v = model.values_first(z, y, th)
+                u[:, players] = uc[players].T
+                Fn[:, slots] = np.asarray(fc).reshape(len(slots), B).T
+                if self.end_on_win:
+                    S[:, players] = (1.0 - np.broadcast_to(qc, (B,)))[:, None]
+                if order:
+                    u_v[np.ix_(np.arange(B), players, vmap)] = np.moveaxis(uc_v[players], -1, 0)
+                    if slots.size:
+                        F_v[np.ix_(np.arange(B), slots, vmap)] = np.moveaxis(fc_v, -1, 0)
+                    if self.end_on_win:
+                        S_v[np.ix_(np.arange(B), players, vmap)] = -np.moveaxis(qc_v, -1, 0)[:, None, :]
+                if order == 2:
+                    _, uc_vv, _, fc_vv, _, qc_vv = model.dynamic(z, y, th)
+                    ix = np.ix_(np.arange(B), players, vmap, vmap)
+                    u_vv[ix] = np.moveaxis(uc_vv[players], -1, 0)
+                    if slots.size:
+                        F_vv[np.ix_(np.arange(B), slots, vmap, vmap)] = np.moveaxis(fc_vv, -1, 0)
+                    if self.end_on_win:
+                        S_vv[ix] = -np.moveaxis(qc_vv, -1, 0)[:, None, :, :]
+        if known is not None and order == 0 and np.array_equal(known[0], Fn):
+            W, WY, WYY = known[1], None, None
+        else:
+            W, WY, WYY = self.continuation(t + 1, Fn, order, anchors, rows, Z, update)
+        self.last_continuation[t] = (Fn, W)
+        g = self.gammas[None, :]
+        with np.errstate(all="ignore"):
+            Phi = u + g * S * W
+            if not order:
+                return Phi, None, None
+            a = np.einsum("bsv,bis->biv", F_v, WY)
+            Phi_v = u_v + g[..., None] * (S_v * W[..., None] + S[..., None] * a)
+            if order == 1:
+                return Phi, Phi_v, None
+            second = np.einsum("bsv,bist,btw->bivw", F_v, WYY, F_v) + np.einsum("bis,bsvw->bivw", WY, F_vv)
+            Phi_vv = u_vv + g[..., None, None] * (
+                S_vv * W[..., None, None] + S_v[..., :, None] * a[..., None, :] + a[..., :, None] * S_v[..., None, :]
+                + S[..., None, None] * second)
+        return Phi, Phi_v, Phi_vv
+
+    def period_parts(self, Z: np.ndarray, Y: np.ndarray):
+        """Today's payoffs ``u`` (B, n), survival ``S`` (B, n) and next states (B, dY)."""
+        B = Z.shape[0]
+        u = np.empty((B, self.n))
+        S = np.ones((B, self.n))
+        Fn = np.empty((B, self.dY))
+        with np.errstate(all="ignore"):
+            for model, theta, players, slots in self.chains:
+                uc, fc, qc = model.values(Z.T, Y[:, slots].T, theta[:, None])
+                u[:, players] = uc[players].T
+                Fn[:, slots] = np.asarray(fc).reshape(len(slots), B).T
+                if self.end_on_win:
+                    S[:, players] = (1.0 - np.broadcast_to(qc, (B,)))[:, None]
+        return u, S, Fn
+
+    # ------------------------------------------------------------ continuation values
+    def continuation(self, t: int, Yn: np.ndarray, order: int, anchors: _Anchors, rows: np.ndarray,
+                     Zdefault: np.ndarray, update: bool = True):
+        r""":math:`V^t` (B, n), :math:`\nabla V^t` (B, n, dY) and, for ``order`` 2,
+        :math:`\nabla^2 V^t` (B, n, dY, dY) at the states ``Yn`` (B, dY); zeros for ``t = T``."""
+        B, n, dY = Yn.shape[0], self.n, self.dY
+        if t >= self.T:
+            return np.zeros((B, n)), np.zeros((B, n, dY)), np.zeros((B, n, dY, dY))
+        Z0 = anchors.predict(rows, Yn, Zdefault)
+        sol = self.solve_level(t, Yn, Z0, anchors.child, rows, update)
+        if update:
+            anchors.update(rows, Yn, sol)
+        V = np.where(sol.ok[:, None], sol.V, np.nan)
+        VY = np.where(sol.ok[:, None, None], sol.VY, np.nan)
+        if order < 2 or dY == 0:
+            return V, VY, np.zeros((B, n, dY, dY))
+        central = self.fd == "central"
+        sides = 2 if central else 1
+        h = (FD_STEP if central else FD_STEP_FORWARD) * (1.0 + np.abs(Yn))  # (B, dY)
+        steps = np.zeros((sides, dY, B, dY))
+        for j in range(dY):
+            steps[0, j, :, j] = h[:, j]
+            if central:
+                steps[1, j, :, j] = -h[:, j]
+        Ynb = (Yn[None, None] + steps).reshape(-1, dY)
+        Z0nb = (sol.Z[None, None] + np.einsum("bmy,sjby->sjbm", sol.policy_slope, steps)).reshape(-1, self.m)
+        base = np.broadcast_to(sol.Z, (sides, dY, B, self.m)).reshape(-1, self.m)
+        Z0nb = np.where((base > 0) & (Z0nb < 0.5 * base), 0.5 * base, Z0nb)
+        # neighbours of a subgame that passed the exit check: no check of their own
+        nb = self.solve_level(t, Ynb, Z0nb, anchors.child, np.tile(rows, sides * dY), False, check_exits=False)
+        VYnb = np.where(nb.ok[:, None, None], nb.VY, np.nan).reshape(sides, dY, B, n, dY)
+        # d(VY)/dY_j: (B, n, dY(derivative of), dY(j))
+        low = VYnb[1] if central else np.broadcast_to(VY, (dY, B, n, dY))
+        WYY = np.moveaxis((VYnb[0] - low) / (sides * h.T[:, :, None, None]), 0, -1)
+        WYY = 0.5 * (WYY + np.swapaxes(WYY, -1, -2))
+        return V, VY, WYY
+
+    # ------------------------------------------------------------ subgames in batches
+    def solve_level(self, t: int, Y: np.ndarray, Z0: np.ndarray, anchors: _Anchors | None = None,
+                    rows: np.ndarray | None = None, update: bool = True,
+                    check_exits: bool = True) -> LevelSolution:
+        """Equilibria of the period-t subgames at the states ``Y`` (B, dY), from ``Z0`` (B, m).
+
+        ``anchors`` (rows ``rows`` of it, one per state) hold the warm starts of the next
+        period's subgames; ``update`` stores the new solutions there. Rows that fail are retried
+        from a generic start; ``check_exits``: reject first-order points where a player gains by
+        sitting the period out (:meth:`_exits`)."""
+        B = Y.shape[0]
+        self.subgames += B
+        batch = PeriodBatch(self, t, Y, anchors, rows, update)
+        opts = self.options
+        X = np.clip(np.asarray(Z0, dtype=float), self.lower, self.upper)
+        run = solve_kkt_batch(batch, X, tol=opts.tol, max_iter=NESTED_ITERS)
+        X = run.x
+        ok = run.converged | (run.residual <= opts.kkt_tol)
+        residual = run.residual.copy()
+        if not ok.all():  # retry from a generic start
+            for start in self._fallback_starts(Z0):
+                bad = np.flatnonzero(~ok)
+                if not bad.size:
+                    break
+                sub = PeriodBatch(self, t, Y[bad], batch.anchors, batch.rows[bad], update)
+                r2 = solve_kkt_batch(sub, start[bad], tol=opts.tol, max_iter=NESTED_ITERS)
+                good = r2.converged | (r2.residual <= opts.kkt_tol)
+                X[bad[good]], residual[bad[good]], ok[bad[good]] = r2.x[good], r2.residual[good], True
+        m, n, dY = self.m, self.n, self.dY
+        V = np.full((B, n), np.nan)
+        VY = np.full((B, n, dY), np.nan)
+        D = np.zeros((B, m, dY))
+        J = np.zeros((B, m, m))
+        rows = np.flatnonzero(ok)
+        if rows.size:
+            Phi, Phi_v, Phi_vv = batch.derivatives(X[rows], rows)
+            J[rows] = self.own_rows(Phi_v, Phi_vv)[1][:, :, :m]
+            D[rows] = self.policy_derivative(X[rows], Phi_v, Phi_vv)
+            VY[rows] = Phi_v[:, :, m:] + np.einsum("biz,bzy->biy", Phi_v[:, :, :m], D[rows])
+            V[rows] = Phi
+            bad = ~(np.all(np.isfinite(V[rows]), axis=1) & np.all(np.isfinite(VY[rows]), axis=(1, 2))
+                    & np.all(np.isfinite(D[rows]), axis=(1, 2)))
+            bad |= self._not_local_maxima(X[rows], Phi_v, Phi_vv)
+            if check_exits:
+                bad |= self._exits(t, X[rows], Y[rows], Phi, batch, rows)
+            ok[rows[bad]] = False
+        return LevelSolution(X, V, VY, D, ok, residual, J)
+
+    def _not_local_maxima(self, X: np.ndarray, Phi_v: np.ndarray, Phi_vv: np.ndarray) -> np.ndarray:
+        """Rows (R,) where some player's Hessian in its own actions, on the variables not held at
+        a bound, has a positive eigenvalue (beyond ``1e-7`` of its size): not a local maximum."""
+        k, tol = self.k, self.options.kkt_tol
+        G, _ = self.own_rows(Phi_v, None)
+        held = ((X <= self.lower) & (G < -tol)) | ((X >= self.upper) & (G > tol))
+        bad = np.zeros(len(X), dtype=bool)
+        with np.errstate(all="ignore"):
+            for i in range(self.n):
+                own = slice(i * k, (i + 1) * k)
+                H = Phi_vv[:, i, own, own]
+                H = 0.5 * (H + np.swapaxes(H, 1, 2))
+                free = ~held[:, own]
+                H = np.where(free[:, :, None] & free[:, None, :], H, 0.0)
+                H = H - np.eye(k)[None] * (~free)[:, :, None]  # held variables: a -1 on the diagonal
+                finite = np.all(np.isfinite(H), axis=(1, 2))
+                eig = np.full(len(X), np.inf)
+                if finite.any():
+                    eig[finite] = np.linalg.eigvalsh(H[finite])[:, -1]
+                scale = np.maximum(1.0, np.max(np.abs(np.where(np.isfinite(H), H, 0.0)), axis=(1, 2)))
+                bad |= ~(eig <= 1e-7 * scale)
+        self.saddles += int(bad.sum())
+        return bad
+
+    def _exits(self, t: int, X: np.ndarray, Y: np.ndarray, Phi: np.ndarray, batch: PeriodBatch,
+               rows: np.ndarray) -> np.ndarray:
+        """Rows (R,) where some player gains by sitting the period out (its x_s = x_p = 0, the
+        rest of the profile held): the first-order point is then no equilibrium of the subgame."""
+        if self.k < 2:
+            return np.zeros(len(X), dtype=bool)
+        R, n, k = len(X), self.n, self.k
+        Zx = np.repeat(X[None], n, axis=0)  # (n, R, m)
+        for i in range(n):
+            Zx[i, :, i * k: i * k + 2] = 0.0
+        known = batch.continuation_at(X, rows)
+        if known is not None:
+            known = (np.tile(known[0], (n, 1)), np.tile(known[1], (n, 1)))
+        with np.errstate(all="ignore"):
+            out, _, _ = self.evaluate(t, Zx.reshape(n * R, -1), np.tile(Y, (n, 1)), 0, batch.anchors,
+                                      np.tile(batch.rows[rows], n), False, known)
+            exit_value = out.reshape(n, R, n)[np.arange(n), :, np.arange(n)].T  # (R, n)
+            gains = np.where(np.isfinite(exit_value), exit_value - Phi, -np.inf)
+        found = np.any(gains > self.options.gain_tol * (1.0 + np.abs(Phi)), axis=1)
+        self.exits += int(found.sum())
+        return found
+
+    def _fallback_starts(self, Z0: np.ndarray):
+        base = np.array([1.0, 1.0, 0.05, 0.05, 0.0, 0.0])[: self.k]
+        generic = np.tile(base, self.n)
+        yield np.broadcast_to(generic, Z0.shape).copy()
+
+    def own_rows(self, Phi_v: np.ndarray, Phi_vv: np.ndarray | None):
+        """Each player's own conditions: ``G`` (B, m) and, with ``Phi_vv``, their derivatives in all
+        actions and the state (B, m, nv)."""
+        n, k = self.n, self.k
+        B = Phi_v.shape[0]
+        G = np.empty((B, self.m))
+        JV = np.empty((B, self.m, self.nv)) if Phi_vv is not None else None
+        for i in range(n):
+            own = slice(i * k, (i + 1) * k)
+            G[:, own] = Phi_v[:, i, own]
+            if Phi_vv is not None:
+                JV[:, own, :] = Phi_vv[:, i, own, :]
+        return G, JV
+
+    def policy_derivative(self, X: np.ndarray, Phi_v: np.ndarray, Phi_vv: np.ndarray) -> np.ndarray:
+        r""":math:`\partial z^*/\partial Y` (B, m, dY) by the implicit-function theorem on the
+        Fischer–Burmeister form (a variable strictly held at a bound does not move)."""
+        m = self.m
+        G, JV = self.own_rows(Phi_v, Phi_vv)
+        B = X.shape[0]
+        lower = np.broadcast_to(self.lower, X.shape).ravel()
+        upper = np.broadcast_to(self.upper, X.shape).ravel()
+        _, dx, dF = mcp_residual(X.ravel(), -G.ravel(), lower, upper)
+        dx, dF = dx.reshape(B, m), dF.reshape(B, m)
+        Jx = dx[:, :, None] * np.eye(m) - dF[:, :, None] * JV[:, :, :m]
+        JY = -dF[:, :, None] * JV[:, :, m:]
+        with np.errstate(all="ignore"):
+            try:
+                return -np.linalg.solve(Jx, JY)
+            except np.linalg.LinAlgError:
+                return -np.einsum("bij,bjy->biy", np.linalg.pinv(Jx), JY)
+
+
+class PeriodBatch:
+    """The period-t games at P states, as :func:`~.batch.solve_kkt_batch` takes them.
+
+    Each row keeps a warm start for the next period's subgames (:class:`_Anchors`) and the
+    derivatives of its last full evaluation (reused when the solve ends there).
+    """
+
+    def __init__(self, fb: FeedbackGame, t: int, Y: np.ndarray, anchors: _Anchors | None = None,
+                 rows: np.ndarray | None = None, update: bool = True):
+        self.fb, self.t = fb, t
+        self.Y = np.asarray(Y, dtype=float)
+        self.P = self.Y.shape[0]
+        self.N = fb.m
+        self.lower, self.upper = fb.lower, fb.upper
+        self.anchors = _Anchors(self.P, fb.m, fb.dY) if anchors is None else anchors
+        self.rows = np.arange(self.P) if rows is None else np.asarray(rows, dtype=int)  # rows of the anchors
+        self.update = update
+        self._last = {}
+
+    def _evaluate(self, X: np.ndarray, idx, order: int):
+        idx = np.arange(self.P) if idx is None else np.asarray(idx, dtype=int)
+        return self.fb.evaluate(self.t, X, self.Y[idx], order, self.anchors, self.rows[idx], self.update), idx
+
+    def derivatives(self, X: np.ndarray, idx):
+        """:meth:`FeedbackGame.evaluate` of order 2 at rows ``idx``, reusing the last evaluation."""
+        idx = np.asarray(idx, dtype=int)
+        cached = [self._last.get(int(r)) for r in idx]
+        if all(c is not None and np.array_equal(c[0], x) for c, x in zip(cached, X)):
+            return (np.array([c[1] for c in cached]), np.array([c[2] for c in cached]),
+                    np.array([c[3] for c in cached]))
+        (Phi, Phi_v, Phi_vv), _ = self._evaluate(X, idx, 2)
+        return Phi, Phi_v, Phi_vv
+
+    def kkt_jacobian(self, X: np.ndarray, idx=None):
+        (Phi, Phi_v, Phi_vv), idx = self._evaluate(X, idx, 2)
+        Fn, W = self.fb.last_continuation[self.t]
+        for b, r in enumerate(idx):
+            self._last[int(r)] = (X[b].copy(), Phi[b], Phi_v[b], Phi_vv[b], Fn[b], W[b])
+        G, JV = self.fb.own_rows(Phi_v, Phi_vv)
+        return G, np.ascontiguousarray(JV[:, :, : self.N])
+
+    def continuation_at(self, X: np.ndarray, idx) -> tuple | None:
+        """``(F, W)``: next states and continuation values of the last full evaluation at rows
+        ``idx`` if it was at ``X``; None otherwise."""
+        cached = [self._last.get(int(r)) for r in idx]
+        if not all(c is not None and np.array_equal(c[0], x) for c, x in zip(cached, X)):
+            return None
+        return np.array([c[4] for c in cached]), np.array([c[5] for c in cached])
+
+    def kkt_function(self, X: np.ndarray, idx=None):
+        (_, Phi_v, _), _ = self._evaluate(X, idx, 1)
+        return self.fb.own_rows(Phi_v, None)[0]
+
+    def singular_corners(self, X, G, JG=None):
+        at_lower = X <= self.lower + 1e-14
+        with np.errstate(invalid="ignore"):
+            wild = ~(np.abs(G) < 1e12)
+            if JG is not None:
+                wild = wild | ~(np.abs(np.diagonal(JG, axis1=1, axis2=2)) < 1e12)
+        return at_lower & wild
+
+    def kkt_residual(self, X, G):
+        with np.errstate(invalid="ignore"):
+            res = X - np.clip(X + G, self.lower, self.upper)
+        res = np.where(self.singular_corners(X, G) & (X <= self.lower), 0.0, res)
+        return np.max(np.abs(res), axis=1) if X.shape[1] else np.zeros(X.shape[0])
+
+
+class PeriodGame(NumericGame):
+    """The period-t game at one state, given the continuation values: a one-period game with
+    the interface of :class:`~dynapai_sym.numeric.NumericGame`, so that the pure-strategy solver
+    and :func:`~.certify.certify` take it as they are.
+
+    Every payoff it reports re-solves the later periods from the state the actions lead to.
+    """
+
+    def __init__(self, fb: FeedbackGame, t: int, y: np.ndarray):
+        self.fb, self.t = fb, t
+        self.y = np.asarray(y, dtype=float).reshape(1, fb.dY)
+        self.n, self.k, self.m = fb.n, fb.k, fb.m
+        self.T = 1
+        self.layout = ActionLayout(1, self.n, self.k)
+        self.N = self.m
+        self.gammas = fb.gammas
+        self.end_on_win = fb.end_on_win
+        self.symmetric = False
+        self.lower, self.upper = fb.lower, fb.upper
+        self.smooth = True
+        self.kinked = fb.kinked
+        self.static = True
+        self.evaluations = 0
+        self.batch = PeriodBatch(fb, t, self.y)
+        self.failed = 0  # evaluations whose later subgames could not be solved
+        self.screened = 0  # candidates valued by the expansion only (see player_objective)
+        self._expansion = None
+
+    def _eval(self, Z: np.ndarray, order: int, update: bool):
+        """Rows ``Z`` (B, m) at this state; the warm start of row 0 serves them all."""
+        B = Z.shape[0]
+        self.evaluations += B
+        out = self.fb.evaluate(self.t, Z, np.repeat(self.y, B, axis=0), order, self.batch.anchors,
+                               np.zeros(B, dtype=int), update)
+        self.failed += int(np.sum(~np.all(np.isfinite(out[0]), axis=1)))
+        return out
+
+    def payoffs(self, x: np.ndarray) -> np.ndarray:
+        return self._eval(np.asarray(x, dtype=float)[None], 0, True)[0][0]
+
+    def kkt_function(self, x: np.ndarray) -> np.ndarray:
+        self.evaluations += 1
+        return self.batch.kkt_function(np.asarray(x, dtype=float)[None], [0])[0]
+
+    def kkt_jacobian(self, x: np.ndarray):
+        self.evaluations += 1
+        G, JG = self.batch.kkt_jacobian(np.asarray(x, dtype=float)[None], [0])
+        return G[0], JG[0]
+
+    def player_objective(self, i: int, own: np.ndarray, x: np.ndarray) -> np.ndarray:
+        r"""Player i's :math:`\Phi_i` at each own schedule in ``own`` against ``x``.
+
+        With :data:`SCREEN_FROM` or more later periods, a batch of more than :data:`SCREEN_MIN`
+        candidates is screened: every candidate's payoff is first taken with the continuation
+        values expanded to second order around the state ``x`` leads to, and the candidates
+        within :data:`SCREEN_MARGIN` (relative) of player i's payoff at ``x``, and the
+        :data:`SCREEN_KEEP` best, are evaluated exactly (the later periods re-solved). The rest
+        keep their expanded payoffs, all below that margin: never reported as deviations.
+        """
+        Z = self.layout.against(i, own, x)[0].T  # (B, m)
+        B = Z.shape[0]
+        if self.fb.T - 1 - self.t < SCREEN_FROM or B <= SCREEN_MIN:
+            return self.fb_values(Z)[:, i]
+        approx = self.expanded_values(Z, np.asarray(x, dtype=float))[:, i]
+        U = float(self.payoffs(np.asarray(x, dtype=float))[i])
+        keep = approx >= U - SCREEN_MARGIN * (1.0 + abs(U))
+        keep[np.argsort(-np.where(np.isfinite(approx), approx, -np.inf))[:SCREEN_KEEP]] = True
+        keep |= ~np.isfinite(approx)
+        out = approx.copy()
+        out[keep] = self.fb_values(Z[keep])[:, i]
+        self.screened += int(np.sum(~keep))
+        return out
+
+    def expanded_values(self, Z: np.ndarray, x: np.ndarray) -> np.ndarray:
+        r""":math:`\Phi` (B, n) at rows ``Z`` with the continuation values expanded to second
+        order around the next state of ``x`` (exact value and gradient there, finite-difference
+        second derivatives)."""
+        key = x.tobytes()
+        if self._expansion is None or self._expansion[0] != key:
+            Fx = self.fb.next_state(x[None], self.y)
+            W, WY, WYY = self.fb.continuation(self.t + 1, Fx, 2, self.batch.anchors, np.zeros(1, dtype=int),
+                                              x[None], False)
+            self._expansion = (key, Fx[0], W[0], WY[0], WYY[0])
+        _, Fx, W, WY, WYY = self._expansion
+        u, S, Fn = self.fb.period_parts(Z, np.repeat(self.y, Z.shape[0], axis=0))
+        d = Fn - Fx
+        Wb = W[None] + d @ WY.T + 0.5 * np.einsum("by,iyz,bz->bi", d, WYY, d)
+        with np.errstate(all="ignore"):
+            return u + self.gammas[None, :] * S * Wb
+
+    def fb_values(self, Z: np.ndarray) -> np.ndarray:
+        """:math:`\\Phi` (B, n) at rows ``Z`` (B, m), the later periods re-solved for each."""
+        return self._eval(Z, 0, False)[0]
+
+    def player_gradient(self, i: int, x: np.ndarray):
+        Phi, Phi_v, _ = self._eval(np.asarray(x, dtype=float)[None], 1, False)
+        own = self.layout.own_slice(i)
+        return float(Phi[0, i]), Phi_v[0, i, own].copy()
+
+    def player_gradient_batch(self, i: int, own: np.ndarray, x: np.ndarray):
+        Z = self.layout.against(i, own, x)[0].T
+        Phi, Phi_v, _ = self._eval(Z, 1, False)
+        sl = self.layout.own_slice(i)
+        return Phi[:, i], Phi_v[:, i, sl][:, None, :]
+
+    def player_gradient_profiles(self, i: int, own: np.ndarray, profiles: np.ndarray):
+        Z = self.layout.against_profiles(i, own, profiles)[0].T
+        Phi, Phi_v, _ = self._eval(Z, 1, False)
+        return Phi[:, i], Phi_v[:, i, self.layout.own_slice(i)]
+
+    def own_hessian(self, i: int, x: np.ndarray) -> np.ndarray:
+        _, JG = self.kkt_jacobian(x)
+        sl = self.layout.own_slice(i)
+        H = JG[sl, sl]
+        return 0.5 * (H + H.T)
+
+
+#: status of a feedback path on which some period's subgame has several equilibria
+SEVERAL = "several equilibria"
+
+# distinct equilibria of a period game differ by more than this (relative, per action scale)
+_DISTINCT = 1e-5
+
+
+@dataclass
+class PeriodOutcome:
+    """One period of a feedback path.
+
+    Attributes
+    ----------
+    t : int
+        Period (0-based).
+    state : (dY,) the state the period starts from
+    outcome : Outcome
+        What the pure-strategy solver found for the period game (with its certificate).
+    policy_derivative : (m, dY) :math:`\\partial z^*_t / \\partial Y` on the path (NaN if unsolved)
+    others : list of (m,) other certified equilibria of the period game found
+    failed_subgames : int
+        Evaluations (of the search and the certificate) whose later subgames could not be solved.
+    exit_subgames : int
+        Later subgames met whose first-order point was rejected because a player gains by
+        sitting the period out (no pure equilibrium found there).
+    screened : int
+        Candidate deviations valued by the second-order expansion only (see
+        :meth:`PeriodGame.player_objective`), all below the screening margin.
+    """
+
+    t: int
+    state: np.ndarray
+    outcome: object
+    policy_derivative: np.ndarray
+    others: list
+    failed_subgames: int
+    exit_subgames: int = 0
+    screened: int = 0
+
+
+def _distinct(a: np.ndarray, b: np.ndarray) -> bool:
+    scale = 1e-6 + np.maximum(np.abs(a), np.abs(b))
+    return bool(np.max(np.abs(a - b) / scale) > _DISTINCT)
+
+
+def default_start(fb: FeedbackGame, t: int, y: np.ndarray) -> np.ndarray:
+    """A start for period t at state ``y``: the static equilibrium there (the last period's game),
+    with small investments before the last period and no sharing."""
+    base = np.tile(np.array([1.0, 1.0, 0.05, 0.05, 0.0, 0.0])[: fb.k], fb.n)
+    sol = fb.solve_level(fb.T - 1, y[None], base[None])
+    z = sol.Z[0].copy() if sol.ok[0] else base.copy()
+    Z = z.reshape(fb.n, fb.k)
+    if fb.k >= 4 and t < fb.T - 1:
+        Z[:, 2:4] = np.maximum(Z[:, 2:4], 0.05)
+    if fb.k == 6:
+        Z[:, 4:6] = 0.0
+    return Z.reshape(-1)
+
+
+def solve_path(fb: FeedbackGame, options, starts: np.ndarray | None = None, extra_starts: int = 3) -> list:
+    """Solve the feedback equilibrium along the path from the initial state, period by period.
+
+    Period t's game at the state reached is solved and certified by :func:`~.nash.solve_game`
+    (global deviations re-solve the later periods). Period t + 1 starts from the equilibrium
+    its continuation values assumed, and a different answer there is recorded as a second
+    equilibrium. ``extra_starts`` further Newton starts look for other equilibria of each period
+    game (each distinct converged point is certified), and so does the equilibrium with the
+    players' actions passed round (certified when it differs).
+
+    Returns
+    -------
+    list of PeriodOutcome (shorter than T when a period had no converged point)
+    """
+    from .certify import certify
+    from .kkt import solve_kkt
+    from .nash import solve_game
+
+    y = fb.Y0.copy()
+    out = []
+    assumed = None  # the next period's actions that the continuation values assumed
+    for t in range(fb.T):
+        pg = PeriodGame(fb, t, y)
+        exits_before = fb.exits
+        if starts is not None:
+            x0 = np.asarray(starts[t], dtype=float)
+        elif assumed is not None:
+            x0 = assumed
+        else:
+            x0 = default_start(fb, t, y)
+        res = solve_game(pg, x0, options, "kkt")
+        others = []
+        if res.x is None:
+            out.append(PeriodOutcome(t, y.copy(), res, np.full((fb.m, fb.dY), np.nan), others, pg.failed,
+                                     fb.exits - exits_before, pg.screened))
+            break
+        if assumed is not None and res.success and _distinct(res.x, assumed):
+            cert = certify(pg, assumed, options)
+            if cert.passed:
+                others.append(assumed.copy())
+        if res.success and fb.game.symmetric:
+            # the players' actions passed round (player i plays what player i + 1 played): in a
+            # game that treats players alike from a level state, another equilibrium
+            shifted = np.roll(res.x.reshape(fb.n, fb.k), -1, axis=0).reshape(-1)
+            if _distinct(shifted, res.x) and not any(not _distinct(shifted, o) for o in others):
+                if certify(pg, shifted, options).passed:
+                    others.append(shifted)
+        if res.success and extra_starts:
+            if fb.T - 1 - t >= SCREEN_FROM:  # long remaining horizons: one extra start
+                extra_starts = 1
+            rng = np.random.default_rng(options.seed + 1 + t)
+            cands = [np.clip(res.x * f, fb.lower, fb.upper) for f in (0.3, 3.0)]
+            cands.append(default_start(fb, t, y))
+            for start in cands[:extra_starts]:
+                run = solve_kkt(pg, start, tol=options.tol, max_iter=options.iters)
+                if not (run.converged or run.residual <= options.kkt_tol):
+                    continue
+                if not _distinct(run.x, res.x) or any(not _distinct(run.x, o) for o in others):
+                    continue
+                if certify(pg, run.x, options, rng).passed:
+                    others.append(run.x.copy())
+        x = res.x
+        Phi, Phi_v, Phi_vv = pg.batch.derivatives(x[None], [0])
+        D = fb.policy_derivative(x[None], Phi_v, Phi_vv)[0]
+        out.append(PeriodOutcome(t, y.copy(), res, D, others, pg.failed, fb.exits - exits_before, pg.screened))
+        y_next = fb.next_state(x[None], y[None])[0]
+        anchors = pg.batch.anchors
+        assumed = None
+        if anchors.has[0]:
+            assumed = anchors.Z[0] + anchors.D[0] @ (y_next - anchors.Y[0])
+            if not np.allclose(anchors.Y[0], y_next, rtol=1e-12, atol=1e-12):
+                sol = fb.solve_level(t + 1, y_next[None], assumed[None]) if t + 1 < fb.T else None
+                assumed = sol.Z[0] if (sol is not None and sol.ok[0]) else None
+        y = y_next
+    return out

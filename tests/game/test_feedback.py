@@ -1,0 +1,344 @@
+"""Feedback (subgame-perfect) equilibria: agreement with open loop where the state does not move,
+an independent brute-force check, exact state derivatives, policies off the path, statuses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+from scipy.optimize import minimize, root
+
+import dynapai_sym as dp
+from dynapai_sym import models
+from dynapai_sym.errors import InvalidArgumentError
+from dynapai_sym.game.feedback import FeedbackResult, _verdict
+from dynapai_sym.solvers import SolverOptions
+from dynapai_sym.solvers.feedback import SEVERAL, FeedbackGame, PeriodOutcome, default_start, solve_path
+
+
+@pytest.mark.parametrize("n, T, end_on_win", [(2, 3, False), (2, 2, True), (3, 2, False)])
+def test_basic_actions_feedback_equals_open_loop(n, T, end_on_win):
+    """The state does not move: the later subgames do not depend on today's actions, so the
+    feedback and open-loop equilibria coincide."""
+    agg = models.basic_aggregator(n, end_on_win=end_on_win)
+    ol = agg.solve(T)
+    fb = agg.solve(T, concept="feedback")
+    assert ol.success and fb.success, (ol.message, fb.message)
+    assert isinstance(fb, FeedbackResult) and fb.concept == "feedback"
+    assert fb.status == dp.Status.CERTIFIED
+    np.testing.assert_allclose(fb.strategies.data, ol.strategies.data, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(fb.payoffs, ol.payoffs, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(fb.probability_safe, ol.probability_safe, rtol=0, atol=1e-9)
+
+
+# ---------------------------------------------------------------- an independent brute force
+class BruteForce:
+    """T = 2 invest, n = 2, by hand: the last period's equilibrium at any state by root-finding on
+    finite-difference first-order conditions (its investments are 0: they only cost), and a global
+    search over one player's first-period deviation, re-solving the last period at every state the
+    deviation reaches. Uses only the model's one-period payoffs and transition.
+
+    A deviation after which the last period has no interior equilibrium that survives the exit
+    check (a player would rather sit out, and the rival then wins with vanishing effort: no pure
+    equilibrium) cannot be valued; such deviations are skipped, as the solver skips them."""
+
+    def __init__(self, agg):
+        pf = agg.state.beliefs[0]
+        self.model, self.theta, self.y0 = pf.compiled, pf.param_vector(), pf.state_vector()
+        self.gammas = agg.gammas
+        self.start = np.array([0.1, 0.3, 0.8, 0.4])
+        self.skipped = 0
+
+    def u(self, Z, y):
+        """Payoffs (n, B) of one-period actions Z (8, B) at the state y (4,)."""
+        Z = np.asarray(Z, dtype=float)
+        return self.model.values(Z, np.repeat(y[:, None], Z.shape[1], axis=1),
+                                 np.repeat(self.theta[:, None], Z.shape[1], axis=1))[0]
+
+    def last_period(self, y):
+        """(x_s1, x_p1, x_s2, x_p2) of the static equilibrium at y."""
+        def focs(w):
+            x = np.exp(w)
+            cols = []
+            for j in range(4):
+                h = 1e-6 * x[j]
+                for sign in (1, -1):
+                    xx = x.copy()
+                    xx[j] += sign * h
+                    cols.append(xx)
+            P = np.array(cols).T  # (4, 8)
+            Z = np.zeros((8, 8))
+            Z[[0, 1, 4, 5]] = P
+            vals = self.u(Z, y)
+            grad = np.array([(vals[j // 2, 2 * j] - vals[j // 2, 2 * j + 1]) / (2e-6 * x[j]) for j in range(4)])
+            return grad * x
+
+        with np.errstate(all="ignore"):
+            for start in (self.start, np.array([0.1, 0.3, 0.8, 0.4]), np.array([0.5, 0.5, 0.5, 0.5])):
+                sol = root(focs, np.log(start), tol=1e-10)
+                x = np.exp(sol.x)
+                # the slopes themselves (not scaled by x) vanish at an interior equilibrium
+                if np.all(np.isfinite(x)) and np.all(x > 1e-6) and np.max(np.abs(focs(sol.x) / x)) < 1e-7:
+                    self.start = np.exp(sol.x)
+                    return np.exp(sol.x)
+        return None
+
+    def has_exit(self, x, y):
+        """Whether a player gains by sitting the last period out (its inputs 0): then the
+        first-order point is no equilibrium there."""
+        z = np.zeros(8)
+        z[[0, 1, 4, 5]] = x
+        base = self.u(z[:, None], y)[:, 0]
+        for i in range(2):
+            zi = z.copy()
+            zi[[4 * i, 4 * i + 1]] = 0.0
+            with np.errstate(all="ignore"):
+                if self.u(zi[:, None], y)[i, 0] > base[i] + 1e-9:
+                    return True
+        return False
+
+    def value(self, i, z0):
+        """Player i's payoff when the first period is played as z0 (8,) and the last period's
+        equilibrium at the state reached follows."""
+        z0 = np.maximum(z0, 0.0)
+        y1 = self.model.values(z0, self.y0, self.theta)[1]
+        x1 = self.last_period(y1)
+        if x1 is None or self.has_exit(x1, y1):  # no pure equilibrium found there: not valued
+            self.skipped += 1
+            return -np.inf
+        z1 = np.zeros(8)
+        z1[[0, 1, 4, 5]] = x1
+        return float(self.u(z0[:, None], self.y0)[i, 0] + self.gammas[i] * self.u(z1[:, None], y1)[i, 0])
+
+    def best_deviation(self, i, z0, rng):
+        own = slice(4 * i, 4 * i + 4)
+
+        def f(a):
+            z = z0.copy()
+            z[own] = np.abs(a)
+            return self.value(i, z)
+
+        base = f(z0[own])
+        scale = np.maximum(np.abs(z0[own]), 0.5)
+        cands = [z0[own] * c for c in (0.0, 0.5, 2.0)] + list(rng.uniform(0, 3, (40, 4)) * scale)
+        vals = np.array([f(a) for a in cands])
+        best, best_a = vals.max(), cands[int(np.argmax(vals))]
+        for j in list(np.argsort(-vals)[:2]):
+            r = minimize(lambda a: -f(a), cands[j], method="Nelder-Mead",
+                         options={"xatol": 1e-9, "fatol": 1e-13, "maxfev": 400})
+            if -r.fun > best:
+                best, best_a = -r.fun, np.abs(r.x)
+        return best - base, np.abs(best_a), base
+
+
+@pytest.mark.slow
+def test_invest_two_periods_checked_by_brute_force():
+    agg = models.invest_aggregator(2)
+    res = agg.solve(2, concept="feedback")
+    assert res.success, res.message
+    X = res.strategies.data  # (2, 2, 4)
+    bf = BruteForce(agg)
+    z0 = X[0].reshape(-1)
+    # the last period is the static equilibrium at the state reached
+    y1 = bf.model.values(z0, bf.y0, bf.theta)[1]
+    np.testing.assert_allclose(bf.last_period(y1), X[1][:, :2].reshape(-1), rtol=1e-6)
+    np.testing.assert_array_equal(X[1][:, 2:], 0.0)
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        gain, best, base = bf.best_deviation(i, z0, rng)
+        np.testing.assert_allclose(base, res.payoffs[i], rtol=1e-8)
+        assert gain <= 1e-8 * (1 + abs(base)), (i, gain)
+        # the best deviation found is the equilibrium action itself
+        np.testing.assert_allclose(best, z0[4 * i: 4 * i + 4], rtol=1e-4, atol=1e-6)
+    assert bf.skipped == 0
+    # the open-loop first period is not subgame perfect: the investing player gains by reacting
+    ol = agg.solve(2)
+    gain, _, _ = bf.best_deviation(1, ol.strategies.data[0].reshape(-1), rng)
+    assert gain > 1e-5
+
+
+def test_concepts_differ_with_investment_and_safety_difference_is_reported():
+    agg = models.invest_aggregator(2)
+    ol, fb = agg.solve(2), agg.solve(2, concept="feedback")
+    assert ol.success and fb.success
+    # player 2 (patient) invests more when it anticipates the rival's reaction to its lead
+    assert fb.strategies.data[0, 1, 2] > ol.strategies.data[0, 1, 2] + 0.5
+    diff = fb.probability_safe - ol.probability_safe
+    assert abs(diff[0]) < 1e-9  # the first period's contest inputs agree here...
+    assert diff[1] > 1e-3  # ...the second period is safer under feedback
+    assert "certified" in fb.message
+
+
+# ---------------------------------------------------------------- derivatives and policies
+def central_values(fb, t, Y, start, h=1e-5):
+    cols = []
+    for j in range(len(Y)):
+        e = np.zeros_like(Y)
+        e[j] = h * (1 + abs(Y[j]))
+        up = fb.solve_level(t, (Y + e)[None], start[None])
+        dn = fb.solve_level(t, (Y - e)[None], start[None])
+        assert up.ok[0] and dn.ok[0]
+        cols.append((up.V[0] - dn.V[0]) / (2 * e[j]))
+    return np.stack(cols, axis=-1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("end_on_win", [False, True])
+def test_continuation_value_gradients_match_finite_differences(end_on_win):
+    agg = models.invest_aggregator(2, end_on_win=end_on_win)
+    fb = FeedbackGame(agg.game(3), SolverOptions())
+    Y = fb.Y0 + np.array([0.7, 0.2, 0.3, 0.1])
+    for t in (2, 1):  # the last period (static), then one with a continuation
+        start = default_start(fb, t, Y)
+        sol = fb.solve_level(t, Y[None], start[None])
+        assert sol.ok[0]
+        fd = central_values(fb, t, Y, sol.Z[0])
+        np.testing.assert_allclose(sol.VY[0], fd, rtol=1e-5, atol=1e-7)
+        # the policy derivative against re-solved policies
+        e = np.zeros_like(Y)
+        e[1] = 1e-5 * (1 + Y[1])
+        up = fb.solve_level(t, (Y + e)[None], sol.Z)
+        dn = fb.solve_level(t, (Y - e)[None], sol.Z)
+        np.testing.assert_allclose(sol.policy_slope[0][:, 1], (up.Z[0] - dn.Z[0]) / (2 * e[1]), rtol=1e-4, atol=1e-7)
+
+
+def test_policy_on_and_off_the_path():
+    agg = models.invest_aggregator(2)
+    res = agg.solve(2, concept="feedback")
+    assert res.success
+    X = res.strategies.data
+    np.testing.assert_allclose(res.policy(0, res.states[0]), X[0], atol=1e-9)
+    np.testing.assert_allclose(res.policy(1, res.states[1]), X[1], atol=1e-9)
+    # off the path, the last period's policy is the static equilibrium at that state
+    state = res.states[1] + np.array([[1.0, 0.5], [-2.0, 0.0]])
+    z = res.policy(1, state)
+    pf = agg.state.beliefs[0]
+    moved = pf.replace(prod_func=dp.ProdFunc(state[:, 0], pf.prod_func.alpha, state[:, 1], pf.prod_func.beta))
+    static = dp.Aggregator(moved).solve()
+    np.testing.assert_allclose(z, static.strategies.data[0], rtol=1e-7, atol=1e-10)
+    assert res.policy(1, state) is not res.policy(1, state)  # copies of the cached answer
+
+
+def test_policy_rejects_bad_period_and_state():
+    res = models.invest_aggregator(2).solve(2, concept="feedback")
+    with pytest.raises(InvalidArgumentError, match="t \\(period\\)"):
+        res.policy(2, res.states[0])
+    with pytest.raises(InvalidArgumentError, match="state must be"):
+        res.policy(0, [1.0, 2.0])
+
+
+def test_bad_concept_and_method_are_refused():
+    agg = models.basic_aggregator(2)
+    with pytest.raises(InvalidArgumentError, match="concept must be one of"):
+        agg.solve(2, concept="closed_loop")
+    with pytest.raises(InvalidArgumentError, match="concept='feedback'"):
+        agg.solve(2, concept="feedback", method="mixed")
+
+
+# ---------------------------------------------------------------- statuses
+def test_subgame_without_pure_equilibrium_is_named_in_the_status():
+    phi = sp.Symbol("phi")
+    csf = dp.CSF.custom(lambda p: [pi**phi / sum(pj**phi for pj in p) for pi in p], params={phi: 3.0})
+    prod = dp.ProdFunc([10.0, 10.0], [0.5, 0.5], [1.0, 1.0], [1.0, 1.0])
+    pf = dp.PayoffFunc(prod, dp.RiskFunc.winner_only([0.0, 0.0]), d=[0.0, 0.0], r=[0.1, 0.1], csf=csf)
+    res = dp.Aggregator(pf, gammas=[0.9, 0.9]).solve(2, concept="feedback")
+    assert not res.success
+    assert res.status == dp.Status.NO_PURE
+    assert res.message.startswith("period ")
+
+
+def test_verdict_names_periods_with_several_equilibria():
+    class Out:
+        success, status, message, x = True, dp.Status.CERTIFIED, "certified equilibrium", np.zeros(2)
+
+    one = PeriodOutcome(0, np.zeros(1), Out(), np.zeros((2, 1)), [], 0)
+    two = PeriodOutcome(1, np.zeros(1), Out(), np.zeros((2, 1)), [np.ones(2)], 0)
+    assert _verdict([one, one], 2)[0] == dp.Status.CERTIFIED
+    status, success, message = _verdict([one, two], 2)
+    assert status == SEVERAL and success and "period(s) [2]" in message
+    assert _verdict([one], 2)[:2] == (dp.Status.NOT_CONVERGED, False)
+
+
+@pytest.mark.slow
+def test_screening_candidates_leaves_the_three_period_answer_unchanged(monkeypatch):
+    """Long remaining horizons screen the certificate's large candidate batches by a second-order
+    expansion of the continuation values; with every candidate valued exactly the path is the same."""
+    import dynapai_sym.solvers.feedback as fbmod
+
+    agg = models.invest_aggregator(2)
+    screened = agg.solve(3, concept="feedback")
+    assert screened.success and any("screened" in note for note in screened.notes)
+    monkeypatch.setattr(fbmod, "SCREEN_FROM", 99)
+    exact = agg.solve(3, concept="feedback")
+    assert exact.success and not any("screened" in note for note in exact.notes)
+    np.testing.assert_allclose(screened.strategies.data, exact.strategies.data, atol=1e-9)
+
+
+@pytest.mark.slow
+def test_three_players_invest_two_periods():
+    agg = dp.Aggregator(models.invest_aggregator(3).state, gammas=[0.5, 0.7, 0.9])
+    ol, fb = agg.solve(2), agg.solve(2, concept="feedback")
+    assert fb.success, fb.message
+    assert fb.states.shape == (2, 3, 2)
+    # the last period is the static game at the state reached (no investment: it only costs)
+    np.testing.assert_array_equal(fb.strategies.data[1, :, 2:], 0.0)
+    np.testing.assert_allclose(fb.policy(1, fb.states[1]), fb.strategies.data[1], atol=1e-9)
+    assert ol.success and not np.allclose(fb.strategies.data, ol.strategies.data, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_forward_and_central_differences_give_the_same_path():
+    """The continuation values' second derivatives by forward differences (longer horizons) or
+    central ones (the default up to three periods): the same equilibrium path."""
+    agg = models.invest_aggregator(2)
+    paths = {}
+    for fd in ("central", "forward"):
+        fb = FeedbackGame(agg.game(3), SolverOptions(), fd=fd)
+        paths[fd] = np.array([p.outcome.x for p in solve_path(fb, SolverOptions())])
+        assert all(p.outcome.success for p in solve_path(fb, SolverOptions(), extra_starts=0))
+    np.testing.assert_allclose(paths["forward"], paths["central"], rtol=1e-7, atol=1e-9)
+    with pytest.raises(InvalidArgumentError, match="fd must be"):
+        FeedbackGame(agg.game(3), SolverOptions(), fd="backward")
+
+
+@pytest.mark.slow
+def test_several_equilibria_are_reported():
+    """Three alike players (same discount factors, level start): the first period's equilibrium has
+    two investors and one who does not, so passing the actions round gives another one."""
+    pf = models.invest_aggregator(3).state.beliefs[0]
+    res = dp.Aggregator(pf, gammas=[0.9, 0.9, 0.9]).solve(2, concept="feedback")
+    assert res.success
+    assert res.status == SEVERAL
+    assert "period(s) [1]" in res.message
+    first = res.periods[0]
+    assert first.others and not np.allclose(first.others[0], first.outcome.x)
+
+
+def test_one_period_feedback_is_the_static_equilibrium():
+    agg = models.invest_aggregator(2)
+    fb, ol = agg.solve(1, concept="feedback"), agg.solve(1)
+    assert fb.success
+    np.testing.assert_allclose(fb.strategies.data, ol.strategies.data, atol=1e-12)
+
+
+@pytest.mark.parametrize("het", [False, True])
+def test_end_on_win_and_heterogeneous_beliefs(het):
+    if het:
+        pf = models.invest_aggregator(2).state.beliefs[0]
+        agg = dp.Aggregator([pf, pf.replace(risk_func=dp.RiskFunc.winner_only([0.3, 0.3]))], gammas=[0.5, 0.9])
+    else:
+        agg = models.invest_aggregator(2, end_on_win=True)
+    res = agg.solve(2, concept="feedback")
+    assert res.success, res.message
+    second = res.states[:, 1] if het else res.states[1]  # each belief's state in period 2
+    np.testing.assert_allclose(res.policy(1, second), res.strategies.data[1], atol=1e-9)
+    # the realised payoffs are the open-loop evaluation of the path
+    np.testing.assert_allclose(res.payoffs, agg.u(res.strategies), rtol=1e-12)
+
+
+def test_start_from_a_given_profile():
+    agg = models.invest_aggregator(2)
+    first = agg.solve(2, concept="feedback")
+    again = agg.solve(2, concept="feedback", init=first)
+    assert again.success
+    np.testing.assert_allclose(again.strategies.data, first.strategies.data, atol=1e-10)
