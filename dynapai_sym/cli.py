@@ -175,8 +175,7 @@ def _equilibrium_table(res, sweep: bool) -> str:
     """The equilibria as text: players 1-based; for sweeps, the first period of every point."""
     import pandas as pd
 
-    df = res.to_dataframe()
-    df["player"] = df["player"] + 1
+    df = res.to_dataframe()  # players numbered from 1 already
     if sweep:
         df = df[df["period"] == 0]
     drop = ["method", "seconds", "success"] + (["period"] if sweep else []) + ([] if sweep else ["point"])

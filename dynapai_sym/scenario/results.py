@@ -191,7 +191,8 @@ class ScenarioResult:
                     columns["method"].append(str(res.method))
                     columns["seconds"].append(float(res.seconds))
         if self.planners is not None:
-            rows = list(zip(columns["point"], columns["player"], columns["period"]))
+            # the table numbers players from 1; the planner columns index from 0
+            rows = [(j, i - 1, tt) for j, i, tt in zip(columns["point"], columns["player"], columns["period"])]
             planner_columns(columns, self.planners, self.gaps, rows, k_max)
         return pd.DataFrame(columns)
 
