@@ -51,6 +51,8 @@ def _simpler(candidate: sp.Expr, original: sp.Expr, ties: bool = False) -> sp.Ex
 
 #: expressions with more operations than this are only tidied by cheap rewritings (no factoring)
 _TIDY_MAX_OPS = 120
+#: seconds a single rewriting of :func:`_tidy` may take before it is abandoned
+_TIDY_SECONDS = 2.0
 
 
 def _tidy(expr: sp.Expr) -> sp.Expr:
@@ -62,24 +64,51 @@ def _tidy(expr: sp.Expr) -> sp.Expr:
     expr = sp.sympify(expr)
     best = expr
     rewrites = [sp.factor_terms, lambda e: sp.factor_terms(sp.together(e))]
+    # polynomial factoring can take minutes on long expressions (components written as
+    # expressions): only short ones are factored, each within a time budget
     small = sp.count_ops(expr) <= _TIDY_MAX_OPS
-    if small:  # polynomial factoring can take minutes on long expressions (written components)
+    if small:
         rewrites += [sp.cancel, sp.factor, lambda e: sp.factor_terms(sp.collect(sp.expand(e), e.free_symbols))]
     for rewrite in rewrites:
         try:
-            best = _simpler(rewrite(expr), best)
-        except (sp.PolynomialError, TypeError, ValueError):  # pragma: no cover - sympy corner cases
+            best = _simpler(_within_budget(rewrite, expr), best)
+        except (sp.PolynomialError, TypeError, ValueError, _OutOfTimeError):  # sympy corner cases, slow factoring
             continue
     sigmas = [sym for sym in expr.free_symbols if isinstance(sym, sp.Symbol) and sym.name.startswith("sigma")]
     if sigmas and small:
         unsafe = {sym: sp.Dummy(f"u_{sym.name}") for sym in sigmas}
         try:
-            moved = sp.factor(expr.xreplace({sym: 1 - d for sym, d in unsafe.items()}))
+            moved = _within_budget(sp.factor, expr.xreplace({sym: 1 - d for sym, d in unsafe.items()}))
             back = moved.xreplace({d: sp.Add(1, -sym, evaluate=False) for sym, d in unsafe.items()})
             best = _simpler(back, best, ties=True)
-        except (sp.PolynomialError, TypeError, ValueError):  # pragma: no cover - sympy corner cases
+        except (sp.PolynomialError, TypeError, ValueError, _OutOfTimeError):  # sympy corner cases, slow factoring
             pass
     return best
+
+
+class _OutOfTimeError(Exception):
+    """A rewriting ran past :data:`_TIDY_SECONDS`."""
+
+
+def _within_budget(rewrite, expr: sp.Expr) -> sp.Expr:
+    """``rewrite(expr)``, stopped after :data:`_TIDY_SECONDS` (raising :class:`_OutOfTimeError`) where a
+    timer signal can be used (the main thread on Unix); elsewhere simply ``rewrite(expr)``."""
+    import signal
+    import threading
+
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        return rewrite(expr)
+
+    def stop(signum, frame):
+        raise _OutOfTimeError
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, _TIDY_SECONDS)
+    try:
+        return rewrite(expr)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 class IntermediateForm:
