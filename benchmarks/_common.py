@@ -298,6 +298,10 @@ def invest_model(n: int = 2, a=10.0, theta=0.5, r=0.1, end_on_win: bool = True):
 _REFERENCE: SimpleNamespace | None = None
 
 
+#: the reference's names of the disaster forms
+_REFERENCE_DISASTER = {"per_winner": "seed"}
+
+
 def reference() -> SimpleNamespace:
     """The reference implementation in ``../shared/reference`` (relative to the repository root).
 
@@ -370,7 +374,8 @@ def _payoff_params(pf) -> tuple[dict, dict]:
     if pf.k == 6:
         params["r_share"] = _vec(cost.values.get("rshare", np.zeros(n)))
     structure = {"action": _ACTIONS[pf.k], "risk": risk.form, "csf": _CSF_FORMS[csf.form],
-                 "csf_k": float(csf.scale) if csf.form == "maybe_no_win" else 1.0, "disaster": pf.disaster,
+                 "csf_k": float(csf.scale) if csf.form == "maybe_no_win" else 1.0,
+                 "disaster": _REFERENCE_DISASTER.get(pf.disaster, pf.disaster),
                  "share_map": pf.share_map}
     if risk.form != "winner_only":
         structure["risk_w"] = _vec(risk.w) if risk.w is not None else [1.0] * n
