@@ -49,6 +49,16 @@ class ArrayFunction:
 
     def __post_init__(self):
         self.__doc__ = self.describe()
+        # one profile, one parameter set, one generated function: the hot path of small solves
+        self._single = self.parts[0][1] if len(self.parts) == 1 and self.parts[0][0] == "symengine" else None
+        offsets = np.cumsum([0] + [size for _, size, _, _ in self.plan])
+        self._total = int(offsets[-1])
+        self._slices = [(int(lo), int(lo) + size, shape) for lo, (shape, size, _, _) in zip(offsets, self.plan)]
+        self._flat_all = np.concatenate([lo + flat for lo, (_, _, flat, _) in zip(offsets, self.plan)] or
+                                        [np.empty(0, dtype=int)]).astype(int)
+        self._pos_all = np.concatenate([pos for _, _, _, pos in self.plan] or [np.empty(0, dtype=int)]).astype(int)
+        self._dense = bool(np.array_equal(self._flat_all, np.arange(self._total))
+                           and np.array_equal(self._pos_all, np.arange(self._total)))
 
     def describe(self) -> str:
         """The calling convention and outputs of this block (its docstring)."""
@@ -82,6 +92,43 @@ class ArrayFunction:
         outs = ", ".join(name for name, _ in self.names) or f"{len(self.shapes)} arrays"
         return f"<ArrayFunction {self.title}: f(z, y, theta) -> ({outs}); {self.backend}>"
 
+    def _call_single(self, z: np.ndarray, y: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, ...]:
+        """One profile and one parameter set through the single generated function: the same
+        arrays as the general path, with a few array operations instead of dozens."""
+        vals = np.asarray(self._single(np.concatenate((z, y, theta)))).reshape(-1)
+        if self._dense:
+            buf = vals.copy()
+        else:
+            buf = np.zeros(self._total)
+            buf[self._flat_all] = vals[self._pos_all]
+        return tuple(buf[lo:hi].reshape(shape) for lo, hi, shape in self._slices)
+
+    def entries_at(self, output: int, Z: np.ndarray, y: np.ndarray, theta: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Every flat entry of output ``output`` at many columns, each with its own parameter set.
+
+        Column b has the actions ``Z[:, b]`` (m, B) and the moving state and parameters of set
+        ``idx[b]``: ``y[:, idx[b]]`` (ds, P) and ``theta[:, idx[b]]`` (np, P). Returns
+        ``(B, size)``: row b is ``self(Z[:, b], y[:, idx[b]], theta[:, idx[b]])[output]``,
+        flattened, computed without building the gathered parameter arrays (a sweep's candidate
+        batches hold hundreds of thousands of columns, most sharing a parameter set).
+        """
+        shape, size, flat, pos = self.plan[output]
+        B = Z.shape[1]
+        if self._single is None:  # several generated functions: the general path
+            return self(Z, y[:, idx], theta[:, idx])[output].reshape(size, B).T
+        m, ds = Z.shape[0], y.shape[0]
+        inp = np.empty((B, m + ds + theta.shape[0]))
+        inp[:, :m] = Z.T
+        if ds:
+            inp[:, m:m + ds] = y.T[idx]
+        inp[:, m + ds:] = theta.T[idx]
+        vals = np.asarray(self._single(inp)).reshape(B, -1)
+        if flat.size == size and np.array_equal(flat, np.arange(size)):
+            return vals[:, pos]
+        out = np.zeros((B, size))
+        out[:, flat] = vals[:, pos]
+        return out
+
     def _values(self, z, y, theta, batch) -> np.ndarray:
         chunks = []
         for kind, func, count in self.parts:
@@ -111,6 +158,10 @@ class ArrayFunction:
         return chunks[0] if len(chunks) == 1 else np.concatenate(chunks, axis=0)
 
     def __call__(self, z, y, theta) -> tuple[np.ndarray, ...]:
+        if (self._single is not None and type(z) is np.ndarray and type(y) is np.ndarray
+                and type(theta) is np.ndarray and z.ndim == 1 and y.ndim == 1 and theta.ndim == 1
+                and z.dtype == theta.dtype == np.float64 and y.dtype == np.float64):
+            return self._call_single(z, y, theta)
         batch = np.shape(z)[1:]
         # one profile, many parameter sets (ndarray.ndim first: this call is hot, np.ndim slower)
         if not batch and ((theta.ndim if type(theta) is np.ndarray else np.ndim(theta)) > 1

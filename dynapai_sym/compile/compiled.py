@@ -208,6 +208,12 @@ class CompiledModel:
         """Payoffs :math:`u` (n,) at one period's actions."""
         return self._values(z, y, theta)[0]
 
+    def payoff_columns(self, Z: np.ndarray, y: np.ndarray, theta: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Payoffs (B, n) at the columns of ``Z`` (m, B), column b with the moving state and
+        parameters of set ``idx[b]`` (``y`` (ds, P), ``theta`` (np, P)): as
+        ``payoffs(Z, y[:, idx], theta[:, idx]).T``, without gathering the parameters first."""
+        return self._values.entries_at(0, Z, y, theta, idx)
+
     def quantities(self, z, y, theta) -> dict[str, np.ndarray]:
         """s, p, sigma, q (each (n,)) and the payoffs."""
         names = [name for name, _ in self.structure.quantities]

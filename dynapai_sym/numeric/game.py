@@ -85,6 +85,9 @@ class NumericGame:
                 self.chains.append(BeliefChain(belief.model, belief.theta, belief.y0, self.gammas,
                                                self.T, end_on_win, players))
         self.static = self.T == 1
+        # one period and one belief for all players: the compiled static block is G and dG/dx as they are
+        self._one_static = (self.chains[0] if self.static and len(self.chains) == 1
+                            and np.array_equal(self.chains[0].players, np.arange(self.n)) else None)
         self.evaluations = 0
 
     # ------------------------------------------------------------ helpers
@@ -103,6 +106,10 @@ class NumericGame:
     # ------------------------------------------------------------ values
     def payoffs(self, x: np.ndarray) -> np.ndarray:
         """:math:`U_i` for every player: (n,)."""
+        one = self._one_static
+        if one is not None and type(x) is np.ndarray:
+            self.evaluations += 1
+            return one.model.payoffs(x, one.y0, one.theta)
         Z = self.layout.periods(x)
         out = np.empty(self.n)
         for chain in self.chains:
@@ -174,6 +181,10 @@ class NumericGame:
     # ------------------------------------------------------------ conditions
     def kkt_function(self, x: np.ndarray) -> np.ndarray:
         """Scaled first-order conditions :math:`G(x)`: (N,)."""
+        one = self._one_static
+        if one is not None and type(x) is np.ndarray:
+            self.evaluations += 1
+            return one.model.static(x, one.y0, one.theta)[0].reshape(self.N)
         lay = self.layout
         Z = lay.periods(x)
         self.evaluations += 1
@@ -190,6 +201,11 @@ class NumericGame:
 
     def kkt_jacobian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """:math:`G(x)` and its exact Jacobian :math:`\\partial G / \\partial x`: (N,), (N, N)."""
+        one = self._one_static
+        if one is not None and type(x) is np.ndarray:  # one period, one belief: the static block as it is
+            self.evaluations += 1
+            g, jac = one.model.static(x, one.y0, one.theta)
+            return g.reshape(self.N), jac.reshape(self.N, self.N)
         lay = self.layout
         Z = lay.periods(x)
         self.evaluations += 1
@@ -211,7 +227,7 @@ class NumericGame:
 
     def kkt_residual(self, x: np.ndarray, G: np.ndarray | None = None) -> float:
         r"""The KKT residual :math:`\|x - \Pi_{[l,u]}(x + G(x))\|_\infty` (0 for no variables)."""
-        return float(np.max(np.abs(self.natural_residual(x, G)))) if np.size(x) else 0.0
+        return float(np.abs(self.natural_residual(x, G)).max()) if np.size(x) else 0.0
 
     def natural_residual(self, x: np.ndarray, G: np.ndarray | None = None) -> np.ndarray:
         r""":math:`x - \Pi_{[l,u]}(x + G(x))`, zero exactly at KKT points.
@@ -223,7 +239,7 @@ class NumericGame:
         """
         G = self.kkt_function(x) if G is None else G
         with np.errstate(invalid="ignore"):
-            res = x - np.clip(x + G, self.lower, self.upper)
+            res = x - np.minimum(np.maximum(x + G, self.lower), self.upper)  # np.clip, without its overhead
         on_bound = np.asarray(x) <= self.lower
         if not on_bound.any():
             return res
@@ -423,6 +439,10 @@ class StaticBatch:
                 cols = np.flatnonzero(np.isin(players, chain_players))
                 if not cols.size:
                     continue
-                u = model.payoffs(Z[:, cols], y[:, idx[cols]], theta[:, idx[cols]])  # (n, B)
-                out[cols] = u[players[cols], np.arange(cols.size)]
+                if cols.size == players.size:  # every column: no gathering
+                    u = model.payoff_columns(Z, y, theta, idx)  # (B, n)
+                    out[:] = u[np.arange(cols.size), players]
+                    continue
+                u = model.payoff_columns(Z[:, cols], y, theta, idx[cols])
+                out[cols] = u[np.arange(cols.size), players[cols]]
         return out

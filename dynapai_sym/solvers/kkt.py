@@ -32,6 +32,7 @@ for the box form.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,25 +45,32 @@ _DIAG = 1.0 - 1.0 / np.sqrt(2.0)
 def fischer_burmeister(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r""":math:`\phi(a, b) = a + b - \sqrt{a^2 + b^2}` and an element of its generalised gradient."""
     r = np.hypot(a, b)
+    positive = r > 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        da = np.where(r > 0, 1.0 - a / np.where(r > 0, r, 1.0), _DIAG)
-        db = np.where(r > 0, 1.0 - b / np.where(r > 0, r, 1.0), _DIAG)
+        if positive.all():  # the common case: no (0, 0) pair, no masking needed
+            return a + b - r, 1.0 - a / r, 1.0 - b / r
+        safe = np.where(positive, r, 1.0)
+        da = np.where(positive, 1.0 - a / safe, _DIAG)
+        db = np.where(positive, 1.0 - b / safe, _DIAG)
     return a + b - r, da, db
 
 
-def mcp_residual(x, F, lower, upper) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    r""":math:`\phi(x)` and diagonal factors with :math:`\partial\phi = D_x + D_F\, \partial F`."""
-    boxed = np.isfinite(upper)
+def mcp_residual(x, F, lower, upper, boxed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r""":math:`\phi(x)` and diagonal factors with :math:`\partial\phi = D_x + D_F\, \partial F`.
+
+    ``boxed``: which variables have a finite upper bound (``np.isfinite(upper)``), if known."""
+    boxed = np.isfinite(upper) if boxed is None else boxed
     phi, da, db = fischer_burmeister(x - lower, F)
+    if not boxed.any():
+        return phi, da, db
     dx, dF = da.copy(), db.copy()
-    if np.any(boxed):
-        psi, pa, pb = fischer_burmeister(upper[boxed] - x[boxed], -F[boxed])
-        phib, qa, qb = fischer_burmeister(x[boxed] - lower[boxed], -psi)
-        phi = phi.copy()
-        phi[boxed] = phib
-        # d(phi) = qa dx - qb d(psi);  d(psi) = -pa dx - pb dF
-        dx[boxed] = qa + qb * pa
-        dF[boxed] = qb * pb
+    psi, pa, pb = fischer_burmeister(upper[boxed] - x[boxed], -F[boxed])
+    phib, qa, qb = fischer_burmeister(x[boxed] - lower[boxed], -psi)
+    phi = phi.copy()
+    phi[boxed] = phib
+    # d(phi) = qa dx - qb d(psi);  d(psi) = -pa dx - pb dF
+    dx[boxed] = qa + qb * pa
+    dF[boxed] = qb * pb
     return phi, dx, dF
 
 
@@ -91,42 +99,48 @@ def solve_kkt(game, x0: np.ndarray, tol: float = 1e-12, max_iter: int = 200) -> 
     max_iter : int
         Maximum number of steps.
     """
+    with np.errstate(all="ignore"):  # far from a solution, values may overflow: caught as non-finite
+        return _solve_kkt(game, x0, tol, max_iter)
+
+
+def _solve_kkt(game, x0: np.ndarray, tol: float, max_iter: int) -> KKTRun:
     lower, upper = game.lower, game.upper
-    x = np.clip(np.asarray(x0, dtype=float), lower, upper)
+    boxed = np.isfinite(upper)
+    x = np.minimum(np.maximum(np.asarray(x0, dtype=float), lower), upper)
+    eye = np.eye(len(x))
 
     # singular corners of the start (a player sitting a period out) stay fixed for the run;
     # the steps may not create new ones (their conditions are not finite: the line search backs off)
     pinned = np.zeros(len(x), dtype=bool)
+    any_pinned = False
 
     def evaluate(xv, G=None, JG=None):
         if G is None:
-            with np.errstate(all="ignore"):
-                G, JG = game.kkt_jacobian(xv)
-        if pinned.any():
+            G, JG = game.kkt_jacobian(xv)
+        if any_pinned:
             G, JG = _pin(G, JG, pinned)
-        if not (np.all(np.isfinite(G)) and np.all(np.isfinite(JG))):
+        if not (np.isfinite(G).all() and np.isfinite(JG).all()):
             return None
-        phi, dx, dF = mcp_residual(xv, -G, lower, upper)
+        phi, dx, dF = mcp_residual(xv, -G, lower, upper, boxed)
         return G, JG, phi, dx, dF
 
     def merit_of(xv):
         """Merit at a trial point from the conditions alone (no Jacobian)."""
-        with np.errstate(all="ignore"):
-            G = game.kkt_function(xv)
-        if pinned.any():
+        G = game.kkt_function(xv)
+        if any_pinned:
             G = np.where(pinned, -1.0, G)
-        if not np.all(np.isfinite(G)):
+        if not np.isfinite(G).all():
             return None
-        phi, _, _ = mcp_residual(xv, -G, lower, upper)
+        phi, _, _ = mcp_residual(xv, -G, lower, upper, boxed)
         return 0.5 * float(phi @ phi)
 
     cheap_jacobian = bool(getattr(game, "static", False))
-    with np.errstate(all="ignore"):
-        G0, JG0 = game.kkt_jacobian(x)
-        corners = game.singular_corners(x, G0, JG0)
-        # a corner is only held where the payoffs themselves are defined
-        if corners.any() and np.all(np.isfinite(game.payoffs(x))):
-            pinned[:] = corners
+    G0, JG0 = game.kkt_jacobian(x)
+    corners = game.singular_corners(x, G0, JG0)
+    # a corner is only held where the payoffs themselves are defined
+    if corners.any() and np.isfinite(game.payoffs(x)).all():
+        pinned[:] = corners
+        any_pinned = True
     state = evaluate(x, G0, JG0)
     if state is None:
         return KKTRun(x, np.inf, 0, False, "the conditions are not finite at the start")
@@ -145,12 +159,12 @@ def solve_kkt(game, x0: np.ndarray, tol: float = 1e-12, max_iter: int = 200) -> 
             if stall > 25:
                 return KKTRun(x, res, it - 1, False, "stalled")
         merit = 0.5 * float(phi @ phi)
-        J = np.diag(dx) - dF[:, None] * JG  # d(phi)/dx with F = -G
+        J = eye * dx - dF[:, None] * JG  # d(phi)/dx with F = -G
         accepted = False
         for d in _directions(J, phi, merit, x):
             alpha = 1.0
             for _ in range(40):
-                x_new = np.clip(x + alpha * d, lower, upper)
+                x_new = np.minimum(np.maximum(x + alpha * d, lower), upper)
                 if cheap_jacobian:  # one compiled call gives both: no separate merit evaluation
                     new_state = evaluate(x_new)
                     new_merit = None if new_state is None else 0.5 * float(new_state[2] @ new_state[2])
@@ -200,32 +214,27 @@ def _directions(J: np.ndarray, phi: np.ndarray, merit: float, x: np.ndarray):
 
     Semismooth Newton :math:`J d = -\\phi`; Levenberg–Marquardt
     :math:`(J^\\top J + \\mu I) d = -J^\\top \\phi` with :math:`\\mu = \\|\\phi\\|^2`; steepest descent
-    on the merit.
+    on the merit. Far from a solution the products can overflow; such directions are discarded
+    (non-finite). The caller holds ``np.errstate(all="ignore")``.
     """
-    # far from a solution the products can overflow; such directions are discarded (non-finite),
-    # not reported as warnings (each computed inside errstate, never yielding inside it)
-    d = None
-    with np.errstate(all="ignore"):
-        try:
-            d = np.linalg.solve(J, -phi)
-        except np.linalg.LinAlgError:
-            pass
-        usable = d is not None and np.all(np.isfinite(d)) and np.linalg.norm(d) < 1e8 * (1 + np.linalg.norm(x))
-    if usable:
+    try:
+        d = np.linalg.solve(J, -phi)
+    except np.linalg.LinAlgError:
+        d = None
+    if d is not None:
+        size = math.sqrt(float(d @ d)) if np.isfinite(d).all() else math.inf
+        if size < 1e8 * (1.0 + math.sqrt(float(x @ x))):
+            yield d
+    grad_merit = J.T @ phi
+    mu = max(merit * 2.0, 1e-14)
+    try:
+        d = np.linalg.solve(J.T @ J + mu * np.eye(len(x)), -grad_merit)
+    except np.linalg.LinAlgError:
+        d = None
+    if d is not None and np.isfinite(d).all():
         yield d
-    d = None
-    with np.errstate(all="ignore"):
-        grad_merit = J.T @ phi
-        mu = max(merit * 2.0, 1e-14)
-        try:
-            d = np.linalg.solve(J.T @ J + mu * np.eye(len(x)), -grad_merit)
-        except np.linalg.LinAlgError:
-            pass
-    if d is not None and np.all(np.isfinite(d)):
-        yield d
-    with np.errstate(all="ignore"):
-        d = -grad_merit / max(1.0, float(np.linalg.norm(grad_merit)))
-    if np.all(np.isfinite(d)):
+    d = -grad_merit / max(1.0, float(np.linalg.norm(grad_merit)))
+    if np.isfinite(d).all():
         yield d
 
 
