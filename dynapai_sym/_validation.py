@@ -70,6 +70,8 @@ def as_player_vector(
     """
     if type(value) is np.ndarray and value.dtype == np.float64 and value.ndim == 1:
         arr = value.copy()  # the common case, checked below without numpy's per-call overhead
+    elif (type(value) is float or type(value) is int) and n is not None:  # a plain number for everyone
+        arr = np.full(n, float(value))
     else:
         arr = np.array(as_float_array(value, name), dtype=float)  # a copy: the caller's array stays writable
     if arr.ndim == 0:

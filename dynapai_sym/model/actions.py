@@ -26,12 +26,15 @@ __all__ = ["Actions", "InvestActions", "SharingActions", "Strategies", "action_t
 
 
 def _check_data(data, name: str, ndim: int) -> np.ndarray:
-    arr = np.array(as_float_array(data, name), dtype=float)
+    if type(data) is np.ndarray and data.dtype == np.float64:
+        arr = data.copy()  # the common case: numbers already, checked below
+    else:
+        arr = np.array(as_float_array(data, name), dtype=float)
     if arr.ndim != ndim:
         raise InvalidArgumentError(f"{name} must have {ndim} dimensions, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
+    if not np.isfinite(arr).all():
         raise InvalidArgumentError(f"{name} must be finite")
-    if np.any(arr < 0):
+    if arr.size and arr.min() < 0:
         raise InvalidArgumentError(f"{name} must be non-negative (actions are >= 0), got min {arr.min()}")
     arr.setflags(write=False)
     return arr
@@ -56,6 +59,13 @@ class Actions(Frozen):
         if arr.shape[0] < 2:
             raise InvalidArgumentError(f"actions need at least 2 players, got {arr.shape[0]}")
         object.__setattr__(self, "data", arr)
+
+    @classmethod
+    def _checked(cls, arr: np.ndarray) -> Actions:
+        """One period of already checked, read-only strategies (no second check)."""
+        out = object.__new__(cls)
+        object.__setattr__(out, "data", arr)
+        return out
 
 
     @staticmethod
@@ -202,12 +212,14 @@ class Strategies(Frozen):
     @property
     def actions(self) -> list[Actions]:
         """One :class:`Actions` per period."""
-        return [self.action_type(a) for a in self.data]
+        return [self.action_type._checked(a) for a in self.data]
 
     def __len__(self) -> int:
         return self.t
 
     def __getitem__(self, t: int) -> Actions:
+        if isinstance(t, (int, np.integer)) and not isinstance(t, bool) and -self.t <= t < self.t:
+            return self.action_type._checked(self.data[t])
         return self.action_type(self.data[t])
 
     def __iter__(self):

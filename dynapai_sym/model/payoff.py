@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 import sympy as sp
@@ -100,7 +100,7 @@ class PayoffModel(Frozen):
         csf = CSF.default() if csf is None else csf
         if not isinstance(csf, CSF):
             raise InvalidTypeError(f"csf must be a CSF, got {type(csf).__name__}")
-        reward_func = RewardFunc(n) if reward_func is None else reward_func
+        reward_func = _default_reward(n) if reward_func is None else reward_func
         if not isinstance(reward_func, RewardFunc):
             raise InvalidTypeError(f"reward_func must be a RewardFunc, got {type(reward_func).__name__}")
         if reward_func.n != n:
@@ -448,3 +448,9 @@ class PayoffModel(Frozen):
         if self.payoff_form is not None:
             parts.append(f"payoff={self.payoff_form!r}")
         return "PayoffFunc(\n  " + ",\n  ".join(parts) + "\n)"
+
+
+@lru_cache(maxsize=32)
+def _default_reward(n: int) -> RewardFunc:
+    """The default reward of n players (``RewardFunc(n)``), built once: components are immutable."""
+    return RewardFunc(n)

@@ -412,7 +412,7 @@ class StaticBatch:
     def natural_residual(self, X: np.ndarray, G: np.ndarray) -> np.ndarray:
         r""":math:`x - \Pi_{[l,u]}(x + G(x))` of each point (B, N), as :meth:`NumericGame.natural_residual`."""
         with np.errstate(invalid="ignore"):
-            res = X - np.clip(X + G, self.lower, self.upper)
+            res = X - np.minimum(np.maximum(X + G, self.lower), self.upper)
         on_bound = X <= self.lower
         if not on_bound.any():
             return res

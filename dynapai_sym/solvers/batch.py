@@ -37,7 +37,7 @@ import numpy as np
 from .certify import Certificate, certify, certify_steps
 from .certify_static import certify_static, probe_draws
 from .kkt import mcp_residual
-from .nash import Outcome, gave_up
+from .nash import EXIT_FRACTION, Outcome, gave_up
 from .result import Status
 
 __all__ = ["BatchRun", "certified_outcome", "certified_outcomes", "certify_batch", "predict_equilibria",
@@ -73,11 +73,15 @@ def _state(batch, X: np.ndarray, idx: np.ndarray):
     """``(G, JG, phi, dx, dF, ok)`` of the points ``idx`` at ``X``; ``ok`` false where not finite."""
     with np.errstate(all="ignore"):
         G, JG = batch.kkt_jacobian(X, idx)
-        ok = np.all(np.isfinite(G), axis=1) & np.all(np.isfinite(JG), axis=(1, 2))
+        ok = np.isfinite(G).all(axis=1) & np.isfinite(JG).all(axis=(1, 2))
         B, N = X.shape
+        boxed = np.isfinite(batch.upper)
+        if not boxed.any():  # lower bounds only: the rows broadcast against the bounds as they are
+            phi, dx, dF = mcp_residual(X, -G, batch.lower, batch.upper, np.zeros(1, dtype=bool))
+            return G, JG, phi, dx, dF, ok
         lower = np.broadcast_to(batch.lower, (B, N)).ravel()
         upper = np.broadcast_to(batch.upper, (B, N)).ravel()
-        phi, dx, dF = mcp_residual(X.ravel(), -G.ravel(), lower, upper)
+        phi, dx, dF = mcp_residual(X.ravel(), -G.ravel(), lower, upper, np.broadcast_to(boxed, (B, N)).ravel())
     return G, JG, phi.reshape(B, N), dx.reshape(B, N), dF.reshape(B, N), ok
 
 
@@ -197,7 +201,7 @@ def solve_kkt_batch(batch, X0: np.ndarray, tol: float = 1e-12, max_iter: int = 5
         for _ in range(40):
             if not pending.size:
                 break
-            trial = np.clip(Xa[pending] + alpha[pending, None] * d[pending], lower, upper)
+            trial = np.minimum(np.maximum(Xa[pending] + alpha[pending, None] * d[pending], lower), upper)
             tG, tJ, tphi, tdx, tdF, tok = _state(batch, trial, active[pending])
             tmerit = _merit(tphi)
             with np.errstate(invalid="ignore"):
@@ -373,7 +377,7 @@ def certified_outcomes(batch, X: np.ndarray, idx, iterations, options) -> list[O
     X = np.asarray(X, dtype=float)
     idx = np.asarray(idx, dtype=int)
     out: list = [None] * len(idx)
-    keep = [b for b in range(len(idx)) if not gave_up(batch.games[idx[b]], X[b]).any()]
+    keep = np.flatnonzero(~_gave_up_rows(X, batch.n, batch.k)).tolist()
     if not keep:
         return out
     certs = certify_batch(batch, X[keep], idx[keep], options)
@@ -381,6 +385,17 @@ def certified_outcomes(batch, X: np.ndarray, idx, iterations, options) -> list[O
         if cert.passed:
             out[b] = _outcome(batch.games[idx[b]], X[b], cert, iterations[b])
     return out
+
+
+def _gave_up_rows(X: np.ndarray, n: int, k: int) -> np.ndarray:
+    """Whether some player (nearly) gave up in each one-period profile ``X[b]`` (B, n k):
+    :func:`~dynapai_sym.solvers.nash.gave_up` of every row at once, (B,) bool."""
+    if k < 2:
+        return np.zeros(X.shape[0], dtype=bool)
+    inputs = X.reshape(X.shape[0], n, k)[..., :2]
+    scale = EXIT_FRACTION * (1.0 + inputs.max(axis=(1, 2)))
+    out = np.all(inputs <= scale[:, None, None], axis=-1) & np.any(inputs > 0, axis=-1)
+    return out.any(axis=1)
 
 
 def certified_outcome(game, x: np.ndarray, iterations: int, options, seconds: float = 0.0) -> Outcome | None:

@@ -177,7 +177,8 @@ def _sweep_and_kill_a_busy_worker(client, sc, path) -> tuple[dp.ScenarioResult, 
 
     def run():
         try:
-            out["result"] = sc.solve(executor=client, checkpoint=path, warm_start=False)
+            # point by point: chunks long enough that the worker killed is still inside one
+            out["result"] = sc.solve(executor=client, checkpoint=path, warm_start=False, batch=False)
         except BaseException as exc:  # reported by the main thread
             out["error"] = exc
 
