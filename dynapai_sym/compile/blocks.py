@@ -59,6 +59,10 @@ class ArrayFunction:
         self._pos_all = np.concatenate([pos for _, _, _, pos in self.plan] or [np.empty(0, dtype=int)]).astype(int)
         self._dense = bool(np.array_equal(self._flat_all, np.arange(self._total))
                            and np.array_equal(self._pos_all, np.arange(self._total)))
+        # the generated function's unchecked entry point (no argument checks: sizes checked here)
+        self._unsafe = getattr(self._single, "unsafe_real", None)
+        self._n_args = self.sizes[0] * self.sizes[1] + self.sizes[2] + self.sizes[3]
+        self._count = self.parts[0][2] if self._single is not None else 0
 
     def describe(self) -> str:
         """The calling convention and outputs of this block (its docstring)."""
@@ -95,7 +99,12 @@ class ArrayFunction:
     def _call_single(self, z: np.ndarray, y: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, ...]:
         """One profile and one parameter set through the single generated function: the same
         arrays as the general path, with a few array operations instead of dozens."""
-        vals = np.asarray(self._single(np.concatenate((z, y, theta)))).reshape(-1)
+        inp = np.concatenate((z, y, theta))
+        if self._unsafe is not None and inp.shape[0] == self._n_args:
+            vals = np.empty(self._count)
+            self._unsafe(inp, vals)
+        else:
+            vals = np.asarray(self._single(inp)).reshape(-1)
         if self._dense:
             buf = vals.copy()
         else:
