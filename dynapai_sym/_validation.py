@@ -118,6 +118,8 @@ def check_n(n, name: str = "n") -> int:
 
 def as_positive_int(value, name: str) -> int:
     """Return ``value`` as a positive int."""
+    if type(value) is int and value >= 1:  # the common case, without the abstract-class check
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise InvalidTypeError(f"{name} must be an integer, got {value!r}")
     if value < 1:

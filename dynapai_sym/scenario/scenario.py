@@ -359,10 +359,10 @@ class Scenario:
                 point = {axes[0][0]: axes[0][1][i]}
                 if len(axes) == 2:
                     point[axes[1][0]] = axes[1][1][j]
-                desc = ", ".join(f"{k}={_short(v)}" for k, v in point.items())
                 try:
                     agg = _build_aggregator(fixed | point, t, end_on_win, csf, risk, written)
                 except (TypeError, ValueError) as exc:
+                    desc = ", ".join(f"{k}={_short(v)}" for k, v in point.items())
                     raise type(exc)(f"grid point {len(points)} ({desc}): {exc}") from exc
                 aggregators.append(agg)
                 points.append(point)

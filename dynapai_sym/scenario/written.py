@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
+
 from ..components import ProdFunc, RiskFunc
 from ..components.expression import ExprDisasterCost, ExprProdFunc, ExprRiskFunc, PlayerExpr, check_parameter_name
 from ..errors import InvalidArgumentError, InvalidTypeError
@@ -87,18 +89,39 @@ class WrittenParts:
                     out[name] = vals[BUILTIN_VALUES.get(name, name)]
         return out
 
+    def _reused(self, key: tuple, build):
+        """The built-in component of these values (``key``: a kind, then its arguments), built once:
+        components are immutable, so the points of a grid that share values share the component."""
+        parts = []
+        for v in key:
+            if isinstance(v, np.ndarray):
+                parts.append((v.shape, v.tobytes()))
+            elif v is None or isinstance(v, (str, int, float)):
+                parts.append(v)
+            else:  # anything else: not worth a key
+                return build()
+        hashable = tuple(parts)
+        memo = self.__dict__.setdefault("_memo", {})
+        if hashable not in memo:
+            if len(memo) > 64:
+                memo.clear()
+            memo[hashable] = build()
+        return memo[hashable]
+
     def components(self, vals: Mapping, risk) -> tuple:
         """``(prod_func, risk_func, d)`` of one point, from its values ``vals`` (from_params' names)."""
         if self.has("production"):
             s, p = self.exprs[("production", "s")], self.exprs[("production", "p")]
             prod = ExprProdFunc(s, p, params=self._values(vals, s, p, skip=("theta",)), n=len(vals["theta"]))
         else:
-            prod = ProdFunc(a=vals["a"], alpha=vals["alpha"], b=vals["b"], beta=vals["beta"])
+            prod = self._reused(("prod", vals["a"], vals["alpha"], vals["b"], vals["beta"]),
+                                lambda: ProdFunc(a=vals["a"], alpha=vals["alpha"], b=vals["b"], beta=vals["beta"]))
         if self.has("risk"):
             sigma = self.exprs[("risk", "sigma")]
             risk_func = ExprRiskFunc(sigma, theta=vals["theta"], params=self._values(vals, sigma, skip=("theta",)))
         else:
-            risk_func = RiskFunc(risk, vals["theta"], vals["w"])
+            risk_func = self._reused(("risk", risk, vals["theta"], vals["w"]),
+                                     lambda: RiskFunc(risk, vals["theta"], vals["w"]))
         if self.has("disaster"):
             d = self.exprs[("disaster", "d")]
             disaster = ExprDisasterCost(d, params=self._values(vals, d), n=len(vals["theta"]))
