@@ -437,9 +437,8 @@ def check_reference_payoffs(agg, problem: dict, rng: np.random.Generator, count:
     """Compare the package's and the reference's payoffs at ``count`` random profiles (and the all-ones
     profile); return the largest relative difference, or raise :class:`MappingError` above ``rtol``.
 
-    The profiles are strictly positive: at exact zeros the two implementations use different
-    conventions (the reference takes limits, such as s = p = 0 giving a safety probability of 0;
-    the package leaves 0 * inf undefined and never certifies such a profile)."""
+    The profiles are strictly positive: no limit at an exact zero (which both implementations take,
+    such as x_s = x_p = 0 giving a safety probability of 0) is involved."""
     ref = reference()
     if not ref.available:
         raise MappingError(ref.note)

@@ -36,7 +36,8 @@ from .structure import KKTSystem, ModelStructure
 
 __all__ = ["PayoffModel"]
 
-_STRUCTURES: dict[tuple, ModelStructure] = {}  # one structure per model form (see PayoffFunc.structure)
+#: per model form: its structure and the structure's symbols (see PayoffFunc.structure)
+_STRUCTURES: dict[tuple, tuple[ModelStructure, frozenset]] = {}
 
 
 DISASTER_FORMS = ("per_winner", "complement")
@@ -250,14 +251,14 @@ class PayoffModel(Frozen):
         """
         key = self.form_key()
         if key is not None and key in _STRUCTURES:
-            cached = _STRUCTURES[key]
-            if set(cached.params) | set(cached.states) == set(self.param_values):
+            cached, symbols = _STRUCTURES[key]
+            if self.param_values.keys() == symbols:
                 return cached
         structure = self._build_structure()
         if key is not None:
             if len(_STRUCTURES) > 256:
                 _STRUCTURES.clear()
-            _STRUCTURES[key] = structure
+            _STRUCTURES[key] = (structure, frozenset(structure.params) | frozenset(structure.states))
         return structure
 
     def form_key(self) -> tuple | None:
