@@ -39,6 +39,8 @@ def as_float_array(value, name: str) -> np.ndarray:
         raise InvalidTypeError(f"{name} must hold numbers only, got {bad!r} in {value!r}")
     try:
         arr = np.asarray(value, dtype=float)
+    except OverflowError as exc:  # an integer beyond the floats
+        raise InvalidArgumentError(f"{name} must be finite, got {value!r}") from exc
     except (TypeError, ValueError) as exc:
         raise InvalidTypeError(
             f"{name} must be a number or a sequence of numbers, got {value!r}"
@@ -70,7 +72,8 @@ def as_player_vector(
     """
     if type(value) is np.ndarray and value.dtype == np.float64 and value.ndim == 1:
         arr = value.copy()  # the common case, checked below without numpy's per-call overhead
-    elif (type(value) is float or type(value) is int) and n is not None:  # a plain number for everyone
+    elif (type(value) is float or (type(value) is int and -2**53 <= value <= 2**53)) and n is not None:
+        # a plain number for everyone
         arr = np.full(n, float(value))
     else:
         arr = np.array(as_float_array(value, name), dtype=float)  # a copy: the caller's array stays writable

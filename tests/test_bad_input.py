@@ -106,6 +106,14 @@ def test_solver_options_and_solve_arguments():
         dp.Aggregator(models.readme_payoff(), gammas=[0.9, 0.9, 0.9])
 
 
+@pytest.mark.parametrize("value", [10**400, [10.0, 10**400], float("inf")])
+def test_numbers_beyond_the_floats_are_refused_by_name(value):
+    """An integer too large for a float (or an infinite one) is not finite: the error names ``a``."""
+    with pytest.raises(ValueError, match="a must be finite"):
+        dp.ProdFunc(a=value, alpha=0.5, b=10.0, beta=0.5) if np.ndim(value) else \
+            dp.ProdFunc(a=[value, value], alpha=[0.5, 0.5], b=[10.0, 10.0], beta=[0.5, 0.5])
+
+
 @pytest.mark.parametrize("build, expected", [
     (lambda: dp.ProdFunc(a=[10.0, 10.0], alpha=[0.5], b=[10.0, 10.0], beta=[0.5, 0.5]), ValueError),
     (lambda: dp.RiskFunc("no_such_form", [0.5, 0.5]), ValueError),
