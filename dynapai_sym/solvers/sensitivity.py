@@ -31,9 +31,8 @@ def _direction(names: list[str], param: str) -> np.ndarray:
     """Unit direction in a list of symbol names for ``param`` (a symbol name or a group)."""
     if param in names:
         return np.array([1.0 if nm == param else 0.0 for nm in names])
-    base = PARAMETER_GROUPS.get(param)
-    if base is None:
-        return np.zeros(len(names))
+    # a group: a built-in name (``r`` -> r1, r2, ...) or a parameter of written components, one per player
+    base = PARAMETER_GROUPS.get(param, param)
     pattern = re.compile(rf"^{re.escape(base)}(\d+(_\d+)?)?$")
     return np.array([1.0 if pattern.match(nm) else 0.0 for nm in names])
 
@@ -92,8 +91,8 @@ def sensitivity(agg, result, param: str, h: float = 1e-6) -> dict:
     step = _step(game, param)
     if step == 0.0:
         known = sorted({p.name for b in game.beliefs for p in (*b.model.structure.params, *b.model.structure.states)})
-        raise InvalidArgumentError(f"unknown parameter {param!r}; expected a group {sorted(PARAMETER_GROUPS)} "
-                                   f"or one of {known}")
+        raise InvalidArgumentError(f"unknown parameter {param!r}; expected a group {sorted(PARAMETER_GROUPS)}, "
+                                   f"a written component's parameter, or one of {known}")
     x = np.array(game.layout.pack(result.strategies.data))
     G, J = game.kkt_jacobian(x)
     delta = h * step

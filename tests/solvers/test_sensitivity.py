@@ -75,3 +75,16 @@ def test_scenario_sensitivity_matches_differences_along_the_grid():
     xs = np.array([p.strategies.data[0, 0, 0] for p in res.results])
     slope = (xs[2] - xs[0]) / (r[2] - r[0])
     assert sens[1]["actions"][0, 0, 0] == pytest.approx(slope, rel=1e-5)
+
+
+def test_sensitivity_in_a_written_components_parameter_matches_differences_along_the_grid():
+    """A parameter the user introduced (``params={"k": ...}``, one value per player: k1, k2) is
+    differentiated like a built-in one: every player's value moves together."""
+    k = np.linspace(1.4999, 1.5001, 3)
+    production = {"s": "A * x_s**alpha * p**(-theta) * k", "p": "B * x_p**beta"}
+    res = dp.Scenario.from_params(n=2, production=production, params={"k": k}, varying="k").solve()
+    sens = res.sensitivity("k")
+    assert all(s is not None for s in sens)
+    slope = (res[2].strategies.data - res[0].strategies.data) / (k[2] - k[0])
+    np.testing.assert_allclose(sens[1]["actions"], slope, rtol=1e-5, atol=1e-8)
+    assert np.abs(sens[1]["actions"]).max() > 1e-3  # k matters: the comparison is not between zeros
