@@ -337,6 +337,7 @@ class StaticBatch:
             theta = np.stack([np.asarray(g.chains[c].theta, dtype=float) for g in games], axis=1)
             y = np.stack([np.asarray(g.chains[c].y0, dtype=float) for g in games], axis=1)
             self.chains.append((chain.model, chain.players, theta, y))
+        self._one_belief = len(self.chains) == 1 and len(self.chains[0][1]) == self.n
 
     @staticmethod
     def compatible(games) -> bool:
@@ -366,6 +367,11 @@ class StaticBatch:
         """``G`` (B, N) and ``dG/dx`` (B, N, N) of each point, for profiles ``X`` (B, N)."""
         X = np.asarray(X, dtype=float)
         B = X.shape[0]
+        if B == 1 and self._one_belief:  # one point: the block's one-profile call
+            model, _, theta, y = self.chains[0]
+            p = 0 if idx is None else int(np.asarray(idx).reshape(-1)[0])
+            g, jac = model.static(X[0], y[:, p].copy(), theta[:, p].copy())
+            return g.reshape(1, self.N), jac.reshape(1, self.N, self.N)
         sel = self._select(idx)
         G = np.empty((self.n, self.k, B))
         J = np.empty((self.n, self.k, self.m, B))
@@ -380,6 +386,10 @@ class StaticBatch:
     def payoffs(self, X: np.ndarray, idx=None) -> np.ndarray:
         """:math:`u_i` of every player at each point: (B, n)."""
         X = np.asarray(X, dtype=float)
+        if X.shape[0] == 1 and self._one_belief:  # one point: the block's one-profile call
+            model, _, theta, y = self.chains[0]
+            p = 0 if idx is None else int(np.asarray(idx).reshape(-1)[0])
+            return model.payoffs(X[0], y[:, p].copy(), theta[:, p].copy()).reshape(1, self.n)
         sel = self._select(idx)
         out = np.empty((X.shape[0], self.n))
         for model, players, theta, y in self.chains:
@@ -435,6 +445,9 @@ class StaticBatch:
         idx = np.asarray(idx, dtype=int)
         out = np.full(players.shape, np.nan)
         with np.errstate(all="ignore"):
+            if len(self.chains) == 1 and len(self.chains[0][1]) == self.n:  # one belief for everyone
+                model, _, theta, y = self.chains[0]
+                return model.payoff_columns(Z, y, theta, idx)[np.arange(players.size), players]
             for model, chain_players, theta, y in self.chains:
                 cols = np.flatnonzero(np.isin(players, chain_players))
                 if not cols.size:

@@ -260,7 +260,10 @@ def _second_order(X, G, JG, kkt_ok, n: int, k: int, lower, upper, options) -> tu
             finite = np.all(np.isfinite(H) & (np.abs(H) < HESSIAN_FINITE), axis=2)
         singular = (xi <= lower[own] + NEAR_BOUND) & ~finite
         free = ~(at_bound | singular)
-        patterns, which = np.unique(free, axis=0, return_inverse=True)
+        if (free == free[:1]).all():  # one pattern of free variables (the usual case): no sorting
+            patterns, which = free[:1], np.zeros(free.shape[0], dtype=int)
+        else:
+            patterns, which = np.unique(free, axis=0, return_inverse=True)
         for q, pattern in enumerate(patterns):
             if not pattern.any():
                 continue
