@@ -122,6 +122,14 @@ class NumericGame:
 
     def quantities(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """s, p, sigma, q along the path, each (T, n) (player i's row by i's belief), and the payoffs (n,)."""
+        one = self._one_static
+        if one is not None and type(x) is np.ndarray:  # one period, one belief: two compiled calls
+            with np.errstate(all="ignore"):
+                vals = one.model.quantities(np.asarray(x, dtype=float), one.y0, one.theta)
+            self.evaluations += 1
+            out = {key: np.array(vals[key], dtype=float).reshape(1, self.n) for key in ("s", "p", "sigma", "q")}
+            out["payoffs"] = np.array(vals["payoffs"], dtype=float)
+            return out
         Z = self.layout.periods(x)
         out = {key: np.empty((self.T, self.n)) for key in ("s", "p", "sigma", "q")}
         with np.errstate(all="ignore"):
