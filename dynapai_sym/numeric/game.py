@@ -86,8 +86,9 @@ class NumericGame:
                                                self.T, end_on_win, players))
         self.static = self.T == 1
         # one period and one belief for all players: the compiled static block is G and dG/dx as they are
+        # (one chain holds every player: its players are 0..n-1, in order)
         self._one_static = (self.chains[0] if self.static and len(self.chains) == 1
-                            and np.array_equal(self.chains[0].players, np.arange(self.n)) else None)
+                            and len(self.chains[0].players) == self.n else None)
         self.evaluations = 0
 
     # ------------------------------------------------------------ helpers
@@ -354,13 +355,17 @@ class StaticBatch:
         if not games:
             return False
         g0 = games[0]
+        players0 = [c.players.tolist() for c in g0.chains]
+        lower0, upper0 = g0.lower.tolist(), g0.upper.tolist()
         for g in games:
+            if g is g0:
+                continue
             if not g.static or (g.n, g.k) != (g0.n, g0.k) or len(g.chains) != len(g0.chains):
                 return False
-            if not (np.array_equal(g.lower, g0.lower) and np.array_equal(g.upper, g0.upper)):
+            if g.lower.tolist() != lower0 or g.upper.tolist() != upper0:
                 return False
-            for a, b in zip(g.chains, g0.chains):
-                if a.model is not b.model or not np.array_equal(a.players, b.players):
+            for a, b, players in zip(g.chains, g0.chains, players0):
+                if a.model is not b.model or a.players.tolist() != players:
                     return False
         return True
 
