@@ -111,6 +111,36 @@ def test_batched_evaluation_equals_pointwise():
         np.testing.assert_allclose(u[:, b], model.payoffs(Z[:, b], y, th), rtol=1e-13)
 
 
+@pytest.mark.parametrize("case", ["static", "invest", "sharing"])
+def test_one_profile_calls_and_parameter_columns_equal_the_general_path(case):
+    """The hot paths of a compiled block (one profile through the unchecked entry point; candidate
+    columns each with its own point's parameters) give the general batched path's values exactly."""
+    agg = {"static": lambda: dp.Aggregator(build(3, "multiplicative", "maybe_no_win", "linear", "matrix", "separate")),
+           "invest": lambda: dp.models.invest_aggregator(2, end_on_win=True),
+           "sharing": lambda: dp.models.sharing_aggregator(2)}[case]()
+    pf = agg.state.beliefs[0]
+    model = pf.compiled
+    y, th = np.asarray(pf.state_vector(), dtype=float), np.asarray(pf.param_vector(), dtype=float)
+    rng = np.random.default_rng(3)
+    Z = rng.uniform(0.0, 2.0, (model.m, 7))
+    Z[:, 0] = 0.0  # exact zeros too
+    for name in ("_values", "_static", "_quantities", "_first"):
+        block = getattr(model, name)
+        batched = block(Z, y, th)
+        for b in range(Z.shape[1]):
+            single = block(np.ascontiguousarray(Z[:, b]), y, th)
+            for one, many in zip(single, batched):
+                np.testing.assert_array_equal(one, many[..., b])
+    # columns with parameters of their own: three parameter sets, columns spread over them
+    thetas = np.stack([th, th * 1.1, th * 0.9], axis=1)
+    ys = np.stack([y, y * 1.2, y], axis=1)
+    idx = np.array([0, 2, 1, 1, 0, 2, 2])
+    cols = model.payoff_columns(Z, ys, thetas, idx)
+    for b in range(Z.shape[1]):
+        np.testing.assert_array_equal(cols[b], model.payoffs(np.ascontiguousarray(Z[:, b]), ys[:, idx[b]].copy(),
+                                                             thetas[:, idx[b]].copy()))
+
+
 def test_symbolic_focs_equal_hand_derived():
     """theta = 0, winner-only risk, Tullock contest: known first-order conditions."""
     pf = dp.PayoffFunc(dp.ProdFunc([3.0, 3.0], [1.0, 1.0], [2.0, 2.0], [0.6, 0.6]),
