@@ -97,8 +97,8 @@ SCREEN_KEEP = 8
 NESTED_ITERS = 12
 #: steps of one chord solve of a batch of subgames (per start), see :func:`solve_chord`
 CHORD_ITERS = 30
-#: a step with a kept Jacobian must cut the merit (half the squared residual) by this factor
-CHORD_RATE = 1e-2
+#: a kept Jacobian is kept while its rate of contraction reaches the tolerance within this many steps
+CHORD_STEPS = 3
 
 
 @dataclass
@@ -363,10 +363,8 @@ class FeedbackGame:
         base = np.broadcast_to(sol.Z, (sides, dY, B, self.m)).reshape(-1, self.m)
         Z0nb = np.where((base > 0) & (Z0nb < 0.5 * base), 0.5 * base, Z0nb)
         # neighbours of a subgame that passed the exit check: no check of their own
-        J0 = np.where(sol.ok[:, None, None], sol.J, np.nan)
-        J0nb = np.broadcast_to(J0, (sides * dY, B, self.m, self.m)).reshape(-1, self.m, self.m)
-        nb = self.solve_level(t, Ynb, Z0nb, anchors.child, np.tile(rows, sides * dY), False, check_exits=False,
-                              J0=J0nb)
+        # (their starts are within O(h^2) of the answer: a Jacobian at the start, reused at the end)
+        nb = self.solve_level(t, Ynb, Z0nb, anchors.child, np.tile(rows, sides * dY), False, check_exits=False)
         VYnb = np.where(nb.ok[:, None, None], nb.VY, np.nan).reshape(sides, dY, B, n, dY)
         # d(VY)/dY_j: (B, n, dY(derivative of), dY(j))
         low = VYnb[1] if central else np.broadcast_to(VY, (dY, B, n, dY))
@@ -538,6 +536,20 @@ class FeedbackGame:
                 return -np.einsum("bij,bjy->biy", np.linalg.pinv(Jx), JY)
 
 
+def _snap(batch, X: np.ndarray, G: np.ndarray, res: np.ndarray, idx: np.ndarray, tol: float):
+    """:func:`~.batch._snap_batch` on the rows that it would move (the others are left as they are,
+    without evaluating them again)."""
+    lower, upper = batch.lower, batch.upper
+    near_low = (X - lower <= 1e-9 * (1 + np.abs(X))) & (G < 0) & (X != lower)
+    near_up = (upper - X <= 1e-9 * (1 + np.abs(X))) & (G > 0) & (X != upper)
+    rows = np.flatnonzero(near_low.any(axis=1) | near_up.any(axis=1))
+    if not rows.size:
+        return X, res
+    X, res = X.copy(), res.copy()
+    X[rows], res[rows] = _snap_batch(batch, X[rows], G[rows], res[rows], idx[rows], tol)
+    return X, res
+
+
 def solve_chord(batch: PeriodBatch, X0: np.ndarray, J0: np.ndarray | None = None, tol: float = 1e-12,
                 max_iter: int = 30) -> BatchRun:
     r"""Solve the conditions of a batch of subgames by a semismooth Newton iteration that keeps
@@ -596,7 +608,7 @@ def solve_chord(batch: PeriodBatch, X0: np.ndarray, J0: np.ndarray | None = None
         done = res <= tol
         if done.any():
             rows = active[done]
-            Xs, rs = _snap_batch(batch, X[rows], G[rows], res[done], rows, tol)
+            Xs, rs = _snap(batch, X[rows], G[rows], res[done], rows, tol)
             X[rows], residual[rows], iterations[rows], converged[rows] = Xs, rs, it - 1, True
         active = active[~done]
         if not active.size:
@@ -627,7 +639,10 @@ def solve_chord(batch: PeriodBatch, X0: np.ndarray, J0: np.ndarray | None = None
                 tmerit = _merit(tphi.reshape(trial.shape))
                 finite = np.all(np.isfinite(tG), axis=1)
                 armijo = finite & ((tmerit <= merit[pending] * (1.0 - 1e-4 * alpha[pending])) | (tmerit < 1e-30))
-                fast = finite & ((tmerit <= CHORD_RATE * merit[pending]) | (tmerit < 1e-30))
+                # the chord steps still needed at this rate of contraction: at most CHORD_STEPS
+                rate = np.log(np.sqrt(tmerit / merit[pending]))
+                to_go = np.log(tol / np.sqrt(2.0 * tmerit))
+                fast = finite & ((np.sqrt(2.0 * tmerit) <= tol) | ((rate < 0) & (to_go >= CHORD_STEPS * rate)))
             accept = armijo
             rows = pending[accept]
             X[active[rows]], G[active[rows]] = trial[accept], tG[accept]
@@ -658,7 +673,7 @@ def solve_chord(batch: PeriodBatch, X0: np.ndarray, J0: np.ndarray | None = None
         done = res <= tol
         if done.any():
             rows = active[done]
-            Xs, rs = _snap_batch(batch, X[rows], G[rows], res[done], rows, tol)
+            Xs, rs = _snap(batch, X[rows], G[rows], res[done], rows, tol)
             X[rows], residual[rows], converged[rows] = Xs, rs, True
     return BatchRun(X, residual, iterations, converged, ~converged)
 
@@ -907,7 +922,8 @@ def default_start(fb: FeedbackGame, t: int, y: np.ndarray) -> np.ndarray:
     return Z.reshape(-1)
 
 
-def solve_path(fb: FeedbackGame, options, starts: np.ndarray | None = None, extra_starts: int = 3) -> list:
+def solve_path(fb: FeedbackGame, options, starts: np.ndarray | None = None, extra_starts: int = 3,
+               guesses: np.ndarray | None = None) -> list:
     """Solve the feedback equilibrium along the path from the initial state, period by period.
 
     Period t's game at the state reached is solved and certified by :func:`~.nash.solve_game`
@@ -915,7 +931,9 @@ def solve_path(fb: FeedbackGame, options, starts: np.ndarray | None = None, extr
     its continuation values assumed, and a different answer there is recorded as a second
     equilibrium. ``extra_starts`` further Newton starts look for other equilibria of each period
     game (each distinct converged point is certified), and so does the equilibrium with the
-    players' actions passed round (certified when it differs).
+    players' actions passed round (certified when it differs). ``starts`` (T, m): the start of
+    each period (given by the user: used first); ``guesses`` (T, m): starts for the periods whose
+    start the continuation values do not give (the first, as a rule), before the generic one.
 
     Returns
     -------
@@ -935,6 +953,8 @@ def solve_path(fb: FeedbackGame, options, starts: np.ndarray | None = None, extr
             x0 = np.asarray(starts[t], dtype=float)
         elif assumed is not None:
             x0 = assumed
+        elif guesses is not None:
+            x0 = np.asarray(guesses[t], dtype=float)
         else:
             x0 = default_start(fb, t, y)
         res = solve_game(pg, x0, options, "kkt")
