@@ -47,10 +47,18 @@ the one-period blocks and, one period further back, derivatives of ever higher o
 Solving
 -------
 Subgames off the path are solved in batches: all states met at one level of the recursion
-(the points of a Newton iteration, their finite-difference neighbours) go through one batched
-semismooth Newton (:func:`~.batch.solve_kkt_batch`), warm-started from the previous solution
-at that level moved by its policy derivative (:math:`z_0 = z_a + \partial_Y z^*\,(Y - Y_a)`).
-A subgame whose Newton fails is retried from a generic start; if it still fails its values are
+(the points of an iteration, their finite-difference neighbours) go through one batched
+iteration, warm-started from the previous solution at that level moved by its policy
+derivative (:math:`z_0 = z_a + \partial_Y z^*\,(Y - Y_a)`). A subgame whose state is exactly
+that of the stored solution reuses it (value, gradient, policy derivative) without solving
+again. The iteration is the batched semismooth Newton (:func:`~.batch.solve_kkt_batch`); in
+the last period the payoffs carry no continuation terms. A finite-difference neighbour starts
+within :math:`O(h^2)` of its answer, so the Jacobian at its start is usually also the one its
+derivatives need. (:func:`solve_chord`, a chord iteration that recomputes the Jacobian only
+when a step does not contract fast, is the alternative: ``FeedbackGame(..., nested="chord")``.)
+Either way a subgame is solved to the same tolerance; its derivatives are then evaluated
+exactly as above at the answer.
+A subgame whose iteration fails is retried from a generic start; if it still fails its values are
 not numbers, which makes every condition that needs it fail too (never a silent success). A
 subgame's first-order point where some player's payoff is not a local maximum in its own
 actions (second order), or where a player gains by sitting the period out (its
@@ -60,7 +68,9 @@ solver (:func:`~.nash.solve_game`): every player's period-t deviation is checked
 candidate's payoff with the later periods re-solved from the state it leads to. With two or
 more later periods the certificate's large candidate batch is screened first by a second-order
 expansion of the continuation values (:meth:`PeriodGame.player_objective`); the candidates near
-the top are valued exactly, and so are the polished and climbed ones.
+the top are valued exactly, and so are the polished and climbed ones. The first period's search
+starts from a first-order point of the open-loop game when one is found (see
+:func:`solve_path`'s ``guesses``), later periods from the policy the continuation values assumed.
 """
 
 from __future__ import annotations
@@ -200,9 +210,14 @@ class FeedbackGame:
         :math:`10^{-5}`, :math:`d_Y` re-solves). The work grows like the number of re-solves to
         the power of the horizon; by default central up to :data:`CENTRAL_UP_TO` periods with at
         most :data:`CENTRAL_STATES` moving state entries, forward otherwise.
+    nested : {"newton", "chord"}, optional
+        The iteration for the subgames before the last period: the batched semismooth Newton with
+        a fresh Jacobian at every step (default), or :func:`solve_chord`, which keeps the
+        Jacobian while steps contract fast (the same answers to the solver's tolerance; on the
+        invest model it takes more steps than it saves, up to twice the time).
     """
 
-    def __init__(self, game: NumericGame, options, fd: str | None = None, nested: str = "chord"):
+    def __init__(self, game: NumericGame, options, fd: str | None = None, nested: str = "newton"):
         self.game, self.options = game, options
         if nested not in ("chord", "newton"):
             raise InvalidArgumentError(f"nested must be 'chord' or 'newton', got {nested!r}")
@@ -559,13 +574,17 @@ def solve_chord(batch: PeriodBatch, X0: np.ndarray, J0: np.ndarray | None = None
     :func:`~.batch.solve_kkt_batch`) with :math:`D_x, D_F, \phi` at the current point but
     :math:`J \approx \partial_z G` the last Jacobian computed: at the start the row's ``J0`` (a
     nearby solution's, NaN where none), later the exact one at an earlier iterate. A step with
-    a kept Jacobian is a single full step, accepted when the merit
-    :math:`M = \tfrac12\|\phi\|^2` falls by the factor :data:`CHORD_RATE`; a step that only passes
-    the Armijo test is accepted and the Jacobian recomputed there, one that fails it is refused
-    and the Jacobian recomputed at the current point. With a freshly computed Jacobian the step
-    is the semismooth Newton step with backtracking (:math:`\alpha = 1, \tfrac12, \ldots`, at
-    most 40 halvings, accepted when :math:`M^+ \le (1 - 10^{-4}\alpha) M`); if that fails, or
-    the direction is unusable, the row stops unconverged.
+    a kept Jacobian is a single full step. The Jacobian is kept while such steps contract fast:
+    at the step's rate :math:`\rho = (M^+/M)^{1/2}` (merit :math:`M = \tfrac12\|\phi\|^2`),
+    :math:`\|\phi\| = (2M^+)^{1/2}` reaches ``tol`` within :data:`CHORD_STEPS` more steps. A step
+    that only passes the Armijo test below is accepted and the Jacobian recomputed there; one
+    that fails it is refused and the Jacobian recomputed at the current point. With a freshly
+    computed Jacobian the step is the semismooth Newton step with backtracking
+    (:math:`\alpha = 1, \tfrac12, \ldots`, at most 40 halvings, accepted when
+    :math:`M^+ \le (1 - 10^{-4}\alpha) M`); if that fails, or the direction is unusable, the
+    row stops unconverged. Rows without ``J0`` start with the exact Jacobian, which the final
+    derivatives (:meth:`FeedbackGame.solve_level`) reuse when the start already solves the
+    conditions (finite-difference neighbours, started within :math:`O(h^2)` of their answer).
 
     The answer solves the same conditions to the same tolerance (natural residual at most
     ``tol``, then the snap onto active bounds); only the iteration differs. Its use: a trial point
