@@ -4,12 +4,14 @@ Cases: the invest model with two players (``models.invest_aggregator(2)``), T = 
 solved with ``concept="open_loop"`` and ``concept="feedback"`` (the model compiled once before
 timing). For each: the certified status, the solve time, the subgame solves the feedback answer
 needed, and the probability of a safe outcome in the last period under each concept (the safety
-difference that commitment makes). Also, without a target: three players
-(``invest_aggregator(3)`` with discount factors 0.5, 0.7, 0.9), T = 2.
+difference that commitment makes). Also three players (``invest_aggregator(3)`` with discount
+factors 0.5, 0.7, 0.9), T = 2 and 3 (feedback; open loop for comparison).
 
 Targets (2-core machine): feedback T = 2 within 2 s, T = 3 within 10 s, T = 5 within 2 min
 (horizons up to 3 use central differences for the continuation values' second derivatives,
-longer ones forward differences; see docs/feedback.md); open loop T = 5 within 5 s.
+longer ones forward differences; see docs/feedback.md); open loop T = 5 within 5 s. Three
+players, feedback: T = 2 within 3 s, T = 3 within 30 s (T = 4 takes more than 15 minutes and
+T = 5 is out of reach: not timed).
 Run ``python benchmarks/bench_feedback.py`` (``--quick``: T = 2, 3 only); exits 0 whatever
 the results.
 """
@@ -24,6 +26,7 @@ from _common import Targets, fmt_time, header, print_table, report_error, timed
 from dynapai_sym import Aggregator, models
 
 LIMITS = {("feedback", 2): 2.0, ("feedback", 3): 10.0, ("feedback", 5): 120.0, ("open_loop", 5): 5.0}
+LIMITS_THREE = {2: 3.0, 3: 30.0}
 
 
 def main() -> None:
@@ -61,13 +64,22 @@ def main() -> None:
     three = Aggregator(models.invest_aggregator(3).state, gammas=[0.5, 0.7, 0.9])
     three.solve(1)
     rows = []
-    for concept in ("open_loop", "feedback"):
-        try:
-            res, seconds = timed(three.solve, 2, concept=concept)
-            rows.append(["2", concept, res.status, fmt_time(seconds), f"{res.probability_safe[-1]:.6f}"])
-        except Exception as exc:  # noqa: BLE001 - a benchmark reports, never raises
-            rows.append(["2", concept, report_error(f"n=3 {concept}", exc), "", ""])
-    print_table("Invest model, n = 3 (no target)", ["T", "concept", "status", "solve", "P(safe) last period"], rows)
+    for T in (2, 3):
+        for concept in ("open_loop", "feedback"):
+            try:
+                res, seconds = timed(three.solve, T, concept=concept)
+            except Exception as exc:  # noqa: BLE001 - a benchmark reports, never raises
+                rows.append([str(T), concept, report_error(f"n=3 T={T} {concept}", exc), "", "", ""])
+                if concept == "feedback":
+                    targets.fail(f"feedback T={T} n=3", "", str(exc))
+                continue
+            work = str(res.evaluations) if concept == "feedback" else ""
+            rows.append([str(T), concept, res.status, fmt_time(seconds), work, f"{res.probability_safe[-1]:.6f}"])
+            if concept == "feedback":
+                targets.check(f"feedback solve, invest n=3, T={T}", seconds if res.success else float("nan"),
+                              LIMITS_THREE[T], note=res.status)
+    print_table("Invest model, n = 3 (discount factors 0.5, 0.7, 0.9)",
+                ["T", "concept", "status", "solve", "subgame solves", "P(safe) last period"], rows)
     targets.print()
 
 

@@ -142,6 +142,22 @@ def _state_vector(agg, fb: FeedbackGame, state) -> np.ndarray:
     return np.array(out, dtype=float).reshape(fb.dY)
 
 
+def _open_loop_guess(agg, game, t: int, options) -> np.ndarray | None:
+    """Starts for the path's periods (T, m): a first-order point of the open-loop game from its
+    default start (Newton only, nothing certified), or None. Open-loop and feedback answers differ
+    by the strategic effects only, so this is usually far closer than the generic start, and the
+    period games then search less where the later subgames are hard to solve."""
+    from ..solvers.kkt import solve_kkt
+
+    try:
+        run = solve_kkt(game, agg._default_start(t, options), tol=options.tol, max_iter=options.iters)
+    except DynapaiError:
+        return None
+    if not (run.converged or run.residual <= options.kkt_tol) or not np.all(np.isfinite(run.x)):
+        return None
+    return game.layout.periods(np.clip(run.x, game.lower, game.upper))
+
+
 def solve_feedback(agg, t: int, init=None, options=None) -> FeedbackResult:
     """The feedback equilibrium of ``agg`` over ``t`` periods (``agg.solve(t, concept="feedback")``).
 
@@ -152,10 +168,12 @@ def solve_feedback(agg, t: int, init=None, options=None) -> FeedbackResult:
     if not game.smooth:
         raise InvalidArgumentError("concept='feedback' needs a smooth model (this one has a threshold cost)")
     fb = FeedbackGame(game, options)
-    starts = None
+    starts = guesses = None
     if init is not None:
         starts = game.layout.periods(agg._init(init, t, options))
-    periods = solve_path(fb, options, starts)
+    elif t > 1:
+        guesses = _open_loop_guess(agg, game, t, options)
+    periods = solve_path(fb, options, starts, guesses=guesses)
     T, n, k = t, agg.n, agg.k
     X = np.full((T, fb.m), np.nan)
     for p in periods:

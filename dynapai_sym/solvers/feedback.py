@@ -47,10 +47,18 @@ the one-period blocks and, one period further back, derivatives of ever higher o
 Solving
 -------
 Subgames off the path are solved in batches: all states met at one level of the recursion
-(the points of a Newton iteration, their finite-difference neighbours) go through one batched
-semismooth Newton (:func:`~.batch.solve_kkt_batch`), warm-started from the previous solution
-at that level moved by its policy derivative (:math:`z_0 = z_a + \partial_Y z^*\,(Y - Y_a)`).
-A subgame whose Newton fails is retried from a generic start; if it still fails its values are
+(the points of an iteration, their finite-difference neighbours) go through one batched
+iteration, warm-started from the previous solution at that level moved by its policy
+derivative (:math:`z_0 = z_a + \partial_Y z^*\,(Y - Y_a)`). A subgame whose state is exactly
+that of the stored solution reuses it (value, gradient, policy derivative) without solving
+again. The iteration is the batched semismooth Newton (:func:`~.batch.solve_kkt_batch`); in
+the last period the payoffs carry no continuation terms. A finite-difference neighbour starts
+within :math:`O(h^2)` of its answer, so the Jacobian at its start is usually also the one its
+derivatives need. (:func:`solve_chord`, a chord iteration that recomputes the Jacobian only
+when a step does not contract fast, is the alternative: ``FeedbackGame(..., nested="chord")``.)
+Either way a subgame is solved to the same tolerance; its derivatives are then evaluated
+exactly as above at the answer.
+A subgame whose iteration fails is retried from a generic start; if it still fails its values are
 not numbers, which makes every condition that needs it fail too (never a silent success). A
 subgame's first-order point where some player's payoff is not a local maximum in its own
 actions (second order), or where a player gains by sitting the period out (its
@@ -60,7 +68,9 @@ solver (:func:`~.nash.solve_game`): every player's period-t deviation is checked
 candidate's payoff with the later periods re-solved from the state it leads to. With two or
 more later periods the certificate's large candidate batch is screened first by a second-order
 expansion of the continuation values (:meth:`PeriodGame.player_objective`); the candidates near
-the top are valued exactly, and so are the polished and climbed ones.
+the top are valued exactly, and so are the polished and climbed ones. The first period's search
+starts from a first-order point of the open-loop game when one is found (see
+:func:`solve_path`'s ``guesses``), later periods from the policy the continuation values assumed.
 """
 
 from __future__ import annotations
@@ -72,7 +82,7 @@ import numpy as np
 from ..errors import InvalidArgumentError
 from ..layout import ActionLayout
 from ..numeric.game import NumericGame
-from .batch import solve_kkt_batch
+from .batch import BatchRun, _merit, _newton, _snap_batch, solve_kkt_batch
 from .kkt import mcp_residual
 
 __all__ = ["FeedbackGame", "PeriodGame", "LevelSolution", "FD_STEP"]
@@ -93,8 +103,12 @@ SCREEN_MIN = 16
 SCREEN_MARGIN = 0.05
 #: and this many of the best by the expansion
 SCREEN_KEEP = 8
-#: Newton steps of one batched subgame solve (per start)
+#: Newton steps of one batched subgame solve (per start) with ``nested="newton"``
 NESTED_ITERS = 12
+#: steps of one chord solve of a batch of subgames (per start), see :func:`solve_chord`
+CHORD_ITERS = 30
+#: a kept Jacobian is kept while its rate of contraction reaches the tolerance within this many steps
+CHORD_STEPS = 3
 
 
 @dataclass
@@ -123,13 +137,17 @@ class LevelSolution:
 
 class _Anchors:
     """Warm starts for the next period's subgames, one per row: the last solution there
-    (state ``Y``, actions ``Z``, policy derivative ``D``, Jacobian ``J`` of the conditions)."""
+    (state ``Y``, actions ``Z``, policy derivative ``D``, Jacobian ``J`` of the conditions),
+    with its values ``V`` and their gradients ``VY``, reused when the same state comes again."""
 
-    def __init__(self, P: int, m: int, dY: int):
+    def __init__(self, P: int, m: int, dY: int, n: int):
         self.Y = np.zeros((P, dY))
         self.Z = np.zeros((P, m))
         self.D = np.zeros((P, m, dY))
         self.J = np.zeros((P, m, m))
+        self.V = np.zeros((P, n))
+        self.VY = np.zeros((P, n, dY))
+        self.residual = np.zeros(P)
         self.has = np.zeros(P, dtype=bool)
         self._child = None
 
@@ -137,7 +155,7 @@ class _Anchors:
     def child(self) -> _Anchors:
         """The warm starts one period further on, row by row."""
         if self._child is None:
-            self._child = _Anchors(len(self.has), self.Z.shape[1], self.Y.shape[1])
+            self._child = _Anchors(len(self.has), self.Z.shape[1], self.Y.shape[1], self.V.shape[1])
         return self._child
 
     def predict(self, rows: np.ndarray, Yn: np.ndarray, default: np.ndarray) -> np.ndarray:
@@ -155,7 +173,27 @@ class _Anchors:
         ok = sol.ok
         r = rows[ok]
         self.Y[r], self.Z[r], self.D[r], self.J[r] = Yn[ok], sol.Z[ok], sol.policy_slope[ok], sol.J[ok]
+        self.V[r], self.VY[r], self.residual[r] = sol.V[ok], sol.VY[ok], sol.residual[ok]
         self.has[r] = True
+
+    def hits(self, rows: np.ndarray, Yn: np.ndarray) -> np.ndarray:
+        """(B,) bool: rows whose stored solution is at exactly the state ``Yn``."""
+        return self.has[rows] & np.all(self.Y[rows] == Yn, axis=1)
+
+    def stored(self, rows: np.ndarray) -> LevelSolution:
+        """The stored solutions of ``rows`` (all solved)."""
+        return LevelSolution(self.Z[rows].copy(), self.V[rows].copy(), self.VY[rows].copy(), self.D[rows].copy(),
+                             np.ones(len(rows), dtype=bool), self.residual[rows].copy(), self.J[rows].copy())
+
+
+def _put(dst: np.ndarray, src: np.ndarray, first: np.ndarray, vmap: np.ndarray) -> None:
+    """``dst[b, first, vmap(, vmap)] = src`` for all rows b (one belief's block of the stacked arrays)."""
+    full = len(first) == dst.shape[1] and len(vmap) == dst.shape[2]
+    if full:
+        dst[...] = src
+        return
+    ix = (np.arange(dst.shape[0]), first) + (vmap,) * (dst.ndim - 2)
+    dst[np.ix_(*ix)] = src
 
 
 class FeedbackGame:
@@ -172,10 +210,18 @@ class FeedbackGame:
         :math:`10^{-5}`, :math:`d_Y` re-solves). The work grows like the number of re-solves to
         the power of the horizon; by default central up to :data:`CENTRAL_UP_TO` periods with at
         most :data:`CENTRAL_STATES` moving state entries, forward otherwise.
+    nested : {"newton", "chord"}, optional
+        The iteration for the subgames before the last period: the batched semismooth Newton with
+        a fresh Jacobian at every step (default), or :func:`solve_chord`, which keeps the
+        Jacobian while steps contract fast (the same answers to the solver's tolerance; on the
+        invest model it takes more steps than it saves, up to twice the time).
     """
 
-    def __init__(self, game: NumericGame, options, fd: str | None = None):
+    def __init__(self, game: NumericGame, options, fd: str | None = None, nested: str = "newton"):
         self.game, self.options = game, options
+        if nested not in ("chord", "newton"):
+            raise InvalidArgumentError(f"nested must be 'chord' or 'newton', got {nested!r}")
+        self.nested = nested
         if fd is None:
             moving = sum(chain.ds for chain in game.chains)
             fd = "central" if game.T <= CENTRAL_UP_TO and moving <= CENTRAL_STATES else "forward"
@@ -226,6 +272,7 @@ class FeedbackGame:
         """
         B = Z.shape[0]
         n, m, nv, dY = self.n, self.m, self.nv, self.dY
+        last = t >= self.T - 1  # no later periods: Phi = u
         u = np.empty((B, n))
         S = np.ones((B, n))
         Fn = np.empty((B, dY))
@@ -235,8 +282,9 @@ class FeedbackGame:
             F_v = np.zeros((B, dY, nv))
         if order == 2:
             u_vv = np.zeros((B, n, nv, nv))
-            S_vv = np.zeros((B, n, nv, nv))
-            F_vv = np.zeros((B, dY, nv, nv))
+            if not last:
+                S_vv = np.zeros((B, n, nv, nv))
+                F_vv = np.zeros((B, dY, nv, nv))
         with np.errstate(all="ignore"):
             for model, theta, players, slots in self.chains:
                 vmap = np.concatenate([np.arange(m), m + slots])
@@ -250,19 +298,23 @@ class FeedbackGame:
                 if self.end_on_win:
                     S[:, players] = (1.0 - np.broadcast_to(qc, (B,)))[:, None]
                 if order:
-                    u_v[np.ix_(np.arange(B), players, vmap)] = np.moveaxis(uc_v[players], -1, 0)
+                    _put(u_v, np.moveaxis(uc_v[players], -1, 0), players, vmap)
                     if slots.size:
-                        F_v[np.ix_(np.arange(B), slots, vmap)] = np.moveaxis(fc_v, -1, 0)
+                        _put(F_v, np.moveaxis(fc_v, -1, 0), slots, vmap)
                     if self.end_on_win:
-                        S_v[np.ix_(np.arange(B), players, vmap)] = -np.moveaxis(qc_v, -1, 0)[:, None, :]
+                        _put(S_v, -np.moveaxis(qc_v, -1, 0)[:, None, :], players, vmap)
                 if order == 2:
                     _, uc_vv, _, fc_vv, _, qc_vv = model.dynamic(z, y, th)
-                    ix = np.ix_(np.arange(B), players, vmap, vmap)
-                    u_vv[ix] = np.moveaxis(uc_vv[players], -1, 0)
+                    _put(u_vv, np.moveaxis(uc_vv[players], -1, 0), players, vmap)
+                    if last:
+                        continue
                     if slots.size:
-                        F_vv[np.ix_(np.arange(B), slots, vmap, vmap)] = np.moveaxis(fc_vv, -1, 0)
+                        _put(F_vv, np.moveaxis(fc_vv, -1, 0), slots, vmap)
                     if self.end_on_win:
-                        S_vv[ix] = -np.moveaxis(qc_vv, -1, 0)[:, None, :, :]
+                        _put(S_vv, -np.moveaxis(qc_vv, -1, 0)[:, None, :, :], players, vmap)
+        if last:
+            self.last_continuation[t] = (Fn, np.zeros((B, n)))
+            return u, (u_v if order else None), (u_vv if order == 2 else None)
         if known is not None and order == 0 and np.array_equal(known[0], Fn):
             W, WY, WYY = known[1], None, None
         else:
@@ -273,11 +325,13 @@ class FeedbackGame:
             Phi = u + g * S * W
             if not order:
                 return Phi, None, None
-            a = np.einsum("bsv,bis->biv", F_v, WY)
+            a = WY @ F_v  # (B, n, nv): F_v^T grad W_i
             Phi_v = u_v + g[..., None] * (S_v * W[..., None] + S[..., None] * a)
             if order == 1:
                 return Phi, Phi_v, None
-            second = np.einsum("bsv,bist,btw->bivw", F_v, WYY, F_v) + np.einsum("bis,bsvw->bivw", WY, F_vv)
+            # F_v^T W_YY F_v + sum_s dW/dY_s F_vv[s], as stacked matrix products
+            second = np.swapaxes(F_v, 1, 2)[:, None] @ (WYY @ F_v[:, None])
+            second += (WY @ F_vv.reshape(B, dY, nv * nv)).reshape(B, n, nv, nv)
             Phi_vv = u_vv + g[..., None, None] * (
                 S_vv * W[..., None, None] + S_v[..., :, None] * a[..., None, :] + a[..., :, None] * S_v[..., None, :]
                 + S[..., None, None] * second)
@@ -306,10 +360,7 @@ class FeedbackGame:
         B, n, dY = Yn.shape[0], self.n, self.dY
         if t >= self.T:
             return np.zeros((B, n)), np.zeros((B, n, dY)), np.zeros((B, n, dY, dY))
-        Z0 = anchors.predict(rows, Yn, Zdefault)
-        sol = self.solve_level(t, Yn, Z0, anchors.child, rows, update)
-        if update:
-            anchors.update(rows, Yn, sol)
+        sol = self._base_level(t, Yn, anchors, rows, Zdefault, update)
         V = np.where(sol.ok[:, None], sol.V, np.nan)
         VY = np.where(sol.ok[:, None, None], sol.VY, np.nan)
         if order < 2 or dY == 0:
@@ -327,6 +378,7 @@ class FeedbackGame:
         base = np.broadcast_to(sol.Z, (sides, dY, B, self.m)).reshape(-1, self.m)
         Z0nb = np.where((base > 0) & (Z0nb < 0.5 * base), 0.5 * base, Z0nb)
         # neighbours of a subgame that passed the exit check: no check of their own
+        # (their starts are within O(h^2) of the answer: a Jacobian at the start, reused at the end)
         nb = self.solve_level(t, Ynb, Z0nb, anchors.child, np.tile(rows, sides * dY), False, check_exits=False)
         VYnb = np.where(nb.ok[:, None, None], nb.VY, np.nan).reshape(sides, dY, B, n, dY)
         # d(VY)/dY_j: (B, n, dY(derivative of), dY(j))
@@ -336,13 +388,37 @@ class FeedbackGame:
         return V, VY, WYY
 
     # ------------------------------------------------------------ subgames in batches
+    def _base_level(self, t: int, Yn: np.ndarray, anchors: _Anchors, rows: np.ndarray, Zdefault: np.ndarray,
+                    update: bool) -> LevelSolution:
+        """The period-t subgames at ``Yn``: a row whose anchor holds a solution at exactly that
+        state reuses it; the others are solved from the anchor's prediction (chord Jacobian: the
+        anchor's) and, with ``update``, stored there."""
+        hit = anchors.hits(rows, Yn)
+        if hit.all():
+            return anchors.stored(rows)
+        miss = np.flatnonzero(~hit)
+        rm = rows[miss]
+        Z0 = anchors.predict(rm, Yn[miss], Zdefault[miss])
+        J0 = np.where(anchors.has[rm][:, None, None], anchors.J[rm], np.nan)
+        part = self.solve_level(t, Yn[miss], Z0, anchors.child, rm, update, J0=J0)
+        if update:
+            anchors.update(rm, Yn[miss], part)
+        if not hit.any():
+            return part
+        sol = anchors.stored(rows)  # hits' rows are right; the misses' are replaced below
+        for name in ("Z", "V", "VY", "policy_slope", "ok", "residual", "J"):
+            getattr(sol, name)[miss] = getattr(part, name)
+        return sol
+
     def solve_level(self, t: int, Y: np.ndarray, Z0: np.ndarray, anchors: _Anchors | None = None,
                     rows: np.ndarray | None = None, update: bool = True,
-                    check_exits: bool = True) -> LevelSolution:
+                    check_exits: bool = True, J0: np.ndarray | None = None) -> LevelSolution:
         """Equilibria of the period-t subgames at the states ``Y`` (B, dY), from ``Z0`` (B, m).
 
         ``anchors`` (rows ``rows`` of it, one per state) hold the warm starts of the next
-        period's subgames; ``update`` stores the new solutions there. Rows that fail are retried
+        period's subgames; ``update`` stores the new solutions there. ``J0`` (B, m, m): a
+        Jacobian of the conditions at a nearby solution for each row (NaN where none), the
+        iteration's first chord Jacobian (:func:`solve_chord`). Rows that fail are retried
         from a generic start; ``check_exits``: reject first-order points where a player gains by
         sitting the period out (:meth:`_exits`)."""
         B = Y.shape[0]
@@ -350,7 +426,7 @@ class FeedbackGame:
         batch = PeriodBatch(self, t, Y, anchors, rows, update)
         opts = self.options
         X = np.clip(np.asarray(Z0, dtype=float), self.lower, self.upper)
-        run = solve_kkt_batch(batch, X, tol=opts.tol, max_iter=NESTED_ITERS)
+        run = self._nested(batch, X, J0)
         X = run.x
         ok = run.converged | (run.residual <= opts.kkt_tol)
         residual = run.residual.copy()
@@ -360,7 +436,7 @@ class FeedbackGame:
                 if not bad.size:
                     break
                 sub = PeriodBatch(self, t, Y[bad], batch.anchors, batch.rows[bad], update)
-                r2 = solve_kkt_batch(sub, start[bad], tol=opts.tol, max_iter=NESTED_ITERS)
+                r2 = self._nested(sub, start[bad], None)
                 good = r2.converged | (r2.residual <= opts.kkt_tol)
                 X[bad[good]], residual[bad[good]], ok[bad[good]] = r2.x[good], r2.residual[good], True
         m, n, dY = self.m, self.n, self.dY
@@ -382,6 +458,14 @@ class FeedbackGame:
                 bad |= self._exits(t, X[rows], Y[rows], Phi, batch, rows)
             ok[rows[bad]] = False
         return LevelSolution(X, V, VY, D, ok, residual, J)
+
+    def _nested(self, batch: PeriodBatch, X0: np.ndarray, J0: np.ndarray | None):
+        """One solve of a batch of subgames: :func:`solve_chord`, or with ``nested="newton"``
+        the batched semismooth Newton with a fresh Jacobian at every step (also in the last
+        period, whose Jacobian costs about as much as its conditions: no later periods)."""
+        if self.nested == "newton" or batch.t == self.T - 1:
+            return solve_kkt_batch(batch, X0, tol=self.options.tol, max_iter=NESTED_ITERS)
+        return solve_chord(batch, X0, J0, tol=self.options.tol, max_iter=CHORD_ITERS)
 
     def _not_local_maxima(self, X: np.ndarray, Phi_v: np.ndarray, Phi_vv: np.ndarray) -> np.ndarray:
         """Rows (R,) where some player's Hessian in its own actions, on the variables not held at
@@ -467,6 +551,152 @@ class FeedbackGame:
                 return -np.einsum("bij,bjy->biy", np.linalg.pinv(Jx), JY)
 
 
+def _snap(batch, X: np.ndarray, G: np.ndarray, res: np.ndarray, idx: np.ndarray, tol: float):
+    """:func:`~.batch._snap_batch` on the rows that it would move (the others are left as they are,
+    without evaluating them again)."""
+    lower, upper = batch.lower, batch.upper
+    near_low = (X - lower <= 1e-9 * (1 + np.abs(X))) & (G < 0) & (X != lower)
+    near_up = (upper - X <= 1e-9 * (1 + np.abs(X))) & (G > 0) & (X != upper)
+    rows = np.flatnonzero(near_low.any(axis=1) | near_up.any(axis=1))
+    if not rows.size:
+        return X, res
+    X, res = X.copy(), res.copy()
+    X[rows], res[rows] = _snap_batch(batch, X[rows], G[rows], res[rows], idx[rows], tol)
+    return X, res
+
+
+def solve_chord(batch: PeriodBatch, X0: np.ndarray, J0: np.ndarray | None = None, tol: float = 1e-12,
+                max_iter: int = 30) -> BatchRun:
+    r"""Solve the conditions of a batch of subgames by a semismooth Newton iteration that keeps
+    its Jacobian while it contracts fast (a chord iteration).
+
+    Each step solves :math:`(D_x - D_F J)\, d = -\phi(x)` (Fischer–Burmeister, as
+    :func:`~.batch.solve_kkt_batch`) with :math:`D_x, D_F, \phi` at the current point but
+    :math:`J \approx \partial_z G` the last Jacobian computed: at the start the row's ``J0`` (a
+    nearby solution's, NaN where none), later the exact one at an earlier iterate. A step with
+    a kept Jacobian is a single full step. The Jacobian is kept while such steps contract fast:
+    at the step's rate :math:`\rho = (M^+/M)^{1/2}` (merit :math:`M = \tfrac12\|\phi\|^2`),
+    :math:`\|\phi\| = (2M^+)^{1/2}` reaches ``tol`` within :data:`CHORD_STEPS` more steps. A step
+    that only passes the Armijo test below is accepted and the Jacobian recomputed there; one
+    that fails it is refused and the Jacobian recomputed at the current point. With a freshly
+    computed Jacobian the step is the semismooth Newton step with backtracking
+    (:math:`\alpha = 1, \tfrac12, \ldots`, at most 40 halvings, accepted when
+    :math:`M^+ \le (1 - 10^{-4}\alpha) M`); if that fails, or the direction is unusable, the
+    row stops unconverged. Rows without ``J0`` start with the exact Jacobian, which the final
+    derivatives (:meth:`FeedbackGame.solve_level`) reuse when the start already solves the
+    conditions (finite-difference neighbours, started within :math:`O(h^2)` of their answer).
+
+    The answer solves the same conditions to the same tolerance (natural residual at most
+    ``tol``, then the snap onto active bounds); only the iteration differs. Its use: a trial point
+    needs only the conditions :math:`G` (``kkt_function``: the next period's values and
+    gradients) while a Jacobian needs their second derivatives (``kkt_jacobian``: finite
+    differences over the next period's states), several times the work.
+
+    Rows with a singular corner at the start (:meth:`PeriodBatch.singular_corners`) or
+    conditions not finite there stop unconverged, as in :func:`~.batch.solve_kkt_batch`.
+    """
+    lower, upper = batch.lower, batch.upper
+    P, N = batch.P, batch.N
+    X = np.clip(np.array(X0, dtype=float).reshape(P, N), lower, upper)
+    residual = np.full(P, np.inf)
+    iterations = np.zeros(P, dtype=int)
+    converged = np.zeros(P, dtype=bool)
+    stopped = np.zeros(P, dtype=bool)
+    G = np.full((P, N), np.nan)
+    J = np.full((P, N, N), np.nan) if J0 is None else np.array(J0, dtype=float).reshape(P, N, N)
+    kept = np.all(np.isfinite(J), axis=(1, 2))  # a Jacobian from elsewhere: the first step a chord step
+    with np.errstate(all="ignore"):
+        a = np.flatnonzero(kept)
+        if a.size:
+            G[a] = batch.kkt_function(X[a], a)
+        b = np.flatnonzero(~kept)
+        if b.size:
+            G[b], J[b] = batch.kkt_jacobian(X[b], b)
+        # the Jacobian's diagonal counts where it is this point's own
+        corners = batch.singular_corners(X, G)
+        if b.size:
+            corners[b] = batch.singular_corners(X[b], G[b], J[b])
+        stopped |= corners.any(axis=1)
+        stopped |= ~(np.all(np.isfinite(G), axis=1) & np.all(np.isfinite(J), axis=(1, 2)))
+    active = np.flatnonzero(~stopped)
+    for it in range(1, max_iter + 1):
+        if not active.size:
+            break
+        res = batch.kkt_residual(X[active], G[active])
+        residual[active] = res
+        done = res <= tol
+        if done.any():
+            rows = active[done]
+            Xs, rs = _snap(batch, X[rows], G[rows], res[done], rows, tol)
+            X[rows], residual[rows], iterations[rows], converged[rows] = Xs, rs, it - 1, True
+        active = active[~done]
+        if not active.size:
+            break
+        iterations[active] = it
+        Xa = X[active]
+        with np.errstate(all="ignore"):
+            phi, dx, dF = mcp_residual(Xa.ravel(), -G[active].ravel(), np.broadcast_to(lower, Xa.shape).ravel(),
+                                       np.broadcast_to(upper, Xa.shape).ravel())
+        phi, dx, dF = phi.reshape(Xa.shape), dx.reshape(Xa.shape), dF.reshape(Xa.shape)
+        merit = _merit(phi)
+        d, usable = _newton(dx[:, :, None] * np.eye(N) - dF[:, :, None] * J[active], phi, Xa)
+        chord = kept[active]
+        refresh = np.zeros(len(active), dtype=bool)  # recompute the Jacobian at the (new) point
+        moved = np.zeros(len(active), dtype=bool)
+        stop = ~usable & ~chord
+        refresh |= ~usable & chord
+        alpha = np.ones(len(active))
+        pending = np.flatnonzero(usable)
+        for _ in range(41):
+            if not pending.size:
+                break
+            trial = np.clip(Xa[pending] + alpha[pending, None] * d[pending], lower, upper)
+            with np.errstate(all="ignore"):
+                tG = batch.kkt_function(trial, active[pending])
+                tphi, _, _ = mcp_residual(trial.ravel(), -tG.ravel(), np.broadcast_to(lower, trial.shape).ravel(),
+                                          np.broadcast_to(upper, trial.shape).ravel())
+                tmerit = _merit(tphi.reshape(trial.shape))
+                finite = np.all(np.isfinite(tG), axis=1)
+                armijo = finite & ((tmerit <= merit[pending] * (1.0 - 1e-4 * alpha[pending])) | (tmerit < 1e-30))
+                # the chord steps still needed at this rate of contraction: at most CHORD_STEPS
+                rate = np.log(np.sqrt(tmerit / merit[pending]))
+                to_go = np.log(tol / np.sqrt(2.0 * tmerit))
+                fast = finite & ((np.sqrt(2.0 * tmerit) <= tol) | ((rate < 0) & (to_go >= CHORD_STEPS * rate)))
+            accept = armijo
+            rows = pending[accept]
+            X[active[rows]], G[active[rows]] = trial[accept], tG[accept]
+            moved[rows] = True
+            # a kept Jacobian: one full step only; recompute unless it contracted fast
+            slow = chord[pending] & ~fast
+            refresh[pending[slow]] = True
+            kept[active[pending[accept & ~slow]]] = True
+            back = ~accept & ~chord[pending]  # a fresh Jacobian: backtrack
+            alpha[pending[back]] *= 0.5
+            pending = pending[back]
+        stop[pending] = True
+        stopped[active[stop]] = True
+        r = np.flatnonzero(refresh & ~stop)
+        if r.size:
+            with np.errstate(all="ignore"):
+                Gr, Jr = batch.kkt_jacobian(X[active[r]], active[r])
+            G[active[r]], J[active[r]] = Gr, Jr
+            kept[active[r]] = False
+            bad = ~(np.all(np.isfinite(Gr), axis=1) & np.all(np.isfinite(Jr), axis=(1, 2)))
+            stopped[active[r[bad]]] = True
+        # a fresh Jacobian that gave an accepted step is kept for the next (chord) step
+        kept[active[moved & ~refresh]] = True
+        active = active[~stopped[active]]
+    if active.size:  # the cap
+        res = batch.kkt_residual(X[active], G[active])
+        residual[active] = res
+        done = res <= tol
+        if done.any():
+            rows = active[done]
+            Xs, rs = _snap(batch, X[rows], G[rows], res[done], rows, tol)
+            X[rows], residual[rows], converged[rows] = Xs, rs, True
+    return BatchRun(X, residual, iterations, converged, ~converged)
+
+
 class PeriodBatch:
     """The period-t games at P states, as :func:`~.batch.solve_kkt_batch` takes them.
 
@@ -481,7 +711,7 @@ class PeriodBatch:
         self.P = self.Y.shape[0]
         self.N = fb.m
         self.lower, self.upper = fb.lower, fb.upper
-        self.anchors = _Anchors(self.P, fb.m, fb.dY) if anchors is None else anchors
+        self.anchors = _Anchors(self.P, fb.m, fb.dY, fb.n) if anchors is None else anchors
         self.rows = np.arange(self.P) if rows is None else np.asarray(rows, dtype=int)  # rows of the anchors
         self.update = update
         self._last = {}
@@ -711,7 +941,8 @@ def default_start(fb: FeedbackGame, t: int, y: np.ndarray) -> np.ndarray:
     return Z.reshape(-1)
 
 
-def solve_path(fb: FeedbackGame, options, starts: np.ndarray | None = None, extra_starts: int = 3) -> list:
+def solve_path(fb: FeedbackGame, options, starts: np.ndarray | None = None, extra_starts: int = 3,
+               guesses: np.ndarray | None = None) -> list:
     """Solve the feedback equilibrium along the path from the initial state, period by period.
 
     Period t's game at the state reached is solved and certified by :func:`~.nash.solve_game`
@@ -719,7 +950,9 @@ def solve_path(fb: FeedbackGame, options, starts: np.ndarray | None = None, extr
     its continuation values assumed, and a different answer there is recorded as a second
     equilibrium. ``extra_starts`` further Newton starts look for other equilibria of each period
     game (each distinct converged point is certified), and so does the equilibrium with the
-    players' actions passed round (certified when it differs).
+    players' actions passed round (certified when it differs). ``starts`` (T, m): the start of
+    each period (given by the user: used first); ``guesses`` (T, m): starts for the periods whose
+    start the continuation values do not give (the first, as a rule), before the generic one.
 
     Returns
     -------
@@ -739,6 +972,8 @@ def solve_path(fb: FeedbackGame, options, starts: np.ndarray | None = None, extr
             x0 = np.asarray(starts[t], dtype=float)
         elif assumed is not None:
             x0 = assumed
+        elif guesses is not None:
+            x0 = np.asarray(guesses[t], dtype=float)
         else:
             x0 = default_start(fb, t, y)
         res = solve_game(pg, x0, options, "kkt")

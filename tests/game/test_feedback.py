@@ -342,3 +342,35 @@ def test_start_from_a_given_profile():
     again = agg.solve(2, concept="feedback", init=first)
     assert again.success
     np.testing.assert_allclose(again.strategies.data, first.strategies.data, atol=1e-10)
+
+
+def test_chord_iteration_leaves_the_three_player_answer_unchanged():
+    """Subgames off the path solved by Newton with a fresh Jacobian at every step (the default) or
+    by the chord iteration (the Jacobian kept while steps contract fast): the same certified path."""
+    agg = dp.Aggregator(models.invest_aggregator(3).state, gammas=[0.5, 0.7, 0.9])
+    game = agg.game(2)
+    paths = {}
+    for nested in ("chord", "newton"):
+        fb = FeedbackGame(game, SolverOptions(), nested=nested)
+        periods = solve_path(fb, SolverOptions(), extra_starts=0)
+        assert len(periods) == 2 and all(p.outcome.success for p in periods), nested
+        paths[nested] = np.array([p.outcome.x for p in periods])
+    np.testing.assert_allclose(paths["chord"], paths["newton"], rtol=0, atol=1e-8)
+    with pytest.raises(InvalidArgumentError, match="nested must be"):
+        FeedbackGame(game, SolverOptions(), nested="broyden")
+
+
+def test_first_period_starts_from_the_open_loop_first_order_point():
+    """The default path starts its first period from the open-loop game's first-order point (a
+    start only): the answer equals the one from the generic start."""
+    from dynapai_sym.game.feedback import _open_loop_guess
+
+    agg = models.invest_aggregator(2)
+    game = agg.game(2)
+    options = SolverOptions()
+    guesses = _open_loop_guess(agg, game, 2, options)
+    assert guesses is not None and guesses.shape == (2, game.m)
+    from_guess = solve_path(FeedbackGame(game, options), options, guesses=guesses, extra_starts=0)
+    generic = solve_path(FeedbackGame(game, options), options, extra_starts=0)
+    assert all(p.outcome.success for p in from_guess + generic)
+    np.testing.assert_allclose([p.outcome.x for p in from_guess], [p.outcome.x for p in generic], atol=1e-8)
