@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +48,12 @@ class Outcome:
     certificate: Certificate | None
     seconds: float
     notes: list
+
+
+def _counted(notes: list[str]) -> list[str]:
+    """Each distinct note once, in order, with how many times it was made when more than once."""
+    counts = Counter(notes)
+    return [note if counts[note] == 1 else f"{note} ({counts[note]} times)" for note in dict.fromkeys(notes)]
 
 
 def _random_start(x0: np.ndarray, game, rng) -> np.ndarray:
@@ -85,7 +92,7 @@ def solve_game(game, x0: np.ndarray, options, method: str = "auto", check_global
     def finish(x, cert, success, status, message):
         return Outcome(x, success, status, message, method, iterations,
                        cert.kkt_residual if cert else float("nan"), cert,
-                       time.perf_counter() - t0, notes)
+                       time.perf_counter() - t0, _counted(notes))
 
     if method.startswith("best_response"):
         inner = "nelder-mead" if (method == "best_response_nm" or not game.smooth) else "lbfgsb"
