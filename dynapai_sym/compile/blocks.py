@@ -138,6 +138,39 @@ class ArrayFunction:
         out[:, flat] = vals[:, pos]
         return out
 
+    def _call_columns(self, z: np.ndarray, y: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Profiles ``z`` (m, B) with one parameter set (``y`` (ds,), ``theta`` (np,)) or one per
+        column (``(ds, B)``, ``(np, B)``): the general path's arrays, with the generated function's
+        input rows written in place (no broadcast copies, no axis moves)."""
+        m, B = z.shape
+        ds, npar = y.shape[0], theta.shape[0]
+        if (y.ndim == 2 and y.shape[1] != B) or (theta.ndim == 2 and theta.shape[1] != B):
+            return self._general(z, y, theta)
+        inp = np.empty((B, m + ds + npar))
+        inp[:, :m] = z.T
+        if ds:
+            inp[:, m:m + ds] = y.T if y.ndim == 2 else y
+        inp[:, m + ds:] = theta.T if theta.ndim == 2 else theta
+        vals = np.asarray(self._single(inp)).reshape(B, -1)
+        outs = []
+        for shape, size, flat, pos in self.plan:
+            out = np.zeros((size, B))
+            if flat.size:
+                out[flat] = vals[:, pos].T
+            outs.append(out.reshape((*shape, B)))
+        return tuple(outs)
+
+    def _general(self, z, y, theta) -> tuple[np.ndarray, ...]:
+        batch = np.shape(z)[1:]
+        vals = self._values(z, y, theta, batch)
+        outs = []
+        for shape, size, flat, pos in self.plan:
+            out = np.zeros((size, *batch))
+            if flat.size:
+                out[flat] = vals[pos]
+            outs.append(out.reshape((*shape, *batch)))
+        return tuple(outs)
+
     def _values(self, z, y, theta, batch) -> np.ndarray:
         chunks = []
         for kind, func, count in self.parts:
@@ -171,6 +204,9 @@ class ArrayFunction:
                 and type(theta) is np.ndarray and z.ndim == 1 and y.ndim == 1 and theta.ndim == 1
                 and z.dtype == theta.dtype == np.float64 and y.dtype == np.float64):
             return self._call_single(z, y, theta)
+        if (self._single is not None and type(z) is np.ndarray and z.ndim == 2 and z.dtype == np.float64
+                and type(y) is np.ndarray and type(theta) is np.ndarray and y.ndim <= 2 and theta.ndim <= 2):
+            return self._call_columns(z, y, theta)
         batch = np.shape(z)[1:]
         # one profile, many parameter sets (ndarray.ndim first: this call is hot, np.ndim slower)
         if not batch and ((theta.ndim if type(theta) is np.ndarray else np.ndim(theta)) > 1

@@ -127,6 +127,12 @@ def test_one_profile_calls_and_parameter_columns_equal_the_general_path(case):
     for name in ("_values", "_static", "_quantities", "_first"):
         block = getattr(model, name)
         batched = block(Z, y, th)
+        # the general path: parameters broadcast along the batch, then every column at once
+        general = block._general(Z, y, th)
+        per_column = block(Z, np.repeat(y[:, None], Z.shape[1], axis=1), np.repeat(th[:, None], Z.shape[1], axis=1))
+        for one, two, three in zip(batched, general, per_column):
+            np.testing.assert_array_equal(one, two)
+            np.testing.assert_array_equal(one, three)
         for b in range(Z.shape[1]):
             single = block(np.ascontiguousarray(Z[:, b]), y, th)
             for one, many in zip(single, batched):
