@@ -161,8 +161,11 @@ class ArrayFunction:
         return tuple(outs)
 
     def _general(self, z, y, theta) -> tuple[np.ndarray, ...]:
-        batch = np.shape(z)[1:]
-        vals = self._values(z, y, theta, batch)
+        """The general path: profiles and parameters broadcast along the batch axes of ``z``."""
+        return self._scatter(self._values(z, y, theta, np.shape(z)[1:]), np.shape(z)[1:])
+
+    def _scatter(self, vals: np.ndarray, batch: tuple) -> tuple[np.ndarray, ...]:
+        """The outputs (zeros where structurally zero) from the computed entries ``vals``."""
         outs = []
         for shape, size, flat, pos in self.plan:
             out = np.zeros((size, *batch))
@@ -214,14 +217,7 @@ class ArrayFunction:
             batch = np.shape(theta)[1:] if np.ndim(theta) > 1 else np.shape(y)[1:]
             z = np.broadcast_to(np.asarray(z, dtype=float).reshape(-1, *([1] * len(batch))),
                                 (np.shape(z)[0], *batch))
-        vals = self._values(z, y, theta, batch)
-        outs = []
-        for shape, size, flat, pos in self.plan:
-            out = np.zeros((size, *batch))
-            if flat.size:
-                out[flat] = vals[pos]
-            outs.append(out.reshape((*shape, *batch)))
-        return tuple(outs)
+        return self._scatter(self._values(z, y, theta, batch), batch)
 
 
 def build_array_function(structure: ModelStructure, outputs: list, cse: bool, backend: str,

@@ -622,13 +622,8 @@ def solve_chord(batch: PeriodBatch, X0: np.ndarray, J0: np.ndarray | None = None
     for it in range(1, max_iter + 1):
         if not active.size:
             break
-        res = batch.kkt_residual(X[active], G[active])
-        residual[active] = res
-        done = res <= tol
-        if done.any():
-            rows = active[done]
-            Xs, rs = _snap(batch, X[rows], G[rows], res[done], rows, tol)
-            X[rows], residual[rows], iterations[rows], converged[rows] = Xs, rs, it - 1, True
+        done = _settle_converged(batch, X, G, active, residual, converged, tol)
+        iterations[active[done]] = it - 1
         active = active[~done]
         if not active.size:
             break
@@ -687,14 +682,23 @@ def solve_chord(batch: PeriodBatch, X0: np.ndarray, J0: np.ndarray | None = None
         kept[active[moved & ~refresh]] = True
         active = active[~stopped[active]]
     if active.size:  # the cap
-        res = batch.kkt_residual(X[active], G[active])
-        residual[active] = res
-        done = res <= tol
-        if done.any():
-            rows = active[done]
-            Xs, rs = _snap(batch, X[rows], G[rows], res[done], rows, tol)
-            X[rows], residual[rows], converged[rows] = Xs, rs, True
+        _settle_converged(batch, X, G, active, residual, converged, tol)
     return BatchRun(X, residual, iterations, converged, ~converged)
+
+
+def _settle_converged(batch, X: np.ndarray, G: np.ndarray, active: np.ndarray, residual: np.ndarray,
+                      converged: np.ndarray, tol: float) -> np.ndarray:
+    """Record the residuals of the rows ``active``; those within ``tol`` are snapped onto their
+    active bounds and marked converged (``X``, ``residual``, ``converged`` updated in place).
+    Returns which of ``active`` converged."""
+    res = batch.kkt_residual(X[active], G[active])
+    residual[active] = res
+    done = res <= tol
+    if done.any():
+        rows = active[done]
+        X[rows], residual[rows] = _snap(batch, X[rows], G[rows], res[done], rows, tol)
+        converged[rows] = True
+    return done
 
 
 class PeriodBatch:
