@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import combine_risk
 
 import dynapai_sym as dp
+from conftest import combine_risk
 from dynapai_sym import models
 
 

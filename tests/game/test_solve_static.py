@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
-from conftest import independent_best_gain
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dynapai_sym as dp
+from conftest import independent_best_gain
 from dynapai_sym import models
 
 
