@@ -125,13 +125,7 @@ class ArrayFunction:
         B = Z.shape[1]
         if self._single is None:  # several generated functions: the general path
             return self(Z, y[:, idx], theta[:, idx])[output].reshape(size, B).T
-        m, ds = Z.shape[0], y.shape[0]
-        inp = np.empty((B, m + ds + theta.shape[0]))
-        inp[:, :m] = Z.T
-        if ds:
-            inp[:, m:m + ds] = y.T[idx]
-        inp[:, m + ds:] = theta.T[idx]
-        vals = np.asarray(self._single(inp)).reshape(B, -1)
+        vals = self._rows(Z, y.T[idx] if y.shape[0] else None, theta.T[idx])
         if flat.size == size and np.array_equal(flat, np.arange(size)):
             return vals[:, pos]
         out = np.zeros((B, size))
@@ -142,23 +136,24 @@ class ArrayFunction:
         """Profiles ``z`` (m, B) with one parameter set (``y`` (ds,), ``theta`` (np,)) or one per
         column (``(ds, B)``, ``(np, B)``): the general path's arrays, with the generated function's
         input rows written in place (no broadcast copies, no axis moves)."""
-        m, B = z.shape
-        ds, npar = y.shape[0], theta.shape[0]
+        B = z.shape[1]
         if (y.ndim == 2 and y.shape[1] != B) or (theta.ndim == 2 and theta.shape[1] != B):
             return self._general(z, y, theta)
-        inp = np.empty((B, m + ds + npar))
+        vals = self._rows(z, y.T if y.shape[0] else None, theta.T)
+        return self._scatter(vals.T, (B,))
+
+    def _rows(self, z: np.ndarray, y_rows: np.ndarray | None, theta_rows: np.ndarray) -> np.ndarray:
+        """The generated function at the columns of ``z`` (m, B), its input rows written in place:
+        the actions, then the moving state and the parameters (``(B, ds)``/``(B, np)`` rows, or one
+        ``(ds,)``/``(np,)`` row for all; no state: None). Returns the computed entries (B, count)."""
+        m, B = z.shape
+        ds = 0 if y_rows is None else y_rows.shape[-1]
+        inp = np.empty((B, m + ds + theta_rows.shape[-1]))
         inp[:, :m] = z.T
         if ds:
-            inp[:, m:m + ds] = y.T if y.ndim == 2 else y
-        inp[:, m + ds:] = theta.T if theta.ndim == 2 else theta
-        vals = np.asarray(self._single(inp)).reshape(B, -1)
-        outs = []
-        for shape, size, flat, pos in self.plan:
-            out = np.zeros((size, B))
-            if flat.size:
-                out[flat] = vals[:, pos].T
-            outs.append(out.reshape((*shape, B)))
-        return tuple(outs)
+            inp[:, m:m + ds] = y_rows
+        inp[:, m + ds:] = theta_rows
+        return np.asarray(self._single(inp)).reshape(B, -1)
 
     def _general(self, z, y, theta) -> tuple[np.ndarray, ...]:
         """The general path: profiles and parameters broadcast along the batch axes of ``z``."""

@@ -369,6 +369,13 @@ class StaticBatch:
                     return False
         return True
 
+    def _one_point(self, idx) -> tuple:
+        """The compiled model, moving state and parameters (contiguous) of the one point ``idx``
+        (default: the first) of a one-belief batch."""
+        model, _, theta, y = self.chains[0]
+        p = 0 if idx is None else int(np.asarray(idx).reshape(-1)[0])
+        return model, y[:, p].copy(), theta[:, p].copy()
+
     def _select(self, idx):
         return slice(None) if idx is None else np.asarray(idx, dtype=int)
 
@@ -381,9 +388,8 @@ class StaticBatch:
         X = np.asarray(X, dtype=float)
         B = X.shape[0]
         if B == 1 and self._one_belief:  # one point: the block's one-profile call
-            model, _, theta, y = self.chains[0]
-            p = 0 if idx is None else int(np.asarray(idx).reshape(-1)[0])
-            g, jac = model.static(X[0], y[:, p].copy(), theta[:, p].copy())
+            model, y, theta = self._one_point(idx)
+            g, jac = model.static(X[0], y, theta)
             return g.reshape(1, self.N), jac.reshape(1, self.N, self.N)
         sel = self._select(idx)
         G = np.empty((self.n, self.k, B))
@@ -400,9 +406,8 @@ class StaticBatch:
         """:math:`u_i` of every player at each point: (B, n)."""
         X = np.asarray(X, dtype=float)
         if X.shape[0] == 1 and self._one_belief:  # one point: the block's one-profile call
-            model, _, theta, y = self.chains[0]
-            p = 0 if idx is None else int(np.asarray(idx).reshape(-1)[0])
-            return model.payoffs(X[0], y[:, p].copy(), theta[:, p].copy()).reshape(1, self.n)
+            model, y, theta = self._one_point(idx)
+            return model.payoffs(X[0], y, theta).reshape(1, self.n)
         sel = self._select(idx)
         out = np.empty((X.shape[0], self.n))
         for model, players, theta, y in self.chains:
@@ -465,10 +470,6 @@ class StaticBatch:
                 cols = np.flatnonzero(np.isin(players, chain_players))
                 if not cols.size:
                     continue
-                if cols.size == players.size:  # every column: no gathering
-                    u = model.payoff_columns(Z, y, theta, idx)  # (B, n)
-                    out[:] = u[np.arange(cols.size), players]
-                    continue
-                u = model.payoff_columns(Z[:, cols], y, theta, idx[cols])
+                u = model.payoff_columns(Z[:, cols], y, theta, idx[cols])  # (B, n)
                 out[cols] = u[np.arange(cols.size), players[cols]]
         return out
