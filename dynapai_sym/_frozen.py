@@ -30,8 +30,28 @@ class Frozen:
 
     def _set(self, **fields) -> None:
         """Set attributes while building the object."""
+        cls = type(self)
+        guarded = _GUARDED.get(cls)
+        if guarded is None:
+            guarded = _GUARDED[cls] = _guarded_names(cls)
+        if guarded is not True and not guarded.intersection(fields):  # plain dictionary entries: one update
+            self.__dict__.update(fields)
+            return
         for key, value in fields.items():
             object.__setattr__(self, key, value)
+
+
+#: per class: True when its instances keep attributes in slots, else the names that are data
+#: descriptors on the class (properties): :meth:`Frozen._set` writes any other name straight
+#: into the instance dictionary, which is what ``object.__setattr__`` would do
+_GUARDED: dict[type, bool | frozenset] = {}
+
+
+def _guarded_names(cls: type) -> bool | frozenset:
+    if any(klass.__dict__.get("__slots__") for klass in cls.__mro__) or "__dict__" not in dir(cls):
+        return True
+    return frozenset(name for klass in cls.__mro__ for name, v in vars(klass).items()
+                     if hasattr(type(v), "__set__"))
 
 
 def restore(obj, state) -> None:

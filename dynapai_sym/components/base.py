@@ -27,7 +27,10 @@ class Component(Frozen):
     compiled model serves every calibration.
     """
 
-    __slots__ = ()
+    # ``_symmetric``, ``_values``: :meth:`is_symmetric`'s answer and :attr:`param_values`,
+    # remembered by the model that asks (the component is immutable, and the points of a sweep
+    # share their components)
+    __slots__ = ("_symmetric", "_values")
 
     #: short name used in messages and LaTeX headings
     kind: str = "component"

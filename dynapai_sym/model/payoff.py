@@ -57,6 +57,26 @@ def _disaster_form(disaster) -> str:
     return disaster
 
 
+def _component_values(comp) -> dict:
+    """``comp.param_values``, remembered on the component (read only; components are immutable,
+    and the points of a sweep share theirs)."""
+    cached = getattr(comp, "_values", None)
+    if cached is None:
+        cached = comp.param_values
+        object.__setattr__(comp, "_values", cached)
+    return cached
+
+
+def _component_symmetric(comp) -> bool:
+    """``comp.is_symmetric()``, remembered on the component (components are immutable, and the
+    points of a sweep share theirs)."""
+    cached = getattr(comp, "_symmetric", None)
+    if cached is None:
+        cached = bool(comp.is_symmetric())
+        object.__setattr__(comp, "_symmetric", cached)
+    return cached
+
+
 class PayoffModel(Frozen):
     r"""The symbolic one-period model: components composed into :math:`u_i`, and what is derived from it.
 
@@ -126,8 +146,8 @@ class PayoffModel(Frozen):
             raise InvalidArgumentError("disaster='complement' needs d as a vector (one cost per player), not a matrix")
         k = cost_func.k
         if transition is None:
-            transition = {2: Transition.none(), 4: Transition.invest(),
-                          6: Transition.sharing(share_map)}[k]
+            transition = (Transition.none() if k == 2 else Transition.invest() if k == 4
+                          else Transition.sharing(share_map))
         elif not isinstance(transition, Transition):
             raise InvalidTypeError(f"transition must be a Transition, got {type(transition).__name__}")
         elif share_map != "fraction" and transition.share_map != share_map:
@@ -169,10 +189,12 @@ class PayoffModel(Frozen):
         """Value of every parameter symbol (including the state A, B)."""
         out: dict[sp.Symbol, float] = {}
         for comp in self.components:
-            for sym, val in comp.param_values.items():
-                if sym in out and out[sym] != val:
-                    raise InvalidArgumentError(f"parameter {sym} is given two values by different components")
-                out[sym] = val
+            values = _component_values(comp)
+            if out.keys() & values.keys():
+                for sym, val in values.items():
+                    if sym in out and out[sym] != val:
+                        raise InvalidArgumentError(f"parameter {sym} is given two values by different components")
+            out.update(values)
         return out
 
     @cached_property
@@ -341,8 +363,12 @@ class PayoffModel(Frozen):
         return glossary(syms)
 
     def is_symmetric(self) -> bool:
-        """True when permuting players leaves the model unchanged."""
-        return all(c.is_symmetric() for c in self.components)
+        """True when permuting players leaves the model unchanged (computed once: models are immutable)."""
+        cached = self.__dict__.get("_symmetric")
+        if cached is None:
+            cached = all(_component_symmetric(c) for c in self.components)
+            self.__dict__["_symmetric"] = cached
+        return cached
 
     def replace(self, **changes) -> PayoffModel:
         """A copy with some constructor arguments replaced.

@@ -16,8 +16,8 @@ import numpy as np
 from ..errors import InvalidArgumentError, InvalidTypeError
 from ..game import Aggregator
 from ..solvers import SolverOptions
-from .batched import solve_tasks
 from .runs import LOST, FailedPoint, portable
+from .transport import solve_packed, unpacked
 
 __all__ = ["BACKENDS", "dask_client", "effective_jobs", "import_joblib", "pool_kind", "solve_forked",
            "solve_parallel", "solve_with_executor"]
@@ -73,7 +73,7 @@ def lost_chunk(chunk: list, exc: BaseException, t: int, method: str) -> list:
 
 
 def solve_with_executor(executor, tasks: list, t: int, init, options: SolverOptions, method: str,
-                         warm_start: bool, bar, size: int | None = None, batch: bool = True):
+                         warm_start: bool, bar, size: int | None = None, batch: bool = True, inherited=None):
     """Submit chunks of points to a concurrent.futures executor or a dask client; yield as they finish.
 
     A chunk whose future raises (a dask ``KilledWorker`` once a task has outlived
@@ -81,12 +81,22 @@ def solve_with_executor(executor, tasks: list, t: int, init, options: SolverOpti
     future, an error in the worker) yields :func:`lost_chunk` instead of stopping the sweep, so
     the chunks that did finish are still returned and checkpointed. Futures still pending when
     the caller stops (an interrupt, a failing checkpoint write) are cancelled. Each chunk is
-    solved by :func:`~dynapai_sym.scenario.batched.solve_tasks` (batched where it can be).
+    solved by :func:`~dynapai_sym.scenario.batched.solve_tasks` (batched where it can be), and
+    its results come back packed in columns (:class:`~dynapai_sym.scenario.transport.PackedOutputs`).
+
+    ``inherited``: the key under which forked workers find ``tasks`` (:data:`_FORKED`); each
+    chunk is then sent as a range of positions, not pickled.
     """
     size = max(1, min(64 if not batch else 1024, -(-len(tasks) // 8))) if size is None else size
-    chunks = chunk_tasks(tasks, size)
-    futures = [executor.submit(solve_tasks, chunk, t, init, options, method, warm_start, None, batch)
-               for chunk in chunks]
+    if inherited is None:
+        chunks = chunk_tasks(tasks, size)
+        futures = [executor.submit(solve_packed, chunk, t, init, options, method, warm_start, None, batch)
+                   for chunk in chunks]
+    else:
+        bounds = [(lo, min(len(tasks), lo + size)) for lo in range(0, len(tasks), size)]
+        chunks = [tasks[lo:hi] for lo, hi in bounds]
+        futures = [executor.submit(_solve_inherited, inherited, lo, hi, t, init, options, method, warm_start, batch)
+                   for lo, hi in bounds]
     chunk_of = {fut: chunk for fut, chunk in zip(futures, chunks)}
     # dask futures come from a dask client (distributed is then imported already; importing it
     # for any other executor would cost ~0.6 s)
@@ -101,7 +111,7 @@ def solve_with_executor(executor, tasks: list, t: int, init, options: SolverOpti
     try:
         for fut in completed:
             try:
-                out = fut.result()  # dask gathers again (recomputing) if the holder of a result died
+                out = unpacked(fut.result())  # dask gathers again (recomputing) if the holder of a result died
             except Exception as exc:  # includes KilledWorker and CancelledError
                 out = lost_chunk(chunk_of[fut], exc, t, method)
             bar.update(len(out))
@@ -170,7 +180,7 @@ def solve_forked(tasks, jobs: int, t: int, init, options, method: str, warm_star
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
-    context = None
+    context = inherited = None
     if fork_available():
         context = mp.get_context("fork")
         seen = set()
@@ -179,9 +189,26 @@ def solve_forked(tasks, jobs: int, t: int, init, options, method: str, warm_star
             if key not in seen:
                 seen.add(key)
                 prepare(agg, t)
+        inherited = id(tasks)
+        _FORKED[inherited] = tasks  # the workers, forked below, inherit the points too
     size = chunk_size(len(tasks), jobs, batch)
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        yield from solve_with_executor(pool, tasks, t, init, options, method, warm_start, bar, size, batch)
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            yield from solve_with_executor(pool, tasks, t, init, options, method, warm_start, bar, size, batch,
+                                           inherited)
+    finally:
+        _FORKED.pop(inherited, None)
+
+
+#: the points of the sweeps being solved by forked workers, by key: the workers inherit them
+#: when they are forked, so a chunk is sent as a range of positions instead of being pickled
+_FORKED: dict[int, list] = {}
+
+
+def _solve_inherited(key: int, lo: int, hi: int, t: int, init, options, method: str, warm_start: bool,
+                     batch: bool):
+    """In a forked worker: solve the inherited points ``lo:hi`` of sweep ``key`` (packed output)."""
+    return solve_packed(_FORKED[key][lo:hi], t, init, options, method, warm_start, None, batch)
 
 
 def solve_parallel(tasks, jobs: int, t: int, init, options, method: str, warm_start: bool, bar,
@@ -196,7 +223,8 @@ def solve_parallel(tasks, jobs: int, t: int, init, options, method: str, warm_st
         size = -(-count // min(count, max(2 * jobs, -(-count // 64))))
     chunks = chunk_tasks(tasks, size)
     runner = Parallel(n_jobs=jobs, backend="loky", return_as="generator")
-    for out in runner(delayed(solve_tasks)(chunk, t, init, options, method, warm_start, None, batch)
+    for out in runner(delayed(solve_packed)(chunk, t, init, options, method, warm_start, None, batch)
                       for chunk in chunks):
+        out = unpacked(out)
         bar.update(len(out))
         yield out

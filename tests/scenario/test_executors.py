@@ -207,7 +207,7 @@ def _chunks_interrupted(client) -> int:
     """How many times a scenario chunk was running on a worker that died (the scheduler's count)."""
     return client.run_on_scheduler(
         lambda dask_scheduler: sum(p.suspicious for name, p in dask_scheduler.task_prefixes.items()
-                                   if "solve_tasks" in name))
+                                   if "solve_packed" in name))
 
 
 def _assert_same(res, seq, saved):
