@@ -84,12 +84,18 @@ class CompiledModel:
     @property
     def backend(self) -> str:
         """What produced the functions built so far, e.g. ``"symengine-llvm+sympy"``."""
+        built = tuple(name for name in ("_values", "_static", "_first", "_dynamic", "_quantities")
+                      if name in self.__dict__)
+        cached = self.__dict__.get("_backend_of")
+        if cached is not None and cached[0] == built:
+            return cached[1]
         used = []
-        for name in ("_values", "_static", "_first", "_dynamic", "_quantities"):
-            if name in self.__dict__:
-                used.extend(self.__dict__[name].backend.split("+"))
+        for name in built:
+            used.extend(self.__dict__[name].backend.split("+"))
         used = list(dict.fromkeys(used))
-        return "+".join(used) if used else self.requested_backend
+        out = "+".join(used) if used else self.requested_backend
+        self.__dict__["_backend_of"] = (built, out)
+        return out
 
     # -------------------------------------------------------------- expressions
     @cached_property

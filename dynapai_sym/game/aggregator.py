@@ -339,7 +339,9 @@ class Aggregator(PlannerMethods, MultiPeriodModel, LatexDisplay):
 
     def _result(self, game: NumericGame, x: np.ndarray, out, samples=None,
                 quantities: dict | None = None) -> SolverResult:
-        strategies = Strategies(np.maximum(game.layout.unpack(x), 0.0))
+        data = np.maximum(game.layout.unpack(x), 0.0)  # a new array, unless x is not finite: checked
+        strategies = (Strategies._checked(data, self.action_type) if np.isfinite(data).all()
+                      and data.dtype == np.float64 else Strategies(data))
         qty = game.quantities(x) if quantities is None else quantities
         payoffs = qty["payoffs"]
         cert = out.certificate

@@ -188,6 +188,16 @@ class Strategies(Frozen):
 
 
     @classmethod
+    def _checked(cls, data: np.ndarray, action_type: type[Actions]) -> Strategies:
+        """Strategies of an array already known to be valid: float64 (T, n, k), finite,
+        non-negative, not shared with anyone who could write it (it is made read-only here)."""
+        data.setflags(write=False)
+        out = object.__new__(cls)
+        object.__setattr__(out, "data", data)
+        object.__setattr__(out, "action_type", action_type)
+        return out
+
+    @classmethod
     def from_inputs(cls, xs, xp, inv_s=None, inv_p=None, share_s=None, share_p=None) -> Strategies:
         """Build from (T, n) arrays, one per action column."""
         cols = [c for c in (xs, xp, inv_s, inv_p, share_s, share_p) if c is not None]

@@ -85,21 +85,36 @@ def solve_batched(tasks, t: int, init, options: SolverOptions, method: str, warm
     # the nearest certified (aggregator, result, x, position) at or before each settled point
     source: dict[int, tuple | None] = {}
     results: dict[int, tuple] = {}
-    pending = list(range(len(tasks)))
     with blas_threads(options.blas_threads):
-        while pending:
-            wave, rest = [], []
-            for b in pending:
-                nb = tasks[b][2]
-                if (not warm_start) or nb is None or nb not in pos or nb in source:
-                    wave.append(b)
-                else:
-                    rest.append(b)
-            pending = rest
+        for wave in _waves(tasks, pos, warm_start):
             _solve_wave(batch, tasks, wave, source, results, t, init, options, method, warm_start)
             if callback is not None:
                 callback(len(wave))
     return [(idx, *results[idx]) for idx, _, _ in tasks]
+
+
+def _waves(tasks, pos: dict, warm_start: bool) -> list[list[int]]:
+    """The tasks' positions grouped in waves: a point joins the wave after its neighbour's (the
+    first wave when it has none among the tasks, or without warm starts); in order within a wave."""
+    depth: list[int | None] = [None] * len(tasks)
+    for b in range(len(tasks)):
+        chain = []
+        c = b
+        while depth[c] is None:
+            nb = tasks[c][2]
+            if (not warm_start) or nb is None or nb not in pos:
+                depth[c] = 0
+                break
+            chain.append(c)
+            c = pos[nb]
+            if len(chain) > len(tasks):
+                raise ValueError("the warm-start neighbours of a sweep form a cycle")
+        for c2 in reversed(chain):
+            depth[c2] = depth[pos[tasks[c2][2]]] + 1
+    waves: list[list[int]] = [[] for _ in range(max(depth, default=-1) + 1)]
+    for b, d in enumerate(depth):
+        waves[d].append(b)
+    return waves
 
 
 def _solve_wave(batch: StaticBatch, tasks, wave: list, source: dict, results: dict, t: int, init,
