@@ -31,8 +31,12 @@ uses the package's payoff (``agg.u``) and says so.
   for a pure equilibrium found independently: the reference's ``solve_baseline`` from a few seeds
   (random starts without the reference) and the package's uncertified profile, each polished by
   iterated best responses (L-BFGS-B on the independent payoff) and accepted when the deviation
-  search finds no gain above the same tolerance. An equilibrium found is a MISSED one; the script
-  records whether the package certifies it when started there (``agg.solve(init=...)``).
+  search finds no gain above the same tolerance. Such a candidate is then cross-examined: the
+  deviations the package's certificate proposes at it are evaluated with the independent payoff,
+  and one that gains more than the tolerance refutes it (the independent search had missed that
+  move; the line says so, and the game counts as "no equilibrium found"). An equilibrium that
+  survives is a MISSED one; the script records whether the package certifies it when started
+  there (``agg.solve(init=...)``).
 
 Per-game lines are printed only for false certificates and missed equilibria, with progress and
 elapsed time every few games; then a summary with targets. Exits 0 whatever it finds.
@@ -61,6 +65,7 @@ from _common import (
 from scipy.optimize import minimize
 
 import dynapai_sym as dp
+from dynapai_sym.solvers.certify import certify
 
 GAIN_RTOL = 1e-6  # a gain above GAIN_RTOL (1 + |U_i|) defeats a profile
 LOG_LO, LOG_HI = -60.0, float(np.log(1e6))  # log-coordinate bounds (e^-60 ~ 1e-26)
@@ -322,9 +327,31 @@ def polish(pay: IndependentPayoff, X: np.ndarray, effort: Effort, sweeps: int = 
     return X
 
 
+def refuting_deviation(pay: IndependentPayoff, agg: dp.Aggregator, X: np.ndarray) -> tuple[int, float] | None:
+    """A deviation from ``X`` that the package's certificate proposes and the independent payoff
+    confirms (player, gain), or None. The package only proposes schedules here; the gain is the
+    independent model's, so a candidate equilibrium of the independent search that this refutes
+    was not one (its own deviation search had missed the move)."""
+    game = agg.game(pay.T)
+    cert = certify(game, game.layout.pack(np.maximum(X, 0.0)), dp.SolverOptions(), np.random.default_rng(0))
+    U = pay(X[None])[0]
+    best = None
+    for dev in cert.deviations:
+        Y = np.array(X, dtype=float)
+        Y[:, dev.player, :] = np.clip(dev.schedule, 0.0, pay.upper)
+        gain = float(pay(Y[None])[0][dev.player] - U[dev.player])
+        if gain > GAIN_RTOL * (1.0 + abs(U[dev.player])) and (best is None or gain > best[1]):
+            best = (dev.player, gain)
+    return best
+
+
 def find_equilibrium(pay: IndependentPayoff, res: dp.SolverResult, rng: np.random.Generator, effort: Effort,
-                     starts: int = 3):
-    """A pure equilibrium of the independent model, or None: (profile, gains, how it was found)."""
+                     starts: int = 3, agg: dp.Aggregator | None = None, refuted: list | None = None):
+    """A pure equilibrium of the independent model, or None: (profile, gains, how it was found).
+
+    With ``agg``, a candidate is also checked against the deviations the package's certificate
+    proposes, evaluated by the independent payoff (:func:`refuting_deviation`); a refuted
+    candidate is skipped and recorded in ``refuted`` as (how, player, gain)."""
     ref = reference()
     T, n, k = pay.T, pay.n, pay.k
     candidates = []
@@ -346,7 +373,11 @@ def find_equilibrium(pay: IndependentPayoff, res: dp.SolverResult, rng: np.rando
         tried.append(X)
         g = gains(pay, X, rng, effort)
         if not defeated(g):
-            return X, g, how
+            refute = refuting_deviation(pay, agg, X) if agg is not None else None
+            if refute is None:
+                return X, g, how
+            if refuted is not None:
+                refuted.append((how, *refute))
     return None
 
 
@@ -355,7 +386,7 @@ def run(kind: str, seeds: list[int], quick: bool, search_missed: bool) -> dict:
     draw, code = DRAWS[kind]
     effort = Effort(kind == "dynamic")
     counts = {"games": 0, "certified": 0, "false": 0, "missed": 0, "missed_zero": 0, "missed_recovered": 0,
-              "none_found": 0, "not_searched": 0, "fallback": 0, "errors": 0}
+              "none_found": 0, "not_searched": 0, "fallback": 0, "errors": 0, "refuted": 0}
     t0 = last = time.perf_counter()
     print(f"\n{kind}: {len(seeds)} games, seeds {seeds[0]}..{seeds[-1]}", flush=True)
     for g, seed in enumerate(seeds):
@@ -383,7 +414,13 @@ def run(kind: str, seeds: list[int], quick: bool, search_missed: bool) -> dict:
                     print(f"  FALSE CERTIFICATE seed {seed} ({what}): player {worst} gains {gain:.3e} over U={u:.6g} "
                           f"({pay.source} payoff) with schedule {np.array2string(sched, precision=4)}")
             elif kind == "static" or search_missed:
-                found = find_equilibrium(pay, res, rng, effort)
+                refuted: list = []
+                found = find_equilibrium(pay, res, rng, effort, agg=agg, refuted=refuted)
+                counts["refuted"] += bool(refuted)
+                for how, player, gain in refuted:
+                    print(f"  seed {seed} ({what}): the independent search's candidate (from {how}) is refuted: "
+                          f"player {player + 1} gains {gain:.3e} (independent payoff) by a deviation the "
+                          "package's certificate proposes")
                 if found is None:
                     counts["none_found"] += 1
                 else:
@@ -423,7 +460,8 @@ def summarize(kind: str, c: dict, targets: Targets, search_missed: bool) -> list
     return [kind, str(c["games"]), str(c["certified"]), str(c["false"]),
             str(c["missed"]) if searched else "not searched",
             f"{c['missed_zero']}" if searched else "",
-            str(c["none_found"]) if searched else f"{not_cert} (not searched)",
+            (str(c["none_found"]) + (f" ({c['refuted']} with a refuted candidate)" if c["refuted"] else ""))
+            if searched else f"{not_cert} (not searched)",
             str(c["errors"]), "package" if c["fallback"] == c["games"] else
             ("reference" if not c["fallback"] else f"reference ({c['fallback']} package)"),
             f"{c['seconds']:.0f} s"]

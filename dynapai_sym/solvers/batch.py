@@ -36,7 +36,7 @@ import numpy as np
 
 from .certify import Certificate, certify, certify_steps
 from .certify_static import certify_static, probe_draws
-from .kkt import mcp_residual
+from .kkt import drift_scale, drifting, mcp_residual
 from .nash import EXIT_FRACTION, Outcome, gave_up
 from .result import Status
 
@@ -149,6 +149,7 @@ def solve_kkt_batch(batch, X0: np.ndarray, tol: float = 1e-12, max_iter: int = 5
     lower, upper = batch.lower, batch.upper
     P = batch.P
     X = np.clip(np.array(X0, dtype=float).reshape(P, batch.N), lower, upper)
+    scale = drift_scale(X)
     residual = np.full(P, np.inf)
     iterations = np.zeros(P, dtype=int)
     converged = np.zeros(P, dtype=bool)
@@ -217,6 +218,10 @@ def solve_kkt_batch(batch, X0: np.ndarray, tol: float = 1e-12, max_iter: int = 5
         handed[active[failed]] = True
         keep = accepted
         X[active[keep]] = Xnew[keep]
+        # drifting (as solve_kkt watches for): handed over, where the penalized run takes it
+        drift = keep & drifting(Xnew, scale[active])
+        handed[active[drift]] = True
+        keep &= ~drift
         active = active[keep]
         G, JG, phi, dx, dF = new[0][keep], new[1][keep], new[2][keep], new[3][keep], new[4][keep]
     if active.size:  # the cap: the per-point solver takes over

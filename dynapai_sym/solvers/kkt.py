@@ -14,7 +14,11 @@ Fischer–Burmeister function :math:`\phi_{FB}(a, b) = a + b - \sqrt{a^2 + b^2}`
     \phi_j = \phi_{FB}(x_j - l_j, F_j) \quad (u_j = \infty), \qquad
     \phi_j = \phi_{FB}\big(x_j - l_j, -\phi_{FB}(u_j - x_j, -F_j)\big) \quad \text{(boxes)}
 
-(the box form is Billups' composition). :math:`\phi` is semismooth, and
+(the box form is Billups' composition). A run that drifts to ever larger inputs (where
+:math:`\phi_{FB}` levels off, far from a solution) or fails is repeated from its start with the
+rows of variables that have only a lower bound penalized
+(:func:`penalized_fischer_burmeister`: :math:`\lambda\phi_{FB} + (1 - \lambda) a_+ \min(b_+, 1)`).
+:math:`\phi` is semismooth, and
 :math:`\tfrac12\|\phi\|^2` is continuously differentiable, so corners are
 solved exactly (no interior-point smoothing). Steps: the semismooth Newton
 step when the generalised Jacobian is well conditioned, otherwise a
@@ -37,7 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["fischer_burmeister", "mcp_residual", "solve_kkt", "KKTRun"]
+__all__ = ["fischer_burmeister", "penalized_fischer_burmeister", "mcp_residual", "solve_kkt", "KKTRun"]
 
 _DIAG = 1.0 - 1.0 / np.sqrt(2.0)
 
@@ -55,12 +59,53 @@ def fischer_burmeister(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.nda
     return a + b - r, da, db
 
 
-def mcp_residual(x, F, lower, upper, boxed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+#: weight of the Fischer–Burmeister term in :func:`penalized_fischer_burmeister`
+PENALTY_LAMBDA = 0.8
+#: the penalty's second factor is capped at this: near a singular corner (a -> 0 with b -> inf)
+#: the row stays linear in a, so Newton keeps its rate there
+PENALTY_CAP = 1.0
+
+
+def penalized_fischer_burmeister(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""The penalized Fischer–Burmeister function of Chen, Chen & Kanzow (2000) and an element of
+    its generalised gradient:
+
+    .. math::
+
+        \phi_\lambda(a, b) = \lambda\,\phi_{FB}(a, b) + (1 - \lambda)\, a_+ \min(b_+, 1),
+        \qquad \lambda = 0.8 .
+
+    Zero exactly where :math:`\phi_{FB}` is (:math:`a, b \ge 0`, :math:`ab = 0`). The penalty
+    matters far from a solution: :math:`\phi_{FB}(a, b) \to b` as :math:`a \to \infty` with
+    :math:`b > 0` fixed, a plateau of :math:`\tfrac12\|\phi_{FB}\|^2` where a player's condition
+    is a constant price (the payoff flat), on which a Newton search can wander off to ever larger
+    inputs; :math:`a_+ b_+` grows there instead. (Chen, Chen & Kanzow, "A penalized Fischer–Burmeister
+    NCP-function", Math. Programming 88, 2000.) The second factor is capped at 1: a player giving
+    up an input sits at a singular corner, :math:`a \to 0` with :math:`b \to \infty` (an infinite
+    slope), where :math:`a b` would fall only as :math:`a^{\beta\theta}` and Newton would crawl;
+    capped, the row stays linear in :math:`a`. The cap keeps the function zero exactly at
+    complementarity (the penalty is positive only where both arguments are).
+    """
+    phi, da, db = fischer_burmeister(a, b)
+    lam = PENALTY_LAMBDA
+    both = (a > 0) & (b > 0)
+    if not both.any():
+        return lam * phi, lam * da, lam * db
+    ap = np.where(both, a, 0.0)
+    bp = np.where(both, np.minimum(b, PENALTY_CAP), 0.0)
+    db_pen = np.where(b < PENALTY_CAP, ap, 0.0)
+    return lam * phi + (1.0 - lam) * ap * bp, lam * da + (1.0 - lam) * bp, lam * db + (1.0 - lam) * db_pen
+
+
+def mcp_residual(x, F, lower, upper, boxed: np.ndarray | None = None,
+                 penalized: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r""":math:`\phi(x)` and diagonal factors with :math:`\partial\phi = D_x + D_F\, \partial F`.
 
-    ``boxed``: which variables have a finite upper bound (``np.isfinite(upper)``), if known."""
+    ``boxed``: which variables have a finite upper bound (``np.isfinite(upper)``), if known.
+    ``penalized``: the lower-bound rows use :func:`penalized_fischer_burmeister` (else the plain
+    function)."""
     boxed = np.isfinite(upper) if boxed is None else boxed
-    phi, da, db = fischer_burmeister(x - lower, F)
+    phi, da, db = (penalized_fischer_burmeister if penalized else fischer_burmeister)(x - lower, F)
     if not boxed.any():
         return phi, da, db
     dx, dF = da.copy(), db.copy()
@@ -85,7 +130,7 @@ class KKTRun:
     message: str
 
 
-def solve_kkt(game, x0: np.ndarray, tol: float = 1e-12, max_iter: int = 200) -> KKTRun:
+def solve_kkt(game, x0: np.ndarray, tol: float = 1e-12, max_iter: int = 200, rescue: bool = True) -> KKTRun:
     """Solve the game's KKT system from ``x0`` (see module docstring).
 
     Parameters
@@ -98,15 +143,50 @@ def solve_kkt(game, x0: np.ndarray, tol: float = 1e-12, max_iter: int = 200) -> 
         Stop when the natural residual :math:`\\|x - \\Pi(x + G)\\|_\\infty` is below ``tol``.
     max_iter : int
         Maximum number of steps.
+    rescue : bool
+        When the run drifts (an input grows past :data:`DRIFT` times the start's largest, where
+        the Fischer–Burmeister merit levels off, far from a solution) or ends with its residual
+        above :data:`RESCUE_ABOVE`, run again from ``x0`` with the penalized function
+        (:func:`penalized_fischer_burmeister`) and return the run with the smaller residual (steps
+        counted together). The planner's
+        search, which follows welfare to the floors of a supremum no profile attains, runs
+        without the rescue.
     """
     with np.errstate(all="ignore"):  # far from a solution, values may overflow: caught as non-finite
-        return _solve_kkt(game, x0, tol, max_iter)
+        run = _solve_kkt(game, x0, tol, max_iter, False, rescue)
+        if not rescue or run.converged or run.residual <= RESCUE_ABOVE:
+            return run
+        again = _solve_kkt(game, x0, tol, max_iter, True, False)
+        best = again if (again.converged or again.residual < run.residual) else run
+        return KKTRun(best.x, best.residual, run.iterations + again.iterations, best.converged, best.message)
 
 
-def _solve_kkt(game, x0: np.ndarray, tol: float, max_iter: int) -> KKTRun:
+#: a plain run that ends with its residual above this (not converged) is rescued (:func:`solve_kkt`);
+#: one that ends closer (e.g. at a singular corner) is left to the caller's tolerance
+RESCUE_ABOVE = 1e-6
+
+#: a run whose largest input exceeds this many times ``max(1, largest input of the start)`` is
+#: drifting (see :func:`solve_kkt`)
+DRIFT = 30.0
+
+
+def drifting(x: np.ndarray, scale) -> np.ndarray | bool:
+    """Whether profiles ``x`` (``(N,)`` or ``(B, N)``) have drifted beyond :data:`DRIFT` times
+    ``scale`` (``max(1, largest input of the start)``, a number or ``(B,)``)."""
+    return np.max(x, axis=-1) > DRIFT * scale
+
+
+def drift_scale(x0: np.ndarray):
+    """The scale :func:`drifting` compares with: ``max(1, largest input)`` of the start(s)."""
+    return np.maximum(1.0, np.max(x0, axis=-1))
+
+
+def _solve_kkt(game, x0: np.ndarray, tol: float, max_iter: int, penalized: bool = False,
+               watch_drift: bool = False) -> KKTRun:
     lower, upper = game.lower, game.upper
     boxed = np.isfinite(upper)
     x = np.minimum(np.maximum(np.asarray(x0, dtype=float), lower), upper)
+    scale = drift_scale(x)
     eye = np.eye(len(x))
 
     # singular corners of the start (a player sitting a period out) stay fixed for the run;
@@ -121,7 +201,9 @@ def _solve_kkt(game, x0: np.ndarray, tol: float, max_iter: int) -> KKTRun:
             G, JG = _pin(G, JG, pinned)
         if not (np.isfinite(G).all() and np.isfinite(JG).all()):
             return None
-        phi, dx, dF = mcp_residual(xv, -G, lower, upper, boxed)
+        phi, dx, dF = mcp_residual(xv, -G, lower, upper, boxed, penalized)
+        if any_pinned:  # held exactly: a zero row of phi, a unit row of its Jacobian
+            phi, dx, dF = np.where(pinned, 0.0, phi), np.where(pinned, 1.0, dx), np.where(pinned, 0.0, dF)
         return G, JG, phi, dx, dF
 
     def merit_of(xv):
@@ -131,7 +213,9 @@ def _solve_kkt(game, x0: np.ndarray, tol: float, max_iter: int) -> KKTRun:
             G = np.where(pinned, -1.0, G)
         if not np.isfinite(G).all():
             return None
-        phi, _, _ = mcp_residual(xv, -G, lower, upper, boxed)
+        phi, _, _ = mcp_residual(xv, -G, lower, upper, boxed, penalized)
+        if any_pinned:
+            phi = np.where(pinned, 0.0, phi)
         return 0.5 * float(phi @ phi)
 
     cheap_jacobian = bool(getattr(game, "static", False))
@@ -186,6 +270,8 @@ def _solve_kkt(game, x0: np.ndarray, tol: float, max_iter: int) -> KKTRun:
                 break
         if not accepted:
             return KKTRun(x, res, it, False, "line search failed")
+        if watch_drift and drifting(x, scale):
+            return KKTRun(x, res, it, False, "drifting")
     G = state[0]
     res = game.kkt_residual(x, G)
     if res <= tol:

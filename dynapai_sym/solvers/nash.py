@@ -210,19 +210,24 @@ class _Search:
         return None
 
     def exits_and_best_response(self, x_best: np.ndarray):
-        """Starts with each set of weak players giving up exactly, then best-response rounds."""
+        """Starts with each set of weak players giving up exactly, then with them giving up
+        performance only (a token safety input kept: under multiplicative risk a player out of
+        the race still keeps everyone safe), then best-response rounds."""
         game = self.game
         payoffs = game.payoffs(x_best)
         subsets = sorted((s for size in range(1, game.n) for s in itertools.combinations(range(game.n), size)),
-                         key=lambda s: (float(np.sum(payoffs[list(s)])), len(s)))
+                         key=lambda s: (float(np.sum(payoffs[list(s)])), len(s)))[:EXIT_STARTS_PER_PLAYER * game.n]
         X = game.layout.unpack(x_best)
-        for players in subsets[:EXIT_STARTS_PER_PLAYER * game.n]:
-            Y = X.copy()
-            Y[:, list(players), :] = 0.0
-            self.counts["exits"] += 1
-            found = self.newton(game.layout.pack(Y))
-            if found is not None:
-                return found
+        for keep_safety in (False, True):
+            for players in subsets:
+                Y = X.copy()
+                Y[:, list(players), :] = 0.0
+                if keep_safety:
+                    Y[:, list(players), 0] = TOKEN_SAFETY
+                self.counts["exits"] += 1
+                found = self.newton(game.layout.pack(Y))
+                if found is not None:
+                    return found
         return self.global_best_responses(x_best)
 
     def global_best_responses(self, x: np.ndarray):
@@ -254,7 +259,7 @@ class _Search:
     def summary(self) -> str:
         c = self.counts
         text = (f"{c['starts']} Newton starts tried ({c['followed']} following defeating deviations, "
-                f"{c['exits']} with weak players giving up exactly)")
+                f"{c['exits']} with weak players giving up)")
         if self.br_settled is False:
             text += "; best responses (global) cycle: try method='mixed'"
         elif self.br_settled:
@@ -266,6 +271,8 @@ class _Search:
 FOLLOW_CAP = 12
 #: starts with weak players giving up exactly, per player
 EXIT_STARTS_PER_PLAYER = 2
+#: the safety input kept by a player who gives up performance in the search's second kind of exit start
+TOKEN_SAFETY = 1e-12
 #: rounds of global best responses that decide whether best responses cycle
 BR_ROUNDS = 8
 

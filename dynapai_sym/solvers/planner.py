@@ -248,7 +248,10 @@ def second_order(problem, x: np.ndarray, G: np.ndarray, kkt_tol: float) -> tuple
 
 
 def _newton(problem, start: np.ndarray, options) -> tuple[np.ndarray, float, bool, int]:
-    run = solve_kkt(problem, start, tol=options.tol, max_iter=options.iters)
+    # the plain Fischer–Burmeister function only: its Newton steps stop at the floors the
+    # continuation of step 4 extrapolates from (the penalized one runs on to the corner where W
+    # jumps down)
+    run = solve_kkt(problem, start, tol=options.tol, max_iter=options.iters, rescue=False)
     x = run.x
     with np.errstate(all="ignore"):
         res = problem.kkt_residual(x)

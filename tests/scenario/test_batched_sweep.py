@@ -47,9 +47,12 @@ def test_batched_sweep_with_checkpoint(tmp_path):
     path = tmp_path / "points.pkl"
     a = _grid(6, 5).solve(checkpoint=path)
     b = _grid(6, 5).solve(batch=False)
-    _assert_same(a, b)
+    # with a checkpoint the points are solved in chunks of 16, and a chunk's warm-start chains
+    # begin inside it: a point whose neighbour lies in an earlier chunk starts cold, and reaches
+    # the same equilibrium to the solver's tolerance, not to the last digits
+    _assert_same(a, b, atol=1e-9)
     again = _grid(6, 5).solve(checkpoint=path)  # resumed: nothing left to solve
-    _assert_same(again, b)
+    _assert_same(again, a, atol=0.0)
 
 
 def test_batch_does_not_apply_to_other_methods_or_horizons():
