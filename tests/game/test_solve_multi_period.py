@@ -625,3 +625,26 @@ def test_end_on_win_when_someone_always_wins_ends_after_the_first_period():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         agg.solve(2)  # warned once per aggregator
+
+
+@pytest.mark.slow
+def test_search_tries_players_out_of_the_race_with_a_token_safety_input():
+    """Three players, multiplicative risk, a contest that may have no winner: every Newton start
+    ends at a point that is not a local maximum. Before giving up, the search starts from weak
+    players out of the race (performance 0, a token safety input), which reaches a certified
+    equilibrium (here nobody takes part: a lone entrant makes a disaster certain), and says so."""
+    prod = dp.ProdFunc(a=[10.572473467854952, 12.098239387167038, 9.898407535047003],
+                       alpha=[0.38144850048034784, 0.49279031518946, 0.3136420253795946],
+                       b=[0.938075847781327, 1.8175183738903304, 1.448411304627445],
+                       beta=[0.30274335500869837, 0.310687313428759, 0.6656369850333614])
+    pf = dp.PayoffFunc(prod, dp.RiskFunc.multiplicative([0.6138986363048738, 0.6319952561262936, 0.6610867945530295]),
+                       csf=dp.CSF.maybe_no_win(1.6574260544821344),
+                       d=[1.6785478756940044, 1.6437837115690264, 1.6355354701192442],
+                       r=[0.1624107140285091, 0.08641242370946459, 0.08684227274807],
+                       r_inv=[0.021864995207421734, 0.014306966279665888, 0.016442742716816273])
+    agg = dp.Aggregator(pf, gammas=[0.859237340087837, 0.8755827707209723, 0.9754650936487207], end_on_win=True)
+    res = agg.solve(4)
+    assert res.success, res.message
+    assert res.certificate.passed
+    if not np.any(res.strategies.data):
+        assert any("nobody takes part" in note for note in res.notes)
