@@ -187,6 +187,23 @@ class ActionLayout:
         Z[:, self.own_slice(i), :] = np.moveaxis(schedules.reshape(B, self.T, self.k), 0, -1)
         return Z
 
+    def against_each(self, players, schedules, x) -> np.ndarray:
+        """Paths ``(T, m, B)`` in which player ``players[b]`` plays ``schedules[b]`` ``(B, T, k)``
+        and the others play profile ``x``.
+
+        >>> lay = ActionLayout(T=1, n=2, k=1)
+        >>> lay.against_each([1, 0], [[[7.0]], [[8.0]]], [1.0, 2.0])[0]
+        array([[1., 8.],
+               [7., 2.]])
+        """
+        players = np.asarray(players, dtype=int)
+        schedules = np.asarray(schedules, dtype=float).reshape(players.size, self.T, self.k)
+        Z = np.repeat(self.periods(x)[:, :, None], players.size, axis=2)
+        for i in np.unique(players):
+            cols = np.flatnonzero(players == i)
+            Z[:, self.own_slice(int(i)), cols] = np.moveaxis(schedules[cols], 0, -1)
+        return Z
+
     def against_profiles(self, i: int, schedule, X) -> np.ndarray:
         """Paths ``(T, m, H)`` in which player ``i`` plays one ``schedule`` (``(T, k)`` or flat)
         against each profile of the others in ``X`` ``(H, N)``."""

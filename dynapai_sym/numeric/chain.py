@@ -226,6 +226,18 @@ class BeliefChain:
         values, grad = self._adjoint(periods, L, [pos])
         return values[0], grad[0]
 
+    def gradient_batch(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        r"""Objectives and gradients of all the chain's players for a batch of paths ``Z``
+        ``(T, m, B)``: one forward and one adjoint pass.
+
+        Returns
+        -------
+        values : (P, B)       :math:`U_i` per path
+        grad : (P, T, m, B)   :math:`\partial U_i / \partial z_t` per path
+        """
+        periods, _, L = self._forward(Z, self.model.values_first)
+        return self._adjoint(periods, L)
+
     # ------------------------------------------------------------ second order
     def hessian_rows(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         r"""Rows of :math:`\nabla^2_Z U_i` for each player's own actions.
@@ -267,37 +279,40 @@ class BeliefChain:
         # second-order adjoint, organised by periods (see module docstring):
         #   S_t = M^ww_t + A_t' S_{t+1} A_t,   C_t = M^wz_t + A_t' S_{t+1} B_t,
         #   H[t, t] = M^zz_t + B_t' S_{t+1} B_t,   H[tau, t] = W_t[:, tau]' C_t  (tau < t).
+        # all players at once: a leading axis P on M, S, C and the Hessian blocks
         hess = np.zeros((P, T, k, N))
         dweights = np.zeros((P, T, N))
-        for p, i in enumerate(self.players):
-            own = lay.own_slice(i)
-            S = np.zeros((d, d))
-            for t in range(T - 1, -1, -1):
-                ut, _, qt, u_v, f_v, q_v, u_vv, f_vv, q_vv = periods[t]
-                g = self.discount[p, t]
-                Lt = L[t]
-                M = np.zeros((nv + 1, nv + 1))
-                M[:nv, :nv] = g * Lt * u_vv[i]
-                if ds:
-                    M[:nv, :nv] += np.tensordot(lam_next_y[t, p], f_vv, axes=1)
-                if self.end_on_win:
-                    M[:nv, :nv] -= lam_next_L[t, p] * Lt * q_vv
-                    cross = g * u_v[i] - lam_next_L[t, p] * q_v
-                    M[:nv, nv] = cross
-                    M[nv, :nv] = cross
-                At, Bt = A_all[t], B_all[t]
-                SB = S @ Bt
-                diag = M[:m, :m] + Bt.T @ SB  # (m, m)
-                C = M[m:, :m] + At.T @ SB  # (d, m)
-                cols = lay.period_slice(t)
-                hess[p, t, :, cols] = diag[own]
-                if t:
-                    earlier = lay.period_slice(0, t)
-                    # rows of player i's actions in earlier periods, columns of period t
-                    hess[p, :t, :, cols] += np.tensordot(lay.periods(W_all[t])[:, :t, own], C, axes=(0, 0))
-                    # rows of player i's actions in period t, columns of earlier periods
-                    hess[p, t, :, earlier] += C[:, own].T @ W_all[t][:, earlier]
-                S = M[m:, m:] + At.T @ S @ At
-                dweights[p, t] = g * W_all[t][ds]
+        pl = self.players
+        rows = np.arange(P)[:, None]
+        own = pl[:, None] * k + np.arange(k)[None, :]  # (P, k): each player's columns within a period
+        S = np.zeros((P, d, d))
+        for t in range(T - 1, -1, -1):
+            ut, _, qt, u_v, f_v, q_v, u_vv, f_vv, q_vv = periods[t]
+            g = self.discount[:, t]  # (P,)
+            Lt = L[t]
+            M = np.zeros((P, nv + 1, nv + 1))
+            M[:, :nv, :nv] = (g * Lt)[:, None, None] * u_vv[pl]
+            if ds:
+                M[:, :nv, :nv] += np.tensordot(lam_next_y[t], f_vv, axes=1)
+            if self.end_on_win:
+                M[:, :nv, :nv] -= (lam_next_L[t] * Lt)[:, None, None] * q_vv
+                cross = g[:, None] * u_v[pl] - lam_next_L[t][:, None] * q_v
+                M[:, :nv, nv] = cross
+                M[:, nv, :nv] = cross
+            At, Bt = A_all[t], B_all[t]
+            SB = S @ Bt  # (P, d, m)
+            diag = M[:, :m, :m] + Bt.T @ SB  # (P, m, m)
+            C = M[:, m:, :m] + At.T @ SB  # (P, d, m)
+            hess[:, t, :, lay.period_slice(t)] = diag[rows, own]
+            if t:
+                earlier = lay.period_slice(0, t)
+                Wt = lay.periods(W_all[t])[:, :t]  # (d, t, m)
+                # rows of each player's actions in earlier periods, columns of period t
+                hess[:, :t, :, lay.period_slice(t)] += np.einsum("dspk,pdm->pskm", Wt[:, :, own], C)
+                # rows of each player's actions in period t, columns of earlier periods
+                hess[:, t, :, earlier] += np.einsum("pdk,de->pke", C[rows[:, :, None], np.arange(d)[None, :, None],
+                                                                     own[:, None, :]], W_all[t][:, earlier])
+            S = M[:, m:, m:] + At.T @ S @ At
+            dweights[:, t] = g[:, None] * W_all[t][ds][None, :]
         weights = self.discount * L[None, :-1]
         return hess, grad, weights, dweights

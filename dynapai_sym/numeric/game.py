@@ -172,6 +172,32 @@ class NumericGame:
         (B, T, k) and the others play ``x``: values (B,), gradients (B, T, k)."""
         return self._own_slopes(i, self.layout.against(i, own, x))
 
+    def players_gradient_batch(self, players, own: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`player_gradient_batch` for a different player per schedule: :math:`U_{i_b}` and
+        its gradient in :math:`i_b`'s own actions when player ``players[b]`` plays ``own[b]``
+        (B, T, k) and the others play ``x``: values (B,), gradients (B, T, k). The schedules of
+        all players go through one forward and one adjoint pass per belief chain."""
+        players = np.asarray(players, dtype=int)
+        lay = self.layout
+        Z = lay.against_each(players, own, x)  # (T, m, B)
+        values = np.full(players.size, np.nan)
+        grads = np.full((players.size, self.T, self.k), np.nan)
+        self.evaluations += players.size
+        for chain in self.chains:
+            cols = np.flatnonzero(np.isin(players, chain.players))
+            if not cols.size:
+                continue
+            with np.errstate(all="ignore"):
+                vals, grad = chain.gradient_batch(Z[:, :, cols])  # (P, c), (P, T, m, c)
+            pos = np.searchsorted(chain.players, players[cols]) if np.all(np.diff(chain.players) > 0) else \
+                np.array([int(np.flatnonzero(chain.players == i)[0]) for i in players[cols]])
+            values[cols] = vals[pos, np.arange(cols.size)]
+            for i in np.unique(players[cols]):
+                sel = np.flatnonzero(players[cols] == i)
+                own_grad = grad[pos[sel[0]]][:, lay.own_slice(int(i))]  # (T, k, c)
+                grads[cols[sel]] = np.moveaxis(own_grad[:, :, sel], -1, 0)
+        return values, grads
+
     def player_gradient_profiles(self, i: int, own: np.ndarray, profiles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """:math:`U_i` and its gradient in i's own actions when i plays ``own`` (flat) against each
         profile of the others in ``profiles`` (H, N): values (H,), gradients (H, T k). One

@@ -25,21 +25,23 @@ import numpy as np
 __all__ = ["batched_ascent"]
 
 
-def batched_ascent(game, i: int, x: np.ndarray, starts: np.ndarray, upper: np.ndarray,
+def batched_ascent(game, i, x: np.ndarray, starts: np.ndarray, upper: np.ndarray,
                    iters: int = 20, min_step: float = 1e-3) -> tuple[np.ndarray, np.ndarray]:
     """Climb player i's payoff from every schedule in ``starts`` (B, T, k) at once.
 
     Parameters
     ----------
     game : NumericGame
-    i : int
-        The deviating player.
+    i : int or ndarray of int (B,)
+        The deviating player, or each start's deviating player (the starts of all players then
+        climb together: one evaluation per iteration for all of them,
+        :meth:`~dynapai_sym.numeric.NumericGame.players_gradient_batch`).
     x : ndarray (N,)
         The profile; the other players' actions stay fixed.
     starts : ndarray (B, T, k)
         Starting schedules (non-negative).
-    upper : ndarray (T k,)
-        Upper bounds of player i's actions (``inf`` where unbounded).
+    upper : ndarray (T k,) or (B, T k)
+        Upper bounds of the deviating player's actions (``inf`` where unbounded), per start if 2-D.
     iters : int
         Batched evaluations at most.
     min_step : float
@@ -54,7 +56,9 @@ def batched_ascent(game, i: int, x: np.ndarray, starts: np.ndarray, upper: np.nd
     """
     starts = np.asarray(starts, dtype=float)
     B, T, k = starts.shape
-    up = np.broadcast_to(game.layout.schedules(upper), (B, T, k))
+    up = np.broadcast_to(np.asarray(upper, dtype=float).reshape(-1, T, k), (B, T, k))
+    slopes = (lambda xs: game.player_gradient_batch(i, xs, x)) if np.ndim(i) == 0 else \
+        (lambda xs: game.players_gradient_batch(i, xs, x))
     floor = 1e-8 * max(float(np.max(starts)), float(np.max(x)), 1e-3)
     log_up = np.log(np.where(np.isfinite(up), up, 1e300))
     v = np.minimum(np.log(np.maximum(starts, floor)), log_up)
@@ -62,7 +66,7 @@ def batched_ascent(game, i: int, x: np.ndarray, starts: np.ndarray, upper: np.nd
 
     def evaluate(v_):
         xs = np.minimum(np.exp(v_), up)
-        vals, grads = game.player_gradient_batch(i, xs, x)
+        vals, grads = slopes(xs)
         ok = np.isfinite(vals) & np.all(np.isfinite(grads), axis=(1, 2))
         vals = np.where(ok, vals, -np.inf)
         grads = np.where(ok[:, None, None], grads * xs, 0.0)  # gradient in log coordinates

@@ -9,6 +9,8 @@ batched ascent. They only build candidates; evaluating and polishing them is the
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..layout import ActionLayout
@@ -94,52 +96,123 @@ def random_draws(rng: np.random.Generator, n_random: int, T: int, k: int) -> tup
 def deviation_candidates_batch(own: np.ndarray, upper: np.ndarray, k: int, normal: np.ndarray,
                                uniform: np.ndarray) -> np.ndarray:
     """:func:`deviation_candidates` of each schedule ``own[b]`` (B, T, k), with the random
-    numbers given (:func:`random_draws`, the same for every b): (B, C, T, k)."""
-    B, T = own.shape[0], own.shape[1]
+    numbers given (:func:`random_draws`, the same for every b): (B, C, T, k).
+
+    The structural candidates (:func:`candidate_template`) come first, then ``len(normal)``
+    log-normal multiples of the schedule and ``len(uniform)`` uniform schedules up to
+    :data:`RANDOM_REACH` x each column's scale (+ 1); all are clipped to ``[0, upper]``.
+    """
+    T = own.shape[1]
     scale = scale_of(own)  # (B, k), per column
+    own_mult, base_mult, const, floor = candidate_template(T, k)
+    # a column of zeros is scaled from 0.1 x its scale
+    base = np.where(own.any(axis=1, keepdims=True), own, _ZERO_COLUMN_BASE * scale[:, None, :])  # (B, T, k)
+    out = np.maximum(own_mult * own[:, None] + base_mult * base[:, None] + const, floor)
+    if len(normal) or len(uniform):
+        out = np.concatenate([out, own[:, None] * np.exp(_RANDOM_LOG_SPREAD * normal)[None],
+                              uniform[None] * (RANDOM_REACH * scale + 1.0)[:, None, None, :]], axis=1)
+    return np.minimum(np.maximum(out, 0.0), upper.reshape(T, k))
+
+
+@functools.lru_cache(maxsize=64)
+def candidate_template(T: int, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    r"""The structural candidates of :func:`deviation_candidates_batch` for schedules of T
+    periods and k actions, as coefficients: candidate c of schedule :math:`x` (T, k) is
+
+    .. math::
+
+        \max(M_c \odot x + N_c \odot \bar x + C_c,\ F_c)
+
+    with :math:`\bar x` the schedule whose all-zero columns are replaced by 0.1 x their scale.
+    Four arrays (C, T, k), read-only, in this order of candidates:
+
+    * drop out from period :math:`t_0` on (every :math:`t_0`; the first is the complete drop-out);
+    * no performance, no safety, in all periods;
+    * give up performance entirely (p -> 0) while safety :math:`s = A x_s^\alpha p^{-\theta}` blows
+      up, from :math:`t_0` on: x_p at each level of "zero", x_s scaled (the payoff's limit at
+      p = 0 can beat the equilibrium under shared (additive or multiplicative) risk); investments
+      (and shares) made before :math:`t_0` only serve later periods: variants give those up too;
+    * (T > 1) sitting out the contest in one period, or in every period up to :math:`t_0`, while
+      investing as before: the payoff is singular there too;
+    * the whole schedule, and each column, scaled by each factor of ``_SCALE_FACTORS``;
+    * (T > 1) one period's effort dropped, cut or tripled.
+
+    Inputs x_s, x_p never go below a stand-in for zero (``_TINY``) where the structure sets them
+    to zero or scales them.
+    """
     floor = np.zeros(k)
     floor[: min(k, 2)] = _TINY  # x_s, x_p: stand-in for exact zero
     periods = np.arange(T)
     after = periods[None, :] >= periods[:, None]  # after[t0, t]: period t is at or after t0
+    ones, zeros = np.ones((T, k)), np.zeros((T, k))
+    parts: list[tuple] = []  # (own_mult, base_mult, const, floor), each (C, T, k)
     # drop out from period t0 on
-    drop = np.where(after[None, :, :, None], floor, own[:, None])
+    gone = np.broadcast_to(after[:, :, None], (T, T, k))
+    parts.append((np.where(gone, 0.0, 1.0), zeros[None], np.where(gone, floor, 0.0), zeros[None]))
     # no performance / no safety, all periods
-    no_col = np.repeat(own[:, None], min(k, 2), axis=1)
-    for col in range(min(k, 2)):
-        no_col[:, col, :, col] = _TINY
-    # give up performance entirely (p -> 0) while safety s = A x_s^alpha p^(-theta) blows up:
-    # the payoff's limit at p = 0 can beat the equilibrium under shared (additive or
-    # multiplicative) risk. Several orders of "zero" performance and of safety effort, from t0 on;
-    # investments (and shares) made before t0 only serve later periods: a variant gives those up too.
-    give_up = _contest_exits(own, after, zero_masked_columns=True, zero_earlier_columns=True)
-    parts = [drop, no_col, give_up]
+    cols = min(k, 2)
+    hit = np.zeros((cols, T, k), dtype=bool)
+    for col in range(cols):
+        hit[col, :, col] = True
+    parts.append((np.where(hit, 0.0, 1.0), zeros[None], np.where(hit, _TINY, 0.0), zeros[None]))
+    parts.append(_contest_exit_template(after, k, zero_masked_columns=True, zero_earlier_columns=True))
     if T > 1:
-        # sitting out the contest in one period, or in every period up to t0, while investing as
-        # before (or not investing in the periods sat out): the payoff is singular there too
-        single = np.eye(T, dtype=bool)
-        parts.append(_contest_exits(own, single, zero_masked_columns=False))
-        parts.append(_contest_exits(own, after.T, zero_masked_columns=False))
+        parts.append(_contest_exit_template(np.eye(T, dtype=bool), k, zero_masked_columns=False))
+        parts.append(_contest_exit_template(after.T, k, zero_masked_columns=False))
     # the whole schedule, and each column, scaled
-    whole = np.maximum(own[:, None] * _SCALE_FACTORS[None, :, None, None], floor)
-    # a column of zeros: from 0.1 x its scale
-    base = np.where(own.any(axis=1, keepdims=True), own, _ZERO_COLUMN_BASE * scale[:, None, :])  # (B, T, k)
-    eye = np.eye(k, dtype=bool)[None, None, :, None, :]  # (1, 1, column scaled, 1, column)
-    cols = np.where(eye, _SCALE_FACTORS[None, :, None, None, None] * base[:, None, None],
-                    own[:, None, None])  # (B, F, k, T, k)
-    cols = np.maximum(cols.reshape(B, -1, T, k), floor)
-    parts += [whole, cols]
-    # per-period effort changes (for T > 1)
+    F = len(_SCALE_FACTORS)
+    parts.append((_SCALE_FACTORS[:, None, None] * ones, zeros[None], zeros[None], floor * ones))
+    column = np.eye(k, dtype=bool)[:, None, :]  # (column scaled, 1, column)
+    col_own = np.broadcast_to(np.where(column, 0.0, 1.0), (F, k, T, k))
+    col_base = np.where(column[None], _SCALE_FACTORS[:, None, None, None], 0.0) * ones
+    parts.append((col_own, col_base, zeros[None], floor * ones))
+    # per-period effort changes
     if T > 1:
-        F = len(_PERIOD_FACTORS)
-        per = np.repeat(own[:, None], F * T, axis=1).reshape(B, F, T, T, k)
-        for f_idx, f in enumerate(_PERIOD_FACTORS):
-            per[:, f_idx, periods, periods] = np.maximum(own * f, floor)
-        parts.append(per.reshape(B, -1, T, k))
-    if len(normal) or len(uniform):
-        parts.append(own[:, None] * np.exp(_RANDOM_LOG_SPREAD * normal)[None])
-        parts.append(uniform[None] * (RANDOM_REACH * scale + 1.0)[:, None, None, :])
-    out = np.concatenate(parts, axis=1)
-    return np.minimum(np.maximum(out, 0.0), upper.reshape(T, k))
+        factors = np.array(_PERIOD_FACTORS)[:, None, None, None]  # (F, 1, 1, 1)
+        this = np.eye(T, dtype=bool)[None, :, :, None]  # (1, period changed, t, 1)
+        parts.append((np.where(this, factors, 1.0), zeros[None], zeros[None], np.where(this, floor, 0.0)))
+    out = []
+    for which in range(4):
+        arr = np.concatenate([np.broadcast_to(p[which], np.broadcast_shapes(*(q.shape for q in p))).reshape(-1, T, k)
+                              for p in parts])
+        arr.setflags(write=False)
+        out.append(arr)
+    return tuple(out)
+
+
+def _contest_exit_template(masks: np.ndarray, k: int, zero_masked_columns: bool,
+                           zero_earlier_columns: bool = False) -> tuple:
+    """Schedules that leave the contest in the periods of each row of ``masks`` (M, T), as
+    coefficients of :func:`candidate_template`: x_p at each level of "zero", x_s scaled by each
+    factor of ``_GIVE_UP_XS`` (at least ``_GIVE_UP_XS_FLOOR``), (V L M, T, k) with L levels.
+
+    Other columns (investments, shares) are kept; ``zero_masked_columns`` also zeroes them in the
+    masked periods, and ``zero_earlier_columns`` adds variants with investments (and, with shares,
+    everything but x_s, x_p) zeroed in every period.
+    """
+    M, T = masks.shape
+    L = len(_GIVE_UP_XP)
+    mask = np.broadcast_to(masks[None, :, :], (L, M, T))
+    own_mult = np.ones((L, M, T, k))
+    const = np.zeros((L, M, T, k))
+    floor = np.zeros((L, M, T, k))
+    own_mult[..., 1] = np.where(mask, 0.0, 1.0)
+    const[..., 1] = np.where(mask, _GIVE_UP_XP[:, None, None], 0.0)
+    own_mult[..., 0] = np.where(mask, _GIVE_UP_XS[:, None, None], 1.0)
+    floor[..., 0] = np.where(mask, _GIVE_UP_XS_FLOOR, 0.0)
+    if k > 2:
+        if zero_masked_columns:
+            own_mult[..., 2:] = np.where(mask[..., None], 0.0, own_mult[..., 2:])
+        if zero_earlier_columns:
+            variants = [own_mult, own_mult.copy()]
+            variants[1][..., 2:4] = 0.0
+            if k > 4:
+                variants.append(own_mult.copy())
+                variants[2][..., 2:] = 0.0
+            own_mult = np.concatenate(variants)
+            const = np.concatenate([const] * len(variants))
+            floor = np.concatenate([floor] * len(variants))
+    return (own_mult.reshape(-1, T, k), np.zeros((1, T, k)), const.reshape(-1, T, k), floor.reshape(-1, T, k))
 
 
 def investment_entries(own: np.ndarray) -> np.ndarray:
@@ -182,37 +255,6 @@ def investment_entries(own: np.ndarray) -> np.ndarray:
             shared[:, t, :, :, t + 1, 4:6] = np.where(invested, 1.0, shared[:, t, :, :, t + 1, 4:6])
         out = np.stack([out, shared])
     return out.reshape(-1, T, k)
-
-
-def _contest_exits(own: np.ndarray, masks: np.ndarray, zero_masked_columns: bool,
-                   zero_earlier_columns: bool = False) -> np.ndarray:
-    """Schedules that leave the contest (x_p at each level of "zero", x_s scaled) in the periods
-    of each row of ``masks`` (M, T), for each schedule ``own[b]`` (B, T, k): ``(B, V M L, T, k)``
-    with L the number of levels.
-
-    Other columns (investments, shares) are kept; ``zero_masked_columns`` also zeroes them in the
-    masked periods, and ``zero_earlier_columns`` adds a variant with them zeroed everywhere.
-    """
-    B, T, k = own.shape
-    moves = np.broadcast_to(own[:, None, None], (B, len(_GIVE_UP_XP), len(masks), T, k)).copy()
-    mask = masks[None, None]  # (1, 1, mask, t)
-    moves[..., 1] = np.where(mask, _GIVE_UP_XP[None, :, None, None], own[:, None, None, :, 1])
-    moves[..., 0] = np.where(mask, np.maximum(own[:, None, None, :, 0] * _GIVE_UP_XS[None, :, None, None],
-                                              _GIVE_UP_XS_FLOOR),
-                             own[:, None, None, :, 0])
-    if k > 2:
-        if zero_masked_columns:
-            moves[..., 2:] = np.where(mask[..., None], 0.0, moves[..., 2:])
-        if zero_earlier_columns:
-            # investments everywhere zeroed, shares kept (a share made before leaving can still pay);
-            # and, with shares, both zeroed
-            variants = [moves, moves.copy()]
-            variants[1][..., 2:4] = 0.0
-            if k > 4:
-                variants.append(moves.copy())
-                variants[2][..., 2:] = 0.0
-            moves = np.concatenate(variants, axis=1)
-    return moves.reshape(B, -1, T, k)
 
 
 def scale_of(own: np.ndarray) -> np.ndarray:

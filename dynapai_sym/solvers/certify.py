@@ -17,7 +17,10 @@ Checks, in order of cost:
    payoffs are far from concave in one's own schedule (give up later; invest
    early and compete), structural and random starts also climb together in
    log coordinates (:func:`~dynapai_sym.solvers.ascent.batched_ascent`), and
-   the best far end points are polished. One-sided coordinate steps check
+   the best far end points are polished. A candidate from which the payoff
+   rises all the way back to the profile (checked at the quarter points of the
+   segment), when the profile is a strict local maximum for the player, is not
+   polished: that climb only returns home. One-sided coordinate steps check
    kinks. A gain above ``gain_tol * (1 + |U_i|)`` defeats the profile; the
    deviation reported is an actual schedule with its actual payoff.
 4. **Symmetry** (reported, not required): when the game is symmetric, whether
@@ -65,6 +68,7 @@ from .certificate import (
     Certificate,
     Deviation,
 )
+from .certify_static import second_order
 
 __all__ = ["Certificate", "certify", "certify_steps", "Deviation"]
 
@@ -160,15 +164,18 @@ def certify_steps(game, x: np.ndarray, options, rng: np.random.Generator | None 
     # second order, per player, on free variables
     max_eigs = np.full(n, -np.inf)
     so_ok = True
-    if game.smooth and kkt_ok:
+    if game.smooth and kkt_ok and game.static:
+        # one period: the conditions are the gradients, so their Jacobian holds the Hessians
+        eigs, ok = second_order(x[None], G[None], JG[None], np.ones(1, dtype=bool), n, k, lower, upper, options)
+        max_eigs, so_ok = eigs[0], bool(ok[0])
+    elif game.smooth and kkt_ok:
         for i in range(n):
             idx = game.layout.own_index(i)
             xi, gi = x[idx], G[idx]
             at_bound = ((xi <= lower[idx]) & (gi < -options.kkt_tol)) | \
                        ((xi >= upper[idx]) & (gi > options.kkt_tol))
             with np.errstate(all="ignore"):
-                # one period: the conditions are the gradients, so their Jacobian holds the Hessians
-                H = 0.5 * (JG[np.ix_(idx, idx)] + JG[np.ix_(idx, idx)].T) if game.static else game.own_hessian(i, x)
+                H = game.own_hessian(i, x)
             # at a bound where the payoff is singular (x^alpha with alpha < 1 at 0) the second
             # derivatives are not finite: such variables count as active; the global probe's small
             # steps off the bound (coordinate steps, scaled columns) check that neighbourhood.
@@ -200,10 +207,13 @@ def certify_steps(game, x: np.ndarray, options, rng: np.random.Generator | None 
     if check_global:
         strict_local = game.smooth and kkt_ok and so_ok and not getattr(game, "kinked", False)
         effort_scale = max(float(np.max(game.layout.unpack(x)[..., :2])), SCALE_FLOOR)  # largest x_s, x_p played
+        # multi-period games: every player's batched ascent, climbing together
+        ascents = _joint_ascent(game, x, rng) if T > 1 else [None] * n
         for i in range(n):
             # a smooth strict local maximum: an ascent that comes back to it is ended early
             home_ok = strict_local and max_eigs[i] < 0
-            best = yield from _probe_player(game, i, x, float(U[i]), options, rng, home_ok, effort_scale)
+            best = yield from _probe_player(game, i, x, float(U[i]), options, rng, home_ok, effort_scale,
+                                            ascents[i])
             gains[i] = best.value - U[i]
             if gains[i] > options.gain_tol * (1.0 + abs(U[i])):
                 deviations.append(Deviation(i, best.schedule.reshape(T, k), float(gains[i])))
@@ -211,7 +221,7 @@ def certify_steps(game, x: np.ndarray, options, rng: np.random.Generator | None 
     symmetric = None
     if game.symmetric:
         X = game.layout.unpack(x)
-        symmetric = bool(np.allclose(X, X[:, :1, :], rtol=SYMMETRY_RTOL, atol=SYMMETRY_ATOL))
+        symmetric = bool(np.all(np.abs(X - X[:, :1]) <= SYMMETRY_ATOL + SYMMETRY_RTOL * np.abs(X[:, :1])))
     return Certificate(residual, bool(kkt_ok), so_ok, max_eigs, gains, deviations, symmetric,
                        indeterminate, check_global, unattained)
 
@@ -274,6 +284,17 @@ class _Player:
     lower: np.ndarray
     home: np.ndarray | None  # own actions when they form a strict local maximum
     target: float  # the payoff a deviation must beat
+    given_up: bool  # no effort at all (x_s, x_p about 0 in every period)
+
+    def on_home_hill(self, cand: np.ndarray, cand_val: float):
+        """Whether the payoff rises strictly all the way from ``cand`` back to the profile, which is
+        a strict local maximum (:func:`_uphill_to_home`): a polish from there only climbs home.
+        Never for a player who has given up (its corner's neighbourhood says little).
+
+        A generator (its check is a payoff request, see :func:`certify_steps`)."""
+        if self.home is None or self.given_up:
+            return False
+        return (yield from _uphill_to_home(self.game, self.i, self.x, cand, self.own, cand_val, self.U))
 
     def polish(self, start: np.ndarray, best: _Best, home: bool = True, log_space: bool = False,
                thorough: bool = False) -> float:
@@ -284,8 +305,10 @@ class _Player:
 
 
 def _probe_player(game, i: int, x: np.ndarray, U: float, options, rng: np.random.Generator, home_ok: bool,
-                  effort_scale: float) -> _Best:
+                  effort_scale: float, ascent: tuple[np.ndarray, np.ndarray] | None = None) -> _Best:
     """Search player i's deviations from ``x`` (step 3 of the module docstring); the best found.
+    ``ascent``: the values and end points of player i's batched ascent (multi-period games,
+    :func:`_joint_ascent`).
 
     A generator: it yields ``(i, schedules)`` once, for ``game.player_objective(i, schedules, x)``
     to be sent back (see :func:`certify_steps`).
@@ -295,7 +318,8 @@ def _probe_player(game, i: int, x: np.ndarray, U: float, options, rng: np.random
     idx = game.layout.own_index(i)
     own = game.layout.own(x, i)  # (T, k)
     p = _Player(game, i, x, U, own, game.upper[idx], game.lower[idx], own.reshape(-1) if home_ok else None,
-                U + options.gain_tol * (1.0 + abs(U)))
+                U + options.gain_tol * (1.0 + abs(U)), bool(own[:, :2].max() <= GIVEN_UP * effort_scale))
+    given_up = p.given_up
     n_polish = options.probe_polish
     # kinks (sharing's max(0, .)): more random candidates, polish more of them
     n_random = options.probe_samples * (_KINK_SAMPLES if kinked else 1)
@@ -314,12 +338,11 @@ def _probe_player(game, i: int, x: np.ndarray, U: float, options, rng: np.random
     j = int(np.argmax(vals))
     best.offer(vals[j], cands[j])
     order = yield from _polish_candidates(p, cands, vals, far, n_polish, kinked, rng, best)
-    given_up = bool(own[:, :2].max() <= GIVEN_UP * effort_scale)
     if len(entries):  # the best "invest, then compete harder" move, polished
         first = len(cands) - len(others) - len(entries)
         j = first + int(np.argmax(vals[first:first + len(entries)]))
         if np.isfinite(vals[j]) and j not in order:
-            if vals[j] >= p.U - _polish_margin(p.U, vals[0]):
+            if vals[j] >= p.U - _polish_margin(p.U, vals[0]) and not (yield from p.on_home_hill(cands[j], vals[j])):
                 p.polish(cands[j], best)
             if given_up:  # from near zero, a climb in log coordinates goes where raw steps stall
                 p.polish(cands[j], best, home=False, log_space=True, thorough=True)
@@ -328,7 +351,7 @@ def _probe_player(game, i: int, x: np.ndarray, U: float, options, rng: np.random
         if given_up:
             _search_reentry(p, others, rng, best)
     else:
-        _search_by_ascent(p, others, col_scale, n_polish if kinked else 1, rng, best)
+        yield from _search_by_ascent(p, ascent, col_scale, n_polish if kinked else 1, best)
         if given_up:
             # a player who has given up: re-entering as another player competes (copy its
             # schedule, then climb in log coordinates) is a far move the ascent's short climbs miss
@@ -373,9 +396,8 @@ def _polish_candidates(p: _Player, cands: np.ndarray, vals: np.ndarray, far: np.
         near_enough = (rank == 0 and T > 1) or vals[j] >= p.U - margin or kinked
         if not np.isfinite(vals[j]) or not near_enough:
             continue
-        if T == 1 and p.home is not None and (yield from _uphill_to_home(p.game, p.i, p.x, cands[j], p.own,
-                                                                         vals[j], p.U)):
-            continue  # one-period game: the payoff rises all the way from here to the profile
+        if (yield from p.on_home_hill(cands[j], vals[j])):
+            continue  # the payoff rises all the way from here to the profile
         p.polish(cands[j], best)
     return order
 
@@ -393,8 +415,7 @@ def _polish_imitation(p: _Player, cands: np.ndarray, vals: np.ndarray, far: np.n
     if imitate.size:
         j = int(imitate[np.argmax(vals[imitate])])
         if j not in order:
-            if p.home is not None and (yield from _uphill_to_home(p.game, p.i, p.x, cands[j], p.own,
-                                                                  vals[j], p.U)):
+            if (yield from p.on_home_hill(cands[j], vals[j])):
                 return
             p.polish(cands[j], best)
 
@@ -409,17 +430,39 @@ def _search_reentry(p: _Player, others: np.ndarray, rng: np.random.Generator, be
         p.polish(start, best, home=False, log_space=True)
 
 
-def _search_by_ascent(p: _Player, others: np.ndarray, col_scale: np.ndarray, n_ends: int,
-                      rng: np.random.Generator, best: _Best) -> None:
+def _joint_ascent(game, x: np.ndarray, rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Every player's batched ascent from ``x`` (:func:`~.candidates.ascent_starts`: its schedule
+    scaled, copies of the others, random schedules), all players' starts climbing together in one
+    batched evaluation per step; per player, the values and end points."""
+    lay = game.layout
+    starts, players, uppers = [], [], []
+    for i in range(game.n):
+        upper = game.upper[lay.own_index(i)]
+        own_starts = ascent_starts(lay.own(x, i), imitations(lay, x, i, upper), rng)
+        starts.append(own_starts)
+        players.append(np.full(len(own_starts), i))
+        uppers.append(np.broadcast_to(upper, (len(own_starts), upper.size)))
+    values, ends = batched_ascent(game, np.concatenate(players), x, np.concatenate(starts), np.concatenate(uppers))
+    bounds = np.cumsum([0] + [len(part) for part in starts])
+    return [(values[lo:hi], ends[lo:hi]) for lo, hi in zip(bounds[:-1], bounds[1:])]
+
+
+def _search_by_ascent(p: _Player, ascent: tuple[np.ndarray, np.ndarray], col_scale: np.ndarray, n_ends: int,
+                      best: _Best):
     """Multi-period payoffs are far from concave in one's own schedule (give up, or invest early
     and compete): structural and random starts climb together in log coordinates, whatever their
     raw value, and the best far end points are polished (more of them across kinks, where the
-    best end can lie on the profile's side of one)."""
-    ends_val, ends = batched_ascent(p.game, p.i, p.x, ascent_starts(p.own, others, rng), p.upper)
+    best end can lie on the profile's side of one), unless the payoff rises all the way from the
+    end back to the profile (a strict local maximum): the climb was then still on its way home.
+
+    A generator (its uphill checks are payoff requests, see :func:`certify_steps`)."""
+    ends_val, ends = ascent
     ends_dist = np.max(np.abs(ends - p.own[None]) / col_scale, axis=(1, 2))
     for j in np.argsort(-np.where(ends_dist > _FAR_END, ends_val, -np.inf))[:n_ends]:
         if np.isfinite(ends_val[j]) and ends_dist[j] > _FAR_END:
             best.offer(ends_val[j], ends[j].reshape(-1))
+            if (yield from p.on_home_hill(ends[j], ends_val[j])):
+                continue
             p.polish(ends[j], best, log_space=True)
 
 

@@ -47,7 +47,7 @@ from .certificate import (
     Deviation,
 )
 
-__all__ = ["certify_static", "probe_draws", "CHUNK_COLUMNS"]
+__all__ = ["certify_static", "probe_draws", "second_order", "CHUNK_COLUMNS"]
 
 #: payoff evaluations per compiled call (points are processed in chunks of about this many
 #: candidate columns, which bounds the memory of the compiled call's temporaries)
@@ -123,7 +123,7 @@ def _certify_chunk(batch, X, idx, options, draws, G, JG, U) -> list[Certificate 
         # a payoff still rising towards a floor just above 0: certify_steps extrapolates its limit
         floors = batch.singular_corners(X, G) & (X > lower) & ~(G > 0)
     hard = floors.any(axis=1)
-    max_eigs, so_ok = _second_order(X, G, JG, kkt_ok, n, k, lower, upper, options)
+    max_eigs, so_ok = second_order(X, G, JG, kkt_ok, n, k, lower, upper, options)
     indeterminate = _indeterminate(G, JG, n, k, options)
 
     Xp = X.reshape(B, n, k)
@@ -241,45 +241,55 @@ def _not_uphill(batch, X, idx, U, pending) -> np.ndarray:
     return fails
 
 
-def _second_order(X, G, JG, kkt_ok, n: int, k: int, lower, upper, options) -> tuple[np.ndarray, np.ndarray]:
-    """Each player's largest eigenvalue of its Hessian on its free variables, and whether all are
-    below the tolerance (as :func:`~.certify.certify_steps`): (B, n), (B,)."""
+def second_order(X, G, JG, kkt_ok, n: int, k: int, lower, upper, options) -> tuple[np.ndarray, np.ndarray]:
+    r"""Each player's largest eigenvalue of its Hessian on its free variables, and whether all are
+    below the tolerance (as :func:`~.certify.certify_steps`), for one-period profiles ``X`` (B, n k)
+    with conditions ``G`` (B, n k) and their Jacobians ``JG`` (B, n k, n k): (B, n), (B,).
+
+    Player i's Hessian is the symmetric part of its diagonal block of ``JG``; its free variables
+    are those neither strictly held at a bound nor at a singular lower bound (second derivatives
+    not finite there). A player without free variables keeps :math:`-\infty`; a Hessian that is
+    not finite on its free variables gives :math:`+\infty` (not a local maximum)."""
     B = X.shape[0]
     max_eigs = np.full((B, n), -np.inf)
     so_ok = np.ones(B, dtype=bool)
     rows = np.flatnonzero(kkt_ok)
     if not rows.size:
         return max_eigs, so_ok
-    for i in range(n):
-        own = np.arange(i * k, (i + 1) * k)
-        xi, gi = X[rows][:, own], G[rows][:, own]
-        at_bound = ((xi <= lower[own]) & (gi < -options.kkt_tol)) | ((xi >= upper[own]) & (gi > options.kkt_tol))
-        Hi = JG[rows][:, own][:, :, own]
-        with np.errstate(all="ignore"):
-            H = 0.5 * (Hi + np.swapaxes(Hi, 1, 2))
-            finite = np.all(np.isfinite(H) & (np.abs(H) < HESSIAN_FINITE), axis=2)
-        singular = (xi <= lower[own] + NEAR_BOUND) & ~finite
-        free = ~(at_bound | singular)
-        if (free == free[:1]).all():  # one pattern of free variables (the usual case): no sorting
-            patterns, which = free[:1], np.zeros(free.shape[0], dtype=int)
-        else:
-            patterns, which = np.unique(free, axis=0, return_inverse=True)
-        for q, pattern in enumerate(patterns):
-            if not pattern.any():
-                continue
-            sel = np.flatnonzero(which.reshape(-1) == q)
-            Hf = H[sel][:, pattern][:, :, pattern]
-            good = np.all(np.isfinite(Hf), axis=(1, 2))
-            bad_rows = rows[sel[~good]]
-            max_eigs[bad_rows, i] = np.inf
-            so_ok[bad_rows] = False
-            if good.any():
-                Hg = Hf[good]
-                eig = np.max(np.linalg.eigvalsh(Hg), axis=1)
-                scale = np.maximum(1.0, np.max(np.abs(Hg), axis=(1, 2)))
-                good_rows = rows[sel[good]]
-                max_eigs[good_rows, i] = eig
-                so_ok[good_rows[eig > EIGEN_TOL * scale]] = False
+    R = rows.size
+    players = np.arange(n)
+    xi, gi = X[rows].reshape(R, n, k), G[rows].reshape(R, n, k)
+    low, up = lower.reshape(n, k), upper.reshape(n, k)
+    at_bound = ((xi <= low) & (gi < -options.kkt_tol)) | ((xi >= up) & (gi > options.kkt_tol))
+    Hi = JG[rows].reshape(R, n, k, n, k)[:, players, :, players, :].transpose(1, 0, 2, 3)  # (R, n, k, k)
+    with np.errstate(all="ignore"):
+        H = 0.5 * (Hi + np.swapaxes(Hi, -1, -2))
+        finite = np.all(np.isfinite(H) & (np.abs(H) < HESSIAN_FINITE), axis=-1)  # (R, n, k)
+    singular = (xi <= low + NEAR_BOUND) & ~finite
+    free = (~(at_bound | singular)).reshape(R * n, k)
+    H = H.reshape(R * n, k, k)
+    if (free == free[:1]).all():  # one pattern of free variables (the usual case): no sorting
+        patterns, which = free[:1], np.zeros(R * n, dtype=int)
+    else:
+        patterns, which = np.unique(free, axis=0, return_inverse=True)
+    eigs = np.full(R * n, -np.inf)
+    failed = np.zeros(R * n, dtype=bool)
+    for q, pattern in enumerate(patterns):
+        if not pattern.any():
+            continue
+        sel = np.flatnonzero(which.reshape(-1) == q)
+        Hf = H[sel][:, pattern][:, :, pattern]
+        good = np.all(np.isfinite(Hf), axis=(1, 2))
+        eigs[sel[~good]] = np.inf
+        failed[sel[~good]] = True
+        if good.any():
+            Hg = Hf[good]
+            eig = np.max(np.linalg.eigvalsh(Hg), axis=1)
+            scale = np.maximum(1.0, np.max(np.abs(Hg), axis=(1, 2)))
+            eigs[sel[good]] = eig
+            failed[sel[good]] = eig > EIGEN_TOL * scale
+    max_eigs[rows] = eigs.reshape(R, n)
+    so_ok[rows] = ~failed.reshape(R, n).any(axis=1)
     return max_eigs, so_ok
 
 

@@ -40,6 +40,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg import lapack
 
 __all__ = ["fischer_burmeister", "penalized_fischer_burmeister", "mcp_residual", "solve_kkt", "KKTRun"]
 
@@ -186,8 +187,8 @@ def _solve_kkt(game, x0: np.ndarray, tol: float, max_iter: int, penalized: bool 
     lower, upper = game.lower, game.upper
     boxed = np.isfinite(upper)
     x = np.minimum(np.maximum(np.asarray(x0, dtype=float), lower), upper)
-    scale = drift_scale(x)
-    eye = np.eye(len(x))
+    drift_limit = DRIFT * float(drift_scale(x))
+    diagonal = np.arange(len(x)) * (len(x) + 1)  # flat indices of the diagonal
 
     # singular corners of the start (a player sitting a period out) stay fixed for the run;
     # the steps may not create new ones (their conditions are not finite: the line search backs off)
@@ -243,7 +244,8 @@ def _solve_kkt(game, x0: np.ndarray, tol: float, max_iter: int, penalized: bool 
             if stall > 25:
                 return KKTRun(x, res, it - 1, False, "stalled")
         merit = 0.5 * float(phi @ phi)
-        J = eye * dx - dF[:, None] * JG  # d(phi)/dx with F = -G
+        J = dF[:, None] * -JG  # d(phi)/dx with F = -G: diag(dx) - diag(dF) dG/dx
+        J.flat[diagonal] += dx
         accepted = False
         for d in _directions(J, phi, merit, x):
             alpha = 1.0
@@ -270,7 +272,7 @@ def _solve_kkt(game, x0: np.ndarray, tol: float, max_iter: int, penalized: bool 
                 break
         if not accepted:
             return KKTRun(x, res, it, False, "line search failed")
-        if watch_drift and drifting(x, scale):
+        if watch_drift and x.max() > drift_limit:  # drifting
             return KKTRun(x, res, it, False, "drifting")
     G = state[0]
     res = game.kkt_residual(x, G)
@@ -303,25 +305,27 @@ def _directions(J: np.ndarray, phi: np.ndarray, merit: float, x: np.ndarray):
     on the merit. Far from a solution the products can overflow; such directions are discarded
     (non-finite). The caller holds ``np.errstate(all="ignore")``.
     """
-    try:
-        d = np.linalg.solve(J, -phi)
-    except np.linalg.LinAlgError:
-        d = None
+    d = _solve(J, -phi)
     if d is not None:
         size = math.sqrt(float(d @ d)) if np.isfinite(d).all() else math.inf
         if size < 1e8 * (1.0 + math.sqrt(float(x @ x))):
             yield d
     grad_merit = J.T @ phi
     mu = max(merit * 2.0, 1e-14)
-    try:
-        d = np.linalg.solve(J.T @ J + mu * np.eye(len(x)), -grad_merit)
-    except np.linalg.LinAlgError:
-        d = None
+    d = _solve(J.T @ J + mu * np.eye(len(x)), -grad_merit)
     if d is not None and np.isfinite(d).all():
         yield d
     d = -grad_merit / max(1.0, float(np.linalg.norm(grad_merit)))
     if np.isfinite(d).all():
         yield d
+
+
+def _solve(A: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """The solution of :math:`A d = b` (LAPACK ``gesv``, LU with partial pivoting: what
+    ``np.linalg.solve`` calls, without its overhead on small systems), or None where ``A`` is
+    exactly singular."""
+    _, _, d, info = lapack.dgesv(A, b)
+    return d if info == 0 else None
 
 
 def _snap(game, x: np.ndarray, G: np.ndarray, res: float, tol: float) -> tuple[np.ndarray, float]:

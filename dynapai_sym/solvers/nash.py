@@ -175,9 +175,9 @@ class _Search:
         if self.game.symmetric and cert.symmetric is False:
             self.notes.append("the game is symmetric but this equilibrium is not")
         if not np.any(x):
-            self.notes.append("nobody takes part (every input is 0): where a lone entrant cannot be safe "
-                              "(multiplicative risk) staying out is a best response; other equilibria may exist "
-                              "(try init=...)")
+            self.notes.append("nobody takes part (every input is 0): when the others stay out, so does each "
+                              "player (under shared risk a lone entrant's safety stays low); other equilibria "
+                              "may exist (try init=...)")
         return x, cert
 
     def best_response_start(self, x: np.ndarray) -> np.ndarray:

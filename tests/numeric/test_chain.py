@@ -74,6 +74,24 @@ def test_entry_points_agree_path_by_path(case):
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
+def test_schedules_of_different_players_in_one_batch_match_one_player_at_a_time(case):
+    """players_gradient_batch (each schedule its own deviating player, one pass per chain) gives
+    player_gradient_batch's values and own gradients, schedule by schedule."""
+    game = CASES[case]().game(3)
+    rng = np.random.default_rng(7)
+    x = profile(game, 11)
+    players = np.array([1, 0, 1, game.n - 1, 0, 1])
+    own = np.minimum(rng.uniform(0.1, 2.0, (players.size, game.T, game.k)),
+                     0.9 * game.layout.schedules(game.upper[game.layout.own_index(0)]))
+    values, grads = game.players_gradient_batch(players, own, x)
+    assert values.shape == (players.size,) and grads.shape == (players.size, game.T, game.k)
+    for b, i in enumerate(players):
+        v1, g1 = game.player_gradient_batch(int(i), own[b:b + 1], x)
+        np.testing.assert_allclose(values[b], v1[0], rtol=1e-13)
+        np.testing.assert_allclose(grads[b], g1[0], rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
 def test_gradient_and_hessian_rows_match_finite_differences(case):
     game = CASES[case]().game(3)
     lay = game.layout
