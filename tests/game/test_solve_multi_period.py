@@ -487,6 +487,42 @@ def test_sitting_a_period_out_is_among_the_deviations_tried():
     assert np.any(np.all(cands == prefix, axis=(1, 2)))
 
 
+def test_structural_candidates_come_from_their_template():
+    """The candidate template gives the structural moves exactly: the complete drop-out first,
+    the whole schedule and each column scaled, a column of zeros scaled from 0.1 x its scale,
+    one period's effort tripled; all within the upper bounds."""
+    from dynapai_sym.solvers.candidates import SCALE_FLOOR, candidate_template, deviation_candidates
+
+    rng = np.random.default_rng(1)
+    T, k = 3, 4
+    own = rng.uniform(0.5, 2.0, (T, k))
+    own[:, 3] = 0.0  # no performance investment at all
+    upper = np.full(T * k, np.inf)
+    upper[0] = 1.9  # x_s in period 0 capped
+    cands = deviation_candidates(own, upper, k, rng, 4)
+    assert len(cands) == len(candidate_template(T, k)[0]) + 4
+
+    def present(schedule):
+        schedule = np.minimum(schedule, upper.reshape(T, k))
+        return np.any(np.all(cands == schedule, axis=(1, 2)))
+
+    drop = np.zeros((T, k))
+    drop[:, :2] = 1e-10
+    np.testing.assert_array_equal(cands[0], drop)
+    assert present(np.maximum(3.0 * own, drop))
+    for col, factor in ((0, 10.0), (2, 0.3)):
+        scaled = own.copy()
+        scaled[:, col] *= factor
+        assert present(np.maximum(scaled, drop)), col
+    from_zero = own.copy()
+    from_zero[:, 3] = 3.0 * 0.1 * SCALE_FLOOR
+    assert present(np.maximum(from_zero, drop))
+    tripled = own.copy()
+    tripled[1] *= 3.0
+    assert present(tripled)
+    assert np.all(cands <= upper.reshape(T, k)) and np.all(cands >= 0.0)
+
+
 @pytest.mark.slow
 def test_investing_then_competing_harder_defeats_a_nearly_given_up_profile():
     """Player 1 competes weakly after the first period (x ~ 0.03) and never invests; investing
