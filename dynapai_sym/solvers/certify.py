@@ -68,7 +68,7 @@ from .certificate import (
     Certificate,
     Deviation,
 )
-from .certify_static import second_order
+from .certify_static import second_order, strictly_active
 
 __all__ = ["Certificate", "certify", "certify_steps", "Deviation"]
 
@@ -172,8 +172,7 @@ def certify_steps(game, x: np.ndarray, options, rng: np.random.Generator | None 
         for i in range(n):
             idx = game.layout.own_index(i)
             xi, gi = x[idx], G[idx]
-            at_bound = ((xi <= lower[idx]) & (gi < -options.kkt_tol)) | \
-                       ((xi >= upper[idx]) & (gi > options.kkt_tol))
+            at_bound = strictly_active(xi, gi, lower[idx], upper[idx], options.kkt_tol)
             with np.errstate(all="ignore"):
                 H = game.own_hessian(i, x)
             # at a bound where the payoff is singular (x^alpha with alpha < 1 at 0) the second

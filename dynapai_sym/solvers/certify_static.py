@@ -47,7 +47,7 @@ from .certificate import (
     Deviation,
 )
 
-__all__ = ["certify_static", "probe_draws", "second_order", "CHUNK_COLUMNS"]
+__all__ = ["certify_static", "probe_draws", "second_order", "strictly_active", "CHUNK_COLUMNS"]
 
 #: payoff evaluations per compiled call (points are processed in chunks of about this many
 #: candidate columns, which bounds the memory of the compiled call's temporaries)
@@ -241,6 +241,20 @@ def _not_uphill(batch, X, idx, U, pending) -> np.ndarray:
     return fails
 
 
+def strictly_active(x: np.ndarray, g: np.ndarray, lower: np.ndarray, upper: np.ndarray, tol: float) -> np.ndarray:
+    r"""Variables held at a bound by a condition that strictly pushes into it: :math:`x_j` within
+    :data:`~.certificate.NEAR_BOUND` (relative to :math:`1 + |x_j|`) of its lower bound with
+    :math:`G_j < -` ``tol``, or of its upper bound with :math:`G_j >` ``tol``.
+
+    Second-order conditions apply on the critical cone, which leaves such variables out: moving
+    one off its bound loses at first order. A Newton iterate lands them within rounding of the
+    bound (say 1e-31 instead of 0), where the payoff is flat in some of them (an investment in the
+    last period): counting them as free would test curvature along directions that are not
+    feasible improvements."""
+    near = NEAR_BOUND * (1.0 + np.abs(x))
+    return ((x <= lower + near) & (g < -tol)) | ((x >= upper - near) & (g > tol))
+
+
 def second_order(X, G, JG, kkt_ok, n: int, k: int, lower, upper, options) -> tuple[np.ndarray, np.ndarray]:
     r"""Each player's largest eigenvalue of its Hessian on its free variables, and whether all are
     below the tolerance (as :func:`~.certify.certify_steps`), for one-period profiles ``X`` (B, n k)
@@ -260,7 +274,7 @@ def second_order(X, G, JG, kkt_ok, n: int, k: int, lower, upper, options) -> tup
     players = np.arange(n)
     xi, gi = X[rows].reshape(R, n, k), G[rows].reshape(R, n, k)
     low, up = lower.reshape(n, k), upper.reshape(n, k)
-    at_bound = ((xi <= low) & (gi < -options.kkt_tol)) | ((xi >= up) & (gi > options.kkt_tol))
+    at_bound = strictly_active(xi, gi, low, up, options.kkt_tol)
     Hi = JG[rows].reshape(R, n, k, n, k)[:, players, :, players, :].transpose(1, 0, 2, 3)  # (R, n, k, k)
     with np.errstate(all="ignore"):
         H = 0.5 * (Hi + np.swapaxes(Hi, -1, -2))

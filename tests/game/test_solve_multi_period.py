@@ -684,3 +684,37 @@ def test_search_tries_players_out_of_the_race_with_a_token_safety_input():
     assert res.certificate.passed
     if not np.any(res.strategies.data):
         assert any("nobody takes part" in note for note in res.notes)
+
+
+def test_inputs_within_rounding_of_a_bound_that_holds_them_are_not_free_in_the_second_order_check():
+    """Three players, multiplicative risk, player 3 out of the race. At this certified equilibrium
+    the investments sit at exactly 0 with conditions that push into the bound. A Newton iterate
+    lands such inputs at 1e-31 instead: they are still held by the bound (the critical cone leaves
+    them out), so the certificate must not change, although the payoff is convex along some of them."""
+    prod = dp.ProdFunc(a=[10.207521651516165, 10.1684373955713, 7.90816237400172],
+                       alpha=[0.30084701273469905, 0.3165256812225801, 0.628543388735164],
+                       b=[0.9184530876233439, 1.979304368983816, 1.4203434366096643],
+                       beta=[0.6157888657283136, 0.5296650524975413, 0.32489055325840854])
+    pf = dp.PayoffFunc(prod, dp.RiskFunc.multiplicative([0.794192254229751, 0.4020460463217971, 0.7549624777387496]),
+                       csf=dp.CSF.maybe_no_win(1.8968586651851962),
+                       d=[1.6182835778524631, 1.2449851616170724, 1.2109239263171125],
+                       r=[0.08987914367952125, 0.1961681551441436, 0.19979666081427122],
+                       r_inv=[0.0382590976508837, 0.005312054851996151, 0.009236260255226988])
+    agg = dp.Aggregator(pf, gammas=[0.9997315021789999, 0.8538303701928383, 0.9736206097709599], end_on_win=True)
+    X = np.zeros((3, 3, 4))
+    X[:, 0, :2] = [[0.33664215510263223, 0.5165213912480112], [0.28937193305883335, 0.35682566531852827],
+                   [0.2528806883360215, 0.2543630026993794]]
+    X[:, 1, :2] = [[0.23306408329988476, 0.24224844789088368], [0.28438665336469626, 0.1847686911024822],
+                   [0.29871165902808877, 0.21502759191838858]]
+    X[0, 1, 3] = 1.4271980910978814
+    X[:, 2, :2] = [[8.37279608137076e-16, 1e-100], [7.314110733359186e-16, 1e-100], [1.1202682369146185e-15, 1e-100]]
+    game = agg.game(3)
+    exact = dp.solvers.certify(game, game.layout.pack(X), dp.SolverOptions())
+    assert exact.passed, exact.describe()
+    rounded = X.copy()
+    rounded[..., 2:4] = np.where(rounded[..., 2:4] == 0.0, 1e-31, rounded[..., 2:4])
+    G = game.kkt_function(game.layout.pack(rounded))
+    assert np.all(game.layout.unpack(G)[..., 2:4][rounded[..., 2:4] == 1e-31] < -1e-4)  # held by the bound
+    cert = dp.solvers.certify(game, game.layout.pack(rounded), dp.SolverOptions(), check_global=False)
+    assert cert.second_order_ok, cert.describe()
+    np.testing.assert_allclose(cert.max_eigenvalues[:2], exact.max_eigenvalues[:2], rtol=1e-6)
