@@ -58,8 +58,10 @@ derivatives need. (:func:`solve_chord`, a chord iteration that recomputes the Ja
 when a step does not contract fast, is the alternative: ``FeedbackGame(..., nested="chord")``.)
 Either way a subgame is solved to the same tolerance; its derivatives are then evaluated
 exactly as above at the answer.
-A subgame whose iteration fails is retried from a generic start; if it still fails its values are
-not numbers, which makes every condition that needs it fail too (never a silent success). A
+A subgame whose iteration fails is retried from a generic start (unless, in the last period, it
+started there: the retry would repeat the run); if it still fails its values are not numbers,
+which makes every condition that needs it fail too (never a silent success), and its
+finite-difference neighbours are not solved (their second derivatives would not be used). A
 subgame's first-order point where some player's payoff is not a local maximum in its own
 actions (second order), or where a player gains by sitting the period out (its
 :math:`x_s = x_p = 0`), is rejected the same way: no pure equilibrium was found there.
@@ -365,26 +367,35 @@ class FeedbackGame:
         VY = np.where(sol.ok[:, None, None], sol.VY, np.nan)
         if order < 2 or dY == 0:
             return V, VY, np.zeros((B, n, dY, dY))
+        WYY = np.full((B, n, dY, dY), np.nan)
+        # the neighbours of the solved subgames only: where the subgame itself has no answer its
+        # value is not a number, and so is every derivative that would use these
+        good = np.flatnonzero(sol.ok)
+        if not good.size:
+            return V, VY, WYY
+        G = good.size
         central = self.fd == "central"
         sides = 2 if central else 1
-        h = (FD_STEP if central else FD_STEP_FORWARD) * (1.0 + np.abs(Yn))  # (B, dY)
-        steps = np.zeros((sides, dY, B, dY))
+        h = (FD_STEP if central else FD_STEP_FORWARD) * (1.0 + np.abs(Yn[good]))  # (G, dY)
+        steps = np.zeros((sides, dY, G, dY))
         for j in range(dY):
             steps[0, j, :, j] = h[:, j]
             if central:
                 steps[1, j, :, j] = -h[:, j]
-        Ynb = (Yn[None, None] + steps).reshape(-1, dY)
-        Z0nb = (sol.Z[None, None] + np.einsum("bmy,sjby->sjbm", sol.policy_slope, steps)).reshape(-1, self.m)
-        base = np.broadcast_to(sol.Z, (sides, dY, B, self.m)).reshape(-1, self.m)
+        Zg = sol.Z[good]
+        Ynb = (Yn[good][None, None] + steps).reshape(-1, dY)
+        Z0nb = (Zg[None, None] + np.einsum("bmy,sjby->sjbm", sol.policy_slope[good], steps)).reshape(-1, self.m)
+        base = np.broadcast_to(Zg, (sides, dY, G, self.m)).reshape(-1, self.m)
         Z0nb = np.where((base > 0) & (Z0nb < 0.5 * base), 0.5 * base, Z0nb)
         # neighbours of a subgame that passed the exit check: no check of their own
         # (their starts are within O(h^2) of the answer: a Jacobian at the start, reused at the end)
-        nb = self.solve_level(t, Ynb, Z0nb, anchors.child, np.tile(rows, sides * dY), False, check_exits=False)
-        VYnb = np.where(nb.ok[:, None, None], nb.VY, np.nan).reshape(sides, dY, B, n, dY)
-        # d(VY)/dY_j: (B, n, dY(derivative of), dY(j))
-        low = VYnb[1] if central else np.broadcast_to(VY, (dY, B, n, dY))
-        WYY = np.moveaxis((VYnb[0] - low) / (sides * h.T[:, :, None, None]), 0, -1)
-        WYY = 0.5 * (WYY + np.swapaxes(WYY, -1, -2))
+        nb = self.solve_level(t, Ynb, Z0nb, anchors.child, np.tile(rows[good], sides * dY), False,
+                              check_exits=False)
+        VYnb = np.where(nb.ok[:, None, None], nb.VY, np.nan).reshape(sides, dY, G, n, dY)
+        # d(VY)/dY_j: (G, n, dY(derivative of), dY(j))
+        low = VYnb[1] if central else np.broadcast_to(VY[good], (dY, G, n, dY))
+        WYYg = np.moveaxis((VYnb[0] - low) / (sides * h.T[:, :, None, None]), 0, -1)
+        WYY[good] = 0.5 * (WYYg + np.swapaxes(WYYg, -1, -2))
         return V, VY, WYY
 
     # ------------------------------------------------------------ subgames in batches
@@ -431,8 +442,12 @@ class FeedbackGame:
         ok = run.converged | (run.residual <= opts.kkt_tol)
         residual = run.residual.copy()
         if not ok.all():  # retry from a generic start
+            # in the last period a row that started there already would run again as it ran
+            # (no warm starts of later subgames that the first run could have moved)
+            first = np.clip(np.asarray(Z0, dtype=float), self.lower, self.upper)
             for start in self._fallback_starts(Z0):
-                bad = np.flatnonzero(~ok)
+                same = np.all(first == np.clip(start, self.lower, self.upper), axis=1) & (t >= self.T - 1)
+                bad = np.flatnonzero(~ok & ~same)
                 if not bad.size:
                     break
                 sub = PeriodBatch(self, t, Y[bad], batch.anchors, batch.rows[bad], update)
