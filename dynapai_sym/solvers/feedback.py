@@ -52,7 +52,11 @@ iteration, warm-started from the previous solution at that level moved by its po
 derivative (:math:`z_0 = z_a + \partial_Y z^*\,(Y - Y_a)`). A subgame whose state is exactly
 that of the stored solution reuses it (value, gradient, policy derivative) without solving
 again. The iteration is the batched semismooth Newton (:func:`~.batch.solve_kkt_batch`); in
-the last period the payoffs carry no continuation terms. A finite-difference neighbour starts
+the last period the payoffs carry no continuation terms. Before the last period a trial point
+of its line search is tested on the conditions first (the next period's values and gradients
+only) and the Jacobian, which needs the finite-difference neighbours, computed only where the
+trial is accepted: the same iterates at a fraction of the work (so does the Newton of the
+period games on the path that have later periods). A finite-difference neighbour starts
 within :math:`O(h^2)` of its answer, so the Jacobian at its start is usually also the one its
 derivatives need. (:func:`solve_chord`, a chord iteration that recomputes the Jacobian only
 when a step does not contract fast, is the alternative: ``FeedbackGame(..., nested="chord")``.)
@@ -479,7 +483,10 @@ class FeedbackGame:
         the batched semismooth Newton with a fresh Jacobian at every step (also in the last
         period, whose Jacobian costs about as much as its conditions: no later periods)."""
         if self.nested == "newton" or batch.t == self.T - 1:
-            return solve_kkt_batch(batch, X0, tol=self.options.tol, max_iter=NESTED_ITERS)
+            # before the last period a trial point is tested on its conditions first (no
+            # finite-difference neighbours where the line search refuses it)
+            return solve_kkt_batch(batch, X0, tol=self.options.tol, max_iter=NESTED_ITERS,
+                                   conditions_first=batch.t < self.T - 1)
         return solve_chord(batch, X0, J0, tol=self.options.tol, max_iter=CHORD_ITERS)
 
     def _not_local_maxima(self, X: np.ndarray, Phi_v: np.ndarray, Phi_vv: np.ndarray) -> np.ndarray:
@@ -806,6 +813,10 @@ class PeriodGame(NumericGame):
         self.smooth = True
         self.kinked = fb.kinked
         self.static = True
+        # with later periods the Jacobian (second derivatives of the continuation values: finite
+        # differences over re-solved subgames) costs several times the conditions: a Newton trial
+        # point is tested on the conditions, the Jacobian computed where it is accepted
+        self.cheap_jacobian = t >= fb.T - 1
         self.evaluations = 0
         self.batch = PeriodBatch(fb, t, self.y)
         self.failed = 0  # evaluations whose later subgames could not be solved
