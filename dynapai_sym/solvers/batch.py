@@ -137,8 +137,9 @@ def _snap_batch(batch, X: np.ndarray, G: np.ndarray, res: np.ndarray, idx: np.nd
     """:func:`~dynapai_sym.solvers.kkt._snap` for each row: variables within rounding of an
     active bound put exactly on it, kept where the residual stays within ``max(tol, res)``."""
     lower, upper = batch.lower, batch.upper
-    near_low = (X - lower <= 1e-9 * (1 + np.abs(X))) & (G < 0)
-    near_up = (upper - X <= 1e-9 * (1 + np.abs(X))) & (G > 0)
+    # variables already on their bound do not move: a row with none to move is left as it is
+    near_low = (X - lower <= 1e-9 * (1 + np.abs(X))) & (G < 0) & (X != lower)
+    near_up = (upper - X <= 1e-9 * (1 + np.abs(X))) & (G > 0) & (X != upper)
     rows = np.flatnonzero(near_low.any(axis=1) | near_up.any(axis=1))
     if not rows.size:
         return X, res
