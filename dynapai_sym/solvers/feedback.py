@@ -51,13 +51,16 @@ Subgames off the path are solved in batches: all states met at one level of the 
 iteration, warm-started from the previous solution at that level moved by its policy
 derivative (:math:`z_0 = z_a + \partial_Y z^*\,(Y - Y_a)`). A subgame whose state is exactly
 that of the stored solution reuses it (value, gradient, policy derivative) without solving
-again. The iteration is the batched semismooth Newton (:func:`~.batch.solve_kkt_batch`); in
-the last period the payoffs carry no continuation terms. Before the last period a trial point
-of its line search is tested on the conditions first (the next period's values and gradients
-only) and the Jacobian, which needs the finite-difference neighbours, computed only where the
-trial is accepted: the same iterates at a fraction of the work (so does the Newton of the
-period games on the path that have later periods). A finite-difference neighbour starts
-within :math:`O(h^2)` of its answer, so the Jacobian at its start is usually also the one its
+again. A solve that may not move these shared warm starts (finite-difference neighbours,
+candidate deviations, exit checks) works on a private copy of them: its own later subgames
+then start from its own last solutions too, not from states far from theirs. The iteration
+is the batched semismooth Newton (:func:`~.batch.solve_kkt_batch`); in the last period the
+payoffs carry no continuation terms. Before the last period a trial point of its line search
+is tested on the conditions first (the next period's values and gradients only) and the
+Jacobian, which needs the finite-difference neighbours, computed only where the trial is
+accepted: the same iterates at a fraction of the work (so does the Newton of the period
+games on the path that have later periods). A finite-difference neighbour starts within
+:math:`O(h^2)` of its answer, so the Jacobian at its start is usually also the one its
 derivatives need. (:func:`solve_chord`, a chord iteration that recomputes the Jacobian only
 when a step does not contract fast, is the alternative: ``FeedbackGame(..., nested="chord")``.)
 Either way a subgame is solved to the same tolerance; its derivatives are then evaluated
@@ -181,6 +184,16 @@ class _Anchors:
         self.Y[r], self.Z[r], self.D[r], self.J[r] = Yn[ok], sol.Z[ok], sol.policy_slope[ok], sol.J[ok]
         self.V[r], self.VY[r], self.residual[r] = sol.V[ok], sol.VY[ok], sol.residual[ok]
         self.has[r] = True
+
+    def private(self, rows: np.ndarray) -> _Anchors:
+        """A copy of the warm starts of ``rows`` (one row each, in that order), the later
+        periods' included: a solve that may not move the shared warm starts keeps its own."""
+        out = _Anchors(len(rows), self.Z.shape[1], self.Y.shape[1], self.V.shape[1])
+        for name in ("Y", "Z", "D", "J", "V", "VY", "residual", "has"):
+            getattr(out, name)[...] = getattr(self, name)[rows]
+        if self._child is not None:
+            out._child = self._child.private(rows)
+        return out
 
     def hits(self, rows: np.ndarray, Yn: np.ndarray) -> np.ndarray:
         """(B,) bool: rows whose stored solution is at exactly the state ``Yn``."""
@@ -438,6 +451,11 @@ class FeedbackGame:
         sitting the period out (:meth:`_exits`)."""
         B = Y.shape[0]
         self.subgames += B
+        if not update and anchors is not None and t < self.T - 1:
+            # the shared warm starts stay as they are; this solve's later subgames start from its
+            # own last solutions (a copy), as those of a solve that keeps them do
+            anchors = anchors.private(np.arange(B) if rows is None else np.asarray(rows, dtype=int))
+            rows, update = None, True
         batch = PeriodBatch(self, t, Y, anchors, rows, update)
         opts = self.options
         X = np.clip(np.asarray(Z0, dtype=float), self.lower, self.upper)
