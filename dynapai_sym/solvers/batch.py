@@ -85,6 +85,31 @@ def _state(batch, X: np.ndarray, idx: np.ndarray):
     return G, JG, phi.reshape(B, N), dx.reshape(B, N), dF.reshape(B, N), ok
 
 
+def _state_if_descent(batch, X: np.ndarray, idx: np.ndarray, merit: np.ndarray, alpha: np.ndarray):
+    """:func:`_state` of trial points, the Jacobian evaluated only where the conditions pass the
+    merit test of the line search (elsewhere ``ok`` is false: the trial is refused either way)."""
+    B, N = X.shape
+    with np.errstate(all="ignore"):
+        G = batch.kkt_function(X, idx)
+        boxed = np.isfinite(batch.upper)
+        if not boxed.any():
+            phi, _, _ = mcp_residual(X, -G, batch.lower, batch.upper, np.zeros(1, dtype=bool))
+        else:
+            phi, _, _ = mcp_residual(X.ravel(), -G.ravel(), np.broadcast_to(batch.lower, (B, N)).ravel(),
+                                     np.broadcast_to(batch.upper, (B, N)).ravel(),
+                                     np.broadcast_to(boxed, (B, N)).ravel())
+        tmerit = _merit(np.asarray(phi).reshape(B, N))
+        descent = np.isfinite(G).all(axis=1) & ((tmerit <= merit * (1.0 - 1e-4 * alpha)) | (tmerit < 1e-30))
+    JG = np.full((B, N, N), np.nan)
+    phi = np.asarray(phi, dtype=float).reshape(B, N).copy()
+    dx, dF = np.zeros((B, N)), np.zeros((B, N))
+    ok = np.zeros(B, dtype=bool)
+    rows = np.flatnonzero(descent)
+    if rows.size:
+        G[rows], JG[rows], phi[rows], dx[rows], dF[rows], ok[rows] = _state(batch, X[rows], idx[rows])
+    return G, JG, phi, dx, dF, ok
+
+
 def _merit(phi: np.ndarray) -> np.ndarray:
     return 0.5 * np.einsum("ij,ij->i", phi, phi)
 
@@ -112,8 +137,9 @@ def _snap_batch(batch, X: np.ndarray, G: np.ndarray, res: np.ndarray, idx: np.nd
     """:func:`~dynapai_sym.solvers.kkt._snap` for each row: variables within rounding of an
     active bound put exactly on it, kept where the residual stays within ``max(tol, res)``."""
     lower, upper = batch.lower, batch.upper
-    near_low = (X - lower <= 1e-9 * (1 + np.abs(X))) & (G < 0)
-    near_up = (upper - X <= 1e-9 * (1 + np.abs(X))) & (G > 0)
+    # variables already on their bound do not move: a row with none to move is left as it is
+    near_low = (X - lower <= 1e-9 * (1 + np.abs(X))) & (G < 0) & (X != lower)
+    near_up = (upper - X <= 1e-9 * (1 + np.abs(X))) & (G > 0) & (X != upper)
     rows = np.flatnonzero(near_low.any(axis=1) | near_up.any(axis=1))
     if not rows.size:
         return X, res
@@ -128,7 +154,8 @@ def _snap_batch(batch, X: np.ndarray, G: np.ndarray, res: np.ndarray, idx: np.nd
     return X, res
 
 
-def solve_kkt_batch(batch, X0: np.ndarray, tol: float = 1e-12, max_iter: int = 50) -> BatchRun:
+def solve_kkt_batch(batch, X0: np.ndarray, tol: float = 1e-12, max_iter: int = 50,
+                    conditions_first: bool = False) -> BatchRun:
     r"""Solve the KKT systems of all points of ``batch`` together (see module docstring).
 
     Parameters
@@ -141,6 +168,11 @@ def solve_kkt_batch(batch, X0: np.ndarray, tol: float = 1e-12, max_iter: int = 5
         Stop a point when its natural residual :math:`\|x - \Pi(x + G)\|_\infty \le` ``tol``.
     max_iter : int
         Newton steps per point at most; a point still running then is handed over.
+    conditions_first : bool
+        Test each trial point of the line search on the conditions alone
+        (``batch.kkt_function``) and evaluate the Jacobian only where the merit test passes (a
+        trial whose Jacobian is not finite there is refused, as it would be otherwise). The
+        iterates are the same; for batches whose Jacobian costs several times their conditions.
 
     Returns
     -------
@@ -203,7 +235,11 @@ def solve_kkt_batch(batch, X0: np.ndarray, tol: float = 1e-12, max_iter: int = 5
             if not pending.size:
                 break
             trial = np.minimum(np.maximum(Xa[pending] + alpha[pending, None] * d[pending], lower), upper)
-            tG, tJ, tphi, tdx, tdF, tok = _state(batch, trial, active[pending])
+            if conditions_first:
+                tG, tJ, tphi, tdx, tdF, tok = _state_if_descent(batch, trial, active[pending], merit[pending],
+                                                                alpha[pending])
+            else:
+                tG, tJ, tphi, tdx, tdF, tok = _state(batch, trial, active[pending])
             tmerit = _merit(tphi)
             with np.errstate(invalid="ignore"):
                 good = tok & ((tmerit <= merit[pending] * (1.0 - 1e-4 * alpha[pending])) | (tmerit < 1e-30))

@@ -51,15 +51,24 @@ Subgames off the path are solved in batches: all states met at one level of the 
 iteration, warm-started from the previous solution at that level moved by its policy
 derivative (:math:`z_0 = z_a + \partial_Y z^*\,(Y - Y_a)`). A subgame whose state is exactly
 that of the stored solution reuses it (value, gradient, policy derivative) without solving
-again. The iteration is the batched semismooth Newton (:func:`~.batch.solve_kkt_batch`); in
-the last period the payoffs carry no continuation terms. A finite-difference neighbour starts
-within :math:`O(h^2)` of its answer, so the Jacobian at its start is usually also the one its
+again. A solve that may not move these shared warm starts (finite-difference neighbours,
+candidate deviations, exit checks) works on a private copy of them: its own later subgames
+then start from its own last solutions too, not from states far from theirs. The iteration
+is the batched semismooth Newton (:func:`~.batch.solve_kkt_batch`); in the last period the
+payoffs carry no continuation terms. Before the last period a trial point of its line search
+is tested on the conditions first (the next period's values and gradients only) and the
+Jacobian, which needs the finite-difference neighbours, computed only where the trial is
+accepted: the same iterates at a fraction of the work (so does the Newton of the period
+games on the path that have later periods). A finite-difference neighbour starts within
+:math:`O(h^2)` of its answer, so the Jacobian at its start is usually also the one its
 derivatives need. (:func:`solve_chord`, a chord iteration that recomputes the Jacobian only
 when a step does not contract fast, is the alternative: ``FeedbackGame(..., nested="chord")``.)
 Either way a subgame is solved to the same tolerance; its derivatives are then evaluated
 exactly as above at the answer.
-A subgame whose iteration fails is retried from a generic start; if it still fails its values are
-not numbers, which makes every condition that needs it fail too (never a silent success). A
+A subgame whose iteration fails is retried from a generic start (unless, in the last period, it
+started there: the retry would repeat the run); if it still fails its values are not numbers,
+which makes every condition that needs it fail too (never a silent success), and its
+finite-difference neighbours are not solved (their second derivatives would not be used). A
 subgame's first-order point where some player's payoff is not a local maximum in its own
 actions (second order), or where a player gains by sitting the period out (its
 :math:`x_s = x_p = 0`), is rejected the same way: no pure equilibrium was found there.
@@ -175,6 +184,16 @@ class _Anchors:
         self.Y[r], self.Z[r], self.D[r], self.J[r] = Yn[ok], sol.Z[ok], sol.policy_slope[ok], sol.J[ok]
         self.V[r], self.VY[r], self.residual[r] = sol.V[ok], sol.VY[ok], sol.residual[ok]
         self.has[r] = True
+
+    def private(self, rows: np.ndarray) -> _Anchors:
+        """A copy of the warm starts of ``rows`` (one row each, in that order), the later
+        periods' included: a solve that may not move the shared warm starts keeps its own."""
+        out = _Anchors(len(rows), self.Z.shape[1], self.Y.shape[1], self.V.shape[1])
+        for name in ("Y", "Z", "D", "J", "V", "VY", "residual", "has"):
+            getattr(out, name)[...] = getattr(self, name)[rows]
+        if self._child is not None:
+            out._child = self._child.private(rows)
+        return out
 
     def hits(self, rows: np.ndarray, Yn: np.ndarray) -> np.ndarray:
         """(B,) bool: rows whose stored solution is at exactly the state ``Yn``."""
@@ -365,26 +384,35 @@ class FeedbackGame:
         VY = np.where(sol.ok[:, None, None], sol.VY, np.nan)
         if order < 2 or dY == 0:
             return V, VY, np.zeros((B, n, dY, dY))
+        WYY = np.full((B, n, dY, dY), np.nan)
+        # the neighbours of the solved subgames only: where the subgame itself has no answer its
+        # value is not a number, and so is every derivative that would use these
+        good = np.flatnonzero(sol.ok)
+        if not good.size:
+            return V, VY, WYY
+        G = good.size
         central = self.fd == "central"
         sides = 2 if central else 1
-        h = (FD_STEP if central else FD_STEP_FORWARD) * (1.0 + np.abs(Yn))  # (B, dY)
-        steps = np.zeros((sides, dY, B, dY))
+        h = (FD_STEP if central else FD_STEP_FORWARD) * (1.0 + np.abs(Yn[good]))  # (G, dY)
+        steps = np.zeros((sides, dY, G, dY))
         for j in range(dY):
             steps[0, j, :, j] = h[:, j]
             if central:
                 steps[1, j, :, j] = -h[:, j]
-        Ynb = (Yn[None, None] + steps).reshape(-1, dY)
-        Z0nb = (sol.Z[None, None] + np.einsum("bmy,sjby->sjbm", sol.policy_slope, steps)).reshape(-1, self.m)
-        base = np.broadcast_to(sol.Z, (sides, dY, B, self.m)).reshape(-1, self.m)
+        Zg = sol.Z[good]
+        Ynb = (Yn[good][None, None] + steps).reshape(-1, dY)
+        Z0nb = (Zg[None, None] + np.einsum("bmy,sjby->sjbm", sol.policy_slope[good], steps)).reshape(-1, self.m)
+        base = np.broadcast_to(Zg, (sides, dY, G, self.m)).reshape(-1, self.m)
         Z0nb = np.where((base > 0) & (Z0nb < 0.5 * base), 0.5 * base, Z0nb)
         # neighbours of a subgame that passed the exit check: no check of their own
         # (their starts are within O(h^2) of the answer: a Jacobian at the start, reused at the end)
-        nb = self.solve_level(t, Ynb, Z0nb, anchors.child, np.tile(rows, sides * dY), False, check_exits=False)
-        VYnb = np.where(nb.ok[:, None, None], nb.VY, np.nan).reshape(sides, dY, B, n, dY)
-        # d(VY)/dY_j: (B, n, dY(derivative of), dY(j))
-        low = VYnb[1] if central else np.broadcast_to(VY, (dY, B, n, dY))
-        WYY = np.moveaxis((VYnb[0] - low) / (sides * h.T[:, :, None, None]), 0, -1)
-        WYY = 0.5 * (WYY + np.swapaxes(WYY, -1, -2))
+        nb = self.solve_level(t, Ynb, Z0nb, anchors.child, np.tile(rows[good], sides * dY), False,
+                              check_exits=False)
+        VYnb = np.where(nb.ok[:, None, None], nb.VY, np.nan).reshape(sides, dY, G, n, dY)
+        # d(VY)/dY_j: (G, n, dY(derivative of), dY(j))
+        low = VYnb[1] if central else np.broadcast_to(VY[good], (dY, G, n, dY))
+        WYYg = np.moveaxis((VYnb[0] - low) / (sides * h.T[:, :, None, None]), 0, -1)
+        WYY[good] = 0.5 * (WYYg + np.swapaxes(WYYg, -1, -2))
         return V, VY, WYY
 
     # ------------------------------------------------------------ subgames in batches
@@ -423,6 +451,11 @@ class FeedbackGame:
         sitting the period out (:meth:`_exits`)."""
         B = Y.shape[0]
         self.subgames += B
+        if not update and anchors is not None and t < self.T - 1:
+            # the shared warm starts stay as they are; this solve's later subgames start from its
+            # own last solutions (a copy), as those of a solve that keeps them do
+            anchors = anchors.private(np.arange(B) if rows is None else np.asarray(rows, dtype=int))
+            rows, update = None, True
         batch = PeriodBatch(self, t, Y, anchors, rows, update)
         opts = self.options
         X = np.clip(np.asarray(Z0, dtype=float), self.lower, self.upper)
@@ -431,8 +464,12 @@ class FeedbackGame:
         ok = run.converged | (run.residual <= opts.kkt_tol)
         residual = run.residual.copy()
         if not ok.all():  # retry from a generic start
+            # in the last period a row that started there already would run again as it ran
+            # (no warm starts of later subgames that the first run could have moved)
+            first = np.clip(np.asarray(Z0, dtype=float), self.lower, self.upper)
             for start in self._fallback_starts(Z0):
-                bad = np.flatnonzero(~ok)
+                same = np.all(first == np.clip(start, self.lower, self.upper), axis=1) & (t >= self.T - 1)
+                bad = np.flatnonzero(~ok & ~same)
                 if not bad.size:
                     break
                 sub = PeriodBatch(self, t, Y[bad], batch.anchors, batch.rows[bad], update)
@@ -464,7 +501,10 @@ class FeedbackGame:
         the batched semismooth Newton with a fresh Jacobian at every step (also in the last
         period, whose Jacobian costs about as much as its conditions: no later periods)."""
         if self.nested == "newton" or batch.t == self.T - 1:
-            return solve_kkt_batch(batch, X0, tol=self.options.tol, max_iter=NESTED_ITERS)
+            # before the last period a trial point is tested on its conditions first (no
+            # finite-difference neighbours where the line search refuses it)
+            return solve_kkt_batch(batch, X0, tol=self.options.tol, max_iter=NESTED_ITERS,
+                                   conditions_first=batch.t < self.T - 1)
         return solve_chord(batch, X0, J0, tol=self.options.tol, max_iter=CHORD_ITERS)
 
     def _not_local_maxima(self, X: np.ndarray, Phi_v: np.ndarray, Phi_vv: np.ndarray) -> np.ndarray:
@@ -791,6 +831,10 @@ class PeriodGame(NumericGame):
         self.smooth = True
         self.kinked = fb.kinked
         self.static = True
+        # with later periods the Jacobian (second derivatives of the continuation values: finite
+        # differences over re-solved subgames) costs several times the conditions: a Newton trial
+        # point is tested on the conditions, the Jacobian computed where it is accepted
+        self.cheap_jacobian = t >= fb.T - 1
         self.evaluations = 0
         self.batch = PeriodBatch(fb, t, self.y)
         self.failed = 0  # evaluations whose later subgames could not be solved

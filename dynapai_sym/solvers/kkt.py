@@ -219,7 +219,9 @@ def _solve_kkt(game, x0: np.ndarray, tol: float, max_iter: int, penalized: bool 
             phi = np.where(pinned, 0.0, phi)
         return 0.5 * float(phi @ phi)
 
-    cheap_jacobian = bool(getattr(game, "static", False))
+    # a game whose Jacobian costs about as much as its conditions (one-period games) evaluates both at
+    # each trial point; one that says otherwise (``cheap_jacobian = False``) only the conditions there
+    cheap_jacobian = bool(getattr(game, "cheap_jacobian", getattr(game, "static", False)))
     G0, JG0 = game.kkt_jacobian(x)
     corners = game.singular_corners(x, G0, JG0)
     # a corner is only held where the payoffs themselves are defined

@@ -87,6 +87,18 @@ def test_batched_newton_equals_solve_kkt_per_point(start):
             assert run.handed_over[p]
 
 
+def test_conditions_first_line_search_gives_the_same_iterates():
+    """Trial points tested on the conditions first (the Jacobian only where accepted): the same
+    run, bit for bit, from starts where the line search backtracks."""
+    _, games = _games(np.linspace(0.01, 0.3, 6), np.linspace(0.1, 1.0, 5))
+    batch = StaticBatch(games)
+    X0 = np.random.default_rng(4).uniform(0.05, 20.0, (batch.P, batch.N))
+    plain = solve_kkt_batch(batch, X0, tol=1e-12, max_iter=50)
+    first = solve_kkt_batch(batch, X0, tol=1e-12, max_iter=50, conditions_first=True)
+    for name in ("x", "residual", "iterations", "converged", "handed_over"):
+        np.testing.assert_array_equal(getattr(first, name), getattr(plain, name))
+
+
 def test_batched_predictor_equals_predict_equilibrium():
     _, games = _games(np.linspace(0.05, 0.2, 6), np.linspace(0.3, 0.8, 2))
     batch = StaticBatch(games)
