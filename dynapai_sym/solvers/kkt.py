@@ -129,6 +129,8 @@ class KKTRun:
     iterations: int
     converged: bool
     message: str
+    #: a run (the plain one or its rescue) stopped at ``max_iter`` steps, still moving
+    capped: bool = False
 
 
 def solve_kkt(game, x0: np.ndarray, tol: float = 1e-12, max_iter: int = 200, rescue: bool = True) -> KKTRun:
@@ -159,7 +161,8 @@ def solve_kkt(game, x0: np.ndarray, tol: float = 1e-12, max_iter: int = 200, res
             return run
         again = _solve_kkt(game, x0, tol, max_iter, True, False)
         best = again if (again.converged or again.residual < run.residual) else run
-        return KKTRun(best.x, best.residual, run.iterations + again.iterations, best.converged, best.message)
+        return KKTRun(best.x, best.residual, run.iterations + again.iterations, best.converged, best.message,
+                      run.capped or again.capped)
 
 
 #: a plain run that ends with its residual above this (not converged) is rescued (:func:`solve_kkt`);
@@ -280,7 +283,7 @@ def _solve_kkt(game, x0: np.ndarray, tol: float, max_iter: int, penalized: bool 
     res = game.kkt_residual(x, G)
     if res <= tol:
         x, res = _snap(game, x, G, res, tol)
-    return KKTRun(x, res, max_iter, res <= tol, "converged" if res <= tol else "iteration limit")
+    return KKTRun(x, res, max_iter, res <= tol, "converged" if res <= tol else "iteration limit", res > tol)
 
 
 def _pin(G: np.ndarray, JG: np.ndarray, pinned: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

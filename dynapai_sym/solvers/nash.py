@@ -148,14 +148,17 @@ class _Search:
         self.iterations = 0
         self.counts = {"starts": 0, "followed": 0, "exits": 0}
         self.br_settled: bool | None = None
+        self.capped = False
 
-    def newton(self, start: np.ndarray):
-        """Newton from ``start``, then certification (an exact-exit variant first): the certified
-        (x, cert), or None (the defeat recorded in ``tried``)."""
+    def newton(self, start: np.ndarray, max_iter: int | None = None):
+        """Newton from ``start`` (at most ``max_iter`` steps, default ``options.iters``), then
+        certification (an exact-exit variant first): the certified (x, cert), or None (the defeat
+        recorded in ``tried``; :attr:`capped` says whether a run was still moving at its limit)."""
         game, options = self.game, self.options
         self.counts["starts"] += 1
-        run = solve_kkt(game, start, tol=options.tol, max_iter=options.iters)
+        run = solve_kkt(game, start, tol=options.tol, max_iter=options.iters if max_iter is None else max_iter)
         self.iterations += run.iterations
+        self.capped = run.capped
         if not (run.converged or run.residual <= options.kkt_tol):
             return None
         exit_run = _exact_exit(game, run.x, options)
@@ -186,19 +189,37 @@ class _Search:
         return br.x
 
     def run(self, x0: np.ndarray):
+        """Newton from the queue of starts (see the class docstring). The first start's runs stop
+        after :data:`FIRST_STEPS` steps; where one was still moving then, the full run from that
+        start comes back right after the best-response start (and before the search gives up):
+        a run that crawls towards a corner for a hundred steps no longer delays the starts that
+        reach an equilibrium in ten, and still has its turn."""
         game, options = self.game, self.options
         queue: list = [x0, ("best_response", x0),
                        *(np.clip(x0 * f, game.lower, game.upper) for f in (0.3, 3.0, 0.1))]
         attempts, best_gain = 0, np.inf
-        while attempts < 1 + options.restarts:
+        deferred = None
+        while attempts < 1 + options.restarts or deferred is not None:
+            if attempts >= 1 + options.restarts:  # out of starts: the deferred full run's turn
+                queue = [deferred]
             start = queue.pop(0) if queue else _random_start(x0, game, self.rng)
+            full = None
             if isinstance(start, tuple):
-                start = self.best_response_start(start[1])
-                self.notes.append("one start came from iterated best response")
-            attempts += 1
-            found = self.newton(start)
+                kind, start = start
+                if kind == "full":
+                    full, deferred = start, None
+                else:
+                    start = self.best_response_start(start)
+                    self.notes.append("one start came from iterated best response")
+            short = attempts == 0 and options.iters > FIRST_STEPS
+            if full is None:
+                attempts += 1
+            found = self.newton(start, FIRST_STEPS if short else None)
             if found is not None:
                 return found
+            if short and self.capped:
+                deferred = ("full", start)
+                queue.insert(1, deferred)
             if not self.tried or self.tried[-1][1] is None:
                 continue
             x, cert = self.tried[-1]
@@ -273,6 +294,8 @@ class _Search:
 
 #: most defeats followed while the smallest defeating gain keeps falling
 FOLLOW_CAP = 12
+#: Newton steps of the first start's runs before the next starts get their turn (see :meth:`_Search.run`)
+FIRST_STEPS = 60
 #: starts with weak players giving up exactly, per player
 EXIT_STARTS_PER_PLAYER = 2
 #: the safety input kept by a player who gives up performance in the search's second kind of exit start

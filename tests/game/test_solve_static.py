@@ -262,3 +262,65 @@ def test_models_are_immutable_so_their_caches_cannot_go_stale():
     gammas = dp.Aggregator(pf, gammas=[0.9, 0.9]).gammas
     with pytest.raises(ValueError, match="read-only"):
         gammas[0] = 0.5
+
+
+def _crawling_game(n: int) -> dp.Aggregator:
+    """Random-draw games (winner-only risk, losers keep a share of the prize) where Newton from the
+    default start creeps towards a player's corner for more than a hundred steps."""
+    if n == 3:
+        prod = dp.ProdFunc(a=[19.20129414289137, 7.8398057680964195, 7.689371156271614],
+                           alpha=[0.439955696238383, 0.39221649863596236, 0.5681782971091138],
+                           b=[6.7261907318517125, 18.444640605570207, 17.87195733625863],
+                           beta=[0.301130812874648, 0.5165864646875177, 0.342740509609496])
+        theta, lose = [0.2579549587609903, 0.4168960406331027, 0.4536161218532765], \
+            [0.23407329547195033, 0.46375835043616315, 0.12938554471107522]
+        d, r = [0.3757804215690759, 1.3410209481090003, 1.8932374067039555], \
+            [0.18610595757987528, 0.17844499998622526, 0.03158402526625066]
+    else:
+        prod = dp.ProdFunc(a=[15.761220189323241, 9.212349920540051, 6.240873769971745, 19.546569789392898],
+                           alpha=[0.5255706981471808, 0.5577283848604986, 0.5307485854010436, 0.49014438789197434],
+                           b=[6.836029847717855, 9.703941818348271, 16.04312874027488, 18.610835495724974],
+                           beta=[0.6554407780705551, 0.6793283527479768, 0.31016156854865745, 0.5952154340796484])
+        theta = [0.672600076568488, 0.6251876404890218, 0.6376241879130656, 0.12627089153186732]
+        lose = [0.3130830555082214, 0.3935459053430483, 0.0037005196622798553, 0.4605219136071874]
+        d = [0.26126235482612303, 0.7514121454457092, 1.1013970937698132, 1.2165108876436426]
+        r = [0.11889714959176205, 0.08978957779021166, 0.17845691909040906, 0.09139206811355541]
+    pf = dp.PayoffFunc(prod_func=prod, risk_func=dp.RiskFunc.winner_only(theta),
+                       reward_func=dp.RewardFunc.linear_reward(win_a=np.ones(n), win_b=np.zeros(n), lose_a=lose, lose_b=np.zeros(n)), d=d, r=r)
+    return dp.Aggregator(pf)
+
+
+def test_a_first_start_that_crawls_gives_way_to_the_next_starts_and_comes_back_when_they_fail(monkeypatch):
+    """The first start's Newton runs stop after FIRST_STEPS steps when still moving. Three players:
+    the best-response start then reaches the equilibrium (certified) without the long crawl. Four
+    players: that start fails too, and the full run from the default start, deferred, is the one
+    that reaches the certified equilibrium (the same profile as a plain 200-step run)."""
+    from dynapai_sym.solvers import nash
+
+    calls = []
+    real = nash.solve_kkt
+
+    def recording(game, start, tol, max_iter):
+        run = real(game, start, tol=tol, max_iter=max_iter)
+        calls.append((np.array(start), max_iter, run.converged, run.capped))
+        return run
+
+    monkeypatch.setattr(nash, "solve_kkt", recording)
+    res = _crawling_game(3).solve(1)
+    assert res.success
+    assert calls[0][1] == nash.FIRST_STEPS and calls[0][3] and not calls[0][2]  # cut short, still moving
+    assert all(max_iter != nash.FIRST_STEPS for _, max_iter, _, _ in calls[1:])
+    assert calls[-1][2] and not np.allclose(calls[-1][0], calls[0][0])  # another start got there
+
+    calls.clear()
+    agg = _crawling_game(4)
+    res = agg.solve(1)
+    assert res.success
+    first = calls[0]
+    assert first[1] == nash.FIRST_STEPS and first[3] and not first[2]
+    deferred = [c for c in calls[1:] if np.array_equal(c[0], first[0])]
+    assert len(deferred) == 1 and deferred[0][1] == dp.SolverOptions().iters and deferred[0][2]
+    game = agg.game(1)
+    full = real(game, first[0], tol=dp.SolverOptions().tol, max_iter=dp.SolverOptions().iters)
+    assert full.converged
+    np.testing.assert_allclose(res.strategies.data.reshape(-1), full.x, atol=1e-9)
