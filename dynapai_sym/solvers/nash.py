@@ -117,12 +117,17 @@ def solve_game(game, x0: np.ndarray, options, method: str = "auto", check_global
         x, cert = found
         return finish(x, cert, True, Status.CERTIFIED, cert.describe())
     tried.extend(search.tried)
-    if not check_global or not tried:
+    if not check_global or not (tried or search.ends):
         return _failure(tried, finish)
     # before saying "no pure equilibrium": starts where weak players give up exactly, and
-    # best-response rounds from the best profile (their fixed point, if any, is certified too)
-    found = search.exits_and_best_response(_best_tried(tried)[0])
-    iterations += search.iterations
+    # best-response rounds from the best profile (their fixed point, if any, is certified too);
+    # where no start converged, from the end point of the run that came closest
+    best = _best_tried(tried)[0] if tried else min(search.ends, key=lambda end: end[1])[0]
+    before = search.iterations
+    found = search.settle(best)
+    if found is None:
+        found = search.exits_and_best_response(best)
+    iterations += search.iterations - before
     notes.extend(n for n in search.notes if n not in notes)
     if found is not None:
         x, cert = found
@@ -149,6 +154,8 @@ class _Search:
         self.counts = {"starts": 0, "followed": 0, "exits": 0}
         self.br_settled: bool | None = None
         self.capped = False
+        #: end points (x, residual) of the Newton runs that did not converge
+        self.ends: list[tuple[np.ndarray, float]] = []
 
     def newton(self, start: np.ndarray, max_iter: int | None = None):
         """Newton from ``start`` (at most ``max_iter`` steps, default ``options.iters``), then
@@ -160,6 +167,8 @@ class _Search:
         self.iterations += run.iterations
         self.capped = run.capped
         if not (run.converged or run.residual <= options.kkt_tol):
+            if np.isfinite(run.residual):
+                self.ends.append((run.x, run.residual))
             return None
         exit_run = _exact_exit(game, run.x, options)
         if exit_run is not None:  # players who gave up, exactly: the limit the search only approached
@@ -234,6 +243,16 @@ class _Search:
                 queue[:0] = [nxt, ("best_response", nxt)]
         return None
 
+    def settle(self, x: np.ndarray):
+        """Best responses (local, Gauss–Seidel) from ``x`` until they come to rest (at most
+        :data:`SETTLE_ROUNDS` rounds), then Newton from there: for a search in which no start
+        converged, typically because inputs of some players are tiny (1e-7) at the
+        equilibrium and Newton creeps towards them."""
+        br = best_response(self.game, x, self.options.with_(iters=SETTLE_ROUNDS))
+        self.iterations += br.rounds
+        self.notes.append("one start came from iterated best response")
+        return self.newton(br.x)
+
     def exits_and_best_response(self, x_best: np.ndarray):
         """Starts with each set of weak players giving up exactly, then with them giving up
         performance only (a token safety input kept: under multiplicative risk a player out of
@@ -302,6 +321,8 @@ EXIT_STARTS_PER_PLAYER = 2
 TOKEN_SAFETY = 1e-12
 #: rounds of global best responses that decide whether best responses cycle
 BR_ROUNDS = 8
+#: rounds of local best responses from the closest end point when no Newton start converged
+SETTLE_ROUNDS = 30
 
 
 #: a player's (x_s, x_p) in a period counts as given up below this fraction of the largest input played
@@ -375,7 +396,7 @@ def _best_tried(tried):
 def _failure(tried, finish, searched: str | None = None):
     if not tried:
         return finish(None, None, False, Status.NOT_CONVERGED,
-                      "no start reached the first-order conditions")
+                      "no start reached the first-order conditions" + (f". Searched: {searched}." if searched else ""))
     x, cert = _best_tried(tried)
     if cert.kkt_ok and cert.second_order_ok and cert.deviations:
         d = cert.best_deviation

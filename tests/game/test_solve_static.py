@@ -285,8 +285,8 @@ def _crawling_game(n: int) -> dp.Aggregator:
         lose = [0.3130830555082214, 0.3935459053430483, 0.0037005196622798553, 0.4605219136071874]
         d = [0.26126235482612303, 0.7514121454457092, 1.1013970937698132, 1.2165108876436426]
         r = [0.11889714959176205, 0.08978957779021166, 0.17845691909040906, 0.09139206811355541]
-    pf = dp.PayoffFunc(prod_func=prod, risk_func=dp.RiskFunc.winner_only(theta),
-                       reward_func=dp.RewardFunc.linear_reward(win_a=np.ones(n), win_b=np.zeros(n), lose_a=lose, lose_b=np.zeros(n)), d=d, r=r)
+    reward = dp.RewardFunc.linear_reward(win_a=np.ones(n), win_b=np.zeros(n), lose_a=lose, lose_b=np.zeros(n))
+    pf = dp.PayoffFunc(prod_func=prod, risk_func=dp.RiskFunc.winner_only(theta), reward_func=reward, d=d, r=r)
     return dp.Aggregator(pf)
 
 
@@ -324,3 +324,72 @@ def test_a_first_start_that_crawls_gives_way_to_the_next_starts_and_comes_back_w
     full = real(game, first[0], tol=dp.SolverOptions().tol, max_iter=dp.SolverOptions().iters)
     assert full.converged
     np.testing.assert_allclose(res.strategies.data.reshape(-1), full.x, atol=1e-9)
+
+
+def _record_post_search(monkeypatch) -> list:
+    """Record (converged candidates, unconverged end points) each time the search goes on after
+    its Newton starts (:meth:`_Search.settle`)."""
+    from dynapai_sym.solvers import nash
+
+    seen = []
+    real = nash._Search.settle
+
+    def recording(self, x):
+        seen.append((len(self.tried), len(self.ends)))
+        return real(self, x)
+
+    monkeypatch.setattr(nash._Search, "settle", recording)
+    return seen
+
+
+def test_when_no_newton_start_converges_best_responses_from_the_closest_end_find_the_equilibrium(monkeypatch):
+    """Four players, winner-only risk, a contest that may have no winner: at the equilibrium two
+    players' performance inputs are about 1e-7, and every Newton start creeps towards them without
+    converging. Local best responses from the run that came closest come to rest there, and
+    Newton from that point converges: a certified equilibrium (an independent search on an
+    independent implementation of the model finds the same profile)."""
+    seen = _record_post_search(monkeypatch)
+    prod = dp.ProdFunc(a=[9.02975597681233, 6.240212770123907, 2.265920446745186, 39.819801225865355],
+                       alpha=[0.23941730522817672, 0.8224057340114459, 0.6891961462623021, 0.37862443955504077],
+                       b=[7.981770340110311, 35.28972910540185, 47.12653715001253, 20.246691910234084],
+                       beta=[0.21967051976585714, 0.5543580021542576, 0.4054345735266166, 0.7676849482123929])
+    pf = dp.PayoffFunc(
+        prod_func=prod,
+        risk_func=dp.RiskFunc.winner_only([1.216989458844498, 1.0849521046167312, 1.4205422422743745,
+                                           0.5358749838446832]),
+        csf=dp.CSF.maybe_no_win(scale=1.7847637337348374),
+        reward_func=dp.RewardFunc.linear_reward(
+            win_a=np.ones(4), win_b=np.zeros(4), lose_b=np.zeros(4),
+            lose_a=[0.264781894993539, 0.15192390334483635, 0.06594859779356421, 0.025412417909924323]),
+        d=[2.4933819554435734, 4.945939573878852, 1.6429376459659668, 2.1724568846961074],
+        r=[0.15035402270523077, 0.32374335762540146, 0.36836379219971915, 0.31741499538816215])
+    res = dp.Aggregator(pf).solve(1)
+    assert res.success, res.message
+    assert seen and seen[0][0] == 0 and seen[0][1] > 0  # reached with no converged candidate
+    expected = [8.10546e-02, 2.26114e-05, 1.45348e-03, 1.41179e-07, 8.18055e-03, 7.89901e-08,
+                2.30993e-01, 1.36542e-01]
+    np.testing.assert_allclose(res.strategies.data.reshape(-1), expected, rtol=1e-4)
+
+
+def test_when_no_newton_start_converges_the_search_still_finds_the_equilibrium_where_nobody_takes_part(monkeypatch):
+    """Three players, multiplicative risk, high prices: every Newton start creeps towards
+    performance inputs of 0 and none converges. The search goes on from the run that came
+    closest and certifies the equilibrium where nobody takes part (a lone entrant cannot make
+    the world safe)."""
+    seen = _record_post_search(monkeypatch)
+    prod = dp.ProdFunc(a=[4.02330841822177, 44.310933242381346, 8.267658843510834],
+                       alpha=[0.40319976140411595, 0.5112663491333529, 0.5226297613073353],
+                       b=[14.439322965820395, 32.33143226907454, 30.492917990050714],
+                       beta=[0.555103682764535, 0.2574259209550177, 0.3365964197805653])
+    theta = [0.6991893238768798, 0.5934512492766395, 1.302588998718436]
+    pf = dp.PayoffFunc(prod_func=prod, risk_func=dp.RiskFunc.multiplicative(theta),
+                       reward_func=dp.RewardFunc.linear_reward(
+                           win_a=np.ones(3), win_b=np.zeros(3), lose_b=np.zeros(3),
+                           lose_a=[0.1650300945276728, 0.21082826414092598, 0.1699103463620451]),
+                       d=[4.11280868841429, 2.095331339158162, 3.4717617990043026],
+                       r=[0.45628932796382365, 0.2507066223296673, 0.43318255376438203])
+    res = dp.Aggregator(pf).solve(1)
+    assert res.success, res.message
+    assert seen and seen[0][0] == 0 and seen[0][1] > 0
+    assert np.all(res.strategies.data == 0.0)
+    assert any("nobody takes part" in note for note in res.notes)
