@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InvalidArgumentError
-from .best_response import best_response
+from .best_response import best_response, maximise_own
 from .certify import Certificate, certify
 from .kkt import solve_kkt
 from .result import Status
@@ -127,6 +127,10 @@ def solve_game(game, x0: np.ndarray, options, method: str = "auto", check_global
     found = search.settle(best)
     if found is None:
         found = search.exits_and_best_response(best)
+    if found is None and search.tried:  # the exits and best responses may have found a better one to settle from
+        last = _best_tried(search.tried)[0]
+        if not np.array_equal(last, best):
+            found = search.settle(last)
     iterations += search.iterations - before
     notes.extend(n for n in search.notes if n not in notes)
     if found is not None:
@@ -245,13 +249,44 @@ class _Search:
 
     def settle(self, x: np.ndarray):
         """Best responses (local, Gauss–Seidel) from ``x`` until they come to rest (at most
-        :data:`SETTLE_ROUNDS` rounds), then Newton from there: for a search in which no start
-        converged, typically because inputs of some players are tiny (1e-7) at the
-        equilibrium and Newton creeps towards them."""
-        br = best_response(self.game, x, self.options.with_(iters=SETTLE_ROUNDS))
-        self.iterations += br.rounds
+        :data:`SETTLE_ROUNDS` rounds), each player's a climb in log coordinates (which reaches
+        inputs of 1e-300 without stopping at the first corner) and then one in the inputs
+        themselves (which reaches exact zeros); then Newton from there, and from a few rounds
+        of best response after it. For equilibria where some inputs are tiny (1e-7 to 1e-17) or
+        exactly 0 beside others of order one, where Newton from afar creeps towards them."""
+        game = self.game
+        x = np.clip(np.asarray(x, dtype=float), game.lower, game.upper)
+        for _ in range(SETTLE_ROUNDS):
+            old = x.copy()
+            for i in range(game.n):
+                x[game.own_index(i)] = self._climb(i, x)
+            self.iterations += 1
+            if np.max(np.abs(x - old) / (1.0 + np.abs(old))) < 1e-10:
+                break
         self.notes.append("one start came from iterated best response")
-        return self.newton(br.x)
+        found = self.newton(x)
+        if found is None:
+            found = self.newton(self.best_response_start(x))
+        return found
+
+    def _climb(self, i: int, x: np.ndarray) -> np.ndarray:
+        """Player i's own actions after a local ascent in log coordinates and one in the actions
+        (from where the first ended), whichever pays more; never worse than its actions in ``x``."""
+        game = self.game
+        idx = game.own_index(i)
+        lower, upper = game.lower[idx], game.upper[idx]
+        best = x[idx].copy()
+        shape = (1, game.T, game.k)
+        best_val = float(game.player_objective(i, best.reshape(shape), x)[0])
+        start = best
+        for log_space in (True, False):
+            floor = np.maximum(lower, _LOG_FLOOR) if log_space else lower
+            cand = maximise_own(game, i, [x], np.maximum(start, floor), floor, upper, log_space=log_space)
+            val = float(game.player_objective(i, cand.reshape(shape), x)[0])
+            if np.isfinite(val) and val > best_val:
+                best, best_val = cand, val
+            start = best
+        return best
 
     def exits_and_best_response(self, x_best: np.ndarray):
         """Starts with each set of weak players giving up exactly, then with them giving up
@@ -321,8 +356,10 @@ EXIT_STARTS_PER_PLAYER = 2
 TOKEN_SAFETY = 1e-12
 #: rounds of global best responses that decide whether best responses cycle
 BR_ROUNDS = 8
-#: rounds of local best responses from the closest end point when no Newton start converged
+#: rounds of local best responses from the best point found when the Newton starts end without an equilibrium
 SETTLE_ROUNDS = 30
+#: the smallest input of the log-coordinate climbs (:meth:`_Search._climb`)
+_LOG_FLOOR = 1e-300
 
 
 #: a player's (x_s, x_p) in a period counts as given up below this fraction of the largest input played

@@ -393,3 +393,30 @@ def test_when_no_newton_start_converges_the_search_still_finds_the_equilibrium_w
     assert seen and seen[0][0] == 0 and seen[0][1] > 0
     assert np.all(res.strategies.data == 0.0)
     assert any("nobody takes part" in note for note in res.notes)
+
+
+def test_a_defeated_search_settles_from_its_best_profile_onto_players_out_at_the_smallest_inputs():
+    """Four players, additive risk, a Tullock contest. At the equilibrium two players are out:
+    one keeps a safety input of about 1e-11 and no performance, the other about 1e-17 and
+    1e-300 (under additive risk a player with no performance is safe with any safety input, so
+    these are as good as the limit, to within 1e-12). Every Newton start ends defeated by a gain
+    of about 1e-6 (a player at 1e-7 going to those depths); the search must not say "no pure
+    equilibrium": best responses (climbs in log coordinates, then in the inputs) from its best
+    profile settle there and the profile is certified (an independent search on an independent
+    implementation of the model finds the same)."""
+    prod = dp.ProdFunc(a=[25.444681678124617, 12.72741664687208, 2.5701995189423497, 43.17341802080638],
+                       alpha=[0.39973929195235774, 0.32879612405978464, 0.6282550128092393, 0.25107305079794434],
+                       b=[20.42464278482019, 23.048105138319954, 25.92569557228599, 34.69032261564511],
+                       beta=[0.6941481895954242, 0.5192415216691978, 0.847914191556635, 0.6907621892370975])
+    theta = [1.033316225001069, 1.453956018216505, 0.5824256598705705, 0.023242946413799148]
+    reward = dp.RewardFunc.linear_reward(
+        win_a=np.ones(4), win_b=np.zeros(4), lose_b=np.zeros(4),
+        lose_a=[0.3004832439457852, 0.4265795183143427, 0.4250218077880641, 0.44151923508840424])
+    pf = dp.PayoffFunc(prod_func=prod, risk_func=dp.RiskFunc.additive(theta), reward_func=reward,
+                       d=[3.2695462166248834, 3.3402484791075677, 2.495539139378549, 1.2343462738339173],
+                       r=[0.4186693725064843, 0.0335723676454058, 0.3350231118413607, 0.1223753492484553])
+    res = dp.Aggregator(pf).solve(1)
+    assert res.success, res.message
+    X = res.strategies.data[0]
+    assert np.all(X[[0, 2]] < 1e-9)  # players 1 and 3 out
+    np.testing.assert_allclose(X[[1, 3]], [[9.17423e-02, 5.55180e-05], [5.22109e-02, 7.15575e-02]], rtol=1e-4)
