@@ -2,12 +2,16 @@ r"""Iterated best response.
 
 Players take turns (Gauss–Seidel) maximising their own payoff over their whole
 schedule with the others' fixed, until no schedule moves by more than ``tol``
-(relative). Two inner optimisers:
+(relative). Three inner optimisers:
 
 * ``"lbfgsb"`` — L-BFGS-B on the bounded actions with the exact gradient
   (adjoint through time);
 * ``"nelder-mead"`` — Nelder–Mead on :math:`\log x` with no derivatives, the
-  algorithm of the dynapai and AIIncentives.jl engines; for non-smooth models (threshold costs).
+  algorithm of the dynapai and AIIncentives.jl engines; for non-smooth models (threshold costs);
+* ``"log-lbfgsb"`` — L-BFGS-B in :math:`\log x` (down to :math:`10^{-300}`, without stopping
+  at the first corner), then in :math:`x` from where it ended (which reaches exact zeros); the
+  better of the two, never worse than the current schedule: for equilibria where some inputs
+  are tiny or exactly 0 beside others of order one.
 
 The fixed point of the iteration is a profile of mutual best responses (when
 each inner solve finds the global best response); the caller certifies it.
@@ -24,6 +28,8 @@ from scipy.optimize import minimize
 __all__ = ["best_response", "BRRun", "best_response_to", "maximise_own"]
 
 _FLOOR = 1e-12
+#: the smallest input of the log-coordinate ascents of ``inner="log-lbfgsb"``
+_LOG_FLOOR = 1e-300
 
 
 @dataclass
@@ -131,8 +137,26 @@ def best_response_to(game, i: int, x: np.ndarray, start: np.ndarray, inner: str,
                                 "fatol": options.nm_tol, "initial_simplex": np.array(simplex)})
         return to_x(res.x)
 
+    if inner == "log-lbfgsb":
+        return _climb_log_then_raw(game, i, x, start, lower, upper)
     floor = np.maximum(lower, _FLOOR)
     return maximise_own(game, i, [x], start, floor, upper)
+
+
+def _climb_log_then_raw(game, i: int, x: np.ndarray, start: np.ndarray, lower: np.ndarray,
+                        upper: np.ndarray) -> np.ndarray:
+    """The ``"log-lbfgsb"`` best response: an ascent in log coordinates, then one in the actions
+    from where the first ended; whichever pays more, never worse than ``start``."""
+    shape = (1, game.T, game.k)
+    best = np.array(start, dtype=float)
+    best_val = float(game.player_objective(i, best.reshape(shape), x)[0])
+    for log_space in (True, False):
+        floor = np.maximum(lower, _LOG_FLOOR) if log_space else lower
+        cand = maximise_own(game, i, [x], np.maximum(best, floor), floor, upper, log_space=log_space)
+        val = float(game.player_objective(i, cand.reshape(shape), x)[0])
+        if np.isfinite(val) and val > best_val:
+            best, best_val = cand, val
+    return best
 
 
 def best_response(game, x0: np.ndarray, options, inner: str = "lbfgsb") -> BRRun:
@@ -145,6 +169,6 @@ def best_response(game, x0: np.ndarray, options, inner: str = "lbfgsb") -> BRRun
             idx = game.own_index(i)
             x[idx] = best_response_to(game, i, x, x[idx], inner, options)
         change = float(np.max(np.abs(x - x_old) / (1e-8 + np.abs(x_old) + np.abs(x))))
-        if change <= max(options.tol, 1e-10 if inner == "lbfgsb" else options.nm_tol):
+        if change <= max(options.tol, options.nm_tol if inner == "nelder-mead" else 1e-10):
             return BRRun(x, rnd, True, change, game.evaluations)
     return BRRun(x, options.iters, False, change, game.evaluations)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InvalidArgumentError
-from .best_response import best_response, maximise_own
+from .best_response import best_response
 from .certify import Certificate, certify
 from .kkt import solve_kkt
 from .result import Status
@@ -248,45 +248,19 @@ class _Search:
         return None
 
     def settle(self, x: np.ndarray):
-        """Best responses (local, Gauss–Seidel) from ``x`` until they come to rest (at most
-        :data:`SETTLE_ROUNDS` rounds), each player's a climb in log coordinates (which reaches
-        inputs of 1e-300 without stopping at the first corner) and then one in the inputs
-        themselves (which reaches exact zeros); then Newton from there, and from a few rounds
-        of best response after it. For equilibria where some inputs are tiny (1e-7 to 1e-17) or
-        exactly 0 beside others of order one, where Newton from afar creeps towards them."""
-        game = self.game
-        x = np.clip(np.asarray(x, dtype=float), game.lower, game.upper)
-        for _ in range(SETTLE_ROUNDS):
-            old = x.copy()
-            for i in range(game.n):
-                x[game.own_index(i)] = self._climb(i, x)
-            self.iterations += 1
-            if np.max(np.abs(x - old) / (1.0 + np.abs(old))) < 1e-10:
-                break
+        """Best responses (Gauss–Seidel, ``inner="log-lbfgsb"``: climbs in log coordinates, which
+        reach inputs of 1e-300 without stopping at the first corner, then in the inputs, which
+        reach exact zeros) from ``x`` until they come to rest (at most :data:`SETTLE_ROUNDS`
+        rounds); then Newton from there, and from a few rounds of best response after it. For
+        equilibria where some inputs are tiny (1e-7 to 1e-17) or exactly 0 beside others of order
+        one, where Newton from afar creeps towards them."""
+        br = best_response(self.game, x, self.options.with_(iters=SETTLE_ROUNDS), inner="log-lbfgsb")
+        self.iterations += br.rounds
         self.notes.append("one start came from iterated best response")
-        found = self.newton(x)
+        found = self.newton(br.x)
         if found is None:
-            found = self.newton(self.best_response_start(x))
+            found = self.newton(self.best_response_start(br.x))
         return found
-
-    def _climb(self, i: int, x: np.ndarray) -> np.ndarray:
-        """Player i's own actions after a local ascent in log coordinates and one in the actions
-        (from where the first ended), whichever pays more; never worse than its actions in ``x``."""
-        game = self.game
-        idx = game.own_index(i)
-        lower, upper = game.lower[idx], game.upper[idx]
-        best = x[idx].copy()
-        shape = (1, game.T, game.k)
-        best_val = float(game.player_objective(i, best.reshape(shape), x)[0])
-        start = best
-        for log_space in (True, False):
-            floor = np.maximum(lower, _LOG_FLOOR) if log_space else lower
-            cand = maximise_own(game, i, [x], np.maximum(start, floor), floor, upper, log_space=log_space)
-            val = float(game.player_objective(i, cand.reshape(shape), x)[0])
-            if np.isfinite(val) and val > best_val:
-                best, best_val = cand, val
-            start = best
-        return best
 
     def exits_and_best_response(self, x_best: np.ndarray):
         """Starts with each set of weak players giving up exactly, then with them giving up
@@ -358,8 +332,6 @@ TOKEN_SAFETY = 1e-12
 BR_ROUNDS = 8
 #: rounds of local best responses from the best point found when the Newton starts end without an equilibrium
 SETTLE_ROUNDS = 30
-#: the smallest input of the log-coordinate climbs (:meth:`_Search._climb`)
-_LOG_FLOOR = 1e-300
 
 
 #: a player's (x_s, x_p) in a period counts as given up below this fraction of the largest input played
