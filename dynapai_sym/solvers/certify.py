@@ -3,7 +3,10 @@ r"""Certification: is a profile a pure-strategy Nash equilibrium?
 Checks, in order of cost:
 
 1. **KKT residual** :math:`\|x - \Pi_{[l,u]}(x + G(x))\|_\infty \le` ``kkt_tol``
-   (projected scaled gradient zero; complementary slackness at the bounds).
+   (projected scaled gradient zero; complementary slackness at the bounds), or each variable's
+   within ``kkt_tol`` plus what its condition changes in four units in the last place of the
+   variable (:func:`~.polish.met_to_rounding`: a condition as steep as :math:`10^{19}` at an
+   input of :math:`10^{-12}` cannot be resolved further in floating point).
 2. **Second order**: each player's weight-normalised Hessian in its own
    actions, restricted to the free (not strictly active) variables, is
    negative semi-definite.
@@ -69,6 +72,7 @@ from .certificate import (
     Deviation,
 )
 from .certify_static import second_order, strictly_active
+from .polish import met_to_rounding
 
 __all__ = ["Certificate", "certify", "certify_steps", "Deviation"]
 
@@ -158,7 +162,8 @@ def certify_steps(game, x: np.ndarray, options, rng: np.random.Generator | None 
     if not np.all(np.isfinite(U)):
         residual = float("nan")
     kkt_ok = bool(np.all(np.isfinite(U))) and (
-        (not game.smooth) or (np.isfinite(residual) and residual <= options.kkt_tol))
+        (not game.smooth) or (np.isfinite(residual) and (
+            residual <= options.kkt_tol or met_to_rounding(game, x, G, JG, options.kkt_tol))))
     unattained = _unattained(game, x, G, U, options) if (game.smooth and G is not None) else ()
 
     # second order, per player, on free variables

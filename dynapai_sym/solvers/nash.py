@@ -28,6 +28,7 @@ from ..errors import InvalidArgumentError
 from .best_response import best_response
 from .certify import Certificate, certify
 from .kkt import solve_kkt
+from .polish import log_newton
 from .result import Status
 
 __all__ = ["solve_game", "Outcome", "PURE_METHODS", "gave_up"]
@@ -170,6 +171,12 @@ class _Search:
         run = solve_kkt(game, start, tol=options.tol, max_iter=options.iters if max_iter is None else max_iter)
         self.iterations += run.iterations
         self.capped = run.capped
+        if not (run.converged or run.residual <= options.kkt_tol) and run.residual <= POLISH_BELOW:
+            # close, but stalled: inputs many orders below the others, finished in log coordinates
+            polished = log_newton(game, run.x, tol=options.tol)
+            self.iterations += polished.iterations
+            if polished.converged or polished.residual <= options.kkt_tol:
+                run = polished
         if not (run.converged or run.residual <= options.kkt_tol):
             if np.isfinite(run.residual):
                 self.ends.append((run.x, run.residual))
@@ -251,13 +258,17 @@ class _Search:
         """Best responses (Gauss–Seidel, ``inner="log-lbfgsb"``: climbs in log coordinates, which
         reach inputs of 1e-300 without stopping at the first corner, then in the inputs, which
         reach exact zeros) from ``x`` until they come to rest (at most :data:`SETTLE_ROUNDS`
-        rounds); then Newton from there, and from a few rounds of best response after it. For
-        equilibria where some inputs are tiny (1e-7 to 1e-17) or exactly 0 beside others of order
-        one, where Newton from afar creeps towards them."""
+        rounds); then Newton from there, from the same point with the players whose performance
+        is negligible out of the race exactly (:func:`_performance_out`), and from a few rounds of
+        best response after it. For equilibria where some inputs are tiny (1e-7 to 1e-17) or
+        exactly 0 beside others of order one, where Newton from afar creeps towards them."""
         br = best_response(self.game, x, self.options.with_(iters=SETTLE_ROUNDS), inner="log-lbfgsb")
         self.iterations += br.rounds
         self.notes.append("one start came from iterated best response")
         found = self.newton(br.x)
+        out = _performance_out(self.game, br.x) if found is None else None
+        if out is not None:
+            found = self.newton(out)
         if found is None:
             found = self.newton(self.best_response_start(br.x))
         return found
@@ -332,6 +343,9 @@ TOKEN_SAFETY = 1e-12
 BR_ROUNDS = 8
 #: rounds of local best responses from the best point found when the Newton starts end without an equilibrium
 SETTLE_ROUNDS = 30
+#: a Newton run that stops with its residual above the tolerance but at most this is finished in log
+#: coordinates (:func:`~.polish.log_newton`)
+POLISH_BELOW = 1e-4
 
 
 #: a player's (x_s, x_p) in a period counts as given up below this fraction of the largest input played
@@ -350,6 +364,29 @@ def gave_up(game, x: np.ndarray) -> np.ndarray:
         return np.zeros(X.shape[:-1], dtype=bool)
     inputs = X[..., :2]
     return np.all(inputs <= EXIT_FRACTION * (1.0 + np.max(inputs)), axis=-1) & np.any(inputs > 0, axis=-1)
+
+
+def _performance_out(game, x: np.ndarray) -> np.ndarray | None:
+    r"""``x`` with every negligible performance input (at most :data:`EXIT_FRACTION` of the
+    largest input played, not 0) set to exactly 0, and the safety input beside it lowered to at
+    most :data:`TOKEN_SAFETY`; None when there is none.
+
+    A player out of the race at :math:`x_p = 0` is safe with any safety input :math:`x_s > 0`
+    (:math:`s \to \infty`), so under shared risk it keeps the smallest one; best responses
+    that reach such a player stop at a floor of :math:`x_p` (say :math:`10^{-12}`), where a
+    safety input of :math:`10^{-4}` is still needed and Newton cannot reach the limit.
+    """
+    X = game.layout.unpack(x)
+    if X.shape[-1] < 2:
+        return None
+    inputs = X[..., :2]
+    out = (inputs[..., 1] > 0) & (inputs[..., 1] <= EXIT_FRACTION * (1.0 + np.max(inputs)))
+    if not out.any():
+        return None
+    Y = X.copy()
+    Y[..., 1][out] = 0.0
+    Y[..., 0][out] = np.minimum(Y[..., 0][out], TOKEN_SAFETY)
+    return game.layout.pack(Y)
 
 
 def _exact_exit(game, x: np.ndarray, options):

@@ -420,3 +420,30 @@ def test_a_defeated_search_settles_from_its_best_profile_onto_players_out_at_the
     X = res.strategies.data[0]
     assert np.all(X[[0, 2]] < 1e-9)  # players 1 and 3 out
     np.testing.assert_allclose(X[[1, 3]], [[9.17423e-02, 5.55180e-05], [5.22109e-02, 7.15575e-02]], rtol=1e-4)
+
+
+def test_players_with_negligible_performance_are_taken_out_of_the_race_exactly_and_the_rest_finished_in_logs():
+    """Four players, additive risk, a Tullock contest. At the equilibrium players 1 and 2 are out
+    of the race (no performance) and keep the smallest safety inputs (with no performance any
+    safety input makes a player safe, so these are as good as the limit); players 3 and 4
+    compete. Every Newton start ends defeated and best responses come to rest with the two
+    players' performance at a floor of 1e-12 and safety near 1e-2 and 1e-8; from there, with
+    performance exactly 0 and safety at a token 1e-12, Newton stalls at a residual of 1e-6 and
+    the log-coordinate iteration finishes it. The search must not say "no pure equilibrium" (an
+    independent search on an independent implementation of the model finds the same profile)."""
+    prod = dp.ProdFunc(a=[31.83590723470146, 45.05739127780442, 29.196417934934374, 37.06510228840534],
+                       alpha=[0.3169077145687574, 0.3937331928379856, 0.6689191089287863, 0.5855608891143561],
+                       b=[24.203298066358208, 6.326421816153156, 27.133083130110737, 39.59585975610557],
+                       beta=[0.23574837675029572, 0.6174230485237691, 0.7620360633441294, 0.614779429721237])
+    theta = [0.7911159170594235, 1.482268400910478, 0.05973161014179584, 0.026608745925900235]
+    reward = dp.RewardFunc.linear_reward(
+        win_a=np.ones(4), win_b=np.zeros(4), lose_b=np.zeros(4),
+        lose_a=[0.3346394735325555, 0.285842485512742, 0.4070979980828421, 0.03734618765858966])
+    pf = dp.PayoffFunc(prod_func=prod, risk_func=dp.RiskFunc.additive(theta), reward_func=reward,
+                       d=[2.660057768132452, 1.9506235364823938, 0.25056954279396193, 0.874650256572656],
+                       r=[0.42206319207921006, 0.3326253002433333, 0.45259528817129346, 0.3702272000928405])
+    res = dp.Aggregator(pf).solve(1)
+    assert res.success, res.message
+    X = res.strategies.data[0]
+    assert np.all(X[:2, 1] == 0.0) and np.all(X[:2, 0] < 1e-9)  # players 1 and 2 out of the race
+    np.testing.assert_allclose(X[2:], [[5.20282e-02, 1.82024e-01], [6.83476e-02, 2.95234e-01]], rtol=1e-4)
