@@ -1,8 +1,8 @@
 """Certificates against an independent search, on random games: false certificates and missed equilibria.
 
-Run: ``python benchmarks/check_certificates.py [--kind static|dynamic|all] [--count N | --seeds S ...]``
+Run: ``python benchmarks/check_certificates.py [--kind static|dynamic|wide|all] [--count N | --seeds S ...]``
 (``--quick`` for a short run). One game per seed; seeds 0..N-1 by default (N = 200 static games,
-40 multi-period games; ``--start`` shifts them).
+40 multi-period games, 120 wide static games; ``--start`` shifts them).
 
 Draws:
 
@@ -12,7 +12,11 @@ Draws:
   ``dp.RewardFunc(n, lose_a=...)``);
 * ``dynamic``: n = 2..3, T = 2..5, investment or technology sharing (either share map), winner-only,
   multiplicative or additive risk, the maybe-no-win contest (scale in [0.5, 2]) with and without
-  end_on_win, gamma in [0.8, 1] per player.
+  end_on_win, gamma in [0.8, 1] per player;
+* ``wide``: one period, n = 2..6, all three risk forms (theta in [0, 1.5]), the Tullock contest
+  (60%) or maybe-no-win (scale in [0.5, 2]); per player A, B in [1, 50], alpha, beta in
+  [0.2, 0.9], d in [0, 5], r in [0.01, 0.5], lose_a in [0, 0.5]: players far apart, some out of
+  the race at the smallest inputs (missed equilibria counted as for ``static``).
 
 Each game is solved with ``Aggregator.solve``. The independent model is the REFERENCE model's payoff
 (``../shared/reference``, when that folder exists; each game's mapping is first checked: both
@@ -105,7 +109,22 @@ def draw_dynamic(rng: np.random.Generator) -> tuple[dp.Aggregator, int, str]:
     return agg, T, f"n={n} T={T} {what} {form}{' end_on_win' if end_on_win else ''}"
 
 
-DRAWS = {"static": (draw_static, 0), "dynamic": (draw_dynamic, 1)}
+def draw_wide(rng: np.random.Generator) -> tuple[dp.Aggregator, int, str]:
+    n = int(rng.integers(2, 7))
+    prod = dp.ProdFunc(a=rng.uniform(1, 50, n), alpha=rng.uniform(0.2, 0.9, n), b=rng.uniform(1, 50, n),
+                       beta=rng.uniform(0.2, 0.9, n))
+    form = ("winner_only", "multiplicative", "additive")[int(rng.integers(3))]
+    risk = getattr(dp.RiskFunc, form)(rng.uniform(0, 1.5, n))
+    no_win = rng.random() >= 0.6
+    csf = dp.CSF.maybe_no_win(float(rng.uniform(0.5, 2.0))) if no_win else dp.CSF.default()
+    pf = dp.PayoffFunc(prod_func=prod, risk_func=risk, csf=csf, d=rng.uniform(0, 5, n), r=rng.uniform(0.01, 0.5, n),
+                       reward_func=dp.RewardFunc(n, lose_a=rng.uniform(0, 0.5, n)))
+    return dp.Aggregator(pf), 1, f"n={n} {form} {'maybe-no-win' if no_win else 'tullock'}"
+
+
+DRAWS = {"static": (draw_static, 0), "dynamic": (draw_dynamic, 1), "wide": (draw_wide, 7)}
+#: games per kind: full run, --quick
+COUNTS = {"static": (200, 40), "dynamic": (40, 8), "wide": (120, 30)}
 
 
 # ---------------------------------------------------------------- the independent model
@@ -413,7 +432,7 @@ def run(kind: str, seeds: list[int], quick: bool, search_missed: bool) -> dict:
                     gain, u, sched = g_list[worst]
                     print(f"  FALSE CERTIFICATE seed {seed} ({what}): player {worst} gains {gain:.3e} over U={u:.6g} "
                           f"({pay.source} payoff) with schedule {np.array2string(sched, precision=4)}")
-            elif kind == "static" or search_missed:
+            elif kind != "dynamic" or search_missed:
                 refuted: list = []
                 found = find_equilibrium(pay, res, rng, effort, agg=agg, refuted=refuted)
                 counts["refuted"] += bool(refuted)
@@ -449,7 +468,7 @@ def run(kind: str, seeds: list[int], quick: bool, search_missed: bool) -> dict:
 
 
 def summarize(kind: str, c: dict, targets: Targets, search_missed: bool) -> list[str]:
-    searched = kind == "static" or search_missed
+    searched = kind != "dynamic" or search_missed
     not_cert = c["games"] - c["certified"]
     targets.check(f"{kind}: false certificates", c["false"], 0, fmt=lambda v: fmt_num(v, ".0f"),
                   note=f"of {c['certified']} certified")
@@ -469,26 +488,26 @@ def summarize(kind: str, c: dict, targets: Targets, search_missed: bool) -> list
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--kind", choices=("static", "dynamic", "all"), default="static")
+    parser.add_argument("--kind", choices=("static", "dynamic", "wide", "all"), default="static")
     parser.add_argument("--count", type=int, default=None,
-                        help="games per kind, seeds start..start+count-1 (default 200 static, 40 dynamic; "
-                             "--quick: 40 and 8)")
+                        help="games per kind, seeds start..start+count-1 (default 200 static, 40 dynamic, "
+                             "120 wide; --quick: 40, 8 and 30)")
     parser.add_argument("--start", type=int, default=0, help="first seed (default 0)")
     parser.add_argument("--seeds", type=int, nargs="+", default=None, help="explicit seeds (override --count)")
     parser.add_argument("--search-missed", action="store_true",
                         help="also look for missed equilibria in multi-period games (slow)")
-    parser.add_argument("--quick", action="store_true", help="fewer games (40 static, 8 multi-period)")
+    parser.add_argument("--quick", action="store_true", help="fewer games (40 static, 8 multi-period, 30 wide)")
     args = parser.parse_args(argv)
     header("check_certificates: random games against an independent search", args.quick)
     ref = reference()
     print(ref.note if ref.available else f"NOTE: {ref.note}; the search uses the package's own payoff")
-    kinds = ["static", "dynamic"] if args.kind == "all" else [args.kind]
+    kinds = ["static", "dynamic", "wide"] if args.kind == "all" else [args.kind]
     targets, rows = Targets(), []
     for kind in kinds:
         if args.seeds is not None:
             seeds = list(args.seeds)
         else:
-            default = {"static": 200, "dynamic": 40}[kind] if not args.quick else {"static": 40, "dynamic": 8}[kind]
+            default = COUNTS[kind][1 if args.quick else 0]
             seeds = list(range(args.start, args.start + (args.count or default)))
         c = run(kind, seeds, args.quick, args.search_missed)
         rows.append(summarize(kind, c, targets, args.search_missed))
