@@ -197,6 +197,12 @@ class _Search:
     def _accept(self, x, cert):
         if self.game.symmetric and cert.symmetric is False:
             self.notes.append("the game is symmetric but this equilibrium is not")
+        out = _out_with_token_safety(self.game, x)
+        if out:
+            self.notes.append(f"player(s) {out} are out of the race (no performance) with safety inputs under "
+                              f"{TINY_SAFETY:g}; lowering them further gains less than the tolerance (where safety "
+                              "is shared, x_s = 0 itself would leave them unsafe: the limit x_s -> 0+ is not "
+                              "attained)")
         if not np.any(x):
             self.notes.append("nobody takes part (every input is 0): when the others stay out, so does each "
                               "player (under shared risk a lone entrant's safety stays low); other equilibria "
@@ -364,6 +370,20 @@ def gave_up(game, x: np.ndarray) -> np.ndarray:
         return np.zeros(X.shape[:-1], dtype=bool)
     inputs = X[..., :2]
     return np.all(inputs <= EXIT_FRACTION * (1.0 + np.max(inputs)), axis=-1) & np.any(inputs > 0, axis=-1)
+
+
+#: a player out of the race whose safety input is below this is reported in the result's notes
+TINY_SAFETY = 1e-10
+
+
+def _out_with_token_safety(game, x: np.ndarray) -> list[int]:
+    """Players (1-based) who, in some period, play no performance and a safety input in
+    (0, :data:`TINY_SAFETY`]."""
+    X = game.layout.unpack(x)
+    if X.shape[-1] < 2:
+        return []
+    token = (X[..., 1] == 0.0) & (X[..., 0] > 0.0) & (X[..., 0] <= TINY_SAFETY)
+    return [int(i) + 1 for i in np.flatnonzero(token.any(axis=0))]
 
 
 def _performance_out(game, x: np.ndarray) -> np.ndarray | None:

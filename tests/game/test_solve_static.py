@@ -446,4 +446,5 @@ def test_players_with_negligible_performance_are_taken_out_of_the_race_exactly_a
     assert res.success, res.message
     X = res.strategies.data[0]
     assert np.all(X[:2, 1] == 0.0) and np.all(X[:2, 0] < 1e-9)  # players 1 and 2 out of the race
+    assert any(note.startswith("player(s) [1, 2] are out of the race") for note in res.notes), res.notes
     np.testing.assert_allclose(X[2:], [[5.20282e-02, 1.82024e-01], [6.83476e-02, 2.95234e-01]], rtol=1e-4)
