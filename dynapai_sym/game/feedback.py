@@ -20,6 +20,7 @@ later periods) are in :mod:`dynapai_sym.solvers.feedback`. When actions do not m
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -158,6 +159,29 @@ def _open_loop_guess(agg, game, t: int, options) -> np.ndarray | None:
     return game.layout.periods(np.clip(run.x, game.lower, game.upper))
 
 
+#: the work of a feedback solve grows like d_Y ** (T - 1); above this it takes hours on one core
+SLOW_FEEDBACK_WORK = 1000
+
+
+def slow_feedback_warning(d_y: int, t: int) -> str | None:
+    """A warning for a feedback solve expected to take very long, or None.
+
+    Every evaluation of a period's conditions re-solves the later periods' subgames, and their
+    continuation values' second derivatives need :math:`d_Y` re-solves per level (``d_Y``: the
+    moving state entries, two per player with investment): the work grows like
+    :math:`d_Y^{T-1}`. Measured on one core: two players (:math:`d_Y = 4`) over five periods
+    about 10 s (:math:`4^4 = 256`), three players (:math:`d_Y = 6`) over four periods about
+    30 s (:math:`6^3 = 216`), over five (:math:`6^4 = 1296`) more than an hour.
+    """
+    work = d_y ** max(t - 1, 0)
+    if work <= SLOW_FEEDBACK_WORK:
+        return None
+    return (f"a feedback solve with {d_y} moving state entries over {t} periods re-solves about "
+            f"{d_y}^{t - 1} = {work} subgames per first-period evaluation: expect it to take hours "
+            f"(three players over five periods ran for more than an hour on one core); the open-loop "
+            f"equilibrium (concept='open_loop') takes well under a second")
+
+
 def solve_feedback(agg, t: int, init=None, options=None) -> FeedbackResult:
     """The feedback equilibrium of ``agg`` over ``t`` periods (``agg.solve(t, concept="feedback")``).
 
@@ -168,6 +192,9 @@ def solve_feedback(agg, t: int, init=None, options=None) -> FeedbackResult:
     if not game.smooth:
         raise InvalidArgumentError("concept='feedback' needs a smooth model (this one has a threshold cost)")
     fb = FeedbackGame(game, options)
+    slow = slow_feedback_warning(fb.dY, t)
+    if slow:
+        warnings.warn(slow, RuntimeWarning, stacklevel=3)
     starts = guesses = None
     if init is not None:
         starts = game.layout.periods(agg._init(init, t, options))

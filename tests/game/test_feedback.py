@@ -374,3 +374,26 @@ def test_first_period_starts_from_the_open_loop_first_order_point():
     generic = solve_path(FeedbackGame(game, options), options, extra_starts=0)
     assert all(p.outcome.success for p in from_guess + generic)
     np.testing.assert_allclose([p.outcome.x for p in from_guess], [p.outcome.x for p in generic], atol=1e-8)
+
+
+def test_slow_feedback_solves_are_announced_before_they_start(monkeypatch):
+    """Three players with investment (six moving state entries) over five periods: about 6^4
+    subgames per first-period evaluation, hours of work; the user is warned before it starts.
+    Two players over five periods (4^4) and three over four (6^3) take seconds: no warning."""
+    from dynapai_sym.game import feedback as game_feedback
+
+    assert game_feedback.slow_feedback_warning(4, 5) is None
+    assert game_feedback.slow_feedback_warning(6, 4) is None
+    message = game_feedback.slow_feedback_warning(6, 5)
+    assert "6^4 = 1296" in message and "concept='open_loop'" in message
+
+    class StopError(Exception):
+        pass
+
+    def not_solved(*args, **kwargs):
+        raise StopError
+
+    monkeypatch.setattr(game_feedback, "solve_path", not_solved)
+    three = models.invest_aggregator(3)
+    with pytest.warns(RuntimeWarning, match="6 moving state entries over 5 periods"), pytest.raises(StopError):
+        three.solve(5, concept="feedback")
