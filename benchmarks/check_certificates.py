@@ -1,8 +1,9 @@
 """Certificates against an independent search, on random games: false certificates and missed equilibria.
 
-Run: ``python benchmarks/check_certificates.py [--kind static|dynamic|wide|all] [--count N | --seeds S ...]``
-(``--quick`` for a short run). One game per seed; seeds 0..N-1 by default (N = 200 static games,
-40 multi-period games, 120 wide static games; ``--start`` shifts them).
+Run: ``python benchmarks/check_certificates.py [--kind static|dynamic|wide|dynamic-wide|all]
+[--count N | --seeds S ...]`` (``--quick`` for a short run). One game per seed; seeds 0..N-1 by
+default (N = 200 static games, 40 multi-period games, 120 wide static games, 40 wide multi-period
+games; ``--start`` shifts them).
 
 Draws:
 
@@ -16,7 +17,11 @@ Draws:
 * ``wide``: one period, n = 2..6, all three risk forms (theta in [0, 1.5]), the Tullock contest
   (60%) or maybe-no-win (scale in [0.5, 2]); per player A, B in [1, 50], alpha, beta in
   [0.2, 0.9], d in [0, 5], r in [0.01, 0.5], lose_a in [0, 0.5]: players far apart, some out of
-  the race at the smallest inputs (missed equilibria counted as for ``static``).
+  the race at the smallest inputs (missed equilibria counted as for ``static``);
+* ``dynamic-wide``: n = 2..3, T = 2..4, investment or sharing, all three risk forms (theta in
+  [0, 1.5]), the Tullock contest or maybe-no-win (half each), with and without end_on_win; per
+  player A in [2, 30], B in [0.5, 5], alpha, beta in [0.2, 0.8], d in [0, 3], r in [0.02, 0.3],
+  r_inv in [0.005, 0.1], the sharing price in [0.0005, 0.02], gamma in [0.7, 1].
 
 Each game is solved with ``Aggregator.solve``. The independent model is the REFERENCE model's payoff
 (``../shared/reference``, when that folder exists; each game's mapping is first checked: both
@@ -122,9 +127,32 @@ def draw_wide(rng: np.random.Generator) -> tuple[dp.Aggregator, int, str]:
     return dp.Aggregator(pf), 1, f"n={n} {form} {'maybe-no-win' if no_win else 'tullock'}"
 
 
-DRAWS = {"static": (draw_static, 0), "dynamic": (draw_dynamic, 1), "wide": (draw_wide, 7)}
+def draw_dynamic_wide(rng: np.random.Generator) -> tuple[dp.Aggregator, int, str]:
+    n, T = int(rng.integers(2, 4)), int(rng.integers(2, 5))
+    sharing = bool(rng.integers(2))
+    form = ("winner_only", "multiplicative", "additive")[int(rng.integers(3))]
+    prod = dp.ProdFunc(a=rng.uniform(2, 30, n), alpha=rng.uniform(0.2, 0.8, n), b=rng.uniform(0.5, 5, n),
+                       beta=rng.uniform(0.2, 0.8, n))
+    risk = getattr(dp.RiskFunc, form)(rng.uniform(0.0, 1.5, n))
+    no_win = bool(rng.integers(2))
+    csf = dp.CSF.maybe_no_win(float(rng.uniform(0.5, 2.0))) if no_win else dp.CSF.default()
+    r, r_inv, d = rng.uniform(0.02, 0.3, n), rng.uniform(0.005, 0.1, n), rng.uniform(0.0, 3, n)
+    if sharing:
+        cost = dp.CostFunc.fixed_sharing(r, r_inv, rng.uniform(0.0005, 0.02, n))
+        pf = dp.PayoffFunc(prod_func=prod, risk_func=risk, csf=csf, d=d, cost_func=cost)
+    else:
+        pf = dp.PayoffFunc(prod_func=prod, risk_func=risk, csf=csf, d=d, r=r, r_inv=r_inv)
+    end_on_win = bool(rng.integers(2))
+    agg = dp.Aggregator(pf, gammas=rng.uniform(0.7, 1.0, n), end_on_win=end_on_win)
+    what = "sharing" if sharing else "invest"
+    return agg, T, (f"n={n} T={T} {what} {form} {'maybe-no-win' if no_win else 'tullock'}"
+                    f"{' end_on_win' if end_on_win else ''}")
+
+
+DRAWS = {"static": (draw_static, 0), "dynamic": (draw_dynamic, 1), "wide": (draw_wide, 7),
+         "dynamic-wide": (draw_dynamic_wide, 11)}
 #: games per kind: full run, --quick
-COUNTS = {"static": (200, 40), "dynamic": (40, 8), "wide": (120, 30)}
+COUNTS = {"static": (200, 40), "dynamic": (40, 8), "wide": (120, 30), "dynamic-wide": (40, 8)}
 
 
 # ---------------------------------------------------------------- the independent model
@@ -403,7 +431,7 @@ def find_equilibrium(pay: IndependentPayoff, res: dp.SolverResult, rng: np.rando
 # ---------------------------------------------------------------- main loop
 def run(kind: str, seeds: list[int], quick: bool, search_missed: bool) -> dict:
     draw, code = DRAWS[kind]
-    effort = Effort(kind == "dynamic")
+    effort = Effort(kind.startswith("dynamic"))
     counts = {"games": 0, "certified": 0, "false": 0, "missed": 0, "missed_zero": 0, "missed_recovered": 0,
               "none_found": 0, "not_searched": 0, "fallback": 0, "errors": 0, "refuted": 0}
     t0 = last = time.perf_counter()
@@ -432,7 +460,7 @@ def run(kind: str, seeds: list[int], quick: bool, search_missed: bool) -> dict:
                     gain, u, sched = g_list[worst]
                     print(f"  FALSE CERTIFICATE seed {seed} ({what}): player {worst} gains {gain:.3e} over U={u:.6g} "
                           f"({pay.source} payoff) with schedule {np.array2string(sched, precision=4)}")
-            elif kind != "dynamic" or search_missed:
+            elif not kind.startswith("dynamic") or search_missed:
                 refuted: list = []
                 found = find_equilibrium(pay, res, rng, effort, agg=agg, refuted=refuted)
                 counts["refuted"] += bool(refuted)
@@ -468,7 +496,7 @@ def run(kind: str, seeds: list[int], quick: bool, search_missed: bool) -> dict:
 
 
 def summarize(kind: str, c: dict, targets: Targets, search_missed: bool) -> list[str]:
-    searched = kind != "dynamic" or search_missed
+    searched = not kind.startswith("dynamic") or search_missed
     not_cert = c["games"] - c["certified"]
     targets.check(f"{kind}: false certificates", c["false"], 0, fmt=lambda v: fmt_num(v, ".0f"),
                   note=f"of {c['certified']} certified")
@@ -488,20 +516,21 @@ def summarize(kind: str, c: dict, targets: Targets, search_missed: bool) -> list
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--kind", choices=("static", "dynamic", "wide", "all"), default="static")
+    parser.add_argument("--kind", choices=("static", "dynamic", "wide", "dynamic-wide", "all"), default="static")
     parser.add_argument("--count", type=int, default=None,
                         help="games per kind, seeds start..start+count-1 (default 200 static, 40 dynamic, "
-                             "120 wide; --quick: 40, 8 and 30)")
+                             "120 wide, 40 dynamic-wide; --quick: 40, 8, 30 and 8)")
     parser.add_argument("--start", type=int, default=0, help="first seed (default 0)")
     parser.add_argument("--seeds", type=int, nargs="+", default=None, help="explicit seeds (override --count)")
     parser.add_argument("--search-missed", action="store_true",
                         help="also look for missed equilibria in multi-period games (slow)")
-    parser.add_argument("--quick", action="store_true", help="fewer games (40 static, 8 multi-period, 30 wide)")
+    parser.add_argument("--quick", action="store_true",
+                        help="fewer games (40 static, 8 multi-period, 30 wide, 8 wide multi-period)")
     args = parser.parse_args(argv)
     header("check_certificates: random games against an independent search", args.quick)
     ref = reference()
     print(ref.note if ref.available else f"NOTE: {ref.note}; the search uses the package's own payoff")
-    kinds = ["static", "dynamic", "wide"] if args.kind == "all" else [args.kind]
+    kinds = list(DRAWS) if args.kind == "all" else [args.kind]
     targets, rows = Targets(), []
     for kind in kinds:
         if args.seeds is not None:
