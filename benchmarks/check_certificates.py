@@ -19,7 +19,7 @@ Draws:
   [0.2, 0.9], d in [0, 5], r in [0.01, 0.5], lose_a in [0, 0.5]: players far apart, some out of
   the race at the smallest inputs (missed equilibria counted as for ``static``);
 * ``dynamic-wide``: n = 2..3, T = 2..4, investment or sharing, all three risk forms (theta in
-  [0, 1.5]), the Tullock contest or maybe-no-win (half each), with and without end_on_win; per
+  [0, 1.5]), the Tullock contest or maybe-no-win (half each; with the latter, end_on_win or not); per
   player A in [2, 30], B in [0.5, 5], alpha, beta in [0.2, 0.8], d in [0, 3], r in [0.02, 0.3],
   r_inv in [0.005, 0.1], the sharing price in [0.0005, 0.02], gamma in [0.7, 1].
 
@@ -142,7 +142,8 @@ def draw_dynamic_wide(rng: np.random.Generator) -> tuple[dp.Aggregator, int, str
         pf = dp.PayoffFunc(prod_func=prod, risk_func=risk, csf=csf, d=d, cost_func=cost)
     else:
         pf = dp.PayoffFunc(prod_func=prod, risk_func=risk, csf=csf, d=d, r=r, r_inv=r_inv)
-    end_on_win = bool(rng.integers(2))
+    # ending on a win only where nobody may win (with a sure winner the game would end after one period)
+    end_on_win = bool(rng.integers(2)) and no_win
     agg = dp.Aggregator(pf, gammas=rng.uniform(0.7, 1.0, n), end_on_win=end_on_win)
     what = "sharing" if sharing else "invest"
     return agg, T, (f"n={n} T={T} {what} {form} {'maybe-no-win' if no_win else 'tullock'}"
