@@ -395,6 +395,15 @@ def test_when_no_newton_start_converges_the_search_still_finds_the_equilibrium_w
     assert any("nobody takes part" in note for note in res.notes)
 
 
+def _additive_tullock_game(a, alpha, b, beta, theta, lose_a, d, r) -> dp.Aggregator:
+    """A one-period game under additive risk with the Tullock contest, losers rewarded ``lose_a``."""
+    n = len(a)
+    reward = dp.RewardFunc.linear_reward(win_a=np.ones(n), win_b=np.zeros(n), lose_b=np.zeros(n), lose_a=lose_a)
+    pf = dp.PayoffFunc(prod_func=dp.ProdFunc(a=a, alpha=alpha, b=b, beta=beta),
+                       risk_func=dp.RiskFunc.additive(theta), reward_func=reward, d=d, r=r)
+    return dp.Aggregator(pf)
+
+
 def test_a_defeated_search_settles_from_its_best_profile_onto_players_out_at_the_smallest_inputs():
     """Four players, additive risk, a Tullock contest. At the equilibrium two players are out:
     one keeps a safety input of about 1e-11 and no performance, the other about 1e-17 and
@@ -404,18 +413,15 @@ def test_a_defeated_search_settles_from_its_best_profile_onto_players_out_at_the
     equilibrium": best responses (climbs in log coordinates, then in the inputs) from its best
     profile settle there and the profile is certified (an independent search on an independent
     implementation of the model finds the same)."""
-    prod = dp.ProdFunc(a=[25.444681678124617, 12.72741664687208, 2.5701995189423497, 43.17341802080638],
-                       alpha=[0.39973929195235774, 0.32879612405978464, 0.6282550128092393, 0.25107305079794434],
-                       b=[20.42464278482019, 23.048105138319954, 25.92569557228599, 34.69032261564511],
-                       beta=[0.6941481895954242, 0.5192415216691978, 0.847914191556635, 0.6907621892370975])
-    theta = [1.033316225001069, 1.453956018216505, 0.5824256598705705, 0.023242946413799148]
-    reward = dp.RewardFunc.linear_reward(
-        win_a=np.ones(4), win_b=np.zeros(4), lose_b=np.zeros(4),
-        lose_a=[0.3004832439457852, 0.4265795183143427, 0.4250218077880641, 0.44151923508840424])
-    pf = dp.PayoffFunc(prod_func=prod, risk_func=dp.RiskFunc.additive(theta), reward_func=reward,
-                       d=[3.2695462166248834, 3.3402484791075677, 2.495539139378549, 1.2343462738339173],
-                       r=[0.4186693725064843, 0.0335723676454058, 0.3350231118413607, 0.1223753492484553])
-    res = dp.Aggregator(pf).solve(1)
+    res = _additive_tullock_game(
+        a=[25.444681678124617, 12.72741664687208, 2.5701995189423497, 43.17341802080638],
+        alpha=[0.39973929195235774, 0.32879612405978464, 0.6282550128092393, 0.25107305079794434],
+        b=[20.42464278482019, 23.048105138319954, 25.92569557228599, 34.69032261564511],
+        beta=[0.6941481895954242, 0.5192415216691978, 0.847914191556635, 0.6907621892370975],
+        theta=[1.033316225001069, 1.453956018216505, 0.5824256598705705, 0.023242946413799148],
+        lose_a=[0.3004832439457852, 0.4265795183143427, 0.4250218077880641, 0.44151923508840424],
+        d=[3.2695462166248834, 3.3402484791075677, 2.495539139378549, 1.2343462738339173],
+        r=[0.4186693725064843, 0.0335723676454058, 0.3350231118413607, 0.1223753492484553]).solve(1)
     assert res.success, res.message
     X = res.strategies.data[0]
     assert np.all(X[[0, 2]] < 1e-9)  # players 1 and 3 out
@@ -431,18 +437,15 @@ def test_players_with_negligible_performance_are_taken_out_of_the_race_exactly_a
     performance exactly 0 and safety at a token 1e-12, Newton stalls at a residual of 1e-6 and
     the log-coordinate iteration finishes it. The search must not say "no pure equilibrium" (an
     independent search on an independent implementation of the model finds the same profile)."""
-    prod = dp.ProdFunc(a=[31.83590723470146, 45.05739127780442, 29.196417934934374, 37.06510228840534],
-                       alpha=[0.3169077145687574, 0.3937331928379856, 0.6689191089287863, 0.5855608891143561],
-                       b=[24.203298066358208, 6.326421816153156, 27.133083130110737, 39.59585975610557],
-                       beta=[0.23574837675029572, 0.6174230485237691, 0.7620360633441294, 0.614779429721237])
-    theta = [0.7911159170594235, 1.482268400910478, 0.05973161014179584, 0.026608745925900235]
-    reward = dp.RewardFunc.linear_reward(
-        win_a=np.ones(4), win_b=np.zeros(4), lose_b=np.zeros(4),
-        lose_a=[0.3346394735325555, 0.285842485512742, 0.4070979980828421, 0.03734618765858966])
-    pf = dp.PayoffFunc(prod_func=prod, risk_func=dp.RiskFunc.additive(theta), reward_func=reward,
-                       d=[2.660057768132452, 1.9506235364823938, 0.25056954279396193, 0.874650256572656],
-                       r=[0.42206319207921006, 0.3326253002433333, 0.45259528817129346, 0.3702272000928405])
-    res = dp.Aggregator(pf).solve(1)
+    res = _additive_tullock_game(
+        a=[31.83590723470146, 45.05739127780442, 29.196417934934374, 37.06510228840534],
+        alpha=[0.3169077145687574, 0.3937331928379856, 0.6689191089287863, 0.5855608891143561],
+        b=[24.203298066358208, 6.326421816153156, 27.133083130110737, 39.59585975610557],
+        beta=[0.23574837675029572, 0.6174230485237691, 0.7620360633441294, 0.614779429721237],
+        theta=[0.7911159170594235, 1.482268400910478, 0.05973161014179584, 0.026608745925900235],
+        lose_a=[0.3346394735325555, 0.285842485512742, 0.4070979980828421, 0.03734618765858966],
+        d=[2.660057768132452, 1.9506235364823938, 0.25056954279396193, 0.874650256572656],
+        r=[0.42206319207921006, 0.3326253002433333, 0.45259528817129346, 0.3702272000928405]).solve(1)
     assert res.success, res.message
     X = res.strategies.data[0]
     assert np.all(X[:2, 1] == 0.0) and np.all(X[:2, 0] < 1e-9)  # players 1 and 2 out of the race
