@@ -42,7 +42,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import lapack
 
-__all__ = ["fischer_burmeister", "penalized_fischer_burmeister", "mcp_residual", "solve_kkt", "KKTRun"]
+__all__ = ["fischer_burmeister", "penalized_fischer_burmeister", "mcp_residual", "solve_kkt", "KKTRun",
+           "jacobian_is_cheap", "solve_small"]
 
 _DIAG = 1.0 - 1.0 / np.sqrt(2.0)
 
@@ -222,9 +223,7 @@ def _solve_kkt(game, x0: np.ndarray, tol: float, max_iter: int, penalized: bool 
             phi = np.where(pinned, 0.0, phi)
         return 0.5 * float(phi @ phi)
 
-    # a game whose Jacobian costs about as much as its conditions (one-period games) evaluates both at
-    # each trial point; one that says otherwise (``cheap_jacobian = False``) only the conditions there
-    cheap_jacobian = bool(getattr(game, "cheap_jacobian", getattr(game, "static", False)))
+    cheap_jacobian = jacobian_is_cheap(game)
     G0, JG0 = game.kkt_jacobian(x)
     corners = game.singular_corners(x, G0, JG0)
     # a corner is only held where the payoffs themselves are defined
@@ -310,14 +309,14 @@ def _directions(J: np.ndarray, phi: np.ndarray, merit: float, x: np.ndarray):
     on the merit. Far from a solution the products can overflow; such directions are discarded
     (non-finite). The caller holds ``np.errstate(all="ignore")``.
     """
-    d = _solve(J, -phi)
+    d = solve_small(J, -phi)
     if d is not None:
         size = math.sqrt(float(d @ d)) if np.isfinite(d).all() else math.inf
         if size < 1e8 * (1.0 + math.sqrt(float(x @ x))):
             yield d
     grad_merit = J.T @ phi
     mu = max(merit * 2.0, 1e-14)
-    d = _solve(J.T @ J + mu * np.eye(len(x)), -grad_merit)
+    d = solve_small(J.T @ J + mu * np.eye(len(x)), -grad_merit)
     if d is not None and np.isfinite(d).all():
         yield d
     d = -grad_merit / max(1.0, float(np.linalg.norm(grad_merit)))
@@ -325,7 +324,14 @@ def _directions(J: np.ndarray, phi: np.ndarray, merit: float, x: np.ndarray):
         yield d
 
 
-def _solve(A: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+def jacobian_is_cheap(game) -> bool:
+    """Whether ``game``'s Jacobian costs about as much as its conditions (one-period games, or a
+    game that sets ``cheap_jacobian = True``): a line search then evaluates both at each trial
+    point; otherwise only the conditions there, and the Jacobian where the trial is accepted."""
+    return bool(getattr(game, "cheap_jacobian", getattr(game, "static", False)))
+
+
+def solve_small(A: np.ndarray, b: np.ndarray) -> np.ndarray | None:
     """The solution of :math:`A d = b` (LAPACK ``gesv``, LU with partial pivoting: what
     ``np.linalg.solve`` calls, without its overhead on small systems), or None where ``A`` is
     exactly singular."""

@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kkt import KKTRun
+from .kkt import KKTRun, jacobian_is_cheap, solve_small
 
 __all__ = ["log_newton", "met_to_rounding", "rounding_allowance", "MAX_LOG_STEP", "ROUNDING_ULPS"]
 
@@ -107,7 +107,7 @@ def log_newton(game, x0: np.ndarray, tol: float = 1e-12, max_iter: int = 40, hol
     """
     lower, upper = game.lower, game.upper
     x = np.minimum(np.maximum(np.asarray(x0, dtype=float), lower), upper)
-    cheap = bool(getattr(game, "cheap_jacobian", getattr(game, "static", False)))
+    cheap = jacobian_is_cheap(game)
     with np.errstate(all="ignore"):
         G, JG = game.kkt_jacobian(x)
     for it in range(max_iter + 1):
@@ -127,9 +127,8 @@ def log_newton(game, x0: np.ndarray, tol: float = 1e-12, max_iter: int = 40, hol
         Ju = JG[np.ix_(free, free)] * scale[None, :]
         if not (np.all(np.isfinite(g)) and np.all(np.isfinite(Ju))):
             return KKTRun(x, res, it, False, "stalled")
-        try:
-            du = np.linalg.solve(Ju, -g)
-        except np.linalg.LinAlgError:
+        du = solve_small(Ju, -g)
+        if du is None:  # exactly singular: the least-squares step
             du = np.linalg.lstsq(Ju, -g, rcond=None)[0]
         if not np.all(np.isfinite(du)):
             return KKTRun(x, res, it, False, "stalled")
@@ -142,12 +141,10 @@ def log_newton(game, x0: np.ndarray, tol: float = 1e-12, max_iter: int = 40, hol
             trial = x.copy()
             trial[free] = np.minimum(lower[free] + scale * np.exp(alpha * du), upper[free])
             with np.errstate(all="ignore"):
-                tG = game.kkt_function(trial) if not cheap else None
-                if cheap:
-                    tG, tJG = game.kkt_jacobian(trial)
+                tG, tJG = game.kkt_jacobian(trial) if cheap else (game.kkt_function(trial), None)
             tg = tG[free]
             if np.all(np.isfinite(tg)) and 0.5 * float(tg @ tg) <= merit * (1.0 - 1e-4 * alpha):
-                if not cheap:
+                if tJG is None:  # accepted: its Jacobian now
                     with np.errstate(all="ignore"):
                         tG, tJG = game.kkt_jacobian(trial)
                 x, G, JG, moved = trial, tG, tJG, True
