@@ -160,14 +160,13 @@ class ArrayFunction:
         return self._scatter(self._values(z, y, theta, np.shape(z)[1:]), np.shape(z)[1:])
 
     def _scatter(self, vals: np.ndarray, batch: tuple) -> tuple[np.ndarray, ...]:
-        """The outputs (zeros where structurally zero) from the computed entries ``vals``."""
-        outs = []
-        for shape, size, flat, pos in self.plan:
-            out = np.zeros((size, *batch))
-            if flat.size:
-                out[flat] = vals[pos]
-            outs.append(out.reshape((*shape, *batch)))
-        return tuple(outs)
+        """The outputs (zeros where structurally zero) from the computed entries ``vals``: views of
+        one buffer, filled by one gather (disjoint slices, so writing into one output leaves the
+        others as they are)."""
+        buf = np.zeros((self._total, *batch))
+        if self._flat_all.size:
+            buf[self._flat_all] = vals[self._pos_all]
+        return tuple(buf[lo:hi].reshape((*shape, *batch)) for lo, hi, shape in self._slices)
 
     def _values(self, z, y, theta, batch) -> np.ndarray:
         chunks = []

@@ -155,7 +155,7 @@ def _snap_batch(batch, X: np.ndarray, G: np.ndarray, res: np.ndarray, idx: np.nd
 
 
 def solve_kkt_batch(batch, X0: np.ndarray, tol: float = 1e-12, max_iter: int = 50,
-                    conditions_first: bool = False) -> BatchRun:
+                    conditions_first: bool = False, max_step: float | None = None) -> BatchRun:
     r"""Solve the KKT systems of all points of ``batch`` together (see module docstring).
 
     Parameters
@@ -173,6 +173,12 @@ def solve_kkt_batch(batch, X0: np.ndarray, tol: float = 1e-12, max_iter: int = 5
         (``batch.kkt_function``) and evaluate the Jacobian only where the merit test passes (a
         trial whose Jacobian is not finite there is refused, as it would be otherwise). The
         iterates are the same; for batches whose Jacobian costs several times their conditions.
+    max_step : float, optional
+        Cap on the line search's first trial: no entry moves by more than ``max_step`` times the
+        point's scale (its largest entry, at least 1), :math:`\alpha_0 = \min(1,
+        \text{max\_step}\cdot\text{scale} / \|d\|_\infty)`. For batches whose conditions are
+        dear far away (each trial re-solves later subgames at the states it leads to); default
+        none (full Newton steps first, as :func:`~.kkt.solve_kkt`).
 
     Returns
     -------
@@ -226,6 +232,10 @@ def solve_kkt_batch(batch, X0: np.ndarray, tol: float = 1e-12, max_iter: int = 5
         # line search, each point with its own step length
         accepted = np.zeros(len(active), dtype=bool)
         alpha = np.ones(len(active))
+        if max_step is not None:
+            with np.errstate(all="ignore"):
+                reach = max_step * drift_scale(Xa) / np.max(np.abs(d), axis=1)
+            alpha = np.where(np.isfinite(reach), np.minimum(alpha, reach), alpha)
         new = [None] * 6
         new[0], new[1], new[2] = G.copy(), JG.copy(), phi.copy()
         new[3], new[4] = dx.copy(), dF.copy()

@@ -59,14 +59,20 @@ payoffs carry no continuation terms. Before the last period a trial point of its
 is tested on the conditions first (the next period's values and gradients only) and the
 Jacobian, which needs the finite-difference neighbours, computed only where the trial is
 accepted: the same iterates at a fraction of the work (so does the Newton of the period
-games on the path that have later periods). A finite-difference neighbour starts within
+games on the path that have later periods). Its first trial moves no action by more than
+:data:`NESTED_MAX_STEP` times the largest action (at least 1): a full Newton step far out
+(investments of :math:`10^4` from a few) leads to states where the later subgames are hard,
+and each of their failures costs two runs of the iteration. A finite-difference neighbour starts within
 :math:`O(h^2)` of its answer, so the Jacobian at its start is usually also the one its
 derivatives need. (:func:`solve_chord`, a chord iteration that recomputes the Jacobian only
 when a step does not contract fast, is the alternative: ``FeedbackGame(..., nested="chord")``.)
 Either way a subgame is solved to the same tolerance; its derivatives are then evaluated
 exactly as above at the answer.
 A subgame whose iteration fails is retried from a generic start (unless, in the last period, it
-started there: the retry would repeat the run); if it still fails its values are not numbers,
+started there: the retry would repeat the run). A last-period subgame that still stops close to a
+solution (a player nearly out, its inputs of 1e-3 beside inputs of order one) is finished by
+Newton in log coordinates (:func:`~.polish.log_newton`), as the static solver finishes such
+games. If it still fails its values are not numbers,
 which makes every condition that needs it fail too (never a silent success), and its
 finite-difference neighbours are not solved (their second derivatives would not be used). A
 subgame's first-order point where some player's payoff is not a local maximum in its own
@@ -93,6 +99,8 @@ from ..layout import ActionLayout
 from ..numeric.game import NumericGame
 from .batch import BatchRun, _merit, _newton, _snap_batch, solve_kkt_batch
 from .kkt import mcp_residual
+from .nash import POLISH_BELOW
+from .polish import log_newton
 
 __all__ = ["FeedbackGame", "PeriodGame", "LevelSolution", "FD_STEP"]
 
@@ -114,6 +122,9 @@ SCREEN_MARGIN = 0.05
 SCREEN_KEEP = 8
 #: Newton steps of one batched subgame solve (per start) with ``nested="newton"``
 NESTED_ITERS = 12
+#: before the last period, a Newton trial moves no action by more than this times the largest
+#: action (at least 1): a trial far out re-solves the later subgames at states where they are hard
+NESTED_MAX_STEP = 2.0
 #: steps of one chord solve of a batch of subgames (per start), see :func:`solve_chord`
 CHORD_ITERS = 30
 #: a kept Jacobian is kept while its rate of contraction reaches the tolerance within this many steps
@@ -476,6 +487,8 @@ class FeedbackGame:
                 r2 = self._nested(sub, start[bad], None)
                 good = r2.converged | (r2.residual <= opts.kkt_tol)
                 X[bad[good]], residual[bad[good]], ok[bad[good]] = r2.x[good], r2.residual[good], True
+        if not ok.all() and t >= self.T - 1:
+            self._polish_last(Y, X, residual, ok)
         m, n, dY = self.m, self.n, self.dY
         V = np.full((B, n), np.nan)
         VY = np.full((B, n, dY), np.nan)
@@ -503,9 +516,22 @@ class FeedbackGame:
         if self.nested == "newton" or batch.t == self.T - 1:
             # before the last period a trial point is tested on its conditions first (no
             # finite-difference neighbours where the line search refuses it)
+            dear = batch.t < self.T - 1
             return solve_kkt_batch(batch, X0, tol=self.options.tol, max_iter=NESTED_ITERS,
-                                   conditions_first=batch.t < self.T - 1)
+                                   conditions_first=dear, max_step=NESTED_MAX_STEP if dear else None)
         return solve_chord(batch, X0, J0, tol=self.options.tol, max_iter=CHORD_ITERS)
+
+    def _polish_last(self, Y: np.ndarray, X: np.ndarray, residual: np.ndarray, ok: np.ndarray) -> None:
+        """Last-period rows that stopped close to a solution (residual at most
+        :data:`~.nash.POLISH_BELOW`) finished by Newton in log coordinates
+        (:func:`~.polish.log_newton`), as the static solver finishes them: a player near an exit
+        (inputs of 1e-3 beside inputs of order one) makes the conditions too steep for steps in
+        the inputs themselves. ``X``, ``residual`` and ``ok`` are updated in place."""
+        for b in np.flatnonzero(~ok & (residual <= POLISH_BELOW)):
+            with np.errstate(all="ignore"):
+                run = log_newton(PeriodGame(self, self.T - 1, Y[b]), X[b], tol=self.options.tol)
+            if run.converged and np.all(np.isfinite(run.x)):
+                X[b], residual[b], ok[b] = run.x, run.residual, True
 
     def _not_local_maxima(self, X: np.ndarray, Phi_v: np.ndarray, Phi_vv: np.ndarray) -> np.ndarray:
         """Rows (R,) where some player's Hessian in its own actions, on the variables not held at

@@ -397,3 +397,28 @@ def test_slow_feedback_solves_are_announced_before_they_start(monkeypatch):
     three = models.invest_aggregator(3)
     with pytest.warns(RuntimeWarning, match="6 moving state entries over 5 periods"), pytest.raises(StopError):
         three.solve(5, concept="feedback")
+
+
+def test_last_period_subgame_with_a_player_nearly_out_is_finished():
+    """A last-period subgame where player 2 is far behind (B_2 = 1.1 against 31) and nearly out
+    (inputs of about 1e-3 beside 0.7): the batched Newton stalls at a residual of about 5e-5;
+    Newton in log coordinates finishes it, at the static solver's certified equilibrium."""
+    from dynapai_sym.solvers.feedback import PeriodGame
+    from dynapai_sym.solvers.nash import solve_game
+
+    agg = dp.Aggregator(models.invest_aggregator(3).state, gammas=[0.9, 0.9, 0.9])
+    options = SolverOptions()
+    state = np.array([28.17, 10.0037, 28.17, 31.256, 1.128, 31.256])
+    start = np.array([0.72, 0.79, 0, 0, 0.26, 0.31, 0, 0, 0.72, 0.79, 0, 0])
+    unpolished = FeedbackGame(agg.game(4), options)
+    unpolished._polish_last = lambda *args: None
+    assert not unpolished.solve_level(3, state[None], start[None]).ok[0]
+
+    fb = FeedbackGame(agg.game(4), options)
+    sol = fb.solve_level(3, state[None], start[None])
+    assert sol.ok[0] and sol.residual[0] <= options.tol
+    assert 1e-4 < sol.Z[0, 4] < 1e-2 and 1e-4 < sol.Z[0, 5] < 1e-2
+    assert np.all(np.isfinite(sol.VY[0])) and np.all(np.isfinite(sol.policy_slope[0]))
+    ref = solve_game(PeriodGame(fb, 3, state), start, options, "kkt")
+    assert ref.success
+    np.testing.assert_allclose(sol.Z[0], ref.x, atol=1e-10)

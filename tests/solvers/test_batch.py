@@ -172,3 +172,21 @@ def test_certified_outcomes_skip_points_near_an_exit():
     outs = certified_outcomes(batch, X_exit, np.arange(2), np.array([3, 4]), SolverOptions())
     assert outs[0] is not None and outs[0].success and outs[0].iterations == 3
     assert outs[1] is None
+
+
+def test_capped_first_trial_keeps_steps_short_and_reaches_the_same_points():
+    """``max_step``: no Newton trial moves an entry by more than max_step times the point's scale
+    (its largest entry, at least 1); the runs reach the same solutions."""
+    _, games = _games(np.linspace(0.01, 0.3, 6), np.linspace(0.1, 1.0, 5))
+    batch = StaticBatch(games)
+    X0 = np.random.default_rng(5).uniform(0.05, 20.0, (batch.P, batch.N))
+    one = solve_kkt_batch(batch, X0, tol=1e-12, max_iter=1, max_step=0.05)
+    bound = 0.05 * np.maximum(1.0, X0.max(axis=1))
+    assert np.all(np.max(np.abs(one.x - X0), axis=1) <= bound + 1e-12)
+    free = solve_kkt_batch(batch, X0, tol=1e-12, max_iter=1)
+    assert np.any(np.max(np.abs(free.x - X0), axis=1) > bound)  # the cap did bind somewhere
+    plain = solve_kkt_batch(batch, X0, tol=1e-12, max_iter=50)
+    capped = solve_kkt_batch(batch, X0, tol=1e-12, max_iter=50, max_step=0.5)
+    both = plain.converged & capped.converged
+    assert both.sum() > batch.P // 2
+    np.testing.assert_allclose(capped.x[both], plain.x[both], atol=1e-9)
