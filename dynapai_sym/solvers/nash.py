@@ -409,6 +409,11 @@ def _performance_out(game, x: np.ndarray) -> np.ndarray | None:
     return game.layout.pack(Y)
 
 
+#: the exact exit of :func:`_exact_exit` may move the other players by at most this fraction of
+#: the largest input (the limit of an exit moves them little; a jump is another equilibrium)
+EXIT_MOVE = 0.05
+
+
 def _exact_exit(game, x: np.ndarray, options):
     """Newton from ``x`` with the inputs of players who (nearly) gave up set exactly to 0.
 
@@ -417,7 +422,11 @@ def _exact_exit(game, x: np.ndarray, options):
     step lands on it. Where a player's safety and performance inputs in a period are both
     below :data:`EXIT_FRACTION` of the largest input played, both are set to exactly 0 (the
     model takes its limits there) and the remaining conditions are solved with them held.
-    Returns the converged run, or None when no player is near an exit or Newton fails.
+    Returns the converged run, or None when no player is near an exit, Newton fails, or the
+    others move by more than :data:`EXIT_MOVE` of the largest input: then the exact exit is
+    not the limit the search approached but another profile (with no performance, x_s > 0
+    keeps a player safe and x_s = 0 does not, SPEC section 2: under shared risk an exit can
+    leave everyone unsafe, and the others quit too).
     """
     X = game.layout.unpack(x)
     if X.shape[-1] < 2:
@@ -427,8 +436,13 @@ def _exact_exit(game, x: np.ndarray, options):
         return None
     Y = X.copy()
     Y[..., :2][out] = 0.0
-    run = solve_kkt(game, game.layout.pack(Y), tol=options.tol, max_iter=options.iters)
-    return run if (run.converged or run.residual <= options.kkt_tol) else None
+    y = game.layout.pack(Y)
+    run = solve_kkt(game, y, tol=options.tol, max_iter=options.iters)
+    if not (run.converged or run.residual <= options.kkt_tol):
+        return None
+    if np.max(np.abs(run.x - y)) > EXIT_MOVE * max(1.0, float(np.max(x))):
+        return None
+    return run
 
 
 def _deviation_start(game, x: np.ndarray, dev) -> np.ndarray:
