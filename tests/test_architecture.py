@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "dynapai_sym"
 #: The layers in pipeline order; a module may import from its own layer, the shared modules
 #: and earlier layers only. Keep in step with docs/architecture.md.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("_frozen", "_tex", "_threads", "_validation", "_figures", "errors", "layout", "names", "symbols"),
+    ("_frozen", "_gc", "_tex", "_threads", "_validation", "_figures", "errors", "layout", "names", "symbols"),
     ("components",),
     ("model",),
     ("latex",),

@@ -30,6 +30,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .._gc import paused_gc
 from .._threads import blas_threads
 from ..numeric import StaticBatch
 from ..solvers import SolverOptions, SolverResult
@@ -64,11 +65,13 @@ def solve_tasks(tasks, t: int, init, options: SolverOptions, method: str, warm_s
                 callback: Callable[[int], None] | None = None, batch: bool = True) -> list:
     """Solve a chunk of points (here or in a worker): batched where :func:`batchable` (and
     ``batch``), else point by point (:func:`~dynapai_sym.scenario.runs.solve_chunk`); the same
-    output either way. ``callback(count)`` is called as points finish."""
-    if batch and batchable(tasks, t, method):
-        return solve_batched(tasks, t, init, options, method, warm_start, callback)
-    step = None if callback is None else (lambda: callback(1))
-    return solve_chunk(tasks, t, init, options, method, warm_start, step)
+    output either way. ``callback(count)`` is called as points finish. The cyclic garbage
+    collector is paused meanwhile (:func:`~dynapai_sym._gc.paused_gc`)."""
+    with paused_gc():
+        if batch and batchable(tasks, t, method):
+            return solve_batched(tasks, t, init, options, method, warm_start, callback)
+        step = None if callback is None else (lambda: callback(1))
+        return solve_chunk(tasks, t, init, options, method, warm_start, step)
 
 
 def solve_batched(tasks, t: int, init, options: SolverOptions, method: str, warm_start: bool,

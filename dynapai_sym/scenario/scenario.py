@@ -39,6 +39,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from .._gc import paused_gc
 from .._validation import as_float_array, as_positive_int, check_n
 from ..components import CSF
 from ..components.registry import forms, get_form
@@ -212,6 +213,7 @@ class Scenario:
 
     # ------------------------------------------------------------------ grid form
     @classmethod
+    @paused_gc()
     def from_params(
         cls,
         n: int = 2,
@@ -375,6 +377,7 @@ class Scenario:
         return out
 
     @classmethod
+    @paused_gc()
     def from_payoff(cls, model, *, t: int | None = None, end_on_win: bool | None = None, **ranges) -> Scenario:
         r"""A grid over one or two parameters of any model, custom components included.
 
@@ -475,6 +478,7 @@ class Scenario:
         return out
 
     # ------------------------------------------------------------------ solving
+    @paused_gc()  # a sweep's many small objects would trigger full collections (see dynapai_sym._gc)
     def solve(self, t: int | None = None, n_jobs: int = 1, progress: bool = False, init=None, options=None,
               method: str = "auto", warm_start: bool = True, backend: str | None = None, executor=None,
               checkpoint=None, batch: bool = True, planner: bool = False, weights=None) -> ScenarioResult:
