@@ -327,18 +327,19 @@ class Aggregator(PlannerMethods, MultiPeriodModel, LatexDisplay):
             certificate=first.certificate, symmetric=first.symmetric, indeterminate=indeterminate,
             deviation=first.deviation, samples=None, notes=notes)
 
-    def result_of(self, t: int, out, quantities: dict | None = None) -> SolverResult:
+    def result_of(self, t: int, out, quantities: dict | None = None, evaluations: int | None = None) -> SolverResult:
         """The :class:`SolverResult` of a pure-strategy outcome found outside :meth:`solve`.
 
         ``out`` has the fields of :class:`~dynapai_sym.solvers.nash.Outcome` (e.g. from the batched
         static solver of sweeps, :func:`~dynapai_sym.solvers.batch.certified_outcome`); the result
         is built as :meth:`solve` builds it. ``quantities``: what ``self.game(t).quantities(out.x)``
-        returns, if already evaluated (e.g. for many points at once).
+        returns, if already evaluated (e.g. for many points at once). ``evaluations``: the payoff
+        evaluations to report, if counted elsewhere (default: the game's own counter).
         """
-        return self._result(self.game(t), out.x, out, quantities=quantities)
+        return self._result(self.game(t), out.x, out, quantities=quantities, evaluations=evaluations)
 
     def _result(self, game: NumericGame, x: np.ndarray, out, samples=None,
-                quantities: dict | None = None) -> SolverResult:
+                quantities: dict | None = None, evaluations: int | None = None) -> SolverResult:
         data = np.maximum(game.layout.unpack(x), 0.0)  # a new array, unless x is not finite: checked
         strategies = (Strategies._checked(data, self.action_type) if np.isfinite(data).all()
                       and data.dtype == np.float64 else Strategies(data))
@@ -358,7 +359,7 @@ class Aggregator(PlannerMethods, MultiPeriodModel, LatexDisplay):
             iterations=out.iterations,
             method=out.method,
             seconds=out.seconds,
-            evaluations=game.evaluations,
+            evaluations=game.evaluations if evaluations is None else int(evaluations),
             backend=game.beliefs[0].model.backend,
             certificate=cert,
             symmetric=cert.symmetric if cert is not None else None,

@@ -373,6 +373,38 @@ class StaticBatch:
             y = np.stack([np.asarray(g.chains[c].y0, dtype=float) for g in games], axis=1)
             self.chains.append((chain.model, chain.players, theta, y))
         self._one_belief = len(self.chains) == 1 and len(self.chains[0][1]) == self.n
+        self.symmetric = np.array([g.symmetric for g in games], dtype=bool)
+        self.evaluations = np.zeros(self.P, dtype=np.int64)
+
+    @classmethod
+    def from_table(cls, game0: NumericGame, theta: np.ndarray, y0: np.ndarray, symmetric: np.ndarray,
+                   games) -> StaticBatch:
+        """A batch of points of ``game0``'s model with their own numbers, without their games.
+
+        Point p is ``game0`` with the parameters ``theta[p]`` (P, n_params), the moving state
+        ``y0[p]`` (P, n_states) and the symmetry ``symmetric[p]``; ``games`` (a sequence of P
+        NumericGame, e.g. built on first use) is what the certificate's per-point steps use. Needs
+        a static ``game0`` with one belief for all players.
+        """
+        if not game0.static or len(game0.chains) != 1 or len(game0.chains[0].players) != game0.n:
+            raise InvalidArgumentError("StaticBatch.from_table needs a static game with one belief for all players")
+        out = cls.__new__(cls)
+        out.games = games
+        out.n, out.k, out.m, out.N = game0.n, game0.k, game0.m, game0.N
+        theta = np.asarray(theta, dtype=float)
+        out.P = theta.shape[0]
+        out.lower, out.upper = game0.lower, game0.upper
+        chain = game0.chains[0]
+        out.chains = [(chain.model, chain.players, np.ascontiguousarray(theta.T),
+                       np.ascontiguousarray(np.asarray(y0, dtype=float).reshape(out.P, -1).T))]
+        out._one_belief = True
+        out.symmetric = np.asarray(symmetric, dtype=bool)
+        out.evaluations = np.zeros(out.P, dtype=np.int64)
+        return out
+
+    def count(self, idx, per_point) -> None:
+        """Add ``per_point`` payoff evaluations to each point of ``idx`` (repeats add up)."""
+        np.add.at(self.evaluations, np.asarray(idx, dtype=int), per_point)
 
     @staticmethod
     def compatible(games) -> bool:

@@ -32,11 +32,13 @@ import numpy as np
 
 from .._gc import paused_gc
 from .._threads import blas_threads
+from ..game import Aggregator
 from ..numeric import StaticBatch
 from ..solvers import SolverOptions, SolverResult
 from ..solvers.batch import certified_outcomes, predict_equilibria, solve_kkt_batch
 from ..solvers.methods import get_method
 from ..solvers.nash import PURE_METHODS
+from .points import PointGames, resolve, table_rows
 from .runs import solve_chunk, solve_point
 
 __all__ = ["batchable", "solve_batched", "solve_tasks"]
@@ -54,10 +56,15 @@ def batchable(tasks, t: int, method: str) -> bool:
     """
     if t != 1 or len(tasks) < 2 or method not in PURE_METHODS or not get_method(method).predictor:
         return False
+    table = table_rows(tasks)
+    if table is not None:  # points of one grid read from its table: its first point speaks for all
+        template = table[0].table.template
+        return getattr(type(template).solve, "batch_equivalent", False) and template.game(t).smooth
+    aggs = [resolve(ref) for _, ref, _ in tasks]
     # an aggregator whose solve was changed (a subclass, a patch) is solved through its own solve
-    if not all(getattr(type(agg).solve, "batch_equivalent", False) for _, agg, _ in tasks):
+    if not all(getattr(type(agg).solve, "batch_equivalent", False) for agg in aggs):
         return False
-    games = [agg.game(t) for _, agg, _ in tasks]
+    games = [agg.game(t) for agg in aggs]
     return all(g.smooth for g in games) and StaticBatch.compatible(games)
 
 
@@ -82,18 +89,30 @@ def solve_batched(tasks, t: int, init, options: SolverOptions, method: str, warm
     ``(index, result, start)`` per point, in task order. ``callback(count)`` is called as
     points finish.
     """
-    games = [agg.game(t) for _, agg, _ in tasks]
-    batch = StaticBatch(games)
+    batch, template = _batch_of(tasks, t)
     pos = {idx: b for b, (idx, _, _) in enumerate(tasks)}
-    # the nearest certified (aggregator, result, x, position) at or before each settled point
+    # the nearest certified (aggregator or reference, result, x, position) at or before each settled point
     source: dict[int, tuple | None] = {}
     results: dict[int, tuple] = {}
     with blas_threads(options.blas_threads):
         for wave in _waves(tasks, pos, warm_start):
-            _solve_wave(batch, tasks, wave, source, results, t, init, options, method, warm_start)
+            _solve_wave(batch, template, tasks, wave, source, results, t, init, options, method, warm_start)
             if callback is not None:
                 callback(len(wave))
     return [(idx, *results[idx]) for idx, _, _ in tasks]
+
+
+def _batch_of(tasks, t: int) -> tuple[StaticBatch, Aggregator | None]:
+    """The tasks' points as one :class:`StaticBatch`, and the grid's first point when their numbers
+    come from its table (:mod:`.points`: no point's own model is built) or None."""
+    table = table_rows(tasks)
+    if table is None:
+        return StaticBatch([resolve(ref).game(t) for _, ref, _ in tasks]), None
+    models, rows = table
+    tb = models.table
+    batch = StaticBatch.from_table(tb.template.game(t), tb.theta[rows], tb.y0[rows], tb.symmetric[rows],
+                                   PointGames(models, rows, t))
+    return batch, tb.template
 
 
 def _waves(tasks, pos: dict, warm_start: bool) -> list[list[int]]:
@@ -120,12 +139,12 @@ def _waves(tasks, pos: dict, warm_start: bool) -> list[list[int]]:
     return waves
 
 
-def _solve_wave(batch: StaticBatch, tasks, wave: list, source: dict, results: dict, t: int, init,
-                options: SolverOptions, method: str, warm_start: bool) -> None:
+def _solve_wave(batch: StaticBatch, template: Aggregator | None, tasks, wave: list, source: dict, results: dict,
+                t: int, init, options: SolverOptions, method: str, warm_start: bool) -> None:
     t0 = time.perf_counter()
     warm = [source.get(tasks[b][2]) if (warm_start and tasks[b][2] is not None) else None for b in wave]
     try:
-        outcomes = _wave_outcomes(batch, tasks, wave, warm, t, init, options)
+        outcomes = _wave_outcomes(batch, template, tasks, wave, warm, t, init, options)
     except Exception:  # noqa: BLE001 - the wave goes point by point, where a failing point is recorded
         outcomes = [None] * len(wave)
     done = [j for j, out in enumerate(outcomes) if out is not None]
@@ -137,33 +156,39 @@ def _solve_wave(batch: StaticBatch, tasks, wave: list, source: dict, results: di
             qty = None
     row = {j: r for r, j in enumerate(done)}
     share = (time.perf_counter() - t0) / len(wave)
+    games = batch.games
     for j, b in enumerate(wave):
-        idx, agg, _ = tasks[b]
+        idx, ref, _ = tasks[b]
         res = None
         out = outcomes[j]
         if out is not None:
             out.seconds = share
+            # the batch's payoff evaluations of the point, and those of its own game if it has one
+            own = games.evaluations(b) if isinstance(games, PointGames) else games[b].evaluations
+            owner = template if template is not None else resolve(ref)
             try:
-                res = agg.result_of(t, out, None if qty is None else {key: v[row[j]] for key, v in qty.items()})
+                res = owner.result_of(t, out, None if qty is None else {key: v[row[j]] for key, v in qty.items()},
+                                      evaluations=own + int(batch.evaluations[b]))
                 start = "cold" if warm[j] is None else "warm"
             except Exception:  # noqa: BLE001 - solved again point by point, which records the failure
                 res = None
         if res is None:  # the point-by-point path, from the same neighbour
-            w = None if warm[j] is None else warm[j][:2]
-            res, start = solve_point(agg, t, init, options, method, w)
+            w = None if warm[j] is None else (resolve(warm[j][0]), warm[j][1])
+            res, start = solve_point(resolve(ref), t, init, options, method, w)
         results[idx] = (res, start)
         if isinstance(res, SolverResult) and res.success:
-            source[idx] = (agg, res, agg.game(t).layout.pack(res.strategies.data), b)
+            source[idx] = (ref, res, np.array(res.strategies.data, dtype=float).reshape(-1), b)  # the layout's pack
         else:
             source[idx] = warm[j]
 
 
-def _wave_outcomes(batch: StaticBatch, tasks, wave: list, warm: list, t: int, init, options: SolverOptions) -> list:
+def _wave_outcomes(batch: StaticBatch, template: Aggregator | None, tasks, wave: list, warm: list, t: int, init,
+                   options: SolverOptions) -> list:
     """The certified outcome of each point of the wave from its first start, or None (batched)."""
     X0 = np.empty((len(wave), batch.N))
     cold = [j for j, w in enumerate(warm) if w is None]
-    for j in cold:
-        X0[j] = tasks[wave[j]][1]._init(init, t, options)
+    for j in cold:  # a one-period start does not depend on the point's numbers: a grid's first point gives it
+        X0[j] = (template if template is not None else resolve(tasks[wave[j]][1]))._init(init, t, options)
     hot = [j for j, w in enumerate(warm) if w is not None]
     if hot:
         X_old = np.stack([warm[j][2] for j in hot])

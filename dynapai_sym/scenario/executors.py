@@ -16,6 +16,7 @@ import numpy as np
 from ..errors import InvalidArgumentError, InvalidTypeError
 from ..game import Aggregator
 from ..solvers import SolverOptions
+from .points import PointRef, resolve
 from .runs import LOST, FailedPoint, portable
 from .transport import solve_packed, unpacked
 
@@ -47,7 +48,7 @@ def dask_client():
 
 
 def chunk_tasks(tasks: list, size: int) -> list:
-    return [[(idx, portable(agg), nb) for idx, agg, nb in tasks[lo:lo + size]]
+    return [[(idx, portable(resolve(ref)), nb) for idx, ref, nb in tasks[lo:lo + size]]
             for lo in range(0, len(tasks), size)]
 
 
@@ -68,8 +69,12 @@ def lost_chunk(chunk: list, exc: BaseException, t: int, method: str) -> list:
     status = lost_status(exc)
     message = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     note = "not solved: its chunk's future failed; a re-run with the same checkpoint solves it again"
-    return [(idx, FailedPoint(status=status, message=message, method=method, n=agg.n, k=agg.k, t=t, notes=[note]),
-             LOST) for idx, agg, _ in chunk]
+    out = []
+    for idx, ref, _ in chunk:
+        agg = resolve(ref)
+        out.append((idx, FailedPoint(status=status, message=message, method=method, n=agg.n, k=agg.k, t=t,
+                                     notes=[note]), LOST))
+    return out
 
 
 def solve_with_executor(executor, tasks: list, t: int, init, options: SolverOptions, method: str,
@@ -184,7 +189,9 @@ def solve_forked(tasks, jobs: int, t: int, init, options, method: str, warm_star
     if fork_available():
         context = mp.get_context("fork")
         seen = set()
-        for _, agg, _ in tasks:  # one compile per model structure, inherited by every worker
+        for _, ref, _ in tasks:  # one compile per model structure, inherited by every worker
+            # a grid's points not built yet share the structure of its first point
+            agg = ref.models.table.template if isinstance(ref, PointRef) else ref
             key = tuple(id(pf.structure) for pf in agg.state.beliefs)
             if key not in seen:
                 seen.add(key)

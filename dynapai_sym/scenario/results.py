@@ -29,6 +29,7 @@ bit for bit), whatever the format; it plots and compares like the result saved.
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,7 @@ from ..names import ACTION_COLUMNS
 from ..solvers import SolverResult
 from .comparison import Comparison, compare
 from .planner import planner_columns
+from .points import PointModels
 
 __all__ = ["ScenarioResult", "FILE_FORMATS"]
 
@@ -73,7 +75,7 @@ class ScenarioResult:
 
     def __init__(self, results: list, points: list[dict], varying: tuple[str, ...], t: int,
                  shape: tuple[int, ...] | None = None, starts: list[str] | None = None, seconds: float = 0.0,
-                 aggregators: list | None = None, planners: list | None = None, gaps: list | None = None):
+                 aggregators: Sequence | None = None, planners: list | None = None, gaps: list | None = None):
         if len(points) != len(results):
             raise InvalidArgumentError(f"points has {len(points)} entries; results has {len(results)}")
         self.results = list(results)
@@ -83,7 +85,9 @@ class ScenarioResult:
         self.shape = tuple(shape) if shape is not None else (len(results),)
         self.starts = list(starts) if starts is not None else ["cold"] * len(results)
         self.seconds = seconds
-        self.aggregators = list(aggregators) if aggregators is not None else None
+        # a grid's models stay as they are (built on first use: scenario.points.PointModels)
+        self.aggregators = (None if aggregators is None else aggregators if isinstance(aggregators, PointModels)
+                            else list(aggregators))
         #: with ``Scenario.solve(planner=True)``: the planner's result and the welfare gap per point
         self.planners = list(planners) if planners is not None else None
         self.gaps = list(gaps) if gaps is not None else None

@@ -19,6 +19,7 @@ from ..model import Strategies
 from ..solvers import SolverOptions, SolverResult
 from ..solvers.methods import get_method
 from ..solvers.sensitivity import predict_equilibrium
+from .points import resolve
 
 __all__ = ["FailedPoint", "LOST", "portable", "solve_chunk", "solve_point", "warm_starts"]
 
@@ -128,11 +129,13 @@ def solve_point(agg: Aggregator, t: int, init, options: SolverOptions, method: s
 
 def solve_chunk(tasks, t: int, init, options: SolverOptions, method: str, warm_start: bool,
                  callback: Callable[[], None] | None = None):
-    """Solve a chunk of points in order; ``tasks`` holds (index, aggregator, neighbour index)."""
+    """Solve a chunk of points in order; ``tasks`` holds (index, aggregator or
+    :class:`~.points.PointRef`, neighbour index)."""
     # nearest certified (aggregator, result) at or before each point
     source: dict[int, tuple[Aggregator, SolverResult] | None] = {}
     out = []
-    for idx, agg, neighbour in tasks:
+    for idx, ref, neighbour in tasks:
+        agg = resolve(ref)
         warm = source.get(neighbour) if (warm_start and neighbour is not None) else None
         res, start = solve_point(agg, t, init, options, method, warm)
         source[idx] = (agg, res) if (isinstance(res, SolverResult) and res.success) else warm

@@ -18,6 +18,12 @@ from the ordinary start if neither certifies. With ``n_jobs > 1`` the points are
 contiguous chunks solved in worker processes (forked after the compile on Linux, joblib's
 loky elsewhere); warm starts then run within each chunk.
 
+A grid's points carry only their numbers until a point's own model is needed: the grid builds
+the models along its axes and reads every other point's parameters from them
+(:mod:`~dynapai_sym.scenario.points`), so a batched static sweep of 10,000 points builds 199
+models. The cyclic garbage collector is paused while a scenario is built and solved
+(:mod:`dynapai_sym._gc`).
+
 Failures
 --------
 A point whose solve does not certify keeps its :class:`~dynapai_sym.solvers.SolverResult` with
@@ -62,6 +68,7 @@ from .executors import (
     solve_with_executor,
 )
 from .planner import solve_planners
+from .points import PointModels, grid_table
 from .results import ScenarioResult
 from .runs import LOST, FailedPoint
 from .written import WrittenParts
@@ -189,7 +196,8 @@ class Scenario:
             if agg.action_type is not first:
                 raise InvalidTypeError(f"all aggregators must have one action type: aggregators[0] takes "
                                 f"{first.__name__}, aggregators[{j}] takes {agg.action_type.__name__}")
-        self.aggregators: list[Aggregator] = aggregators
+        #: the points' models (a grid's are built on first use: :class:`~.points.PointModels`)
+        self.aggregators: Sequence[Aggregator] = aggregators
         self.points, self.varying = _point_params(params, aggregators)
         self.t = as_positive_int(t, "t (number of periods)")
         self.shape: tuple[int, ...] = (len(aggregators),)
@@ -303,7 +311,9 @@ class Scenario:
         ------
         ValueError
             Unknown varying name, empty range, lengths that do not match ``n``, or parameters no
-            model accepts. Every point's model is built here, before any solving.
+            model accepts. The models along the grid's axes (every value of each varying
+            parameter) are built here, before any solving; the others when first used, their
+            numbers read from the axes (:mod:`dynapai_sym.scenario.points`).
         TypeError
             Non-numeric parameter values, or a ``csf`` of the wrong type.
 
@@ -353,28 +363,10 @@ class Scenario:
             raise InvalidArgumentError("gammas (one discount factor per player) are required for t > 1")
 
         fixed = {name: _fixed_value(name, value, n) for name, value in given.items() if name not in names}
-        m1 = axes[0][1].shape[0]
-        m2 = axes[1][1].shape[0] if len(axes) == 2 else 1
-        aggregators, points, neighbours = [], [], []
-        for j in range(m2):
-            for i in range(m1):
-                point = {axes[0][0]: axes[0][1][i]}
-                if len(axes) == 2:
-                    point[axes[1][0]] = axes[1][1][j]
-                try:
-                    agg = _build_aggregator(fixed | point, t, end_on_win, csf, risk, written)
-                except (TypeError, ValueError) as exc:
-                    desc = ", ".join(f"{k}={_short(v)}" for k, v in point.items())
-                    raise type(exc)(f"grid point {len(points)} ({desc}): {exc}") from exc
-                aggregators.append(agg)
-                points.append(point)
-                neighbours.append(grid_neighbour(i, j, m1))
-        out = cls(aggregators, t=t)
-        out.points = points
-        out.varying = names
-        out.shape = (m1,) if len(axes) == 1 else (m1, m2)
-        out.neighbours = neighbours
-        return out
+        def build(point: dict) -> Aggregator:
+            return _build_aggregator(fixed | point, t, end_on_win, csf, risk, written)
+
+        return cls._on_grid(axes, build, t, lambda point: point)
 
     @classmethod
     @paused_gc()
@@ -449,33 +441,63 @@ class Scenario:
         if "gammas" not in ranges and t > 1 and gammas is None:
             raise InvalidArgumentError("several periods need discount factors: give an Aggregator "
                                        "(Aggregator(payoff_func, gammas=...)) or a range of gammas")
+        def build(point: dict) -> Aggregator:
+            values = {name: v for name, v in point.items() if name != "gammas"}
+            moved = [b.with_values(**values) for b in beliefs]
+            new_state = State.common_beliefs(moved[0]) if state is None or state.common else State.het_beliefs(moved)
+            return Aggregator(new_state, point.get("gammas", gammas), end_on_win)
+
+        def label(point: dict) -> dict:
+            return {name: (np.full(n, v[0]) if len(v) != n else np.asarray(v, dtype=float))
+                    for name, v in point.items()}
+
+        return cls._on_grid(axes, build, t, label)
+
+    @classmethod
+    def _on_grid(cls, axes: list, build, t: int, label) -> Scenario:
+        """The scenario on the grid of ``axes`` ((name, (m, ...) range) each, first fastest):
+        ``build(point)`` makes the model of a point (a dict of name -> value), ``label(point)`` its
+        table entry. The points along the axes are built now, each checked by its model; the
+        others when first used, their numbers read from the axes (:mod:`.points`), or now when
+        that cannot be done."""
         m1 = axes[0][1].shape[0]
         m2 = axes[1][1].shape[0] if len(axes) == 2 else 1
-        aggregators, points, neighbours = [], [], []
-        for j in range(m2):
-            for i in range(m1):
-                point = {axes[0][0]: axes[0][1][i]}
-                if len(axes) == 2:
-                    point[axes[1][0]] = axes[1][1][j]
-                values = {name: v for name, v in point.items() if name != "gammas"}
-                try:
-                    moved = [b.with_values(**values) for b in beliefs]
-                    new_state = (State.common_beliefs(moved[0]) if state is None or state.common
-                                 else State.het_beliefs(moved))
-                    agg = Aggregator(new_state, point.get("gammas", gammas), end_on_win)
-                except (TypeError, ValueError) as exc:
-                    desc = ", ".join(f"{k}={_short(v)}" for k, v in point.items())
-                    raise type(exc)(f"grid point {len(points)} ({desc}): {exc}") from exc
-                aggregators.append(agg)
-                points.append({name: (np.full(n, v[0]) if len(v) != n else np.asarray(v, dtype=float))
-                               for name, v in point.items()})
-                neighbours.append(grid_neighbour(i, j, m1))
-        out = cls(aggregators, t=t)
-        out.points = points
+
+        def point_of(flat: int) -> dict:
+            point = {axes[0][0]: axes[0][1][flat % m1]}
+            if len(axes) == 2:
+                point[axes[1][0]] = axes[1][1][flat // m1]
+            return point
+
+        def build_point(flat: int) -> Aggregator:
+            point = point_of(flat)
+            try:
+                return build(point)
+            except (TypeError, ValueError) as exc:
+                desc = ", ".join(f"{k}={_short(v)}" for k, v in point.items())
+                raise type(exc)(f"grid point {flat} ({desc}): {exc}") from exc
+
+        axis_points = sorted({*range(m1), *(j * m1 for j in range(m2))})
+        built = {flat: build_point(flat) for flat in axis_points}
+        table = grid_table(built, m1, m2) if m1 * m2 > 1 else None
+        if table is None:  # every point's numbers need its own model
+            built |= {flat: build_point(flat) for flat in range(m1 * m2) if flat not in built}
+        out = cls.__new__(cls)
+        out.aggregators = PointModels(m1 * m2, build_point, built, table)
+        out.t = as_positive_int(t, "t (number of periods)")
+        out.points = [label(point_of(flat)) for flat in range(m1 * m2)]
         out.varying = tuple(name for name, _ in axes)
         out.shape = (m1,) if len(axes) == 1 else (m1, m2)
-        out.neighbours = neighbours
+        out.neighbours = [grid_neighbour(flat % m1, flat // m1, m1) for flat in range(m1 * m2)]
         return out
+
+    def _models_built(self) -> list[tuple[int, Aggregator]]:
+        """(index, model) of the points built so far: on a grid, those along its axes (every
+        value of each parameter, checked by its model) and any used since; else every point."""
+        models = self.aggregators
+        if isinstance(models, PointModels):
+            return sorted(models.built().items())
+        return list(enumerate(models))
 
     # ------------------------------------------------------------------ solving
     @paused_gc()  # a sweep's many small objects would trigger full collections (see dynapai_sym._gc)
@@ -568,12 +590,12 @@ class Scenario:
             raise InvalidTypeError(f"planner must be True or False, got {planner!r}")
         if planner and weights is not None:
             self.aggregators[0].check_weights(weights)  # a bad weights argument fails before any solving
-        for j, agg in enumerate(self.aggregators):
+        for j, agg in self._models_built():
             try:
                 agg.check_horizon(t)
             except (TypeError, ValueError) as exc:
                 raise type(exc)(f"point {j}: {exc}") from exc
-        _check_init(init, self.aggregators, t)
+        _check_init(init, self._models_built(), t)
 
         count = len(self.aggregators)
         if backend not in BACKENDS:
@@ -588,7 +610,9 @@ class Scenario:
                 import_joblib()
         fingerprint = checkpoint_file.fingerprint(self.aggregators, t, method) if checkpoint is not None else ""
         done = checkpoint_file.load(checkpoint, count, fingerprint)
-        tasks = [(j, agg, self.neighbours[j]) for j, agg in enumerate(self.aggregators) if j not in done]
+        models = self.aggregators
+        refs = models.ref if isinstance(models, PointModels) else models.__getitem__
+        tasks = [(j, refs(j), self.neighbours[j]) for j in range(count) if j not in done]
         results: list = [None] * count
         starts: list[str] = [""] * count
         for idx, (res, start) in done.items():
@@ -636,7 +660,7 @@ class Scenario:
             planners, gaps = solve_planners(self.aggregators, results, t, weights, options)
         seconds = time.perf_counter() - t0
         return ScenarioResult(results=results, points=[dict(p) for p in self.points], varying=self.varying,
-                              aggregators=list(self.aggregators), planners=planners, gaps=gaps,
+                              aggregators=self.aggregators, planners=planners, gaps=gaps,
                               t=t, shape=self.shape, starts=starts, seconds=seconds)
 
 
@@ -673,7 +697,7 @@ def _sequential(tasks, t: int, init, options, method: str, warm_start: bool, bar
     return solve_tasks(tasks, t, init, options, method, warm_start, bar.update, batch)
 
 
-def _check_init(init, aggregators: list[Aggregator], t: int) -> None:
+def _check_init(init, aggregators: list[tuple[int, Aggregator]], t: int) -> None:
     if init is None:
         return
     if isinstance(init, SolverResult):
@@ -690,7 +714,7 @@ def _check_init(init, aggregators: list[Aggregator], t: int) -> None:
         T, n, k = init.data.shape
     if T != t:
         raise InvalidArgumentError(f"init has {T} periods; solving for t={t}")
-    for j, agg in enumerate(aggregators):
+    for j, agg in aggregators:
         if (n, k) != (agg.n, agg.k):
             raise InvalidArgumentError(f"init is for n={n} players with k={k} actions; "
                                        f"point {j} has n={agg.n}, k={agg.k}")

@@ -405,7 +405,7 @@ def _certify_by_steps(batch, X: np.ndarray, idx: np.ndarray, options, conditions
             players.append(np.full(Z.shape[1], i))
             points.append(np.full(Z.shape[1], idx[b]))
             sizes.append(Z.shape[1])
-            games[b].evaluations += Z.shape[1]
+            batch.count([idx[b]], Z.shape[1])
         values = batch.player_payoffs(np.concatenate(players), np.concatenate(blocks, axis=1),
                                       np.concatenate(points))
         for b, part in zip(order, np.split(values, np.cumsum(sizes)[:-1])):
@@ -434,7 +434,7 @@ def certified_outcomes(batch, X: np.ndarray, idx, iterations, options) -> list[O
     certs = certify_batch(batch, X[keep], idx[keep], options)
     for b, cert in zip(keep, certs):
         if cert.passed:
-            out[b] = _outcome(batch.games[idx[b]], X[b], cert, iterations[b])
+            out[b] = _outcome(bool(batch.symmetric[idx[b]]), X[b], cert, iterations[b])
     return out
 
 
@@ -454,12 +454,13 @@ def certified_outcome(game, x: np.ndarray, iterations: int, options, seconds: fl
     if gave_up(game, x).any():
         return None
     cert = certify(game, x, options, np.random.default_rng(options.seed), check_global=True)
-    return _outcome(game, x, cert, iterations, seconds) if cert.passed else None
+    return _outcome(game.symmetric, x, cert, iterations, seconds) if cert.passed else None
 
 
-def _outcome(game, x: np.ndarray, cert: Certificate, iterations: int, seconds: float = 0.0) -> Outcome:
+def _outcome(symmetric: bool, x: np.ndarray, cert: Certificate, iterations: int, seconds: float = 0.0) -> Outcome:
+    """The certified outcome at ``x`` of a game (``symmetric``: whether permuting players leaves it unchanged)."""
     notes = []
-    if game.symmetric and cert.symmetric is False:
+    if symmetric and cert.symmetric is False:
         notes.append("the game is symmetric but this equilibrium is not")
     return Outcome(x, True, Status.CERTIFIED, cert.describe(), "kkt", int(iterations), cert.kkt_residual, cert,
                    seconds, notes)

@@ -179,7 +179,7 @@ def _certify_chunk(batch, X, idx, options, draws, G, JG, U) -> list[Certificate 
     if pending[0].size:
         hard |= _not_uphill(batch, X, idx, U, pending)
 
-    symmetric_games = np.array([bool(batch.games[p].symmetric) for p in idx])
+    symmetric_games = batch.symmetric[idx]
     # np.allclose(X_b, X_b[:, :1]) for every point: every player plays player 1's actions
     same = np.all(np.abs(Xp - Xp[:, :1]) <= SYMMETRY_ATOL + SYMMETRY_RTOL * np.abs(Xp[:, :1]), axis=(1, 2))
     out: list = []
@@ -212,8 +212,7 @@ def _player_values(batch, X: np.ndarray, idx: np.ndarray, i: int, schedules: np.
     B, C = schedules.shape[:2]
     Z = np.repeat(X, C, axis=0)  # (B C, m)
     Z[:, own_idx] = schedules.reshape(B * C, -1)
-    for p in idx:
-        batch.games[p].evaluations += C
+    batch.count(idx, C)
     values = batch.player_payoffs(np.full(B * C, i), Z.T, np.repeat(idx, C))
     return values.reshape(B, C)
 
@@ -231,8 +230,7 @@ def _not_uphill(batch, X, idx, U, pending) -> np.ndarray:
     Z = np.repeat(X[rows], S, axis=0)  # (R S, m)
     cols = (players[:, None] * k + np.arange(k)[None]).repeat(S, axis=0)  # (R S, k)
     np.put_along_axis(Z, cols, path.reshape(-1, k), axis=1)
-    for p in idx[rows]:
-        batch.games[p].evaluations += S
+    batch.count(idx[rows], S)
     values = batch.player_payoffs(np.repeat(players, S), Z.T, np.repeat(idx[rows], S)).reshape(-1, S)
     seq = np.concatenate([cand_vals[:, None], values, U[rows, players][:, None]], axis=1)
     rising = np.all(np.isfinite(seq), axis=1) & np.all(np.diff(seq, axis=1) > 0, axis=1)
