@@ -617,10 +617,8 @@ class Scenario:
         starts: list[str] = [""] * count
         for idx, (res, start) in done.items():
             results[idx], starts[idx] = res, start
-        from tqdm.auto import tqdm
-
         t0 = time.perf_counter()
-        with tqdm(total=count, initial=len(done), disable=not progress, desc="scenario", unit="point") as bar:
+        with _progress_bar(count, len(done), bool(progress)) as bar:
             if executor is not None:
                 chunks_out = solve_with_executor(executor, tasks, t, init, options, method, bool(warm_start), bar,
                                                  batch=bool(batch))
@@ -695,6 +693,28 @@ def grid_neighbour(i: int, j: int, m1: int) -> int | None:
 def _sequential(tasks, t: int, init, options, method: str, warm_start: bool, bar, batch: bool) -> list:
     """Solve a chunk of points here: batched where it can be, else point by point."""
     return solve_tasks(tasks, t, init, options, method, warm_start, bar.update, batch)
+
+
+class _NoBar:
+    """A progress bar that shows nothing (without importing tqdm: about 50 ms on a first sweep)."""
+
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def update(self, count: int = 1) -> None:
+        return None
+
+
+def _progress_bar(total: int, initial: int, show: bool):
+    """``tqdm.auto`` over the points when ``show``, else a bar that shows nothing."""
+    if not show:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, desc="scenario", unit="point")
 
 
 def _check_init(init, aggregators: list[tuple[int, Aggregator]], t: int) -> None:
