@@ -130,6 +130,10 @@ class PointModels(Sequence):
             return NotImplemented
         return list(other) + list(self)
 
+    def __reduce__(self):
+        """Pickled with every point's model (the builder is a local function): built first."""
+        return (_point_models, (list(self), self.table, sorted(self._replaced)))
+
     def built(self) -> dict[int, Aggregator]:
         """The points built so far, by index."""
         return dict(self._built)
@@ -140,6 +144,16 @@ class PointModels(Sequence):
 
     def __repr__(self) -> str:
         return f"PointModels({self._count} points, {len(self._built)} built)"
+
+
+def _point_models(aggregators: list[Aggregator], table: ParameterTable | None, replaced: list[int]) -> PointModels:
+    """A :class:`PointModels` with every point built (unpickling)."""
+    def unreachable(j: int) -> Aggregator:  # pragma: no cover - every point is built
+        raise IndexError(j)
+
+    out = PointModels(len(aggregators), unreachable, dict(enumerate(aggregators)), table)
+    out._replaced.update(replaced)
+    return out
 
 
 class PointRef:

@@ -99,3 +99,14 @@ def test_point_models_behave_as_a_list():
         pm[8]
     with pytest.raises(TypeError, match="must be an Aggregator"):
         pm[0] = "model"
+
+
+def test_scenario_pickles_with_its_models_and_solves_alike():
+    import pickle
+
+    sc = dp.Scenario.from_params(r=np.linspace(0.05, 0.2, 3), varying="r", theta=[0.3, 0.6], varying2="theta")
+    again = pickle.loads(pickle.dumps(sc))
+    assert len(again.aggregators.built()) == 6 and again.aggregators.table is not None
+    a, b = sc.solve(), again.solve()
+    for ra, rb in zip(a.results, b.results):
+        np.testing.assert_array_equal(ra.strategies.data, rb.strategies.data)
