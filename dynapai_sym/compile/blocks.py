@@ -125,7 +125,7 @@ class ArrayFunction:
         B = Z.shape[1]
         if self._single is None:  # several generated functions: the general path
             return self(Z, y[:, idx], theta[:, idx])[output].reshape(size, B).T
-        vals = self._rows(Z, y.T[idx] if y.shape[0] else None, theta.T[idx])
+        vals = self._rows(Z, y.T if y.shape[0] else None, theta.T, idx)
         if flat.size == size and np.array_equal(flat, np.arange(size)):
             return vals[:, pos]
         out = np.zeros((B, size))
@@ -142,17 +142,25 @@ class ArrayFunction:
         vals = self._rows(z, y.T if y.shape[0] else None, theta.T)
         return self._scatter(vals.T, (B,))
 
-    def _rows(self, z: np.ndarray, y_rows: np.ndarray | None, theta_rows: np.ndarray) -> np.ndarray:
+    def _rows(self, z: np.ndarray, y_rows: np.ndarray | None, theta_rows: np.ndarray,
+              idx: np.ndarray | None = None) -> np.ndarray:
         """The generated function at the columns of ``z`` (m, B), its input rows written in place:
         the actions, then the moving state and the parameters (``(B, ds)``/``(B, np)`` rows, or one
-        ``(ds,)``/``(np,)`` row for all; no state: None). Returns the computed entries (B, count)."""
+        ``(ds,)``/``(np,)`` row for all; no state: None). With ``idx`` (B,), column b takes the rows
+        ``idx[b]`` of ``y_rows``/``theta_rows`` (``(P, ds)``/``(P, np)``), gathered straight into the
+        input. Returns the computed entries (B, count)."""
         m, B = z.shape
         ds = 0 if y_rows is None else y_rows.shape[-1]
         inp = np.empty((B, m + ds + theta_rows.shape[-1]))
         inp[:, :m] = z.T
-        if ds:
-            inp[:, m:m + ds] = y_rows
-        inp[:, m + ds:] = theta_rows
+        if idx is None:
+            if ds:
+                inp[:, m:m + ds] = y_rows
+            inp[:, m + ds:] = theta_rows
+        else:  # no gathered (B, np) temporaries: a sweep's probe has hundreds of thousands of columns
+            if ds:
+                np.take(y_rows, idx, axis=0, out=inp[:, m:m + ds], mode="clip")
+            np.take(theta_rows, idx, axis=0, out=inp[:, m + ds:], mode="clip")
         return np.asarray(self._single(inp)).reshape(B, -1)
 
     def _general(self, z, y, theta) -> tuple[np.ndarray, ...]:
