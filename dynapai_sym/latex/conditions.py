@@ -53,6 +53,8 @@ def _simpler(candidate: sp.Expr, original: sp.Expr, ties: bool = False) -> sp.Ex
 _TIDY_MAX_OPS = 120
 #: seconds a single rewriting of :func:`_tidy` may take before it is abandoned
 _TIDY_SECONDS = 2.0
+#: seconds between further alarms once a rewriting is out of time (see _within_budget)
+_RETRY_SECONDS = 0.05
 
 
 def _tidy(expr: sp.Expr) -> sp.Expr:
@@ -100,6 +102,9 @@ def _within_budget(rewrite, expr: sp.Expr) -> sp.Expr:
         return rewrite(expr)
 
     def stop(signum, frame):
+        # an exception raised where Python cannot pass it on (a garbage-collector callback, a
+        # destructor) is printed and dropped: the alarm then rings again until one stops the rewrite
+        signal.setitimer(signal.ITIMER_REAL, _RETRY_SECONDS)
         raise _OutOfTimeError
 
     previous = signal.signal(signal.SIGALRM, stop)

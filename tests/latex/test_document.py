@@ -423,3 +423,31 @@ def test_unwritable_path_names_the_path(tmp_path):
         lx.write_latex(pf, tmp_path)  # a directory
     written = lx.write_latex(pf, str(tmp_path / "model.tex"))
     assert written.read_text(encoding="utf-8").startswith(r"\documentclass")
+
+
+def test_rewriting_budget_holds_when_the_first_stop_is_swallowed(monkeypatch):
+    """A rewriting that drops the first out-of-time exception (as Python does for one raised inside
+    a garbage-collector callback) is stopped by the next alarm, not left to run on."""
+    import time
+
+    from dynapai_sym.latex import conditions
+
+    monkeypatch.setattr(conditions, "_TIDY_SECONDS", 0.05)
+    swallowed = []
+
+    def slow_rewrite(expr):
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < 5.0:
+            try:
+                time.sleep(0.001)
+            except conditions._OutOfTimeError:
+                if swallowed:
+                    raise
+                swallowed.append(True)  # the first one dropped, as an unraisable exception would be
+        return expr
+
+    t0 = time.perf_counter()
+    with pytest.raises(conditions._OutOfTimeError):
+        conditions._within_budget(slow_rewrite, sp.Symbol("x"))
+    assert swallowed and time.perf_counter() - t0 < 1.0
+    assert conditions._within_budget(lambda e: e + 1, sp.Symbol("x")) == sp.Symbol("x") + 1
