@@ -165,7 +165,9 @@ def _solve_wave(batch: StaticBatch, template: Aggregator | None, tasks, wave: li
             out.seconds = share
             # the batch's payoff evaluations of the point, and those of its own game if it has one
             own = games.evaluations(b) if isinstance(games, PointGames) else games[b].evaluations
-            owner = template if template is not None else resolve(ref)
+            # a grid's first point builds the result when the quantities come from the batch; else
+            # the point's own model evaluates them
+            owner = template if (template is not None and qty is not None) else resolve(ref)
             try:
                 res = owner.result_of(t, out, None if qty is None else {key: v[row[j]] for key, v in qty.items()},
                                       evaluations=own + int(batch.evaluations[b]))

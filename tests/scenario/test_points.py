@@ -110,3 +110,21 @@ def test_scenario_pickles_with_its_models_and_solves_alike():
     a, b = sc.solve(), again.solve()
     for ra, rb in zip(a.results, b.results):
         np.testing.assert_array_equal(ra.strategies.data, rb.strategies.data)
+
+
+def test_batched_quantities_failing_leaves_each_point_its_own_numbers(monkeypatch):
+    """When the batch cannot evaluate the quantities, each result evaluates its own: with its own
+    parameters, not those of the grid's first point."""
+    from dynapai_sym.numeric import StaticBatch
+
+    def failing(self, X, idx=None):
+        raise FloatingPointError("no batch quantities")
+
+    grid = dict(r=np.linspace(0.05, 0.2, 4), varying="r", theta=[0.3, 0.6], varying2="theta")
+    monkeypatch.setattr(StaticBatch, "quantities", failing)
+    res = dp.Scenario.from_params(**grid).solve()
+    monkeypatch.undo()
+    ref = dp.Scenario.from_params(**grid).solve()
+    for a, b in zip(res.results, ref.results):
+        np.testing.assert_allclose(a.payoffs, b.payoffs, rtol=1e-12)
+        np.testing.assert_allclose(a.sigma, b.sigma, rtol=1e-12)
