@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._validation import all_equal
 from ..errors import InvalidTypeError
 from ..game import Aggregator
 
@@ -96,26 +97,27 @@ class PointModels(Sequence):
     def __getitem__(self, j):
         if isinstance(j, slice):
             return [self[i] for i in range(*j.indices(self._count))]
-        j = int(j)
-        if j < 0:
-            j += self._count
-        if not 0 <= j < self._count:
-            raise IndexError(f"point {j} out of range: the scenario has {self._count} points")
+        j = self._index(j)
         agg = self._built.get(j)
         if agg is None:
             agg = self._build(j)
             self._built[j] = agg
         return agg
 
-    def __setitem__(self, j: int, agg: Aggregator) -> None:
-        """Replace point j's model; the point is then no longer read from the table."""
-        if not isinstance(agg, Aggregator):
-            raise InvalidTypeError(f"a scenario's point must be an Aggregator, got {type(agg).__name__}")
+    def _index(self, j) -> int:
+        """``j`` as a point's index (negative counts from the end); IndexError out of range."""
         j = int(j)
         if j < 0:
             j += self._count
         if not 0 <= j < self._count:
             raise IndexError(f"point {j} out of range: the scenario has {self._count} points")
+        return j
+
+    def __setitem__(self, j: int, agg: Aggregator) -> None:
+        """Replace point j's model; the point is then no longer read from the table."""
+        if not isinstance(agg, Aggregator):
+            raise InvalidTypeError(f"a scenario's point must be an Aggregator, got {type(agg).__name__}")
+        j = self._index(j)
         self._built[j] = agg
         self._replaced.add(j)
 
@@ -183,28 +185,23 @@ def grid_table(built: dict[int, Aggregator], m1: int, m2: int) -> ParameterTable
     template = first[0]
     if not _one_structure(template, first + second):
         return None
-    columns = []
-    for part in (_theta, _y0, _gammas, _symmetric):
+    rows = np.arange(m1 * m2)
+    i, j = rows % m1, rows // m1
+    tables = []
+    for part in (_theta, _y0, _gammas):
         base = part(template)
         along1 = np.stack([part(a) for a in first])  # (m1, size)
         along2 = np.stack([part(a) for a in second])  # (m2, size)
-        moves1 = np.any(along1 != base, axis=0)
-        moves2 = np.any(along2 != base, axis=0)
-        if part is not _symmetric and np.any(moves1 & moves2):
+        moves1, moves2 = np.any(along1 != base, axis=0), np.any(along2 != base, axis=0)
+        if np.any(moves1 & moves2):
             return None  # an entry set by both parameters: build every point
-        columns.append((base, along1, along2, moves1, moves2))
-    rows = np.arange(m1 * m2)
-    i, j = rows % m1, rows // m1
-    out = []
-    for part, (base, along1, along2, moves1, moves2) in zip((_theta, _y0, _gammas, _symmetric), columns):
-        if part is _symmetric:  # symmetric along both axes (each parameter's values equal across players)
-            out.append(along1[i, 0] & along2[j, 0])
-            continue
         table = np.repeat(base[None], rows.size, axis=0)
         table[:, moves1] = along1[i][:, moves1]
         table[:, moves2] = along2[j][:, moves2]
-        out.append(table)
-    return ParameterTable(template, *out)
+        tables.append(table)
+    # symmetric where symmetric along both axes (each parameter's values equal across players)
+    symmetric = np.array([_symmetric(a) for a in first])[i] & np.array([_symmetric(a) for a in second])[j]
+    return ParameterTable(template, *tables, symmetric)
 
 
 def _one_structure(template: Aggregator, aggs: Sequence[Aggregator]) -> bool:
@@ -234,10 +231,8 @@ def _gammas(agg: Aggregator) -> np.ndarray:
     return np.ones(agg.n) if agg.gammas is None else np.asarray(agg.gammas, dtype=float)
 
 
-def _symmetric(agg: Aggregator) -> np.ndarray:
-    from .._validation import all_equal
-
-    return np.array([agg.state.beliefs[0].is_symmetric() and all_equal(_gammas(agg))])
+def _symmetric(agg: Aggregator) -> bool:
+    return agg.state.beliefs[0].is_symmetric() and all_equal(_gammas(agg))
 
 
 class PointGames(Sequence):
