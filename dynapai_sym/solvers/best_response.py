@@ -28,6 +28,12 @@ from scipy.optimize import minimize
 __all__ = ["best_response", "BRRun", "best_response_to", "maximise_own"]
 
 _FLOOR = 1e-12
+#: the log-coordinate ascent's floor, as a fraction of the start's scale: it stands for zero
+_LOG_ASCENT_FLOOR = 1e-8
+#: times the ascent's floor is lowered (by another factor of :data:`_LOG_ASCENT_FLOOR`) for inputs
+#: that end on it still pushed down: a payoff singular at 0 (:math:`x^\beta` with a small
+#: :math:`\beta`) can peak at 1e-13 of the other inputs
+_FLOOR_EXTENSIONS = 3
 #: the smallest input of the log-coordinate ascents of ``inner="log-lbfgsb"``
 _LOG_FLOOR = 1e-300
 
@@ -94,9 +100,10 @@ def maximise_own(game, i: int, profiles, start: np.ndarray, lower: np.ndarray, u
 
         x0 = np.minimum(np.log(np.maximum(start, 1e-6)), log_upper)
         # a floor of 1e-8 x the start's scale stands for zero (reached as an active bound, not crawled to)
-        floor = 1e-8 * max(float(np.max(start)), 1e-3)
+        floor = _LOG_ASCENT_FLOOR * max(float(np.max(start)), 1e-3)
         x0 = np.maximum(x0, np.log(floor))
-        bounds = list(zip(np.full(len(start), np.log(floor)), log_upper))
+        log_floor = np.full(len(start), np.log(floor))
+        bounds = list(zip(log_floor, log_upper))
     else:
         def to_x(v):
             return v
@@ -104,13 +111,33 @@ def maximise_own(game, i: int, profiles, start: np.ndarray, lower: np.ndarray, u
         negative, x0 = negative_x, start
         bounds = list(zip(lower, np.where(np.isfinite(upper), upper, None)))
     callback = None
+    stopped = [False]  # an early stop ends the ascent: no floor lowered after it
     if stop is not None:
         def callback(intermediate_result):
             if stop(to_x(intermediate_result.x), -float(intermediate_result.fun)):
+                stopped[0] = True
                 raise StopIteration
 
-    res = minimize(negative, x0, jac=True, method="L-BFGS-B", bounds=bounds,
-                   options={"maxiter": maxiter, "ftol": ftol, "gtol": gtol}, callback=callback)
+    def run(v0, bounds_):
+        return minimize(negative, v0, jac=True, method="L-BFGS-B", bounds=bounds_,
+                        options={"maxiter": maxiter, "ftol": ftol, "gtol": gtol}, callback=callback)
+
+    res = run(x0, bounds)
+    if log_space:
+        # inputs that end on the floor still pushed down: the floor may hide the best level
+        # (x^beta with a small beta peaks far below it); lowered, and the ascent goes on
+        for _ in range(_FLOOR_EXTENSIONS):
+            with np.errstate(all="ignore"):
+                _, grad = negative(res.x)
+            on_floor = (res.x <= log_floor + 1e-9) & (grad > 0)
+            if not on_floor.any() or stopped[0]:
+                break
+            log_floor = np.where(on_floor, log_floor + np.log(_LOG_ASCENT_FLOOR), log_floor)
+            bounds = list(zip(log_floor, log_upper))
+            better = run(res.x, bounds)
+            if not better.fun <= res.fun:
+                break
+            res = better
     return to_x(res.x)
 
 

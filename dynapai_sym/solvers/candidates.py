@@ -67,6 +67,10 @@ _INVESTMENT_MOVE_FACTORS = (1.3, 0.7)  # each non-zero investment moved by +-30%
 _INVESTMENT_MOVES_EXTRA = 8  # moves kept: 2 T (postponements, two per period) + this many
 _COORDINATE_STEP = 1e-3  # relative step of the one-sided probes
 _COORDINATE_STEP_FLOOR = 1e-2  # steps are relative to |x|, but at least to this
+#: an input above its lower bound by less than the smallest coordinate step (so that the step down
+#: lands on the bound itself) is probed by the multiplicative steps of :func:`log_steps`
+TINY_INPUT = _COORDINATE_STEP * _COORDINATE_STEP_FLOOR
+_LOG_STEP_FACTORS = np.array([0.1, 0.3, 0.5, 0.7, 0.85, 0.95, 1.05, 1.2, 2.0])  # of (x - lower)
 
 
 def deviation_candidates(own: np.ndarray, upper: np.ndarray, k: int, rng: np.random.Generator,
@@ -308,6 +312,34 @@ def investment_moves(own: np.ndarray) -> list[np.ndarray]:
             moved[t, 2 + c] *= f
             out.append(moved)
     return out[: 2 * T + _INVESTMENT_MOVES_EXTRA]
+
+
+def tiny_pushed(x: np.ndarray, G: np.ndarray, lower: np.ndarray) -> np.ndarray:
+    r"""Inputs just above their lower bound, pushed towards it: :math:`0 < x_j - l_j <`
+    :data:`TINY_INPUT` and :math:`G_j < 0` (same shapes in, a boolean mask out).
+
+    Their natural residual is :math:`x_j - l_j` itself, so the first-order test counts them as
+    at the bound; but where the payoff is singular at the bound (:math:`x^\beta` with a small
+    :math:`\beta`) its maximum along :math:`x_j` can lie at :math:`10^{-13}`, inside that
+    distance, and the bound itself be worse. The coordinate steps (at least
+    :math:`10^{-5}`) cannot see that scale; :func:`log_steps` can."""
+    with np.errstate(invalid="ignore"):
+        gap = x - lower
+        return (gap > 0) & (gap < TINY_INPUT) & (G < 0)
+
+
+def log_steps(own: np.ndarray, pushed: np.ndarray, lower: np.ndarray) -> np.ndarray:
+    """Schedules that scale one tiny input's distance to its lower bound by each factor of
+    :data:`_LOG_STEP_FACTORS` (0.1 to 2): (C, T, k) for a schedule ``own`` (T, k), one block of
+    factors per input marked in ``pushed`` (T, k) (see :func:`tiny_pushed`); ``lower`` (T, k)."""
+    shape = own.shape
+    flat, low = own.reshape(-1), np.broadcast_to(lower, shape).reshape(-1)
+    cols = np.flatnonzero(np.asarray(pushed).reshape(-1))
+    out = np.repeat(flat[None], cols.size * _LOG_STEP_FACTORS.size, axis=0)
+    rows = np.arange(out.shape[0])
+    j = np.repeat(cols, _LOG_STEP_FACTORS.size)
+    out[rows, j] = low[j] + (flat[j] - low[j]) * np.tile(_LOG_STEP_FACTORS, cols.size)
+    return out.reshape(-1, *shape)
 
 
 def coordinate_steps(own: np.ndarray, upper: np.ndarray, rel: float = _COORDINATE_STEP) -> np.ndarray:

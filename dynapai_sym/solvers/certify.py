@@ -53,6 +53,8 @@ from .candidates import (
     imitations,
     investment_entries,
     investment_moves,
+    log_steps,
+    tiny_pushed,
 )
 from .certificate import (
     EIGEN_TOL,
@@ -213,11 +215,16 @@ def certify_steps(game, x: np.ndarray, options, rng: np.random.Generator | None 
         effort_scale = max(float(np.max(game.layout.unpack(x)[..., :2])), SCALE_FLOOR)  # largest x_s, x_p played
         # multi-period games: every player's batched ascent, climbing together
         ascents = _joint_ascent(game, x, rng) if T > 1 else [None] * n
+        # inputs counted as at their bound though above it (a player whose payoff still rises
+        # towards the bound is reported as such: the limit, not a deviation)
+        pushed = tiny_pushed(x, G, lower) if G is not None else np.zeros(x.shape, dtype=bool)
+        for i in unattained:
+            pushed[game.layout.own_index(i)] = False
         for i in range(n):
             # a smooth strict local maximum: an ascent that comes back to it is ended early
             home_ok = strict_local and max_eigs[i] < 0
             best = yield from _probe_player(game, i, x, float(U[i]), options, rng, home_ok, effort_scale,
-                                            ascents[i])
+                                            ascents[i], pushed[game.layout.own_index(i)])
             gains[i] = best.value - U[i]
             if gains[i] > options.gain_tol * (1.0 + abs(U[i])):
                 deviations.append(Deviation(i, best.schedule.reshape(T, k), float(gains[i])))
@@ -309,10 +316,13 @@ class _Player:
 
 
 def _probe_player(game, i: int, x: np.ndarray, U: float, options, rng: np.random.Generator, home_ok: bool,
-                  effort_scale: float, ascent: tuple[np.ndarray, np.ndarray] | None = None) -> _Best:
+                  effort_scale: float, ascent: tuple[np.ndarray, np.ndarray] | None = None,
+                  pushed: np.ndarray | None = None) -> _Best:
     """Search player i's deviations from ``x`` (step 3 of the module docstring); the best found.
     ``ascent``: the values and end points of player i's batched ascent (multi-period games,
-    :func:`_joint_ascent`).
+    :func:`_joint_ascent`). ``pushed``: which of i's own inputs (period-major, flat) sit just
+    above their bound, pushed towards it (:func:`~.candidates.tiny_pushed`): probed by
+    multiplicative steps (:func:`~.candidates.log_steps`).
 
     A generator: it yields ``(i, schedules)`` once, for ``game.player_objective(i, schedules, x)``
     to be sent back (see :func:`certify_steps`).
@@ -331,9 +341,12 @@ def _probe_player(game, i: int, x: np.ndarray, U: float, options, rng: np.random
     entries = investment_entries(own) if (k >= 4 and T > 1) else np.empty((0, T, k))
     cands = np.concatenate([deviation_candidates(own, p.upper, k, rng, n_random), entries, others])
     local = coordinate_steps(own, p.upper)
-    both = yield i, np.concatenate([cands, local])  # one batched evaluation: player_objective
+    tiny = (log_steps(own, pushed.reshape(T, k), p.lower.reshape(T, k)) if pushed is not None and pushed.any()
+            else np.empty((0, T, k)))
+    both = yield i, np.concatenate([cands, local, tiny])  # one batched evaluation: player_objective
     both = np.where(np.isfinite(both), both, -np.inf)
-    vals, lvals = both[: len(cands)], both[len(cands):]
+    vals, lvals = both[: len(cands)], both[len(cands):len(cands) + len(local)]
+    tvals = both[len(cands) + len(local):]
     col_scale = SCALE_OFFSET + np.max(np.abs(own), axis=0)  # (k,)
     far = np.max(np.abs(cands - own[None]) / col_scale, axis=(1, 2)) > FAR  # nearer: the local check's
     best = _Best()
@@ -368,6 +381,13 @@ def _probe_player(game, i: int, x: np.ndarray, U: float, options, rng: np.random
     if lvals[j] > p.target:
         best.offer(lvals[j], local[j].reshape(-1))
         p.polish(local[j], best, home=False)
+    # an input just above its bound: the bound need not be its best level (a payoff singular
+    # there can peak at 1e-13); multiplicative steps, and a climb in log coordinates from the best
+    if len(tiny):
+        j = int(np.argmax(tvals))
+        if tvals[j] > p.target:
+            best.offer(tvals[j], tiny[j].reshape(-1))
+            p.polish(tiny[j], best, home=False, log_space=True)
     if kinked:
         # across a kink: a larger move of an investment (which moves the states) can make other
         # actions matter (a leader's share only counts once it leads)

@@ -17,18 +17,18 @@ together):
    imitation, the check that those lie on the profile's own hill (payoff rising along the
    segment home, one more batched call), the one-sided coordinate steps.
 
-A point whose probe would polish a candidate (or re-enter for a player who has given up, or
-extrapolate a singular limit) is *left* to :func:`~.certify.certify_steps`: the result for it is
-``None``. For every other point the certificate is the one :func:`~.certify.certify_steps` returns
-(the same candidates, from the same random numbers, the same decisions), computed in a fraction
-of the time.
+A point whose probe would polish a candidate (or re-enter for a player who has given up,
+extrapolate a singular limit, or probe an input just above its bound on that input's own scale)
+is *left* to :func:`~.certify.certify_steps`: the result for it is ``None``. For every other
+point the certificate is the one :func:`~.certify.certify_steps` returns (the same candidates,
+from the same random numbers, the same decisions), computed in a fraction of the time.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .candidates import SCALE_FLOOR, coordinate_steps, deviation_candidates_batch, random_draws
+from .candidates import SCALE_FLOOR, coordinate_steps, deviation_candidates_batch, random_draws, tiny_pushed
 from .certificate import (
     EIGEN_TOL,
     FAR,
@@ -122,7 +122,8 @@ def _certify_chunk(batch, X, idx, options, draws, G, JG, U) -> list[Certificate 
         kkt_ok = finite_u & np.isfinite(residual) & (residual <= options.kkt_tol)
         # a payoff still rising towards a floor just above 0: certify_steps extrapolates its limit
         floors = batch.singular_corners(X, G) & (X > lower) & ~(G > 0)
-    hard = floors.any(axis=1)
+    # inputs just above their bound, pushed towards it: certify_steps probes them on their own scale
+    hard = floors.any(axis=1) | tiny_pushed(X, G, lower).any(axis=1)
     max_eigs, so_ok = second_order(X, G, JG, kkt_ok, n, k, lower, upper, options)
     indeterminate = _indeterminate(G, JG, n, k, options)
 

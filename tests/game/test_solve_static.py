@@ -436,7 +436,11 @@ def test_players_with_negligible_performance_are_taken_out_of_the_race_exactly_a
     players' performance at a floor of 1e-12 and safety near 1e-2 and 1e-8; from there, with
     performance exactly 0 and safety at a token 1e-12, Newton stalls at a residual of 1e-6 and
     the log-coordinate iteration finishes it. The search must not say "no pure equilibrium" (an
-    independent search on an independent implementation of the model finds the same profile)."""
+    independent search on an independent implementation of the model finds the same profile).
+
+    Player 2's own best response is a token presence (x_s near 2e-8, x_p near 8e-12), better than
+    the exit by 1.3e-9: below the tolerance, so the exit and the token presence are both answers;
+    the search, whose ascents now follow a payoff below their first floor, may return either."""
     res = _additive_tullock_game(
         a=[31.83590723470146, 45.05739127780442, 29.196417934934374, 37.06510228840534],
         alpha=[0.3169077145687574, 0.3937331928379856, 0.6689191089287863, 0.5855608891143561],
@@ -448,6 +452,7 @@ def test_players_with_negligible_performance_are_taken_out_of_the_race_exactly_a
         r=[0.42206319207921006, 0.3326253002433333, 0.45259528817129346, 0.3702272000928405]).solve(1)
     assert res.success, res.message
     X = res.strategies.data[0]
-    assert np.all(X[:2, 1] == 0.0) and np.all(X[:2, 0] < 1e-9)  # players 1 and 2 out of the race
-    assert any(note.startswith("player(s) [1, 2] are out of the race") for note in res.notes), res.notes
+    assert X[0, 1] == 0.0 and X[0, 0] < 1e-9  # player 1 out of the race
+    assert X[1, 1] <= 1e-10 and X[1, 0] < 1e-7  # player 2 out, or a token presence
+    assert any(note.startswith("player(s) [1") and "are out of the race" in note for note in res.notes), res.notes
     np.testing.assert_allclose(X[2:], [[5.20282e-02, 1.82024e-01], [6.83476e-02, 2.95234e-01]], rtol=1e-4)
