@@ -21,7 +21,7 @@ import sympy as sp
 from ..model import ModelStructure
 
 __all__ = ["Algebra", "apply_exit_guards", "available_backends", "default_backend", "fast_kinks", "kinks_as_pieces",
-           "nonzero_entries", "KINK_FUNCTIONS", "SYMPY_ONLY"]
+           "nonzero_entries", "stabilise_fractions", "KINK_FUNCTIONS", "SYMPY_ONLY"]
 
 #: functions symengine cannot differentiate or compile the way we need
 SYMPY_ONLY = (sp.Max, sp.Min, sp.Piecewise, sp.Heaviside, sp.DiracDelta, sp.Abs, sp.sign)
@@ -53,6 +53,7 @@ class Algebra:
 
     def __init__(self, structure: ModelStructure, backend: str):
         self.backend = backend
+        self.stable_forms = tuple(getattr(structure, "stable_forms", ()))
         self.variables = (*structure.actions, *structure.states)
         if backend == "symengine":
             import symengine as se
@@ -65,15 +66,19 @@ class Algebra:
 
         ``Max``/``Min`` go to symengine as three-piece ``Piecewise`` expressions (see
         :func:`kinks_as_pieces`), which it differentiates and compiles with LLVM; other
-        non-smooth functions stay in sympy.
+        non-smooth functions stay in sympy. The safe fractions of the structure's
+        :attr:`~ModelStructure.stable_forms` are written in two pieces
+        (:func:`stabilise_fractions`: equal values, accurate derivatives), which symengine
+        differentiates and compiles too.
         """
+        stable = self.stable_forms
         if self.backend != "symengine":
-            return expr
+            return stabilise_fractions(expr, stable) if stable else expr
         if expr.has(sp.Max, sp.Min) and not expr.has(*(f for f in SYMPY_ONLY if f not in (sp.Max, sp.Min))):
-            return self.se.sympify(kinks_as_pieces(expr))
+            return self.se.sympify(stabilise_fractions(kinks_as_pieces(expr), stable))
         if not expr.has(*SYMPY_ONLY):
-            return self.se.sympify(expr)
-        return expr
+            return self.se.sympify(stabilise_fractions(expr, stable))
+        return stabilise_fractions(expr, stable) if stable else expr
 
     def diff(self, expr, var):
         if isinstance(expr, sp.Basic):
@@ -83,6 +88,32 @@ class Algebra:
     @staticmethod
     def is_zero(expr) -> bool:
         return expr == 0
+
+
+def stabilise_fractions(expr, fractions) -> sp.Expr:
+    r"""``expr`` with each fraction :math:`a/(a + b)` of ``fractions`` (pairs ``(a, b)``; a product
+    holding :math:`(a + b)^{-1}` and the factors of :math:`a`) written in two pieces, equal in value:
+    :math:`a/(a + b)` where :math:`a \le b`, :math:`1/(1 + b/a)` where :math:`a > b` (accurate
+    derivatives: see :func:`~dynapai_sym.components.risk.stable_safe_fractions`)."""
+    for a, b in fractions:
+        inv = sp.Pow(a + b, -1)
+        if not expr.has(inv):
+            continue
+        factors = sp.Mul.make_args(a)
+        held = sp.Dummy("safe")  # the fraction as written, put back after the rewrite
+        pieces = sp.Piecewise((held, sp.Le(a, b)), (1 / (1 + b / a), True))
+
+        def matches(e, inv=inv, factors=factors):
+            return isinstance(e, sp.Mul) and inv in e.args and all(f in e.args for f in factors)
+
+        def rewrite(e, inv=inv, factors=factors, pieces=pieces):
+            rest = list(e.args)
+            for f in (inv, *factors):
+                rest.remove(f)
+            return sp.Mul(*rest) * pieces
+
+        expr = expr.replace(matches, rewrite).xreplace({held: a * inv})
+    return expr
 
 
 def apply_exit_guards(expr, structure: ModelStructure):

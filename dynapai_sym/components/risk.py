@@ -33,7 +33,8 @@ from .base import (
 )
 from .registry import Form, forms, get_form, register_form
 
-__all__ = ["RiskFunc", "RiskForm", "safe_fraction", "safe_fraction_denominators"]
+__all__ = ["RiskFunc", "RiskForm", "safe_fraction", "safe_fraction_denominators", "safe_fraction_parts",
+           "stable_safe_fractions"]
 
 
 def safe_fraction(s) -> list[sp.Expr]:
@@ -45,6 +46,37 @@ def safe_fraction(s) -> list[sp.Expr]:
     itself overflows) and at :math:`x_{s,j} = 0`.
     """
     return [sp.together(si / (1 + si)) for si in s]
+
+
+def safe_fraction_parts(s) -> list[tuple[sp.Expr, sp.Expr]]:
+    r"""The two terms :math:`(a_j, b_j) = (A_j x_{s,j}^{\alpha_j}, p_j^{\theta_j})` of each
+    :func:`safe_fraction` :math:`a_j / (a_j + b_j)`."""
+    out = []
+    for f in safe_fraction(s):
+        num, den = sp.fraction(f)
+        out.append((num, den - num))
+    return out
+
+
+def stable_safe_fractions(s) -> list[tuple[sp.Expr, sp.Expr]]:
+    r"""The pairs :math:`(a, b)` of the safe fractions :math:`a/(a + b)` (:func:`safe_fraction_parts`)
+    that the compiler writes in two pieces before differentiating
+    (:func:`~dynapai_sym.compile.backends.stabilise_fractions`):
+
+    .. math::
+
+        \frac{a}{a + b} = \begin{cases} a/(a + b) & a \le b \\ 1/(1 + b/a) & a > b. \end{cases}
+
+    Differentiated as written, :math:`\partial_x [a/(a + b)] = a'/(a + b) - a a'/(a + b)^2`: two
+    terms that cancel where :math:`b \ll a` (a safe player), leaving a rounding error of about
+    :math:`10^{-16} \alpha/x_s`: 3 at :math:`x_s = 10^{-17}`, where the true slope of a player
+    out of the race is 0. Where :math:`a > b` the second piece's first derivatives are one term
+    each (:math:`a' b/(a + b)^2` in effect), with :math:`b/a < 1`. Where :math:`a \le b` the form
+    as written has no such cancellation, and it stays finite where :math:`b/a` would overflow
+    (inputs of :math:`10^{-300}`) or be :math:`0 \cdot \infty` (at :math:`x_s = 0`, where its
+    slope is :math:`a'/b`, finite when :math:`\alpha = 1`).
+    """
+    return safe_fraction_parts(s)
 
 
 def safe_fraction_denominators(s) -> list[sp.Expr]:
@@ -103,6 +135,12 @@ class RiskForm(Form):
         (its expressions are used as written).
         """
         return [] if self.user_written else safe_fraction_denominators(s)
+
+    def stable_forms(self, risk: RiskFunc, s, p) -> list[tuple[sp.Expr, sp.Expr]]:
+        """How the compiler writes the safe fractions before differentiating
+        (:func:`stable_safe_fractions`); none for a user-written form (its expressions are used
+        as written)."""
+        return [] if self.user_written else stable_safe_fractions(s)
 
 
 @register_form("risk")
@@ -322,6 +360,10 @@ class RiskFunc(FormComponent):
     def exit_denominators(self, s, p) -> list[sp.Expr]:
         """Denominators of :meth:`sigma` that vanish only where a player gives up (see the form)."""
         return self._form.exit_denominators(self, s, p)
+
+    def stable_forms(self, s, p) -> list[tuple[sp.Expr, sp.Expr]]:
+        """How the compiler writes the safe fractions before differentiating (see the form)."""
+        return self._form.stable_forms(self, s, p)
 
     def form_key(self) -> tuple | None:
         return None if self.is_custom else (self._form, self.w is None)

@@ -307,6 +307,7 @@ class PayoffModel(Frozen):
         # compiled functions take the limits at exact exits (0/0 -> 0): see zero_guard
         m = self.intermediates
         dens = (*self.risk_func.exit_denominators(m["s"], m["p"]), *self.csf.exit_denominators(m["p"]))
+        fractions = tuple(self.risk_func.stable_forms(m["s"], m["p"]))
         return ModelStructure(
             n=self.n, k=self.k, actions=actions, states=moving, params=params,
             payoffs=payoffs, next_state=tuple(self.next_state[s] for s in moving),
@@ -314,6 +315,7 @@ class PayoffModel(Frozen):
             smooth=self.cost_func.smooth,
             quantities=tuple((key, tuple(m[key])) for key in ("s", "p", "sigma", "q")),
             exit_guards=exit_guards(dens, actions),
+            stable_forms=fractions,
             kinked=any(e.has(sp.Max, sp.Min, sp.Abs) for e in (*payoffs, *self.next_state.values())),
         )
 

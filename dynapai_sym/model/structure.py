@@ -39,6 +39,9 @@ class ModelStructure:
     # denominators D that vanish only at exits, each with its guard D + [inputs = 0] (see
     # components.base.zero_guard); the compiler applies them after differentiating
     exit_guards: tuple[tuple[sp.Expr, sp.Expr], ...] = ()
+    # safe fractions a/(a + b) the compiler writes in two pieces with accurate derivatives before
+    # differentiating: (a, b) each (components.risk.stable_safe_fractions)
+    stable_forms: tuple[tuple[sp.Expr, sp.Expr], ...] = ()
 
     def __hash__(self) -> int:
         """The hash of the fields, computed once (the compile cache looks a structure up by it for

@@ -132,6 +132,8 @@ def solve_game(game, x0: np.ndarray, options, method: str = "auto", check_global
         last = _best_tried(search.tried)[0]
         if not np.array_equal(last, best):
             found = search.settle(last)
+            if found is None:
+                found = search.swaps(last)
     iterations += search.iterations - before
     notes.extend(n for n in search.notes if n not in notes)
     if found is not None:
@@ -156,7 +158,7 @@ class _Search:
         self.tried: list[tuple[np.ndarray, Certificate]] = []
         self.notes: list[str] = []
         self.iterations = 0
-        self.counts = {"starts": 0, "followed": 0, "exits": 0}
+        self.counts = {"starts": 0, "followed": 0, "exits": 0, "swaps": 0}
         self.br_settled: bool | None = None
         self.capped = False
         #: end points (x, residual) of the Newton runs that did not converge
@@ -282,7 +284,8 @@ class _Search:
     def exits_and_best_response(self, x_best: np.ndarray):
         """Starts with each set of weak players giving up exactly, then with them giving up
         performance only (a token safety input kept: under multiplicative risk a player out of
-        the race still keeps everyone safe), then best-response rounds."""
+        the race still keeps everyone safe), then swaps (:meth:`swaps`), then best-response
+        rounds."""
         game = self.game
         payoffs = game.payoffs(x_best)
         subsets = sorted((s for size in range(1, game.n) for s in itertools.combinations(range(game.n), size)),
@@ -298,7 +301,39 @@ class _Search:
                 found = self.newton(game.layout.pack(Y))
                 if found is not None:
                     return found
-        return self.global_best_responses(x_best)
+        found = self.swaps(x_best)
+        return found if found is not None else self.global_best_responses(x_best)
+
+    def swaps(self, x_best: np.ndarray):
+        """Starts where a player out of the race (negligible performance in every period) takes
+        the place of one who competes: the competitor's schedule copied to it, the competitor out
+        of the race with a token safety input (weakest competitors first, at most
+        :data:`SWAP_STARTS_PER_PLAYER` per player). Exit starts only remove players, and Newton
+        keeps a player at a singular corner where it is; an equilibrium in which other players
+        compete is reached from none of them (a contest where whoever competes alone wins for
+        nothing, so that best responses cycle among give-ups)."""
+        game = self.game
+        X = game.layout.unpack(x_best)
+        if X.shape[-1] < 2:
+            return None
+        # out of the race: negligible performance in every period (safety may remain)
+        out = np.all(X[..., 1] <= EXIT_FRACTION * (1.0 + np.max(X[..., :2])), axis=0)
+        if not out.any() or out.all():
+            return None
+        payoffs = game.payoffs(x_best)
+        competing = sorted(np.flatnonzero(~out), key=lambda i: float(payoffs[i]))
+        pairs = [(int(i), int(j)) for i in competing for j in np.flatnonzero(out)]
+        for i, j in pairs[:SWAP_STARTS_PER_PLAYER * game.n]:
+            Y = X.copy()
+            Y[:, j] = X[:, i]
+            Y[:, i] = 0.0
+            Y[:, i, 0] = TOKEN_SAFETY  # out of the race, still safe (as the exit starts keep it)
+            self.counts["swaps"] += 1
+            found = self.newton(game.layout.pack(np.clip(Y, game.layout.unpack(game.lower),
+                                                         game.layout.unpack(game.upper))))
+            if found is not None:
+                return found
+        return None
 
     def global_best_responses(self, x: np.ndarray):
         """Best-response dynamics with global best responses: the certificate's best deviation
@@ -329,7 +364,8 @@ class _Search:
     def summary(self) -> str:
         c = self.counts
         text = (f"{c['starts']} Newton starts tried ({c['followed']} following defeating deviations, "
-                f"{c['exits']} with weak players giving up)")
+                f"{c['exits']} with weak players giving up, {c['swaps']} with a player out of the race in a "
+                "competitor's place)")
         if self.br_settled is False:
             text += "; best responses (global) cycle: try method='mixed'"
         elif self.br_settled:
@@ -343,6 +379,8 @@ FOLLOW_CAP = 12
 FIRST_STEPS = 60
 #: starts with weak players giving up exactly, per player
 EXIT_STARTS_PER_PLAYER = 2
+#: starts where a player who has given up takes a competitor's place, per player
+SWAP_STARTS_PER_PLAYER = 2
 #: the safety input kept by a player who gives up performance in the search's second kind of exit start
 TOKEN_SAFETY = 1e-12
 #: rounds of global best responses that decide whether best responses cycle
