@@ -51,9 +51,11 @@ def drop_dirac_deltas(expr):
 class Algebra:
     """Differentiation in symengine where possible, sympy otherwise (per expression)."""
 
-    def __init__(self, structure: ModelStructure, backend: str):
+    def __init__(self, structure: ModelStructure, backend: str, stabilise: bool = True):
         self.backend = backend
-        self.stable_forms = tuple(getattr(structure, "stable_forms", ()))
+        # the two-piece fractions stay compact only with common subexpressions shared (cse): the
+        # plain build of a three-player Hessian took minutes to compile with them
+        self.stable_forms = tuple(getattr(structure, "stable_forms", ())) if stabilise else ()
         self.variables = (*structure.actions, *structure.states)
         if backend == "symengine":
             import symengine as se
@@ -66,19 +68,21 @@ class Algebra:
 
         ``Max``/``Min`` go to symengine as three-piece ``Piecewise`` expressions (see
         :func:`kinks_as_pieces`), which it differentiates and compiles with LLVM; other
-        non-smooth functions stay in sympy. The safe fractions of the structure's
+        non-smooth functions stay in sympy. For symengine, the safe fractions of the structure's
         :attr:`~ModelStructure.stable_forms` are written in two pieces
-        (:func:`stabilise_fractions`: equal values, accurate derivatives), which symengine
-        differentiates and compiles too.
+        (:func:`stabilise_fractions`: equal values, accurate derivatives), which it differentiates
+        and compiles quickly when common subexpressions are shared (``cse``); sympy's
+        differentiation of those pieces (products of them in the Hessians) is far slower, so the
+        sympy paths, and builds without ``cse``, keep the fractions as written.
         """
         stable = self.stable_forms
-        if self.backend != "symengine":
-            return stabilise_fractions(expr, stable) if stable else expr
+        if self.backend != "symengine" or not stable:
+            return expr
         if expr.has(sp.Max, sp.Min) and not expr.has(*(f for f in SYMPY_ONLY if f not in (sp.Max, sp.Min))):
             return self.se.sympify(stabilise_fractions(kinks_as_pieces(expr), stable))
         if not expr.has(*SYMPY_ONLY):
             return self.se.sympify(stabilise_fractions(expr, stable))
-        return stabilise_fractions(expr, stable) if stable else expr
+        return expr
 
     def diff(self, expr, var):
         if isinstance(expr, sp.Basic):

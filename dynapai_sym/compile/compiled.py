@@ -79,7 +79,7 @@ class CompiledModel:
         self.m = self.n * self.k
         self.ds = len(structure.states)
         self.upper = np.tile(np.asarray(structure.upper, dtype=float), self.n)
-        self._algebra = Algebra(structure, backend)
+        self._algebra = Algebra(structure, backend, stabilise=cse)
 
     @property
     def backend(self) -> str:
