@@ -316,8 +316,7 @@ class _Search:
         X = game.layout.unpack(x_best)
         if X.shape[-1] < 2:
             return None
-        # out of the race: negligible performance in every period (safety may remain)
-        out = np.all(X[..., 1] <= EXIT_FRACTION * (1.0 + np.max(X[..., :2])), axis=0)
+        out = _negligible_performance(X).all(axis=0)  # out of the race (safety may remain)
         if not out.any() or out.all():
             return None
         payoffs = game.payoffs(x_best)
@@ -424,6 +423,12 @@ def _out_with_token_safety(game, x: np.ndarray) -> list[int]:
     return [int(i) + 1 for i in np.flatnonzero(token.any(axis=0))]
 
 
+def _negligible_performance(X: np.ndarray) -> np.ndarray:
+    """Which players' performance input is negligible in which period, (T, n) for actions
+    ``X`` (T, n, k): at most :data:`EXIT_FRACTION` of (1 + the largest input played)."""
+    return X[..., 1] <= EXIT_FRACTION * (1.0 + np.max(X[..., :2]))
+
+
 def _performance_out(game, x: np.ndarray) -> np.ndarray | None:
     r"""``x`` with every negligible performance input (at most :data:`EXIT_FRACTION` of the
     largest input played, not 0) set to exactly 0, and the safety input beside it lowered to at
@@ -437,8 +442,7 @@ def _performance_out(game, x: np.ndarray) -> np.ndarray | None:
     X = game.layout.unpack(x)
     if X.shape[-1] < 2:
         return None
-    inputs = X[..., :2]
-    out = (inputs[..., 1] > 0) & (inputs[..., 1] <= EXIT_FRACTION * (1.0 + np.max(inputs)))
+    out = (X[..., 1] > 0) & _negligible_performance(X)
     if not out.any():
         return None
     Y = X.copy()
