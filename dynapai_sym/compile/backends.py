@@ -98,7 +98,7 @@ def stabilise_fractions(expr, fractions) -> sp.Expr:
     r"""``expr`` with each fraction :math:`a/(a + b)` of ``fractions`` (pairs ``(a, b)``; a product
     holding :math:`(a + b)^{-1}` and the factors of :math:`a`) written in two pieces, equal in value:
     :math:`a/(a + b)` where :math:`a \le b`, :math:`1/(1 + b/a)` where :math:`a > b` (accurate
-    derivatives: see :func:`~dynapai_sym.components.risk.stable_safe_fractions`)."""
+    derivatives: see :func:`~dynapai_sym.components.risk.safe_fraction_parts`)."""
     for a, b in fractions:
         inv = sp.Pow(a + b, -1)
         if not expr.has(inv):

@@ -146,7 +146,6 @@ def exit_guards(denominators, inputs) -> tuple[tuple[sp.Expr, sp.Expr], ...]:
     must vanish there too (true of the built-in forms). Replacing :math:`D` by its guarded
     form in the compiled expressions — values and derivatives alike, since the guard's own
     derivative is 0 — makes exact exits take the model's limits (see :func:`zero_guard`).
-
     """
     inputs = set(inputs)
     out = {}

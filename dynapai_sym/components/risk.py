@@ -33,8 +33,7 @@ from .base import (
 )
 from .registry import Form, forms, get_form, register_form
 
-__all__ = ["RiskFunc", "RiskForm", "safe_fraction", "safe_fraction_denominators", "safe_fraction_parts",
-           "stable_safe_fractions"]
+__all__ = ["RiskFunc", "RiskForm", "safe_fraction", "safe_fraction_denominators", "safe_fraction_parts"]
 
 
 def safe_fraction(s) -> list[sp.Expr]:
@@ -50,17 +49,9 @@ def safe_fraction(s) -> list[sp.Expr]:
 
 def safe_fraction_parts(s) -> list[tuple[sp.Expr, sp.Expr]]:
     r"""The two terms :math:`(a_j, b_j) = (A_j x_{s,j}^{\alpha_j}, p_j^{\theta_j})` of each
-    :func:`safe_fraction` :math:`a_j / (a_j + b_j)`."""
-    out = []
-    for f in safe_fraction(s):
-        num, den = sp.fraction(f)
-        out.append((num, den - num))
-    return out
+    :func:`safe_fraction` :math:`a_j / (a_j + b_j)`.
 
-
-def stable_safe_fractions(s) -> list[tuple[sp.Expr, sp.Expr]]:
-    r"""The pairs :math:`(a, b)` of the safe fractions :math:`a/(a + b)` (:func:`safe_fraction_parts`)
-    that the compiler writes in two pieces before differentiating
+    The compiler writes each fraction in two pieces before differentiating
     (:func:`~dynapai_sym.compile.backends.stabilise_fractions`):
 
     .. math::
@@ -76,7 +67,11 @@ def stable_safe_fractions(s) -> list[tuple[sp.Expr, sp.Expr]]:
     (inputs of :math:`10^{-300}`) or be :math:`0 \cdot \infty` (at :math:`x_s = 0`, where its
     slope is :math:`a'/b`, finite when :math:`\alpha = 1`).
     """
-    return safe_fraction_parts(s)
+    out = []
+    for f in safe_fraction(s):
+        num, den = sp.fraction(f)
+        out.append((num, den - num))
+    return out
 
 
 def safe_fraction_denominators(s) -> list[sp.Expr]:
@@ -85,7 +80,7 @@ def safe_fraction_denominators(s) -> list[sp.Expr]:
     Both terms vanish when player j gives up (:math:`x_{s,j} = x_{p,j} = 0`, :math:`\theta_j > 0`);
     the model's limit there is :math:`\sigma = 0` (``docs/model.md``, values at exact zeros).
     """
-    return [sp.fraction(f)[1] for f in safe_fraction(s)]
+    return [a + b for a, b in safe_fraction_parts(s)]
 
 
 class RiskForm(Form):
@@ -138,9 +133,9 @@ class RiskForm(Form):
 
     def stable_forms(self, risk: RiskFunc, s, p) -> list[tuple[sp.Expr, sp.Expr]]:
         """How the compiler writes the safe fractions before differentiating
-        (:func:`stable_safe_fractions`); none for a user-written form (its expressions are used
+        (:func:`safe_fraction_parts`); none for a user-written form (its expressions are used
         as written)."""
-        return [] if self.user_written else stable_safe_fractions(s)
+        return [] if self.user_written else safe_fraction_parts(s)
 
 
 @register_form("risk")

@@ -40,7 +40,7 @@ class ModelStructure:
     # components.base.zero_guard); the compiler applies them after differentiating
     exit_guards: tuple[tuple[sp.Expr, sp.Expr], ...] = ()
     # safe fractions a/(a + b) the compiler writes in two pieces with accurate derivatives before
-    # differentiating: (a, b) each (components.risk.stable_safe_fractions)
+    # differentiating: (a, b) each (components.risk.safe_fraction_parts)
     stable_forms: tuple[tuple[sp.Expr, sp.Expr], ...] = ()
 
     def __hash__(self) -> int:

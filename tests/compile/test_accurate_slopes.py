@@ -4,7 +4,7 @@ Differentiated as written, d/dx_s [a/(a + b)] is two terms of size alpha/x_s tha
 b << a; at x_s = 1e-17 their rounding error (about 1e-16 alpha/x_s) is of order one, while the
 true slope of a player out of the race (x_p = 0: the fraction is 1 for every x_s > 0) is 0. The
 compiler (symengine, with common subexpressions shared: the default) differentiates 1/(1 + b/a)
-where a > b instead (``components.risk.stable_safe_fractions``).
+where a > b instead (``components.risk.safe_fraction_parts``).
 """
 
 from __future__ import annotations
