@@ -15,6 +15,8 @@ Derivative conventions: at a kink of :math:`\max(0, x)` the derivative is
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import sympy as sp
 
@@ -106,17 +108,22 @@ def stabilise_fractions(expr, fractions) -> sp.Expr:
         factors = sp.Mul.make_args(a)
         held = sp.Dummy("safe")  # the fraction as written, put back after the rewrite
         pieces = sp.Piecewise((held, sp.Le(a, b)), (1 / (1 + b / a), True))
-
-        def matches(e, inv=inv, factors=factors):
-            return isinstance(e, sp.Mul) and inv in e.args and all(f in e.args for f in factors)
-
-        def rewrite(e, inv=inv, factors=factors, pieces=pieces):
-            rest = list(e.args)
-            for f in (inv, *factors):
-                rest.remove(f)
-            return sp.Mul(*rest) * pieces
-
-        expr = expr.replace(matches, rewrite).xreplace({held: a * inv})
+        # each product holding the fraction, found in one walk and replaced by one substitution
+        # (sympy's pattern ``replace`` rebuilt the whole tree, a third of a small model's compile);
+        # repeated while a replaced product held another one
+        while True:
+            hits = {e for e in sp.preorder_traversal(expr)
+                    if isinstance(e, sp.Mul) and inv in e.args and all(f in e.args for f in factors)}
+            if not hits:
+                break
+            mapping = {}
+            for e in hits:
+                rest = list(e.args)
+                for f in (inv, *factors):
+                    rest.remove(f)
+                mapping[e] = sp.Mul(*rest) * pieces
+            expr = expr.xreplace(mapping)
+        expr = expr.xreplace({held: a * inv})
     return expr
 
 
@@ -133,9 +140,16 @@ def apply_exit_guards(expr, structure: ModelStructure):
         return expr
     if isinstance(expr, sp.Basic):
         return expr.xreplace(dict(structure.exit_guards))
+    return expr.xreplace(_guards_in_symengine(structure.exit_guards))
+
+
+@lru_cache(maxsize=64)
+def _guards_in_symengine(guards: tuple) -> dict:
+    """The exit guards as a symengine substitution (converted once per structure, not once per
+    compiled expression: a three-player Hessian has over a thousand)."""
     import symengine as se
 
-    return expr.xreplace({se.sympify(d): se.sympify(g) for d, g in structure.exit_guards})
+    return {se.sympify(d): se.sympify(g) for d, g in guards}
 
 
 _STEP = sp.Function("dp_step")
