@@ -171,14 +171,14 @@ def slow_feedback_warning(d_y: int, t: int) -> str | None:
     moving state entries, two per player with investment): the work grows like
     :math:`d_Y^{T-1}`. Measured on one core: two players (:math:`d_Y = 4`) over five periods
     about 6 s (:math:`4^4 = 256`), three players (:math:`d_Y = 6`) over four periods 14 to 60 s
-    (:math:`6^3 = 216`), over five (:math:`6^4 = 1296`) unfinished after 25 minutes.
+    (:math:`6^3 = 216`), over five (:math:`6^4 = 1296`) unfinished after 45 minutes.
     """
     work = d_y ** max(t - 1, 0)
     if work <= SLOW_FEEDBACK_WORK:
         return None
     return (f"a feedback solve with {d_y} moving state entries over {t} periods re-solves about "
             f"{d_y}^{t - 1} = {work} subgames per first-period evaluation: expect it to take hours "
-            f"(three players over five periods ran for more than 25 minutes on one core); the open-loop "
+            f"(three players over five periods ran for more than 45 minutes on one core); the open-loop "
             f"equilibrium (concept='open_loop') takes well under a second")
 
 
