@@ -178,7 +178,7 @@ def slow_feedback_warning(d_y: int, t: int) -> str | None:
         return None
     return (f"a feedback solve with {d_y} moving state entries over {t} periods re-solves about "
             f"{d_y}^{t - 1} = {work} subgames per first-period evaluation: expect it to take hours "
-            f"(three players over five periods ran for more than 45 minutes on one core); the open-loop "
+            f"(three players over five periods ran for more than 45 minutes on the test machine); the open-loop "
             f"equilibrium (concept='open_loop') takes well under a second")
 
 
