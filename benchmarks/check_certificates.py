@@ -130,27 +130,42 @@ def draw_wide(rng: np.random.Generator) -> tuple[dp.Aggregator, int, str]:
     return dp.Aggregator(pf), 1, f"n={n} {form} {'maybe-no-win' if no_win else 'tullock'}"
 
 
-def draw_dynamic_wide(rng: np.random.Generator) -> tuple[dp.Aggregator, int, str]:
-    n, T = int(rng.integers(2, 4)), int(rng.integers(2, 5))
+#: parameter ranges of the wide multi-period draw (uniform, per player unless said)
+WIDE_DYNAMIC = {"a": (2, 30), "alpha": (0.2, 0.8), "b": (0.5, 5), "beta": (0.2, 0.8), "theta": (0.0, 1.5),
+                "scale": (0.5, 2.0), "r": (0.02, 0.3), "r_inv": (0.005, 0.1), "d": (0.0, 3), "r_share": (0.0005, 0.02),
+                "gamma": (0.7, 1.0)}
+
+
+def draw_dynamic_model(rng: np.random.Generator, n: int, ranges: dict) -> tuple[dp.Aggregator, str]:
+    """A random investment or sharing model of ``n`` players with parameters uniform in ``ranges``
+    (see :data:`WIDE_DYNAMIC`): any risk form, the Tullock or maybe-no-win contest (half each),
+    ending on a win only with the latter (with a sure winner the game would end after one period)."""
     sharing = bool(rng.integers(2))
     form = ("winner_only", "multiplicative", "additive")[int(rng.integers(3))]
-    prod = dp.ProdFunc(a=rng.uniform(2, 30, n), alpha=rng.uniform(0.2, 0.8, n), b=rng.uniform(0.5, 5, n),
-                       beta=rng.uniform(0.2, 0.8, n))
-    risk = getattr(dp.RiskFunc, form)(rng.uniform(0.0, 1.5, n))
+
+    def draw(key):
+        return rng.uniform(*ranges[key], n)
+
+    prod = dp.ProdFunc(a=draw("a"), alpha=draw("alpha"), b=draw("b"), beta=draw("beta"))
+    risk = getattr(dp.RiskFunc, form)(draw("theta"))
     no_win = bool(rng.integers(2))
-    csf = dp.CSF.maybe_no_win(float(rng.uniform(0.5, 2.0))) if no_win else dp.CSF.default()
-    r, r_inv, d = rng.uniform(0.02, 0.3, n), rng.uniform(0.005, 0.1, n), rng.uniform(0.0, 3, n)
+    csf = dp.CSF.maybe_no_win(float(rng.uniform(*ranges["scale"]))) if no_win else dp.CSF.default()
+    r, r_inv, d = draw("r"), draw("r_inv"), draw("d")
     if sharing:
-        cost = dp.CostFunc.fixed_sharing(r, r_inv, rng.uniform(0.0005, 0.02, n))
+        cost = dp.CostFunc.fixed_sharing(r, r_inv, draw("r_share"))
         pf = dp.PayoffFunc(prod_func=prod, risk_func=risk, csf=csf, d=d, cost_func=cost)
     else:
         pf = dp.PayoffFunc(prod_func=prod, risk_func=risk, csf=csf, d=d, r=r, r_inv=r_inv)
-    # ending on a win only where nobody may win (with a sure winner the game would end after one period)
     end_on_win = bool(rng.integers(2)) and no_win
-    agg = dp.Aggregator(pf, gammas=rng.uniform(0.7, 1.0, n), end_on_win=end_on_win)
-    what = "sharing" if sharing else "invest"
-    return agg, T, (f"n={n} T={T} {what} {form} {'maybe-no-win' if no_win else 'tullock'}"
-                    f"{' end_on_win' if end_on_win else ''}")
+    agg = dp.Aggregator(pf, gammas=draw("gamma"), end_on_win=end_on_win)
+    return agg, (f"{'sharing' if sharing else 'invest'} {form} {'maybe-no-win' if no_win else 'tullock'}"
+                 f"{' end_on_win' if end_on_win else ''}")
+
+
+def draw_dynamic_wide(rng: np.random.Generator) -> tuple[dp.Aggregator, int, str]:
+    n, T = int(rng.integers(2, 4)), int(rng.integers(2, 5))
+    agg, what = draw_dynamic_model(rng, n, WIDE_DYNAMIC)
+    return agg, T, f"n={n} T={T} {what}"
 
 
 DRAWS = {"static": (draw_static, 0), "dynamic": (draw_dynamic, 1), "wide": (draw_wide, 7),

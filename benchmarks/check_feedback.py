@@ -33,7 +33,7 @@ import time
 
 import numpy as np
 from _common import Targets, header, print_table, report_error
-from check_certificates import IndependentPayoff
+from check_certificates import IndependentPayoff, draw_dynamic_model
 from scipy.optimize import minimize, root
 
 import dynapai_sym as dp
@@ -45,25 +45,15 @@ FD_STEP = 1e-6  # log-coordinate step of the finite-difference first-order condi
 GRID = np.exp(np.linspace(np.log(1e-3), np.log(1e2), 14))  # factors of the global last-period check
 
 
+#: parameter ranges of the draw (uniform, per player unless said)
+RANGES = {"a": (4, 20), "alpha": (0.3, 0.7), "b": (0.5, 4), "beta": (0.3, 0.7), "theta": (0.1, 1.0),
+          "scale": (0.5, 2.0), "r": (0.03, 0.2), "r_inv": (0.005, 0.05), "d": (0.3, 2), "r_share": (0.001, 0.02),
+          "gamma": (0.5, 1.0)}
+
+
 def draw(rng: np.random.Generator) -> tuple[dp.Aggregator, str]:
-    n = 2
-    sharing = bool(rng.integers(2))
-    form = ("winner_only", "multiplicative", "additive")[int(rng.integers(3))]
-    prod = dp.ProdFunc(a=rng.uniform(4, 20, n), alpha=rng.uniform(0.3, 0.7, n), b=rng.uniform(0.5, 4, n),
-                       beta=rng.uniform(0.3, 0.7, n))
-    risk = getattr(dp.RiskFunc, form)(rng.uniform(0.1, 1.0, n))
-    no_win = bool(rng.integers(2))
-    csf = dp.CSF.maybe_no_win(float(rng.uniform(0.5, 2.0))) if no_win else dp.CSF.default()
-    r, r_inv, d = rng.uniform(0.03, 0.2, n), rng.uniform(0.005, 0.05, n), rng.uniform(0.3, 2, n)
-    if sharing:
-        cost = dp.CostFunc.fixed_sharing(r, r_inv, rng.uniform(0.001, 0.02, n))
-        pf = dp.PayoffFunc(prod_func=prod, risk_func=risk, csf=csf, d=d, cost_func=cost)
-    else:
-        pf = dp.PayoffFunc(prod_func=prod, risk_func=risk, csf=csf, d=d, r=r, r_inv=r_inv)
-    end_on_win = bool(rng.integers(2)) and no_win
-    agg = dp.Aggregator(pf, gammas=rng.uniform(0.5, 1.0, n), end_on_win=end_on_win)
-    return agg, (f"{'sharing' if sharing else 'invest'} {form} {'maybe-no-win' if no_win else 'tullock'}"
-                 f"{' end_on_win' if end_on_win else ''}")
+    """A random two-player investment or sharing model (:func:`check_certificates.draw_dynamic_model`)."""
+    return draw_dynamic_model(rng, 2, RANGES)
 
 
 class BackwardInduction:
