@@ -65,6 +65,7 @@ _ASCENT_LOG_SPREAD = 1.0  # std of log factors of the log-normal random starts
 # ---- investment moves across kinks, and one-sided coordinate steps
 _INVESTMENT_MOVE_FACTORS = (1.3, 0.7)  # each non-zero investment moved by +-30%
 _INVESTMENT_MOVES_EXTRA = 8  # moves kept: 2 T (postponements, two per period) + this many
+_INVESTMENT_NEGLIGIBLE = 1e-6  # a period's investments below this x the schedule's scale are not withdrawn
 _COORDINATE_STEP = 1e-3  # relative step of the one-sided probes
 _COORDINATE_STEP_FLOOR = 1e-2  # steps are relative to |x|, but at least to this
 #: an input above its lower bound by less than the smallest coordinate step (so that the step down
@@ -287,6 +288,33 @@ def imitations(layout: ActionLayout, x: np.ndarray, i: int, upper: np.ndarray) -
     X = layout.unpack(x)  # (T, n, k)
     copies = X[:, [j for j in range(layout.n) if j != i]].transpose(1, 0, 2)  # (n - 1, T, k)
     return np.clip(copies, 0.0, upper.reshape(layout.T, layout.k))
+
+
+def investment_withdrawals(own: np.ndarray) -> np.ndarray:
+    """Own schedules (B, T, k) that give up or put off a period's investments (columns 2, 3), for
+    each period t < T - 1 that invests: the investments dropped; dropped, with period t + 1 sat out
+    at a token presence (x_s scaled by :data:`_SAT_OUT_XS`, x_p at the first "zero" level: under
+    multiplicative or additive risk a player present with no performance is safe, one with exactly
+    zero inputs is not); and postponed to period t + 1, sat out in the same way (invest while out of
+    the race, compete later). Periods whose investments are negligible (below
+    :data:`_INVESTMENT_NEGLIGIBLE` of the schedule's largest input or investment, at least 1) are
+    left out. Empty without investment columns."""
+    T, k = own.shape
+    out = []
+    if k < 4:
+        return np.empty((0, T, k))
+    # periods whose investments count (not ones held just above zero)
+    meaningful = np.max(own[:-1, 2:4], axis=1) > _INVESTMENT_NEGLIGIBLE * max(float(np.max(own[:, :4])), 1.0)
+    for t in np.flatnonzero(meaningful):
+        dropped = own.copy()
+        dropped[t, 2:4] = 0.0
+        token = dropped.copy()
+        token[t + 1, 0] *= _SAT_OUT_XS
+        token[t + 1, 1] = _ZERO_LEVELS[0]
+        postponed = token.copy()
+        postponed[t + 1, 2:4] += own[t, 2:4]
+        out += [dropped, token, postponed]
+    return np.array(out).reshape(-1, T, k)
 
 
 def investment_moves(own: np.ndarray) -> list[np.ndarray]:

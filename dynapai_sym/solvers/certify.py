@@ -53,6 +53,7 @@ from .candidates import (
     imitations,
     investment_entries,
     investment_moves,
+    investment_withdrawals,
     log_steps,
     tiny_pushed,
 )
@@ -338,7 +339,11 @@ def _probe_player(game, i: int, x: np.ndarray, U: float, options, rng: np.random
     # kinks (sharing's max(0, .)): more random candidates, polish more of them
     n_random = options.probe_samples * (_KINK_SAMPLES if kinked else 1)
     others = imitations(game.layout, x, i, p.upper)
-    entries = investment_entries(own) if (k >= 4 and T > 1) else np.empty((0, T, k))
+    # invest and compete harder; put an investment off, or give it up (and sit a period out)
+    withdrawals = investment_withdrawals(own) if T > 1 else np.empty((0, T, k))
+    entries = (np.concatenate([investment_entries(own), np.array(investment_moves(own)).reshape(-1, T, k),
+                               withdrawals])
+               if (k >= 4 and T > 1) else np.empty((0, T, k)))
     cands = np.concatenate([deviation_candidates(own, p.upper, k, rng, n_random), entries, others])
     local = coordinate_steps(own, p.upper)
     tiny = (log_steps(own, pushed.reshape(T, k), p.lower.reshape(T, k)) if pushed is not None and pushed.any()
@@ -355,7 +360,7 @@ def _probe_player(game, i: int, x: np.ndarray, U: float, options, rng: np.random
     j = int(np.argmax(vals))
     best.offer(vals[j], cands[j])
     order = yield from _polish_candidates(p, cands, vals, far, n_polish, kinked, rng, best)
-    if len(entries):  # the best "invest, then compete harder" move, polished
+    if len(entries):  # the best of these investment moves, polished
         first = len(cands) - len(others) - len(entries)
         j = first + int(np.argmax(vals[first:first + len(entries)]))
         if np.isfinite(vals[j]) and j not in order:
@@ -363,6 +368,14 @@ def _probe_player(game, i: int, x: np.ndarray, U: float, options, rng: np.random
                 p.polish(cands[j], best)
             if given_up:  # from near zero, a climb in log coordinates goes where raw steps stall
                 p.polish(cands[j], best, home=False, log_space=True, thorough=True)
+        if len(withdrawals):
+            # the best withdrawal, climbed in log coordinates whatever its value: sitting a period
+            # out at a token presence changes what the later periods should be (less effort there
+            # too), a far move that starts below the profile's payoff
+            last = len(cands) - len(others)
+            j = last - len(withdrawals) + int(np.argmax(vals[last - len(withdrawals):last]))
+            if np.isfinite(vals[j]) and j != int(np.argmax(vals)):
+                p.polish(cands[j], best, home=False, log_space=True)
     if T == 1:
         yield from _polish_imitation(p, cands, vals, far, len(others), order, best)
         if given_up:
