@@ -340,10 +340,10 @@ def _probe_player(game, i: int, x: np.ndarray, U: float, options, rng: np.random
     n_random = options.probe_samples * (_KINK_SAMPLES if kinked else 1)
     others = imitations(game.layout, x, i, p.upper)
     # invest and compete harder; put an investment off, or give it up (and sit a period out)
-    withdrawals = investment_withdrawals(own) if T > 1 else np.empty((0, T, k))
+    investing = k >= 4 and T > 1
+    withdrawals = investment_withdrawals(own) if investing else np.empty((0, T, k))
     entries = (np.concatenate([investment_entries(own), np.array(investment_moves(own)).reshape(-1, T, k),
-                               withdrawals])
-               if (k >= 4 and T > 1) else np.empty((0, T, k)))
+                               withdrawals]) if investing else np.empty((0, T, k)))
     cands = np.concatenate([deviation_candidates(own, p.upper, k, rng, n_random), entries, others])
     local = coordinate_steps(own, p.upper)
     tiny = (log_steps(own, pushed.reshape(T, k), p.lower.reshape(T, k)) if pushed is not None and pushed.any()
@@ -371,7 +371,8 @@ def _probe_player(game, i: int, x: np.ndarray, U: float, options, rng: np.random
         if len(withdrawals):
             # the best withdrawal, climbed in log coordinates whatever its value: sitting a period
             # out at a token presence changes what the later periods should be (less effort there
-            # too), a far move that starts below the profile's payoff
+            # too), a far move that starts below the profile's payoff (unless it is the best
+            # candidate of all, which the polishing above has taken)
             last = len(cands) - len(others)
             j = last - len(withdrawals) + int(np.argmax(vals[last - len(withdrawals):last]))
             if np.isfinite(vals[j]) and j != int(np.argmax(vals)):
