@@ -220,6 +220,14 @@ def _contest_exit_template(masks: np.ndarray, k: int, zero_masked_columns: bool,
     return (own_mult.reshape(-1, T, k), np.zeros((1, T, k)), const.reshape(-1, T, k), floor.reshape(-1, T, k))
 
 
+def _sit_out(schedules: np.ndarray, t: int) -> None:
+    """Period ``t`` of ``schedules`` (..., T, k) sat out at a token presence, in place: x_s scaled by
+    :data:`_SAT_OUT_XS`, x_p at the first "zero" level (under multiplicative or additive risk a
+    player present with no performance is safe; one with exactly zero inputs is not)."""
+    schedules[..., t, 0] *= _SAT_OUT_XS
+    schedules[..., t, 1] = _ZERO_LEVELS[0]
+
+
 def investment_entries(own: np.ndarray) -> np.ndarray:
     """Invest in one period and compete harder afterwards: for each period t < T - 1, each
     investment of :data:`_ENTRY_INVESTMENTS` (one column or both; times the scale of the player's
@@ -249,8 +257,7 @@ def investment_entries(own: np.ndarray) -> np.ndarray:
     # build first, then compete: the investing period sat out (performance at a "zero" level)
     sat_out = out.copy()
     for t in range(T - 1):
-        sat_out[t, ..., t, 0] *= _SAT_OUT_XS
-        sat_out[t, ..., t, 1] = _ZERO_LEVELS[0]
+        _sit_out(sat_out[t], t)
     out = np.stack([out, sat_out])  # (variant, t, move, effort, T, k)
     if k >= 6:
         shared = out.copy()
@@ -293,9 +300,7 @@ def imitations(layout: ActionLayout, x: np.ndarray, i: int, upper: np.ndarray) -
 def investment_withdrawals(own: np.ndarray) -> np.ndarray:
     """Own schedules (B, T, k) that give up or put off a period's investments (columns 2, 3), for
     each period t < T - 1 that invests: the investments dropped; dropped, with period t + 1 sat out
-    at a token presence (x_s scaled by :data:`_SAT_OUT_XS`, x_p at the first "zero" level: under
-    multiplicative or additive risk a player present with no performance is safe, one with exactly
-    zero inputs is not); and postponed to period t + 1, sat out in the same way (invest while out of
+    at a token presence (:func:`_sit_out`); and postponed to period t + 1, sat out in the same way (invest while out of
     the race, compete later). Periods whose investments are negligible (below
     :data:`_INVESTMENT_NEGLIGIBLE` of the schedule's largest input or investment, at least 1) are
     left out. Empty without investment columns."""
@@ -309,8 +314,7 @@ def investment_withdrawals(own: np.ndarray) -> np.ndarray:
         dropped = own.copy()
         dropped[t, 2:4] = 0.0
         token = dropped.copy()
-        token[t + 1, 0] *= _SAT_OUT_XS
-        token[t + 1, 1] = _ZERO_LEVELS[0]
+        _sit_out(token, t + 1)
         postponed = token.copy()
         postponed[t + 1, 2:4] += own[t, 2:4]
         out += [dropped, token, postponed]
