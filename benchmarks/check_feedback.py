@@ -19,8 +19,13 @@ fails, said in the table) and none of the package's solvers:
   gain above ``1e-6 (1 + |U_i|)`` is a false certificate. A deviation after which the last period
   has no interior equilibrium found is not valued (counted in the table).
 
-Answers whose last period has an input below ``1e-6`` (a player nearly out: the root-finding in
-log coordinates cannot reach it) are counted but not checked.
+A player whose last-period answer is a token presence (x_p = 0 or below ``1e-50``, x_s at most
+``1e-10``: out of the race and kept safe, the limit x_s -> 0+) is held at (1e-12, 0) by the
+root-finding (the others' conditions solved), and the global check offers it every input on its
+grids; each re-solve tries the answer's token players first, then nobody held, then each player
+in turn. Answers with another last-period input below ``1e-6`` (a player nearly out but not at
+a token presence: the root-finding in log coordinates cannot reach it) are counted but not
+checked.
 
 The last period's investments and shares are 0 (they pay off only after the horizon).
 """
@@ -42,7 +47,12 @@ GAIN_RTOL = 1e-6  # a first-period gain above GAIN_RTOL (1 + |U_i|) defeats a fe
 LAST_RTOL = 1e-5  # the package's and the independent last-period inputs agree to this (relative)
 BOUNDARY = 1e-6  # answers with a last-period input below this are not checked (see run)
 FD_STEP = 1e-6  # log-coordinate step of the finite-difference first-order conditions
+TOKEN = 1e-12  # a player held at a token presence plays (TOKEN, 0) in the last period
+TOKEN_S, TOKEN_P = 1e-10, 1e-50  # an answer's last-period (x_s, x_p) below these is a token presence
 GRID = np.exp(np.linspace(np.log(1e-3), np.log(1e2), 14))  # factors of the global last-period check
+#: absolute inputs of the global last-period check too: around a player nearly out (inputs of 1e-10),
+#: factors of its own inputs alone never reach the inputs that beat it
+ABSOLUTE = np.exp(np.linspace(np.log(1e-4), np.log(1e2), 13))
 
 
 #: parameter ranges of the draw (uniform, per player unless said)
@@ -73,43 +83,64 @@ class BackwardInduction:
         X[:, 1, :, :2] = inputs
         return X
 
-    def _conditions(self, w: np.ndarray, z0: np.ndarray) -> np.ndarray:
-        """Each player's own log-coordinate slopes of its payoff in the last period (2 n,)."""
-        n = self.n
-        base = np.exp(w.reshape(n, 2))
+    def _conditions(self, w: np.ndarray, z0: np.ndarray, full: np.ndarray | None = None,
+                    free: np.ndarray | None = None) -> np.ndarray:
+        """The free inputs' own log-coordinate slopes of their players' payoffs in the last period.
+
+        ``w``: logs of the free inputs (``free``, flat indices into (n, 2); all by default), the
+        others as in ``full`` (n, 2)."""
+        free = np.arange(2 * self.n) if free is None else free
+        base = np.zeros((self.n, 2)) if full is None else full.copy()
+        base.flat[free] = np.exp(w)
         steps = []
-        for j in range(2 * n):
+        for j in free:
             for sign in (1.0, -1.0):
                 x = base.copy()
                 x.flat[j] *= np.exp(sign * FD_STEP)
                 steps.append(x)
-        U = self.pay(self._profiles(z0, np.array(steps)))  # (4 n, n)
-        return np.array([(U[2 * j, j // 2] - U[2 * j + 1, j // 2]) / (2 * FD_STEP) for j in range(2 * n)])
+        U = self.pay(self._profiles(z0, np.array(steps)))  # (2 len(free), n)
+        return np.array([(U[2 * a, j // 2] - U[2 * a + 1, j // 2]) / (2 * FD_STEP) for a, j in enumerate(free)])
 
     def last_period(self, z0: np.ndarray, start: np.ndarray) -> np.ndarray | None:
         """The last period's (x_s, x_p) of each player (n, 2) after the first period ``z0``, or None
-        when no interior equilibrium is found (or a player gains by a move on the global grid)."""
+        when no equilibrium is found (or a player gains by a move on the global grid).
+
+        Players may be held at a token presence (x_s = TOKEN, x_p = 0: out of the race and kept
+        safe, the limit of x_s -> 0+): those of ``start`` first, then nobody, then each player in
+        turn; the others' inputs solve their first-order conditions in log coordinates, and the
+        global check offers the held players every input on its grids."""
+        tokens = [tuple(np.flatnonzero((start[:, 1] < TOKEN_P) & (start[:, 0] <= TOKEN_S)))]
+        tokens += [()] + [(i,) for i in range(self.n)]
         # the continuation of the answer's own last period first: where a subgame has several
         # equilibria, the one the answer's policy follows
         guesses = [start] + ([self.recent] if self.recent is not None else [])
-        for guess in guesses + [np.full_like(start, 0.5), np.full_like(start, 2.0)]:
-            with np.errstate(all="ignore"):
-                sol = root(self._conditions, np.log(np.maximum(guess, 1e-8)).ravel(), args=(z0,), tol=1e-12)
-            x = np.exp(sol.x).reshape(self.n, 2)
-            if not np.all(np.isfinite(x)):
-                continue
-            with np.errstate(all="ignore"):
-                slopes = self._conditions(sol.x, z0)
-            if np.max(np.abs(slopes)) < 1e-7 and self._globally_best(z0, x):
-                self.recent = x
-                return x
+        guesses += [np.full_like(start, 0.5), np.full_like(start, 2.0)]
+        for held in dict.fromkeys(tokens):
+            full = np.zeros((self.n, 2))
+            full[list(held)] = (TOKEN, 0.0)
+            free = np.array([2 * i + c for i in range(self.n) if i not in held for c in (0, 1)], dtype=int)
+            for guess in guesses:
+                x = full.copy()
+                if free.size:
+                    w0 = np.log(np.maximum(guess, 1e-8)).ravel()[free]
+                    with np.errstate(all="ignore"):
+                        sol = root(self._conditions, w0, args=(z0, full, free), tol=1e-12)
+                        x.flat[free] = np.exp(sol.x)
+                        slopes = self._conditions(sol.x, z0, full, free)
+                    if not (np.all(np.isfinite(x)) and np.max(np.abs(slopes)) < 1e-7):
+                        continue
+                if self._globally_best(z0, x):
+                    self.recent = x
+                    return x
         return None
 
     def _globally_best(self, z0: np.ndarray, x: np.ndarray) -> bool:
-        """No player gains by other own inputs on a log grid around ``x``, or by sitting out."""
+        """No player gains by other own inputs on a log grid around ``x``, on an absolute log grid,
+        or by sitting out."""
         U = self.pay(self._profiles(z0, x[None]))[0]
         for i in range(self.n):
             own = np.array([[a * x[i, 0], b * x[i, 1]] for a in GRID for b in GRID]
+                           + [[a, b] for a in ABSOLUTE for b in ABSOLUTE]
                            + [[0.0, 0.0], [0.0, x[i, 1]], [x[i, 0], 0.0]])
             tries = np.repeat(x[None], len(own), axis=0)
             tries[:, i] = own
@@ -158,7 +189,7 @@ def best_first_period_gain(bi: BackwardInduction, X: np.ndarray, i: int, upper: 
 
 
 def run(seeds: list[int]) -> dict:
-    c = {"games": 0, "certified": 0, "false": 0, "last_mismatch": 0, "not_certified": 0, "errors": 0,
+    c = {"games": 0, "certified": 0, "token": 0, "false": 0, "last_mismatch": 0, "not_certified": 0, "errors": 0,
          "unvalued": 0, "fallback": 0, "boundary": 0, "seconds": 0.0}
     t0 = time.perf_counter()
     for seed in seeds:
@@ -180,12 +211,16 @@ def run(seeds: list[int]) -> dict:
             pay = IndependentPayoff(agg, 2, rng)
             c["fallback"] += pay.source != "reference"
             X = res.strategies.data
-            if np.any(X[1][:, :2] < BOUNDARY):
-                # a player (nearly) out in the last period: the root-finding in log coordinates has
-                # no such point to find (and a subgame near it may have several equilibria)
+            last = X[1][:, :2]
+            token = (last[:, 1] < TOKEN_P) & (last[:, 0] <= TOKEN_S)
+            if np.any((last < BOUNDARY) & ~token[:, None]):
+                # a player nearly out but not at a token presence: the root-finding in log
+                # coordinates has no such point to find (and a subgame near it may have several
+                # equilibria)
                 c["boundary"] += 1
                 print(f"  seed {seed} ({what}): a last-period input below {BOUNDARY:g}, not checked")
                 continue
+            c["token"] += bool(token.any())
             bi = BackwardInduction(pay, agg.n, agg.k)
             x1 = bi.last_period(X[0], X[1][:, :2])
             if x1 is None or not np.allclose(x1, X[1][:, :2], rtol=LAST_RTOL, atol=1e-8):
@@ -219,9 +254,11 @@ def main(argv=None) -> int:
     seeds = args.seeds or list(range(args.start, args.start + (args.count or (6 if args.quick else 24))))
     c = run(seeds)
     print_table("Random two-period feedback games", [
-        "games", "certified", "not checked (inputs near 0)", "false certificates", "last period differs",
+        "games", "certified", "checked with a token presence", "not checked (inputs near 0)", "false certificates",
+        "last period differs",
         "not certified", "deviations not valued", "errors", "independent payoff", "time"], [[
-            str(c["games"]), str(c["certified"]), str(c["boundary"]), str(c["false"]), str(c["last_mismatch"]),
+            str(c["games"]), str(c["certified"]), str(c["token"]), str(c["boundary"]), str(c["false"]),
+            str(c["last_mismatch"]),
             str(c["not_certified"]),
             str(c["unvalued"]), str(c["errors"]),
             "reference" if not c["fallback"] else f"package for {c['fallback']}", f"{c['seconds']:.0f} s"]])

@@ -77,7 +77,14 @@ which makes every condition that needs it fail too (never a silent success), and
 finite-difference neighbours are not solved (their second derivatives would not be used). A
 subgame's first-order point where some player's payoff is not a local maximum in its own
 actions (second order), or where a player gains by sitting the period out (its
-:math:`x_s = x_p = 0`), is rejected the same way: no pure equilibrium was found there.
+:math:`x_s = x_p = 0`, or a token presence: no performance and a token safety input, which keeps
+it safe where safety is shared), is rejected the same way: no pure equilibrium was found there.
+A player whose best response is such a token presence (the limit :math:`x_s \to 0^+` at
+:math:`x_p = 0`, which no profile attains and Newton cannot reach: slopes of order
+:math:`10^{70}` there) is *held* at it: the others' conditions are solved with its inputs fixed,
+its policy does not move with the state, and the answer stands only when it gains nothing by
+re-entering anywhere on a grid of inputs. A row whose start has such a player holds it; a row
+without an answer is tried again with nobody held, then with each player in turn held.
 The periods on the path are :class:`PeriodGame` s, solved and certified by the pure-strategy
 solver (:func:`~.nash.solve_game`): every player's period-t deviation is checked globally, each
 candidate's payoff with the later periods re-solved from the state it leads to. With two or
@@ -99,7 +106,7 @@ from ..layout import ActionLayout
 from ..numeric.game import NumericGame
 from .batch import BatchRun, _merit, _newton, _snap_batch, solve_kkt_batch
 from .kkt import mcp_residual
-from .nash import POLISH_BELOW
+from .nash import POLISH_BELOW, TINY_SAFETY, TOKEN_SAFETY
 from .polish import log_newton
 
 __all__ = ["FeedbackGame", "PeriodGame", "LevelSolution", "FD_STEP"]
@@ -125,6 +132,11 @@ NESTED_ITERS = 12
 #: before the last period, a Newton trial moves no action by more than this times the largest
 #: action (at least 1): a trial far out re-solves the later subgames at states where they are hard
 NESTED_MAX_STEP = 2.0
+#: a player whose performance input is at most this, beside a safety input in (0, TINY_SAFETY],
+#: is present with a token input: out of the race, kept safe (see :meth:`FeedbackGame.solve_level`)
+TOKEN_PERFORMANCE = 1e-50
+#: a player held at a token presence is offered re-entry at every (x_s, x_p) of this grid (each axis)
+ENTRY_GRID = np.geomspace(1e-4, 1e2, 9)
 #: steps of one chord solve of a batch of subgames (per start), see :func:`solve_chord`
 CHORD_ITERS = 30
 #: a kept Jacobian is kept while its rate of contraction reaches the tolerance within this many steps
@@ -459,53 +471,138 @@ class FeedbackGame:
         Jacobian of the conditions at a nearby solution for each row (NaN where none), the
         iteration's first chord Jacobian (:func:`solve_chord`). Rows that fail are retried
         from a generic start; ``check_exits``: reject first-order points where a player gains by
-        sitting the period out (:meth:`_exits`)."""
+        sitting the period out (:meth:`_exits`).
+
+        A player present with a token input in ``Z0`` (:meth:`token_players`: no performance,
+        a safety input of at most :data:`~.nash.TINY_SAFETY`) is *held* there: out of the race
+        and kept safe, the limit :math:`x_s \\to 0^+` of a player whose best response is to
+        stay out where an exact exit would leave it unsafe (no profile attains that limit, and
+        the slopes at a token input, of order :math:`10^{70}`, defeat Newton). The others'
+        conditions are solved with its (x_s, x_p) fixed (its policy does not move with the
+        state), and the answer stands only when the held player gains nothing by re-entering
+        anywhere on the grid :data:`ENTRY_GRID` of (x_s, x_p) (:meth:`_entries`). Rows still
+        without an answer are tried again with each player in turn held at a token presence.
+        """
         B = Y.shape[0]
-        self.subgames += B
         if not update and anchors is not None and t < self.T - 1:
             # the shared warm starts stay as they are; this solve's later subgames start from its
             # own last solutions (a copy), as those of a solve that keeps them do
             anchors = anchors.private(np.arange(B) if rows is None else np.asarray(rows, dtype=int))
             rows, update = None, True
-        batch = PeriodBatch(self, t, Y, anchors, rows, update)
-        opts = self.options
-        X = np.clip(np.asarray(Z0, dtype=float), self.lower, self.upper)
-        run = self._nested(batch, X, J0)
+        Z0 = np.clip(np.asarray(Z0, dtype=float), self.lower, self.upper)
+        held = self.token_players(Z0)
+        Z0 = self._at_token(Z0, held)
+        batch = PeriodBatch(self, t, Y, anchors, rows, update, held)
+        X, residual, ok = self._solve_rows(batch, Z0, J0)
+        sol = self._finish(batch, X, residual, ok, check_exits)
+        if self.k < 2 or sol.ok.all():
+            return sol
+        # rows that held a player without an answer: nobody held, from a generic start
+        bad = np.flatnonzero(~sol.ok & held.any(axis=1))
+        self._retry(sol, batch, bad, next(self._fallback_starts(Z0[bad])), np.zeros((bad.size, self.n), dtype=bool),
+                    check_exits)
+        for i in range(self.n):  # rows still without one: each player in turn held at a token presence
+            bad = np.flatnonzero(~sol.ok & ~held[:, i])
+            h = held[bad].copy()
+            h[:, i] = True
+            self._retry(sol, batch, bad, self._at_token(Z0[bad], h), h, check_exits)
+        return sol
+
+    def _retry(self, sol: LevelSolution, batch: PeriodBatch, bad: np.ndarray, Z0: np.ndarray, held: np.ndarray,
+               check_exits: bool) -> None:
+        """Solve rows ``bad`` of ``batch`` again from ``Z0`` with the players ``held`` at a token
+        presence (both one row per row of ``bad``); their answers join ``sol`` where found."""
+        if not bad.size:
+            return
+        sub = PeriodBatch(self, batch.t, batch.Y[bad], batch.anchors, batch.rows[bad], batch.update, held)
+        X, residual, ok = self._solve_rows(sub, Z0, None, fallback=False)
+        part = self._finish(sub, X, residual, ok, check_exits)
+        for name in ("Z", "V", "VY", "policy_slope", "ok", "residual", "J"):
+            getattr(sol, name)[bad[part.ok]] = getattr(part, name)[part.ok]
+
+    def token_players(self, Z: np.ndarray) -> np.ndarray:
+        """(B, n) bool: players present with a token input in rows ``Z`` (B, m): performance at
+        most :data:`TOKEN_PERFORMANCE`, safety in (0, :data:`~.nash.TINY_SAFETY`]."""
+        if self.k < 2:
+            return np.zeros((Z.shape[0], self.n), dtype=bool)
+        X = Z.reshape(Z.shape[0], self.n, self.k)
+        return (X[..., 1] <= TOKEN_PERFORMANCE) & (X[..., 0] > 0.0) & (X[..., 0] <= TINY_SAFETY)
+
+    def held_columns(self, held: np.ndarray | None) -> np.ndarray | None:
+        """(B, m) bool: the (x_s, x_p) columns of the players ``held`` (B, n); None for None."""
+        if held is None or not held.any():
+            return None
+        cols = np.zeros((held.shape[0], self.n, self.k), dtype=bool)
+        cols[..., :2] = held[..., None]
+        return cols.reshape(held.shape[0], self.m)
+
+    def _at_token(self, Z: np.ndarray, held: np.ndarray) -> np.ndarray:
+        """``Z`` with every held player's performance exactly 0 and its safety input at most
+        :data:`~.nash.TOKEN_SAFETY` (and positive)."""
+        if not held.any():
+            return Z
+        X = Z.reshape(Z.shape[0], self.n, self.k).copy()
+        X[..., 1] = np.where(held, 0.0, X[..., 1])
+        X[..., 0] = np.where(held, np.where((X[..., 0] > 0) & (X[..., 0] <= TOKEN_SAFETY), X[..., 0], TOKEN_SAFETY),
+                             X[..., 0])
+        return X.reshape(Z.shape)
+
+    def _solve_rows(self, batch: PeriodBatch, Z0: np.ndarray, J0: np.ndarray | None, fallback: bool = True):
+        """The iteration on every row of ``batch`` from ``Z0``; rows that fail retried from a
+        generic start (with ``fallback``), last-period rows that stop close finished in log
+        coordinates. Returns ``X``, ``residual``, ``ok``."""
+        t, opts = batch.t, self.options
+        self.subgames += batch.P
+        run = self._nested(batch, Z0, J0)
         X = run.x
         ok = run.converged | (run.residual <= opts.kkt_tol)
         residual = run.residual.copy()
-        if not ok.all():  # retry from a generic start
+        if fallback and not ok.all():  # retry from a generic start
             # in the last period a row that started there already would run again as it ran
             # (no warm starts of later subgames that the first run could have moved)
-            first = np.clip(np.asarray(Z0, dtype=float), self.lower, self.upper)
             for start in self._fallback_starts(Z0):
-                same = np.all(first == np.clip(start, self.lower, self.upper), axis=1) & (t >= self.T - 1)
+                same = np.all(Z0 == np.clip(start, self.lower, self.upper), axis=1) & (t >= self.T - 1)
                 bad = np.flatnonzero(~ok & ~same)
                 if not bad.size:
                     break
-                sub = PeriodBatch(self, t, Y[bad], batch.anchors, batch.rows[bad], update)
+                sub = PeriodBatch(self, t, batch.Y[bad], batch.anchors, batch.rows[bad], batch.update)
                 r2 = self._nested(sub, start[bad], None)
                 good = r2.converged | (r2.residual <= opts.kkt_tol)
                 X[bad[good]], residual[bad[good]], ok[bad[good]] = r2.x[good], r2.residual[good], True
+                batch.held[bad[good]] = False
         if not ok.all() and t >= self.T - 1:
-            self._polish_last(Y, X, residual, ok)
-        m, n, dY = self.m, self.n, self.dY
+            self._polish_last(batch.Y, X, residual, ok, batch.held.any(axis=1))
+        return X, residual, ok
+
+    def _finish(self, batch: PeriodBatch, X: np.ndarray, residual: np.ndarray, ok: np.ndarray,
+                check_exits: bool) -> LevelSolution:
+        """Values, state gradients and policy derivatives of the solved rows of ``batch`` at
+        ``X``; rows whose answer is no equilibrium (not finite, not a local maximum, a player
+        gains by sitting out or by re-entering) are marked not ok."""
+        t, Y = batch.t, batch.Y
+        B, m, n, dY = X.shape[0], self.m, self.n, self.dY
+        ok = ok.copy()
         V = np.full((B, n), np.nan)
         VY = np.full((B, n, dY), np.nan)
         D = np.zeros((B, m, dY))
         J = np.zeros((B, m, m))
         rows = np.flatnonzero(ok)
         if rows.size:
+            held = batch.held[rows]
+            cols = self.held_columns(held)
             Phi, Phi_v, Phi_vv = batch.derivatives(X[rows], rows)
-            J[rows] = self.own_rows(Phi_v, Phi_vv)[1][:, :, :m]
-            D[rows] = self.policy_derivative(X[rows], Phi_v, Phi_vv)
-            VY[rows] = Phi_v[:, :, m:] + np.einsum("biz,bzy->biy", Phi_v[:, :, :m], D[rows])
+            J[rows] = self.own_rows(Phi_v, Phi_vv, X[rows], cols)[1][:, :, :m]
+            D[rows] = self.policy_derivative(X[rows], Phi_v, Phi_vv, cols)
+            Pz = Phi_v[:, :, :m] if cols is None else np.where(cols[:, None, :], 0.0, Phi_v[:, :, :m])
+            VY[rows] = Phi_v[:, :, m:] + np.einsum("biz,bzy->biy", Pz, D[rows])
             V[rows] = Phi
             bad = ~(np.all(np.isfinite(V[rows]), axis=1) & np.all(np.isfinite(VY[rows]), axis=(1, 2))
                     & np.all(np.isfinite(D[rows]), axis=(1, 2)))
-            bad |= self._not_local_maxima(X[rows], Phi_v, Phi_vv)
+            bad |= self._not_local_maxima(X[rows], Phi_v, Phi_vv, cols)
             if check_exits:
                 bad |= self._exits(t, X[rows], Y[rows], Phi, batch, rows)
+            if held.any():
+                bad |= self._entries(t, X[rows], Y[rows], Phi, batch, rows, held)
             ok[rows[bad]] = False
         return LevelSolution(X, V, VY, D, ok, residual, J)
 
@@ -521,24 +618,30 @@ class FeedbackGame:
                                    conditions_first=dear, max_step=NESTED_MAX_STEP if dear else None)
         return solve_chord(batch, X0, J0, tol=self.options.tol, max_iter=CHORD_ITERS)
 
-    def _polish_last(self, Y: np.ndarray, X: np.ndarray, residual: np.ndarray, ok: np.ndarray) -> None:
+    def _polish_last(self, Y: np.ndarray, X: np.ndarray, residual: np.ndarray, ok: np.ndarray,
+                     skip: np.ndarray) -> None:
         """Last-period rows that stopped close to a solution (residual at most
         :data:`~.nash.POLISH_BELOW`) finished by Newton in log coordinates
         (:func:`~.polish.log_newton`), as the static solver finishes them: a player near an exit
         (inputs of 1e-3 beside inputs of order one) makes the conditions too steep for steps in
-        the inputs themselves. ``X``, ``residual`` and ``ok`` are updated in place."""
-        for b in np.flatnonzero(~ok & (residual <= POLISH_BELOW)):
+        the inputs themselves. ``X``, ``residual`` and ``ok`` are updated in place; rows ``skip``
+        (a player held at a token presence) are left alone."""
+        for b in np.flatnonzero(~ok & ~skip & (residual <= POLISH_BELOW)):
             with np.errstate(all="ignore"):
                 run = log_newton(PeriodGame(self, self.T - 1, Y[b]), X[b], tol=self.options.tol)
             if run.converged and np.all(np.isfinite(run.x)):
                 X[b], residual[b], ok[b] = run.x, run.residual, True
 
-    def _not_local_maxima(self, X: np.ndarray, Phi_v: np.ndarray, Phi_vv: np.ndarray) -> np.ndarray:
+    def _not_local_maxima(self, X: np.ndarray, Phi_v: np.ndarray, Phi_vv: np.ndarray,
+                          cols: np.ndarray | None = None) -> np.ndarray:
         """Rows (R,) where some player's Hessian in its own actions, on the variables not held at
-        a bound, has a positive eigenvalue (beyond ``1e-7`` of its size): not a local maximum."""
+        a bound (nor at a token presence, ``cols``), has a positive eigenvalue (beyond ``1e-7``
+        of its size): not a local maximum."""
         k, tol = self.k, self.options.kkt_tol
-        G, _ = self.own_rows(Phi_v, None)
+        G, _ = self.own_rows(Phi_v, None, X, cols)
         held = ((X <= self.lower) & (G < -tol)) | ((X >= self.upper) & (G > tol))
+        if cols is not None:
+            held |= cols
         bad = np.zeros(len(X), dtype=bool)
         with np.errstate(all="ignore"):
             for i in range(self.n):
@@ -559,24 +662,50 @@ class FeedbackGame:
 
     def _exits(self, t: int, X: np.ndarray, Y: np.ndarray, Phi: np.ndarray, batch: PeriodBatch,
                rows: np.ndarray) -> np.ndarray:
-        """Rows (R,) where some player gains by sitting the period out (its x_s = x_p = 0, the
-        rest of the profile held): the first-order point is then no equilibrium of the subgame."""
+        """Rows (R,) where some player gains by sitting the period out (its x_s = x_p = 0, or a
+        token presence: x_p = 0 and x_s = :data:`~.nash.TOKEN_SAFETY`; the rest of the profile
+        held): the first-order point is then no equilibrium of the subgame."""
         if self.k < 2:
             return np.zeros(len(X), dtype=bool)
         R, n, k = len(X), self.n, self.k
-        Zx = np.repeat(X[None], n, axis=0)  # (n, R, m)
+        Zx = np.repeat(X[None, None], 2, axis=0).repeat(n, axis=1)  # (2, n, R, m): exact exit, token
         for i in range(n):
-            Zx[i, :, i * k: i * k + 2] = 0.0
+            Zx[:, i, :, i * k: i * k + 2] = 0.0
+            Zx[1, i, :, i * k] = TOKEN_SAFETY
         known = batch.continuation_at(X, rows)
         if known is not None:
-            known = (np.tile(known[0], (n, 1)), np.tile(known[1], (n, 1)))
+            known = (np.tile(known[0], (2 * n, 1)), np.tile(known[1], (2 * n, 1)))
         with np.errstate(all="ignore"):
-            out, _, _ = self.evaluate(t, Zx.reshape(n * R, -1), np.tile(Y, (n, 1)), 0, batch.anchors,
-                                      np.tile(batch.rows[rows], n), False, known)
-            exit_value = out.reshape(n, R, n)[np.arange(n), :, np.arange(n)].T  # (R, n)
+            out, _, _ = self.evaluate(t, Zx.reshape(2 * n * R, -1), np.tile(Y, (2 * n, 1)), 0, batch.anchors,
+                                      np.tile(batch.rows[rows], 2 * n), False, known)
+            out = out.reshape(2, n, R, n)[:, np.arange(n), :, np.arange(n)]  # (n, 2, R)
+            exit_value = np.max(np.where(np.isfinite(out), out, -np.inf), axis=1).T  # (R, n)
             gains = np.where(np.isfinite(exit_value), exit_value - Phi, -np.inf)
         found = np.any(gains > self.options.gain_tol * (1.0 + np.abs(Phi)), axis=1)
         self.exits += int(found.sum())
+        return found
+
+    def _entries(self, t: int, X: np.ndarray, Y: np.ndarray, Phi: np.ndarray, batch: PeriodBatch,
+                 rows: np.ndarray, held: np.ndarray) -> np.ndarray:
+        """Rows (R,) where a player ``held`` (R, n) at a token presence gains by re-entering at
+        some (x_s, x_p) of :data:`ENTRY_GRID` x :data:`ENTRY_GRID` (the rest of the profile
+        held): the token presence is then no best response."""
+        k = self.k
+        pairs = np.argwhere(held)  # (row, player)
+        grid = np.array([(a, b) for a in ENTRY_GRID for b in ENTRY_GRID])
+        G = len(grid)
+        Z = np.repeat(X[pairs[:, 0]], G, axis=0)  # (pairs * G, m)
+        cols = (pairs[:, 1] * k)[:, None] + np.arange(2)
+        Z[np.arange(len(Z))[:, None], np.repeat(cols, G, axis=0)] = np.tile(grid, (len(pairs), 1))
+        with np.errstate(all="ignore"):
+            out, _, _ = self.evaluate(t, Z, np.repeat(Y[pairs[:, 0]], G, axis=0), 0, batch.anchors,
+                                      np.repeat(batch.rows[rows[pairs[:, 0]]], G), False)
+            values = out[np.arange(len(Z)), np.repeat(pairs[:, 1], G)].reshape(len(pairs), G)
+            best = np.max(np.where(np.isfinite(values), values, -np.inf), axis=1)
+            base = Phi[pairs[:, 0], pairs[:, 1]]
+        gains = best - base > self.options.gain_tol * (1.0 + np.abs(base))
+        found = np.zeros(len(X), dtype=bool)
+        found[pairs[gains, 0]] = True
         return found
 
     def _fallback_starts(self, Z0: np.ndarray):
@@ -584,9 +713,16 @@ class FeedbackGame:
         generic = np.tile(base, self.n)
         yield np.broadcast_to(generic, Z0.shape).copy()
 
-    def own_rows(self, Phi_v: np.ndarray, Phi_vv: np.ndarray | None):
+    def own_rows(self, Phi_v: np.ndarray, Phi_vv: np.ndarray | None, X: np.ndarray | None = None,
+                 cols: np.ndarray | None = None):
         """Each player's own conditions: ``G`` (B, m) and, with ``Phi_vv``, their derivatives in all
-        actions and the state (B, m, nv)."""
+        actions and the state (B, m, nv).
+
+        ``cols`` (B, m): variables held where they are (at rows ``X``; a player at a token
+        presence, :meth:`solve_level`): their condition reads "stay" (``G = 0`` above the lower
+        bound, ``-1`` on it; derivative :math:`-e_j`), and no other condition depends on them
+        (their columns are 0: the slopes at a token input are not numbers, and a held
+        variable never moves)."""
         n, k = self.n, self.k
         B = Phi_v.shape[0]
         G = np.empty((B, self.m))
@@ -596,13 +732,22 @@ class FeedbackGame:
             G[:, own] = Phi_v[:, i, own]
             if Phi_vv is not None:
                 JV[:, own, :] = Phi_vv[:, i, own, :]
+        if cols is not None:
+            G = np.where(cols, np.where(X > self.lower, 0.0, -1.0), G)
+            if JV is not None:
+                JV[:, :, : self.m] = np.where(cols[:, None, :], 0.0, JV[:, :, : self.m])
+                JV = np.where(cols[:, :, None], 0.0, JV)
+                b, j = np.nonzero(cols)
+                JV[b, j, j] = -1.0
         return G, JV
 
-    def policy_derivative(self, X: np.ndarray, Phi_v: np.ndarray, Phi_vv: np.ndarray) -> np.ndarray:
+    def policy_derivative(self, X: np.ndarray, Phi_v: np.ndarray, Phi_vv: np.ndarray,
+                          cols: np.ndarray | None = None) -> np.ndarray:
         r""":math:`\partial z^*/\partial Y` (B, m, dY) by the implicit-function theorem on the
-        Fischer–Burmeister form (a variable strictly held at a bound does not move)."""
+        Fischer–Burmeister form (a variable strictly held at a bound does not move, nor one held
+        at a token presence, ``cols``)."""
         m = self.m
-        G, JV = self.own_rows(Phi_v, Phi_vv)
+        G, JV = self.own_rows(Phi_v, Phi_vv, X, cols)
         B = X.shape[0]
         lower = np.broadcast_to(self.lower, X.shape).ravel()
         upper = np.broadcast_to(self.upper, X.shape).ravel()
@@ -775,10 +920,12 @@ class PeriodBatch:
     """
 
     def __init__(self, fb: FeedbackGame, t: int, Y: np.ndarray, anchors: _Anchors | None = None,
-                 rows: np.ndarray | None = None, update: bool = True):
+                 rows: np.ndarray | None = None, update: bool = True, held: np.ndarray | None = None):
         self.fb, self.t = fb, t
         self.Y = np.asarray(Y, dtype=float)
         self.P = self.Y.shape[0]
+        # (P, n) players held at a token presence (FeedbackGame.solve_level)
+        self.held = np.zeros((self.P, fb.n), dtype=bool) if held is None else np.array(held, dtype=bool)
         self.N = fb.m
         self.lower, self.upper = fb.lower, fb.upper
         self.anchors = _Anchors(self.P, fb.m, fb.dY, fb.n) if anchors is None else anchors
@@ -805,8 +952,11 @@ class PeriodBatch:
         Fn, W = self.fb.last_continuation[self.t]
         for b, r in enumerate(idx):
             self._last[int(r)] = (X[b].copy(), Phi[b], Phi_v[b], Phi_vv[b], Fn[b], W[b])
-        G, JV = self.fb.own_rows(Phi_v, Phi_vv)
+        G, JV = self.fb.own_rows(Phi_v, Phi_vv, X, self._held_columns(idx))
         return G, np.ascontiguousarray(JV[:, :, : self.N])
+
+    def _held_columns(self, idx) -> np.ndarray | None:
+        return self.fb.held_columns(self.held[np.asarray(idx, dtype=int)])
 
     def continuation_at(self, X: np.ndarray, idx) -> tuple | None:
         """``(F, W)``: next states and continuation values of the last full evaluation at rows
@@ -817,8 +967,8 @@ class PeriodBatch:
         return np.array([c[4] for c in cached]), np.array([c[5] for c in cached])
 
     def kkt_function(self, X: np.ndarray, idx=None):
-        (_, Phi_v, _), _ = self._evaluate(X, idx, 1)
-        return self.fb.own_rows(Phi_v, None)[0]
+        (_, Phi_v, _), idx = self._evaluate(X, idx, 1)
+        return self.fb.own_rows(Phi_v, None, X, self._held_columns(idx))[0]
 
     def singular_corners(self, X, G, JG=None):
         at_lower = X <= self.lower + 1e-14

@@ -422,3 +422,58 @@ def test_last_period_subgame_with_a_player_nearly_out_is_finished():
     ref = solve_game(PeriodGame(fb, 3, state), start, options, "kkt")
     assert ref.success
     np.testing.assert_allclose(sol.Z[0], ref.x, atol=1e-10)
+
+
+def _token_presence_model() -> dp.Aggregator:
+    """Two players, investment, multiplicative risk, a contest that may have no winner: in the
+    last period player 1 stays out of the race with a token safety input (x_p = 0, x_s -> 0+;
+    exactly 0 would leave it unsafe, and everyone with it)."""
+    prod = dp.ProdFunc(a=[7.5454, 14.3949], alpha=[0.4475, 0.5041], b=[3.3118, 3.4965], beta=[0.5926, 0.5494])
+    pf = dp.PayoffFunc(prod_func=prod, risk_func=dp.RiskFunc.multiplicative([0.5809, 0.3376]),
+                       csf=dp.CSF.maybe_no_win(1.2), d=[1.229, 1.5713], r=[0.1246, 0.148], r_inv=[0.049, 0.0178])
+    return dp.Aggregator(pf, gammas=[0.7264, 0.7464])
+
+
+def test_later_subgames_with_a_player_at_a_token_presence_are_solved():
+    """The last period's subgames hold player 1 at a token presence (their Newton could not reach
+    it: slopes of 1e70 at a token input). The feedback answer is certified; player 1's policy
+    there does not move with the state, and the continuation values' state gradients match
+    central differences of re-solved subgames."""
+    from dynapai_sym.solvers.feedback import PeriodGame
+    from dynapai_sym.solvers.nash import solve_game
+
+    agg = _token_presence_model()
+    res = agg.solve(2, concept="feedback")
+    assert res.success, res.message
+    last = res.strategies.data[1]
+    assert last[0, 1] == 0.0 and 0.0 < last[0, 0] <= 1e-10
+    assert last[1, 1] > 0.1
+    fb = FeedbackGame(agg.game(2), SolverOptions())
+    y = fb.next_state(res.strategies.data[0].reshape(1, -1), fb.Y0[None])[0]
+    sol = fb.solve_level(1, y[None], last.reshape(1, -1))
+    assert sol.ok[0]
+    np.testing.assert_array_equal(sol.policy_slope[0, :2], 0.0)
+    h = 1e-5
+    for j in range(fb.dY):
+        e = np.zeros(fb.dY)
+        e[j] = h
+        up = fb.solve_level(1, (y + e)[None], last.reshape(1, -1))
+        down = fb.solve_level(1, (y - e)[None], last.reshape(1, -1))
+        assert up.ok[0] and down.ok[0]
+        np.testing.assert_allclose((up.V[0] - down.V[0]) / (2 * h), sol.VY[0][:, j], rtol=1e-5, atol=1e-9)
+    # the static solver's answer to the same subgame: player 2 plays the same
+    ref = solve_game(PeriodGame(fb, 1, y), last.reshape(-1), SolverOptions(), "kkt")
+    assert ref.success
+    np.testing.assert_allclose(sol.Z[0, 4:], ref.x[4:], atol=1e-8)
+
+
+def test_a_token_presence_that_is_no_best_response_is_left():
+    """Started with player 1 at a token presence where it is strong (A_1 five times larger), the
+    subgame's answer has player 1 competing: re-entry gains, so the token start is left."""
+    agg = _token_presence_model()
+    fb = FeedbackGame(agg.game(2), SolverOptions())
+    y = np.array([5 * 7.5454, 14.3949, 3.3118, 3.807])
+    start = np.array([[1e-12, 0.0, 0.0, 0.0, 0.59, 0.34, 0.0, 0.0]])
+    sol = fb.solve_level(1, y[None], start)
+    assert sol.ok[0] and sol.Z[0, 0] > 0.1 and sol.Z[0, 1] > 0.1
+    assert not fb.token_players(sol.Z).any()
