@@ -19,13 +19,13 @@ fails, said in the table) and none of the package's solvers:
   gain above ``1e-6 (1 + |U_i|)`` is a false certificate. A deviation after which the last period
   has no interior equilibrium found is not valued (counted in the table).
 
-A player whose last-period answer is a token presence (x_p = 0 or below ``1e-50``, x_s at most
-``1e-10``: out of the race and kept safe, the limit x_s -> 0+) is held at (1e-12, 0) by the
-root-finding (the others' conditions solved), and the global check offers it every input on its
-grids; each re-solve tries the answer's token players first, then nobody held, then each player
-in turn. Answers with another last-period input below ``1e-6`` (a player nearly out but not at
-a token presence: the root-finding in log coordinates cannot reach it) are counted but not
-checked.
+A player whose last-period answer is out of the race (x_p = 0 or below ``1e-50``, x_s at most
+``1e-10``: exactly out, or a token presence that keeps it safe, the limit x_s -> 0+) is held there
+by the root-finding (the others' conditions solved), and the global check offers it every input
+on its grids; each re-solve tries the answer's players out first, then nobody held, then each
+player in turn at a token presence. Answers with another last-period input below ``1e-6`` (a
+player nearly out but not at a token presence: the root-finding in log coordinates cannot reach
+it) are counted but not checked.
 
 The last period's investments and shares are 0 (they pay off only after the horizon).
 """
@@ -105,19 +105,20 @@ class BackwardInduction:
         """The last period's (x_s, x_p) of each player (n, 2) after the first period ``z0``, or None
         when no equilibrium is found (or a player gains by a move on the global grid).
 
-        Players may be held at a token presence (x_s = TOKEN, x_p = 0: out of the race and kept
-        safe, the limit of x_s -> 0+): those of ``start`` first, then nobody, then each player in
-        turn; the others' inputs solve their first-order conditions in log coordinates, and the
-        global check offers the held players every input on its grids."""
-        tokens = [tuple(np.flatnonzero((start[:, 1] < TOKEN_P) & (start[:, 0] <= TOKEN_S)))]
-        tokens += [()] + [(i,) for i in range(self.n)]
+        Players may be held where they are out of the race: those out in ``start`` (a token
+        presence x_s <= 1e-10, x_p < 1e-50, or exactly 0) at their own inputs first, then nobody,
+        then each player in turn at a token presence (x_s = TOKEN, x_p = 0: kept safe, the limit
+        of x_s -> 0+); the others' inputs solve their first-order conditions in log coordinates,
+        and the global check offers the held players every input on its grids."""
+        out = tuple(np.flatnonzero((start[:, 1] < TOKEN_P) & (start[:, 0] <= TOKEN_S)))
+        held_sets = [out, ()] + [(i,) for i in range(self.n)]
         # the continuation of the answer's own last period first: where a subgame has several
         # equilibria, the one the answer's policy follows
         guesses = [start] + ([self.recent] if self.recent is not None else [])
         guesses += [np.full_like(start, 0.5), np.full_like(start, 2.0)]
-        for held in dict.fromkeys(tokens):
+        for number, held in enumerate(dict.fromkeys(held_sets)):
             full = np.zeros((self.n, 2))
-            full[list(held)] = (TOKEN, 0.0)
+            full[list(held), 0] = start[list(held), 0] if number == 0 else TOKEN
             free = np.array([2 * i + c for i in range(self.n) if i not in held for c in (0, 1)], dtype=int)
             for guess in guesses:
                 x = full.copy()
@@ -254,7 +255,7 @@ def main(argv=None) -> int:
     seeds = args.seeds or list(range(args.start, args.start + (args.count or (6 if args.quick else 24))))
     c = run(seeds)
     print_table("Random two-period feedback games", [
-        "games", "certified", "checked with a token presence", "not checked (inputs near 0)", "false certificates",
+        "games", "certified", "checked with a player out", "not checked (inputs near 0)", "false certificates",
         "last period differs",
         "not certified", "deviations not valued", "errors", "independent payoff", "time"], [[
             str(c["games"]), str(c["certified"]), str(c["token"]), str(c["boundary"]), str(c["false"]),

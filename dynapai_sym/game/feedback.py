@@ -242,12 +242,18 @@ def solve_feedback(agg, t: int, init=None, options=None) -> FeedbackResult:
 def _verdict(periods: list, T: int) -> tuple[str, bool, str]:
     """Status, success and message of a feedback path (periods named 1-based for readers)."""
     for p in periods:
+        if p.assumed_refuted is not None:
+            return (Status.NOT_CONVERGED, False,
+                    f"period {p.t} of {T}: its continuation values assumed an equilibrium of period {p.t + 1}'s "
+                    f"game at the state reached that does not hold ({p.assumed_refuted}); the path is not "
+                    "subgame perfect")
         if not p.outcome.success:
             if p.outcome.x is None and p.exit_subgames:
                 return (Status.NO_PURE, False,
                         f"period {p.t + 1} of {T}: the subgames from period {p.t + 2} on have no pure "
                         f"equilibrium found at the states reached (at their first-order points a player "
-                        f"gains by sitting the period out), so period {p.t + 1}'s game is not defined")
+                        f"gains by sitting the period out, or one out of the race by re-entering), so period "
+                        f"{p.t + 1}'s game is not defined")
             return (p.outcome.status, False,
                     f"period {p.t + 1} of {T}: {p.outcome.status}: {p.outcome.message}")
     if len(periods) < T:

@@ -135,8 +135,10 @@ NESTED_MAX_STEP = 2.0
 #: a player whose performance input is at most this, beside a safety input in (0, TINY_SAFETY],
 #: is present with a token input: out of the race, kept safe (see :meth:`FeedbackGame.solve_level`)
 TOKEN_PERFORMANCE = 1e-50
-#: a player held at a token presence is offered re-entry at every (x_s, x_p) of this grid (each axis)
-ENTRY_GRID = np.geomspace(1e-4, 1e2, 9)
+#: a player held at a token presence is offered re-entry at every (x_s, x_p) of this grid (each axis)...
+ENTRY_GRID = np.geomspace(1e-4, 1e2, 17)
+#: ...and the best grid point is climbed by this many steps of a compass search in log coordinates
+ENTRY_CLIMB = 16
 #: steps of one chord solve of a batch of subgames (per start), see :func:`solve_chord`
 CHORD_ITERS = 30
 #: a kept Jacobian is kept while its rate of contraction reaches the tolerance within this many steps
@@ -287,7 +289,9 @@ class FeedbackGame:
         self.nv = self.m + self.dY
         self.Y0 = np.concatenate([np.asarray(ch.y0, dtype=float) for ch in game.chains]) if self.dY else np.zeros(0)
         self.subgames = 0  # subgame solves (rows), a measure of work
-        self.exits = 0  # subgame first-order points rejected because a player gains by sitting out
+        # subgame first-order points rejected because a player gains by sitting out (or, held at a
+        # token presence, by re-entering)
+        self.exits = 0
         self.saddles = 0  # subgame first-order points rejected as no local maximum for some player
         self.last_continuation: dict = {}
 
@@ -687,25 +691,48 @@ class FeedbackGame:
 
     def _entries(self, t: int, X: np.ndarray, Y: np.ndarray, Phi: np.ndarray, batch: PeriodBatch,
                  rows: np.ndarray, held: np.ndarray) -> np.ndarray:
-        """Rows (R,) where a player ``held`` (R, n) at a token presence gains by re-entering at
-        some (x_s, x_p) of :data:`ENTRY_GRID` x :data:`ENTRY_GRID` (the rest of the profile
-        held): the token presence is then no best response."""
-        k = self.k
+        r"""Rows (R,) where a player ``held`` (R, n) at a token presence gains by re-entering (the
+        rest of the profile held): the token presence is then no best response.
+
+        Re-entry is offered at every (x_s, x_p) of :data:`ENTRY_GRID` x :data:`ENTRY_GRID`; the
+        best of them is climbed by :data:`ENTRY_CLIMB` steps of a compass search in
+        :math:`(\log x_s, \log x_p)` (eight directions, the step halved when none improves)."""
         pairs = np.argwhere(held)  # (row, player)
-        grid = np.array([(a, b) for a in ENTRY_GRID for b in ENTRY_GRID])
-        G = len(grid)
-        Z = np.repeat(X[pairs[:, 0]], G, axis=0)  # (pairs * G, m)
-        cols = (pairs[:, 1] * k)[:, None] + np.arange(2)
-        Z[np.arange(len(Z))[:, None], np.repeat(cols, G, axis=0)] = np.tile(grid, (len(pairs), 1))
-        with np.errstate(all="ignore"):
-            out, _, _ = self.evaluate(t, Z, np.repeat(Y[pairs[:, 0]], G, axis=0), 0, batch.anchors,
-                                      np.repeat(batch.rows[rows[pairs[:, 0]]], G), False)
-            values = out[np.arange(len(Z)), np.repeat(pairs[:, 1], G)].reshape(len(pairs), G)
-            best = np.max(np.where(np.isfinite(values), values, -np.inf), axis=1)
-            base = Phi[pairs[:, 0], pairs[:, 1]]
+        P = len(pairs)
+        Ypairs = Y[pairs[:, 0]]
+        anchor_rows = batch.rows[rows[pairs[:, 0]]]
+
+        def own_values(W: np.ndarray) -> np.ndarray:
+            """Held players' payoffs at own log inputs ``W`` (P, C, 2), the rest as in ``X``: (P, C)."""
+            C = W.shape[1]
+            Z = np.repeat(X[pairs[:, 0]], C, axis=0)
+            cols = np.repeat((pairs[:, 1] * self.k)[:, None] + np.arange(2), C, axis=0)
+            Z[np.arange(len(Z))[:, None], cols] = np.exp(W.reshape(-1, 2))
+            with np.errstate(all="ignore"):
+                out, _, _ = self.evaluate(t, Z, np.repeat(Ypairs, C, axis=0), 0, batch.anchors,
+                                          np.repeat(anchor_rows, C), False)
+            values = out[np.arange(len(Z)), np.repeat(pairs[:, 1], C)].reshape(P, C)
+            return np.where(np.isfinite(values), values, -np.inf)
+
+        logs = np.log(ENTRY_GRID)
+        grid = np.stack(np.meshgrid(logs, logs, indexing="ij"), axis=-1).reshape(-1, 2)
+        values = own_values(np.broadcast_to(grid, (P,) + grid.shape))
+        at = grid[np.argmax(values, axis=1)].copy()  # (P, 2)
+        best = np.max(values, axis=1)
+        step = np.full(P, logs[1] - logs[0])
+        dirs = np.array([(a, b) for a in (-1, 0, 1) for b in (-1, 0, 1) if a or b], dtype=float)
+        for _ in range(ENTRY_CLIMB):
+            trial = at[:, None, :] + step[:, None, None] * dirs[None]
+            tv = own_values(trial)
+            j = np.argmax(tv, axis=1)
+            up = tv[np.arange(P), j] > best
+            at[up], best[up] = trial[np.flatnonzero(up), j[up]], tv[up, j[up]]
+            step[~up] *= 0.5
+        base = Phi[pairs[:, 0], pairs[:, 1]]
         gains = best - base > self.options.gain_tol * (1.0 + np.abs(base))
         found = np.zeros(len(X), dtype=bool)
         found[pairs[gains, 0]] = True
+        self.exits += int(found.sum())
         return found
 
     def _fallback_starts(self, Z0: np.ndarray):
@@ -1130,10 +1157,16 @@ class PeriodOutcome:
         Evaluations (of the search and the certificate) whose later subgames could not be solved.
     exit_subgames : int
         Later subgames met whose first-order point was rejected because a player gains by
-        sitting the period out (no pure equilibrium found there).
+        sitting the period out, or, held at a token presence, by re-entering (no pure
+        equilibrium found there).
     screened : int
         Candidate deviations valued by the second-order expansion only (see
         :meth:`PeriodGame.player_objective`), all below the screening margin.
+    assumed_refuted : str or None
+        Set when the equilibrium of this period's game that the previous period's continuation
+        values assumed (the previous period's policy at the state reached) is refuted by its
+        certificate (what refutes it): the previous period was solved against values that are
+        no equilibrium's, and the path is not subgame perfect.
     """
 
     t: int
@@ -1144,6 +1177,7 @@ class PeriodOutcome:
     failed_subgames: int
     exit_subgames: int = 0
     screened: int = 0
+    assumed_refuted: str | None = None
 
 
 def _distinct(a: np.ndarray, b: np.ndarray) -> bool:
@@ -1171,10 +1205,14 @@ def solve_path(fb: FeedbackGame, options, starts: np.ndarray | None = None, extr
 
     Period t's game at the state reached is solved and certified by :func:`~.nash.solve_game`
     (global deviations re-solve the later periods). Period t + 1 starts from the equilibrium
-    its continuation values assumed, and a different answer there is recorded as a second
-    equilibrium. ``extra_starts`` further Newton starts look for other equilibria of each period
-    game (each distinct converged point is certified), and so does the equilibrium with the
-    players' actions passed round (certified when it differs). ``starts`` (T, m): the start of
+    its continuation values assumed: that point is certified first and, when it passes, is the
+    period's answer (the path must follow the equilibrium the earlier periods' values were
+    computed with; another equilibrium of the period game is recorded as a second one). When
+    it is refuted the period is solved from there as any other, and the refutation recorded
+    (``assumed_refuted``): the earlier period's answer does not stand. ``extra_starts``
+    further Newton starts look for other equilibria of each period game (each distinct
+    converged point is certified), and so does the equilibrium with the players' actions passed
+    round (certified when it differs). ``starts`` (T, m): the start of
     each period (given by the user: used first); ``guesses`` (T, m): starts for the periods whose
     start the continuation values do not give (the first, as a rule), before the generic one.
 
@@ -1184,7 +1222,8 @@ def solve_path(fb: FeedbackGame, options, starts: np.ndarray | None = None, extr
     """
     from .certify import certify
     from .kkt import solve_kkt
-    from .nash import solve_game
+    from .nash import Outcome, solve_game
+    from .result import Status
 
     y = fb.Y0.copy()
     out = []
@@ -1200,16 +1239,22 @@ def solve_path(fb: FeedbackGame, options, starts: np.ndarray | None = None, extr
             x0 = np.asarray(guesses[t], dtype=float)
         else:
             x0 = default_start(fb, t, y)
-        res = solve_game(pg, x0, options, "kkt")
+        res, refuted = None, None
+        if starts is None and assumed is not None:
+            # the equilibrium the previous period's continuation values were computed with
+            cert = certify(pg, assumed, options)
+            if cert.passed:
+                res = Outcome(assumed.copy(), True, Status.CERTIFIED, cert.describe(), "kkt", 0,
+                              cert.kkt_residual, cert, 0.0, [])
+            else:
+                refuted = cert.describe()
+        if res is None:
+            res = solve_game(pg, x0, options, "kkt")
         others = []
         if res.x is None:
             out.append(PeriodOutcome(t, y.copy(), res, np.full((fb.m, fb.dY), np.nan), others, pg.failed,
-                                     fb.exits - exits_before, pg.screened))
+                                     fb.exits - exits_before, pg.screened, refuted))
             break
-        if assumed is not None and res.success and _distinct(res.x, assumed):
-            cert = certify(pg, assumed, options)
-            if cert.passed:
-                others.append(assumed.copy())
         if res.success and fb.game.symmetric:
             # the players' actions passed round (player i plays what player i + 1 played): in a
             # game that treats players alike from a level state, another equilibrium
@@ -1234,7 +1279,8 @@ def solve_path(fb: FeedbackGame, options, starts: np.ndarray | None = None, extr
         x = res.x
         Phi, Phi_v, Phi_vv = pg.batch.derivatives(x[None], [0])
         D = fb.policy_derivative(x[None], Phi_v, Phi_vv)[0]
-        out.append(PeriodOutcome(t, y.copy(), res, D, others, pg.failed, fb.exits - exits_before, pg.screened))
+        out.append(PeriodOutcome(t, y.copy(), res, D, others, pg.failed, fb.exits - exits_before, pg.screened,
+                                 refuted))
         y_next = fb.next_state(x[None], y[None])[0]
         anchors = pg.batch.anchors
         assumed = None

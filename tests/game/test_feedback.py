@@ -259,6 +259,33 @@ def test_verdict_names_periods_with_several_equilibria():
     assert _verdict([one], 2)[:2] == (dp.Status.NOT_CONVERGED, False)
 
 
+def test_a_path_whose_next_period_refutes_the_assumed_equilibrium_is_no_success():
+    """Period 2 must play the equilibrium that period 1's continuation values were computed with.
+    Here the last period's subgame solver is made to report actions 1.5 times its answers (its
+    values unchanged): period 2's certificate refutes the assumed point, and the path is reported
+    not subgame perfect rather than certified with period 2's own equilibrium."""
+    agg = models.invest_aggregator(2)
+    fb = FeedbackGame(agg.game(2), SolverOptions())
+    honest = solve_path(fb, SolverOptions())
+    assert all(p.outcome.success and p.assumed_refuted is None for p in honest)
+
+    wrong = FeedbackGame(agg.game(2), SolverOptions())
+    solve_level = wrong.solve_level
+
+    def inflated(t, *args, **kwargs):
+        sol = solve_level(t, *args, **kwargs)
+        if t == wrong.T - 1:
+            sol.Z = 1.5 * sol.Z
+        return sol
+
+    wrong.solve_level = inflated
+    periods = solve_path(wrong, SolverOptions())
+    assert len(periods) == 2 and periods[1].assumed_refuted is not None
+    status, success, message = _verdict(periods, 2)
+    assert status == dp.Status.NOT_CONVERGED and not success
+    assert message.startswith("period 1 of 2") and "not subgame perfect" in message
+
+
 @pytest.mark.slow
 def test_screening_candidates_leaves_the_three_period_answer_unchanged(monkeypatch):
     """Long remaining horizons screen the certificate's large candidate batches by a second-order
