@@ -485,7 +485,9 @@ class FeedbackGame:
         conditions are solved with its (x_s, x_p) fixed (its policy does not move with the
         state), and the answer stands only when the held player gains nothing by re-entering
         anywhere on the grid :data:`ENTRY_GRID` of (x_s, x_p) (:meth:`_entries`). Rows still
-        without an answer are tried again with each player in turn held at a token presence.
+        without an answer are tried again with each player in turn held at a token presence: in
+        the last period every such row (a solve there is cheap), before it the rows where that
+        player gains by going to a token presence (each trial there re-solves later periods).
         """
         B = Y.shape[0]
         if not update and anchors is not None and t < self.T - 1:
@@ -498,15 +500,16 @@ class FeedbackGame:
         Z0 = self._at_token(Z0, held)
         batch = PeriodBatch(self, t, Y, anchors, rows, update, held)
         X, residual, ok = self._solve_rows(batch, Z0, J0)
-        sol = self._finish(batch, X, residual, ok, check_exits)
+        sol, wants = self._finish(batch, X, residual, ok, check_exits)
         if self.k < 2 or sol.ok.all():
             return sol
         # rows that held a player without an answer: nobody held, from a generic start
         bad = np.flatnonzero(~sol.ok & held.any(axis=1))
         self._retry(sol, batch, bad, next(self._fallback_starts(Z0[bad])), np.zeros((bad.size, self.n), dtype=bool),
                     check_exits)
+        last = t >= self.T - 1
         for i in range(self.n):  # rows still without one: each player in turn held at a token presence
-            bad = np.flatnonzero(~sol.ok & ~held[:, i])
+            bad = np.flatnonzero(~sol.ok & ~held[:, i] & (wants[:, i] | last))
             h = held[bad].copy()
             h[:, i] = True
             self._retry(sol, batch, bad, self._at_token(Z0[bad], h), h, check_exits)
@@ -520,7 +523,7 @@ class FeedbackGame:
             return
         sub = PeriodBatch(self, batch.t, batch.Y[bad], batch.anchors, batch.rows[bad], batch.update, held)
         X, residual, ok = self._solve_rows(sub, Z0, None, fallback=False)
-        part = self._finish(sub, X, residual, ok, check_exits)
+        part, _ = self._finish(sub, X, residual, ok, check_exits)
         for name in ("Z", "V", "VY", "policy_slope", "ok", "residual", "J"):
             getattr(sol, name)[bad[part.ok]] = getattr(part, name)[part.ok]
 
@@ -579,10 +582,11 @@ class FeedbackGame:
         return X, residual, ok
 
     def _finish(self, batch: PeriodBatch, X: np.ndarray, residual: np.ndarray, ok: np.ndarray,
-                check_exits: bool) -> LevelSolution:
+                check_exits: bool) -> tuple[LevelSolution, np.ndarray]:
         """Values, state gradients and policy derivatives of the solved rows of ``batch`` at
         ``X``; rows whose answer is no equilibrium (not finite, not a local maximum, a player
-        gains by sitting out or by re-entering) are marked not ok."""
+        gains by sitting out or by re-entering) are marked not ok. Also (B, n): the players who
+        gain by going to a token presence."""
         t, Y = batch.t, batch.Y
         B, m, n, dY = X.shape[0], self.m, self.n, self.dY
         ok = ok.copy()
@@ -590,6 +594,7 @@ class FeedbackGame:
         VY = np.full((B, n, dY), np.nan)
         D = np.zeros((B, m, dY))
         J = np.zeros((B, m, m))
+        wants = np.zeros((B, n), dtype=bool)
         rows = np.flatnonzero(ok)
         if rows.size:
             held = batch.held[rows]
@@ -604,11 +609,12 @@ class FeedbackGame:
                     & np.all(np.isfinite(D[rows]), axis=(1, 2)))
             bad |= self._not_local_maxima(X[rows], Phi_v, Phi_vv, cols)
             if check_exits:
-                bad |= self._exits(t, X[rows], Y[rows], Phi, batch, rows)
+                found, wants[rows] = self._exits(t, X[rows], Y[rows], Phi, batch, rows)
+                bad |= found
             if held.any():
                 bad |= self._entries(t, X[rows], Y[rows], Phi, batch, rows, held)
             ok[rows[bad]] = False
-        return LevelSolution(X, V, VY, D, ok, residual, J)
+        return LevelSolution(X, V, VY, D, ok, residual, J), wants
 
     def _nested(self, batch: PeriodBatch, X0: np.ndarray, J0: np.ndarray | None):
         """One solve of a batch of subgames: :func:`solve_chord`, or with ``nested="newton"``
@@ -668,9 +674,10 @@ class FeedbackGame:
                rows: np.ndarray) -> np.ndarray:
         """Rows (R,) where some player gains by sitting the period out (its x_s = x_p = 0, or a
         token presence: x_p = 0 and x_s = :data:`~.nash.TOKEN_SAFETY`; the rest of the profile
-        held): the first-order point is then no equilibrium of the subgame."""
+        held): the first-order point is then no equilibrium of the subgame. Also (R, n): the
+        players who gain by the token presence."""
         if self.k < 2:
-            return np.zeros(len(X), dtype=bool)
+            return np.zeros(len(X), dtype=bool), np.zeros((len(X), self.n), dtype=bool)
         R, n, k = len(X), self.n, self.k
         Zx = np.repeat(X[None, None], 2, axis=0).repeat(n, axis=1)  # (2, n, R, m): exact exit, token
         for i in range(n):
@@ -683,11 +690,13 @@ class FeedbackGame:
             out, _, _ = self.evaluate(t, Zx.reshape(2 * n * R, -1), np.tile(Y, (2 * n, 1)), 0, batch.anchors,
                                       np.tile(batch.rows[rows], 2 * n), False, known)
             out = out.reshape(2, n, R, n)[:, np.arange(n), :, np.arange(n)]  # (n, 2, R)
-            exit_value = np.max(np.where(np.isfinite(out), out, -np.inf), axis=1).T  # (R, n)
-            gains = np.where(np.isfinite(exit_value), exit_value - Phi, -np.inf)
-        found = np.any(gains > self.options.gain_tol * (1.0 + np.abs(Phi)), axis=1)
+            out = np.where(np.isfinite(out), out, -np.inf)
+            tol = self.options.gain_tol * (1.0 + np.abs(Phi))
+            gains = np.max(out, axis=1).T - Phi  # (R, n)
+            token = out[:, 1, :].T - Phi > tol
+        found = np.any(gains > tol, axis=1)
         self.exits += int(found.sum())
-        return found
+        return found, token
 
     def _entries(self, t: int, X: np.ndarray, Y: np.ndarray, Phi: np.ndarray, batch: PeriodBatch,
                  rows: np.ndarray, held: np.ndarray) -> np.ndarray:
