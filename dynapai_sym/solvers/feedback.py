@@ -168,6 +168,13 @@ class LevelSolution:
     residual: np.ndarray
     J: np.ndarray
 
+    def put(self, rows: np.ndarray, part: LevelSolution, which: np.ndarray | None = None) -> None:
+        """Rows ``rows`` of this solution replaced by ``part``'s (its rows ``which``; all of them
+        by default)."""
+        which = slice(None) if which is None else which
+        for name in ("Z", "V", "VY", "policy_slope", "ok", "residual", "J"):
+            getattr(self, name)[rows] = getattr(part, name)[which]
+
 
 class _Anchors:
     """Warm starts for the next period's subgames, one per row: the last solution there
@@ -461,8 +468,7 @@ class FeedbackGame:
         if not hit.any():
             return part
         sol = anchors.stored(rows)  # hits' rows are right; the misses' are replaced below
-        for name in ("Z", "V", "VY", "policy_slope", "ok", "residual", "J"):
-            getattr(sol, name)[miss] = getattr(part, name)
+        sol.put(miss, part)
         return sol
 
     def solve_level(self, t: int, Y: np.ndarray, Z0: np.ndarray, anchors: _Anchors | None = None,
@@ -524,8 +530,7 @@ class FeedbackGame:
         sub = PeriodBatch(self, batch.t, batch.Y[bad], batch.anchors, batch.rows[bad], batch.update, held)
         X, residual, ok = self._solve_rows(sub, Z0, None, fallback=False)
         part, _ = self._finish(sub, X, residual, ok, check_exits)
-        for name in ("Z", "V", "VY", "policy_slope", "ok", "residual", "J"):
-            getattr(sol, name)[bad[part.ok]] = getattr(part, name)[part.ok]
+        sol.put(bad[part.ok], part, part.ok)
 
     def token_players(self, Z: np.ndarray) -> np.ndarray:
         """(B, n) bool: players present with a token input in rows ``Z`` (B, m): performance at
