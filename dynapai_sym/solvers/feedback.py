@@ -106,7 +106,7 @@ from ..layout import ActionLayout
 from ..numeric.game import NumericGame
 from .batch import BatchRun, _merit, _newton, _snap_batch, solve_kkt_batch
 from .kkt import mcp_residual
-from .nash import POLISH_BELOW, TINY_SAFETY, TOKEN_SAFETY
+from .nash import POLISH_BELOW, TOKEN_SAFETY, token_presence
 from .polish import log_newton
 
 __all__ = ["FeedbackGame", "PeriodGame", "LevelSolution", "FD_STEP"]
@@ -537,8 +537,7 @@ class FeedbackGame:
         most :data:`TOKEN_PERFORMANCE`, safety in (0, :data:`~.nash.TINY_SAFETY`]."""
         if self.k < 2:
             return np.zeros((Z.shape[0], self.n), dtype=bool)
-        X = Z.reshape(Z.shape[0], self.n, self.k)
-        return (X[..., 1] <= TOKEN_PERFORMANCE) & (X[..., 0] > 0.0) & (X[..., 0] <= TINY_SAFETY)
+        return token_presence(Z.reshape(Z.shape[0], self.n, self.k), TOKEN_PERFORMANCE)
 
     def held_columns(self, held: np.ndarray | None) -> np.ndarray | None:
         """(B, m) bool: the (x_s, x_p) columns of the players ``held`` (B, n); None for None."""

@@ -413,13 +413,20 @@ def gave_up(game, x: np.ndarray) -> np.ndarray:
 TINY_SAFETY = 1e-10
 
 
+def token_presence(X: np.ndarray, performance_at_most: float = 0.0) -> np.ndarray:
+    """Which players are present with a token input in actions ``X`` (..., n, k) (k >= 2): a
+    performance input of at most ``performance_at_most`` beside a safety input in
+    (0, :data:`TINY_SAFETY`]. Shape (..., n)."""
+    return (X[..., 1] <= performance_at_most) & (X[..., 0] > 0.0) & (X[..., 0] <= TINY_SAFETY)
+
+
 def _out_with_token_safety(game, x: np.ndarray) -> list[int]:
     """Players (1-based) who, in some period, play no performance and a safety input in
     (0, :data:`TINY_SAFETY`]."""
     X = game.layout.unpack(x)
     if X.shape[-1] < 2:
         return []
-    token = (X[..., 1] == 0.0) & (X[..., 0] > 0.0) & (X[..., 0] <= TINY_SAFETY)
+    token = token_presence(X)
     return [int(i) + 1 for i in np.flatnonzero(token.any(axis=0))]
 
 
